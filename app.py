@@ -1,0 +1,22 @@
+"""Liftoff's router: page config, the database check, and the pages."""
+
+import streamlit as st
+
+from liftoff import ui
+
+st.set_page_config(page_title="Liftoff", page_icon=":material/rocket_launch:", layout="wide")
+ui.restore_query_params()
+ui.require_database()
+
+pages = {
+    "Portfolio": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    ],
+    "Initiative": [
+        st.Page("pages/iterations.py", title="Iterations and decision", icon=":material/flag:"),
+    ],
+    "Data": [
+        st.Page("pages/imports.py", title="Import history", icon=":material/history:"),
+    ],
+}
+st.navigation(pages).run()

@@ -1,0 +1,274 @@
+"""Pure functions for the numbers on the screens: headline values, criteria, capacity, runway.
+
+Nothing here touches the database or streamlit; callers hand in small, already aggregated rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+MET, NOT_MET, NO_EVIDENCE = "met", "not_met", "no_evidence"
+
+
+@dataclass(frozen=True)
+class LatestValue:
+    """The latest unsegmented observation of one metric for one candidate in one iteration."""
+
+    metric_key: str
+    candidate: str | None
+    value: float
+    recorded_at: datetime | None
+    batch_id: int
+    observation_id: int
+
+
+@dataclass(frozen=True)
+class Headline:
+    """An iteration's headline metrics, all from one chosen candidate (or none)."""
+
+    candidate: str | None
+    values: dict[str, float] = field(default_factory=dict)
+    batches: dict[str, int] = field(default_factory=dict)
+
+
+def _recency(row: LatestValue) -> tuple:
+    # Latest by recorded time, then by import order; an observation without a time counts as
+    # older than any timed one.
+    return (
+        row.recorded_at is not None,
+        row.recorded_at or datetime.min,
+        row.batch_id,
+        row.observation_id,
+    )
+
+
+def choose_candidate(
+    rows: Sequence[LatestValue], primary_metric: str | None, directions: Mapping[str, str]
+) -> str | None:
+    """The candidate whose value of the primary metric is best, or None without candidates.
+
+    When no candidate has a value of the primary metric, the most recently recorded candidate
+    is chosen, so the choice is still one candidate for the whole iteration. Ties go to the
+    candidate whose name sorts first.
+    """
+    candidates = sorted({r.candidate for r in rows if r.candidate is not None})
+    if not candidates:
+        return None
+    if primary_metric:
+        scored: dict[str, LatestValue] = {}
+        for row in rows:
+            if row.candidate is None or row.metric_key != primary_metric:
+                continue
+            if row.candidate not in scored or _recency(row) > _recency(scored[row.candidate]):
+                scored[row.candidate] = row
+        if scored:
+            lower = directions.get(primary_metric) == "lower"
+            return min(
+                scored,
+                key=lambda c: ((scored[c].value if lower else -scored[c].value), c),
+            )
+    latest = max((r for r in rows if r.candidate is not None), key=_recency)
+    return latest.candidate
+
+
+def headline(
+    rows: Sequence[LatestValue], primary_metric: str | None, directions: Mapping[str, str]
+) -> Headline:
+    """Headline value of every metric of one iteration (DESIGN.md's rule).
+
+    Only the chosen candidate's observations and those not tied to any candidate count; for a
+    metric the chosen candidate reports, its own value wins over an iteration-wide one.
+    """
+    chosen = choose_candidate(rows, primary_metric, directions)
+    best: dict[str, LatestValue] = {}
+    for row in rows:
+        if row.candidate not in (None, chosen):
+            continue
+        current = best.get(row.metric_key)
+        key = (row.candidate is not None, _recency(row))
+        if current is None or key > (current.candidate is not None, _recency(current)):
+            best[row.metric_key] = row
+    return Headline(
+        candidate=chosen,
+        values={k: v.value for k, v in best.items()},
+        batches={k: v.batch_id for k, v in best.items()},
+    )
+
+
+def compare(value: float, comparator: str, target: float) -> bool:
+    """Whether `value comparator target` holds (== allows float rounding)."""
+    if comparator == ">=":
+        return value >= target
+    if comparator == ">":
+        return value > target
+    if comparator == "<=":
+        return value <= target
+    if comparator == "<":
+        return value < target
+    if comparator == "==":
+        return math.isclose(value, target, rel_tol=1e-9, abs_tol=1e-12)
+    raise ValueError(f"unknown comparator {comparator!r}")
+
+
+def criterion_status(
+    value: float | None,
+    comparator: str,
+    target: float | None,
+    manual_status: str | None = None,
+    has_metric: bool = True,
+) -> str:
+    """met / not_met / no_evidence for one criterion.
+
+    A criterion with a metric is judged from its headline value; a qualitative one (no metric)
+    from the status set by hand with its evidence note.
+    """
+    if not has_metric:
+        return manual_status if manual_status in (MET, NOT_MET) else NO_EVIDENCE
+    if value is None or target is None:
+        return NO_EVIDENCE
+    return MET if compare(value, comparator, target) else NOT_MET
+
+
+@dataclass(frozen=True)
+class LoadStep:
+    users: int
+    throughput_rps: float
+    p95_ms: float
+    failure_ratio: float
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Capacity of an iteration and the load-test step that limits it."""
+
+    capacity_rps: float | None
+    best_step: LoadStep | None
+    limiting_step: LoadStep | None
+    limited_by: str | None  # "latency", "errors" or None when no step broke the limits
+
+
+def capacity(steps: Iterable[LoadStep], slo_p95_ms: float, max_error_rate: float) -> Capacity:
+    """The highest throughput among steps within the latency SLO and the error budget."""
+    ordered = sorted(steps, key=lambda s: (s.users, s.throughput_rps))
+    within = [s for s in ordered if s.p95_ms <= slo_p95_ms and s.failure_ratio <= max_error_rate]
+    best = max(within, key=lambda s: s.throughput_rps, default=None)
+    limiting = next(
+        (
+            s
+            for s in ordered
+            if (best is None or s.users > best.users)
+            and (s.p95_ms > slo_p95_ms or s.failure_ratio > max_error_rate)
+        ),
+        None,
+    )
+    reason = None
+    if limiting is not None:
+        reason = "latency" if limiting.p95_ms > slo_p95_ms else "errors"
+    return Capacity(best.throughput_rps if best else None, best, limiting, reason)
+
+
+def headroom(peak_rps: float | None, capacity_rps: float | None) -> float | None:
+    """1 − peak / capacity: the share of capacity still free (negative when over capacity)."""
+    if peak_rps is None or not capacity_rps:
+        return None
+    return 1.0 - peak_rps / capacity_rps
+
+
+@dataclass(frozen=True)
+class TrendFit:
+    """A fitted trend of peak traffic: rps = f(days since `origin`)."""
+
+    model: str  # "linear" or "exponential"
+    origin: date
+    a: float  # linear: intercept; exponential: value at origin
+    b: float  # linear: rps per day; exponential: growth rate per day (continuous)
+    r_squared: float
+
+    def predict(self, days: float) -> float:
+        if self.model == "linear":
+            return self.a + self.b * days
+        return self.a * math.exp(self.b * days)
+
+    def weekly_growth(self) -> float:
+        """Growth per week: rps for linear, a fraction for exponential."""
+        return self.b * 7 if self.model == "linear" else math.exp(self.b * 7) - 1
+
+
+def _least_squares(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return my, 0.0
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    return my - slope * mx, slope
+
+
+def _r_squared(ys: Sequence[float], predicted: Sequence[float]) -> float:
+    my = sum(ys) / len(ys)
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - p) ** 2 for y, p in zip(ys, predicted, strict=True))
+    return 1.0 - ss_res / ss_tot if ss_tot else 0.0
+
+
+def fit_trend(points: Sequence[tuple[date, float]]) -> TrendFit | None:
+    """Fit linear and exponential trends to (day, peak rps); keep the better R² (linear on ties).
+
+    Needs at least three points on two different days.
+    """
+    pts = sorted(
+        (d if isinstance(d, date) and not isinstance(d, datetime) else d.date(), v)
+        for d, v in points
+    )
+    if len(pts) < 3 or pts[0][0] == pts[-1][0]:
+        return None
+    origin = pts[0][0]
+    xs = [(d - origin).days for d, _ in pts]
+    ys = [float(v) for _, v in pts]
+    a, b = _least_squares(xs, ys)
+    linear = TrendFit("linear", origin, a, b, _r_squared(ys, [a + b * x for x in xs]))
+    fits = [linear]
+    if all(y > 0 for y in ys):
+        la, lb = _least_squares(xs, [math.log(y) for y in ys])
+        pred = [math.exp(la + lb * x) for x in xs]
+        fits.append(TrendFit("exponential", origin, math.exp(la), lb, _r_squared(ys, pred)))
+    return max(fits, key=lambda f: (f.r_squared, f.model == "linear"))
+
+
+@dataclass(frozen=True)
+class Runway:
+    fit: TrendFit | None
+    crossing: date | None  # when the trend reaches capacity; None if it never does
+    days: int | None  # from the last traffic point
+    already_over: bool = False
+
+
+def runway(points: Sequence[tuple[date, float]], capacity_rps: float | None) -> Runway:
+    """When the fitted trend of peak traffic reaches capacity."""
+    fit = fit_trend(points)
+    if fit is None or not capacity_rps:
+        return Runway(fit, None, None)
+    last_day = max(d if not isinstance(d, datetime) else d.date() for d, _ in points)
+    last_x = (last_day - fit.origin).days
+    if fit.predict(last_x) >= capacity_rps:
+        return Runway(fit, last_day, 0, already_over=True)
+    if fit.model == "linear":
+        if fit.b <= 0:
+            return Runway(fit, None, None)
+        x = (capacity_rps - fit.a) / fit.b
+    else:
+        if fit.b <= 0:
+            return Runway(fit, None, None)
+        x = math.log(capacity_rps / fit.a) / fit.b
+    days = max(0, math.ceil(x - last_x))
+    return Runway(fit, last_day + timedelta(days=days), days)
+
+
+def delta(current: float | None, previous: float | None) -> float | None:
+    """The change from the previous iteration, or None when either side is missing."""
+    if current is None or previous is None:
+        return None
+    return current - previous

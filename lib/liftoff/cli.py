@@ -1,0 +1,203 @@
+"""The `liftoff` command: a thin layer that turns options into library calls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from liftoff import db, demo, manage, queries, summary
+from liftoff.config import PROJECT_ROOT, database_url
+from liftoff.formatting import STAGE_LABELS, format_value
+from liftoff.models import STAGES
+
+
+class UserError(Exception):
+    """Ends the command with this message and exit status 1; no traceback."""
+
+
+def _engine(check_schema: bool = True):
+    engine = db.make_engine(database_url())
+    if check_schema:
+        db.require_current_schema(engine)
+    return engine
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def cmd_migrate(args) -> None:
+    engine = _engine(check_schema=False)
+    before = db.current_revision(engine)
+    db.migrate(engine)
+    after = db.current_revision(engine)
+    if before == after:
+        print(f"The database is up to date (version {after}).")
+    else:
+        print(f"Migrated the database from version {before or 'empty'} to {after}.")
+
+
+def cmd_demo(args) -> None:
+    engine = _engine()
+    if args.if_empty and not demo.database_empty(engine):
+        print("The database already holds initiatives; the demo portfolio was not loaded.")
+        return
+    print(demo.load_demo(engine, reset=args.reset))
+
+
+def cmd_initiative_list(args) -> None:
+    rows = queries.initiatives(_engine())
+    if args.json:
+        _print_json([{k: v for k, v in r.items() if k != "id"} for r in rows])
+        return
+    if not rows:
+        print(
+            "No initiatives yet. Load the demo with `liftoff demo` or create one with "
+            "`liftoff initiative set NAME --create`."
+        )
+        return
+    for r in rows:
+        print(
+            f"{r['name']}: {STAGE_LABELS.get(r['stage'], r['stage'])}, "
+            f"p95 SLO {format_value(r['slo_p95_ms'], 'ms')}, "
+            f"max error rate {format_value(r['max_error_rate'], 'ratio', 2)}, "
+            f"primary metric {r['primary_metric'] or 'not set'}"
+        )
+
+
+def cmd_initiative_set(args) -> None:
+    try:
+        print(
+            manage.set_initiative(
+                _engine(),
+                args.name,
+                create=args.create,
+                stage=args.stage,
+                slo_p95_ms=args.slo_p95_ms,
+                max_error_rate=args.max_error_rate,
+                primary_metric=args.primary_metric,
+                business_goal=args.goal,
+                owner=args.owner,
+            )
+        )
+    except manage.InvalidValue as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_summary(args) -> None:
+    data = summary.summary(_engine(), args.initiative)
+    if args.json:
+        _print_json(data)
+        return
+    ini = data["initiative"]
+    print(f"{ini['name']} ({STAGE_LABELS.get(ini['stage'], ini['stage'])})")
+    for it in data["iterations"]:
+        print(
+            f"  Iteration {it['number']}: {it['decision']}, criteria met {it['criteria_met']} of "
+            f"{it['criteria_total']}, capacity {format_value(it['capacity_rps'], 'rps')}"
+        )
+    print(
+        f"  Headroom {format_value(data['headroom'], 'ratio', 0)}; runway {data['runway']['days']} days"
+    )
+
+
+def cmd_batches(args) -> None:
+    rows = queries.import_batches(_engine())
+    if args.json:
+        _print_json(rows)
+        return
+    if not rows:
+        print("No import batches yet.")
+    for b in rows:
+        print(
+            f"#{b['id']} {b['uploaded_at']:%Y-%m-%d %H:%M} {b['kind']} {b['file_name']!r}: "
+            f"{b['rows_accepted']} of {b['rows_read']} rows, {b['status']}"
+        )
+
+
+def cmd_run(args) -> None:
+    _engine()  # refuse to start on an unreachable or outdated database
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.port",
+        str(args.port),
+    ]
+    raise SystemExit(subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy()))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="liftoff",
+        description="Liftoff: the decision dashboard for AI initiatives. "
+        "The database comes from LIFTOFF_DATABASE_URL (default: data/liftoff.db).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("migrate", help="bring the database schema to the newest version").set_defaults(
+        func=cmd_migrate
+    )
+
+    p = sub.add_parser("demo", help="load the demo portfolio")
+    p.add_argument(
+        "--reset", action="store_true", help="remove the demo initiatives and load them afresh"
+    )
+    p.add_argument(
+        "--if-empty", action="store_true", help="load only when the database holds no initiative"
+    )
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("initiative", help="list or change initiatives")
+    isub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = isub.add_parser("list", help="list initiatives")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=cmd_initiative_list)
+    q = isub.add_parser("set", help="change an initiative's settings")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument(
+        "--create", action="store_true", help="create the initiative if it does not exist"
+    )
+    q.add_argument("--stage", choices=STAGES)
+    q.add_argument("--slo-p95-ms", type=float, metavar="N", help="latency SLO: p95 in milliseconds")
+    q.add_argument(
+        "--max-error-rate", type=float, metavar="R", help="error budget as a fraction (1%% = 0.01)"
+    )
+    q.add_argument("--primary-metric", metavar="KEY", help="key of the primary model metric")
+    q.add_argument("--goal", help="the business goal, in a sentence")
+    q.add_argument("--owner", help="who owns the initiative")
+    q.set_defaults(func=cmd_initiative_set)
+
+    p = sub.add_parser("summary", help="the figures the screens show for one initiative")
+    p.add_argument("--initiative", required=True, metavar="NAME")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("batches", help="list import batches")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_batches)
+
+    p = sub.add_parser("run", help="start the app")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (UserError, db.DatabaseError, queries.NotFound) as exc:
+        print(f"liftoff: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""The database: engine, schema version (Alembic) and the data-version stamp."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+from liftoff.config import PACKAGE_DIR
+from liftoff.models import DataVersion
+
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+# Seconds a SQLite writer waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+class DatabaseError(Exception):
+    """A database problem a user can fix; the message says how."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The URL is malformed or the server cannot be reached."""
+
+
+class DatabaseBehind(DatabaseError):
+    """The schema is older than this version of Liftoff expects."""
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable URL)"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for `url`; SQLite gets foreign keys, WAL and a busy timeout.
+
+    Raises DatabaseUnavailable with a plain message when the URL is malformed, its driver is
+    missing or the database cannot be reached.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            f"LIFTOFF_DATABASE_URL is not a database URL: {url!r}. "
+            "Use sqlite:///path/to/liftoff.db or postgresql+psycopg://user:password@host/db."
+        ) from None
+    kwargs: dict = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
+        raise DatabaseUnavailable(
+            f"No driver for {_safe_url(url)}: {exc}. For PostgreSQL install psycopg "
+            "(pip install 'psycopg[binary]') and use postgresql+psycopg://…"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseUnavailable(
+            f"Cannot reach the database {_safe_url(url)}: {reason}. "
+            "Check LIFTOFF_DATABASE_URL, that the server is running and that the user may connect."
+        ) from None
+    return engine
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic configuration pointing at Liftoff's migrations, bound to `engine`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to `revision` (default: the newest)."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Downgrade the schema to `revision` (default: nothing)."""
+    command.downgrade(alembic_config(engine), revision)
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Raise DatabaseBehind unless the schema is at the newest migration."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise DatabaseBehind(
+            "The database has no Liftoff tables yet. Run `liftoff migrate` "
+            "(or `make run`, which migrates and loads the demo portfolio)."
+        )
+    raise DatabaseBehind(
+        f"The database schema is at version {current}, this Liftoff expects {head}. "
+        "Run `liftoff migrate` to bring it up to date, then reload the page."
+    )
+
+
+def bump_data_version(conn: Connection) -> None:
+    """Mark the data as changed; call inside the transaction of every write."""
+    conn.execute(
+        update(DataVersion)
+        .where(DataVersion.id == 1)
+        .values(version=DataVersion.version + 1, changed_at=datetime.now())
+    )
+
+
+def data_version(engine: Engine) -> int:
+    """The current data-version stamp (0 on a fresh database)."""
+    with engine.connect() as conn:
+        return conn.execute(select(DataVersion.version).where(DataVersion.id == 1)).scalar() or 0
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """One transaction for one write; bumps the data version before it commits."""
+    try:
+        with engine.begin() as conn:
+            yield conn
+            bump_data_version(conn)
+    except OperationalError as exc:
+        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+            raise DatabaseError(
+                "The database is busy with another write. Nothing was changed; retry in a moment."
+            ) from None
+        raise

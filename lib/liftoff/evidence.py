@@ -1,0 +1,164 @@
+"""The evidence behind each initiative, assembled once for the screens and `liftoff summary`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Engine
+
+from liftoff import analytics, queries
+from liftoff.analytics import Capacity, Runway
+
+
+@dataclass
+class IterationEvidence:
+    """One iteration: its decision, headline metrics, criteria and capacity."""
+
+    id: int
+    number: int
+    label: str | None
+    start_date: date | None
+    end_date: date | None
+    hypothesis: str | None
+    decision: str
+    rationale: str | None
+    decided_by: str | None
+    decided_at: object
+    candidate: str | None
+    metrics: dict[str, float]
+    metric_batches: dict[str, int]
+    criteria: list[dict]
+    capacity: Capacity
+
+    @property
+    def criteria_met(self) -> int:
+        return sum(1 for c in self.criteria if c["status"] == analytics.MET)
+
+    @property
+    def title(self) -> str:
+        return f"Iteration {self.number}" + (f" · {self.label}" if self.label else "")
+
+
+@dataclass
+class InitiativeEvidence:
+    """One initiative with every iteration's evidence and the initiative-wide figures."""
+
+    initiative: dict
+    iterations: list[IterationEvidence]
+    catalog: dict[str, dict]
+    lead_kpi: str | None
+    traffic: list[tuple[date, float]]
+    peak_rps: float | None
+    capacity_rps: float | None
+    capacity_iteration: int | None
+    headroom: float | None
+    runway: Runway
+    open_concerns: dict[str, int] = field(default_factory=dict)
+    feedback: dict = field(default_factory=dict)
+
+    @property
+    def latest(self) -> IterationEvidence | None:
+        return self.iterations[-1] if self.iterations else None
+
+    @property
+    def previous(self) -> IterationEvidence | None:
+        return self.iterations[-2] if len(self.iterations) > 1 else None
+
+    def iteration(self, number: int) -> IterationEvidence | None:
+        return next((it for it in self.iterations if it.number == number), None)
+
+
+def _lead_kpi(rows_by_iteration: dict, catalog: dict[str, dict]) -> str | None:
+    # The initiative's first business KPI: the one defined earliest among those it reports.
+    keys = {r.metric_key for rows in rows_by_iteration.values() for r in rows}
+    kpis = [k for k in keys if catalog.get(k, {}).get("category") == "business_kpi"]
+    return min(kpis, key=lambda k: catalog[k]["id"], default=None)
+
+
+def collect(engine: Engine, initiatives: list[dict]) -> list[InitiativeEvidence]:
+    """Evidence for the given initiatives (rows of `queries.initiatives`), in a few queries."""
+    ids = [i["id"] for i in initiatives]
+    catalog = queries.metric_catalog(engine)
+    directions = {k: m["direction"] for k, m in catalog.items()}
+    its = queries.iterations(engine, ids)
+    latest = queries.latest_values(engine, ids)
+    crits = queries.criteria(engine, ids)
+    steps = queries.load_steps(engine, ids)
+    traffic = queries.traffic(engine, ids)
+    concerns = queries.open_concerns_by_severity(engine, ids)
+    feedback = queries.feedback_stats(engine, ids)
+
+    out = []
+    for ini in initiatives:
+        evidence_rows = {it["id"]: latest.get(it["id"], []) for it in its.get(ini["id"], [])}
+        iteration_list = []
+        for it in its.get(ini["id"], []):
+            head = analytics.headline(evidence_rows[it["id"]], ini["primary_metric"], directions)
+            criteria = []
+            for c in crits.get(it["id"], []):
+                value = head.values.get(c["metric"]) if c["metric"] else None
+                status = analytics.criterion_status(
+                    value, c["comparator"], c["target"], c["manual_status"], c["metric"] is not None
+                )
+                criteria.append(
+                    {
+                        **c,
+                        "value": value,
+                        "status": status,
+                        "batch_id": head.batches.get(c["metric"]),
+                    }
+                )
+            iteration_list.append(
+                IterationEvidence(
+                    id=it["id"],
+                    number=it["number"],
+                    label=it["label"],
+                    start_date=it["start_date"],
+                    end_date=it["end_date"],
+                    hypothesis=it["hypothesis"],
+                    decision=it["decision"],
+                    rationale=it["rationale"],
+                    decided_by=it["decided_by"],
+                    decided_at=it["decided_at"],
+                    candidate=head.candidate,
+                    metrics=head.values,
+                    metric_batches=head.batches,
+                    criteria=criteria,
+                    capacity=analytics.capacity(
+                        steps.get(it["id"], []), ini["slo_p95_ms"], ini["max_error_rate"]
+                    ),
+                )
+            )
+        tested = [it for it in iteration_list if it.capacity.capacity_rps is not None]
+        cap_it = tested[-1] if tested else None
+        cap = cap_it.capacity.capacity_rps if cap_it else None
+        series = traffic.get(ini["id"], [])
+        peak = series[-1][1] if series else None
+        out.append(
+            InitiativeEvidence(
+                initiative=ini,
+                iterations=iteration_list,
+                catalog=catalog,
+                lead_kpi=_lead_kpi(evidence_rows, catalog),
+                traffic=series,
+                peak_rps=peak,
+                capacity_rps=cap,
+                capacity_iteration=cap_it.number if cap_it else None,
+                headroom=analytics.headroom(peak, cap),
+                runway=analytics.runway(series, cap),
+                open_concerns=concerns.get(ini["id"], {}),
+                feedback=feedback.get(ini["id"], {"count": 0, "mean_rating": None}),
+            )
+        )
+    return out
+
+
+def for_initiative(engine: Engine, name: str) -> InitiativeEvidence:
+    """Evidence of one initiative by name (NotFound lists the names that exist)."""
+    return collect(engine, [queries.initiative_by_name(engine, name)])[0]
+
+
+def portfolio(engine: Engine) -> list[InitiativeEvidence]:
+    """Evidence of every initiative, by name."""
+    return collect(engine, queries.initiatives(engine))

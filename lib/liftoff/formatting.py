@@ -1,0 +1,85 @@
+"""Numbers in plain words with their units, the same on every screen and export."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+DECISION_LABELS = {
+    "pending": "Pending",
+    "go": "Go",
+    "no-go": "No-go",
+    "pivot": "Pivot",
+    "extend": "Extend",
+}
+STAGE_LABELS = {
+    "poc": "Proof of concept",
+    "pilot": "Pilot",
+    "production": "Production",
+    "paused": "Paused",
+    "retired": "Retired",
+}
+STATUS_LABELS = {"met": "Met", "not_met": "Not met", "no_evidence": "No evidence"}
+KIND_LABELS = {
+    "innovation": "Innovation goal",
+    "learning": "Learning objective",
+    "production": "Production criterion",
+}
+# Units counted in whole numbers.
+WHOLE_UNITS = {"users", "count"}
+UNIT_SUFFIX = {
+    "ms": " ms",
+    "s": " s",
+    "rps": " req/s",
+    "min": " min",
+    "h": " h",
+    "EUR": " €",
+    "kEUR": " k€",
+    "USD": " $",
+    "users": " users",
+    "count": "",
+    "score": "",
+}
+
+
+def format_value(value: float | None, unit: str | None, digits: int | None = None) -> str:
+    """`0.875, "ratio"` → "87.5%"; `312, "ms"` → "312 ms"; None → "—"."""
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return f"{value * 100:.{1 if digits is None else digits}f}%"
+    if digits is None:
+        if unit in WHOLE_UNITS or abs(value) >= 100:
+            digits = 0
+        else:
+            digits = 1 if abs(value) >= 10 else 2
+    suffix = UNIT_SUFFIX.get(unit or "", f" {unit}" if unit else "")
+    return f"{value:,.{digits}f}{suffix}"
+
+
+def format_delta(delta: float | None, unit: str | None) -> str | None:
+    """The change from the previous iteration: percentage points for ratios."""
+    if delta is None:
+        return None
+    if unit == "ratio":
+        return f"{delta * 100:+.1f} pts"
+    text = format_value(abs(delta), unit)
+    # An ASCII minus: st.metric reads the sign to colour the arrow.
+    return ("+" if delta >= 0 else "-") + text
+
+
+def format_percent(fraction: float | None) -> str:
+    """A share as a whole percentage: 0.234 → "23%"."""
+    return "—" if fraction is None else f"{fraction * 100:.0f}%"
+
+
+def format_date(value: date | datetime | None) -> str:
+    """ "12 Mar 2026", or "—"."""
+    if value is None:
+        return "—"
+    return f"{value.day} {value:%b %Y}"
+
+
+def comparator_words(comparator: str) -> str:
+    return {">=": "at least", ">": "above", "<=": "at most", "<": "below", "==": "exactly"}[
+        comparator
+    ]

@@ -1,0 +1,405 @@
+"""The domain of DESIGN.md as SQLAlchemy models. The schema itself is made only by Alembic."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints, so migrations can drop and alter them on every backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STAGES = ("poc", "pilot", "production", "paused", "retired")
+DECISIONS = ("pending", "go", "no-go", "pivot", "extend")
+CATEGORIES = ("model", "business_kpi", "system", "engagement", "data_quality")
+DIRECTIONS = ("higher", "lower")
+CRITERION_KINDS = ("innovation", "learning", "production")
+COMPARATORS = (">=", ">", "<=", "<", "==")
+MANUAL_STATUSES = ("met", "not_met")
+FEEDBACK_SOURCES = ("end_user", "stakeholder", "support")
+FEEDBACK_STATUSES = ("new", "triaged", "actioned", "wont_fix")
+FAILURE_CATEGORIES = (
+    "unclear_criteria",
+    "scalability",
+    "data_gaps",
+    "misalignment",
+    "operations",
+)
+SEVERITIES = ("low", "medium", "high", "critical")
+CONCERN_STATUSES = ("open", "mitigating", "resolved", "accepted")
+STANCES = ("blocker", "skeptic", "neutral", "supporter", "advocate")
+GOVERNANCE_AREAS = (
+    "data_sources",
+    "pii_consent",
+    "access_control",
+    "retention",
+    "lineage",
+    "model_card",
+    "fairness",
+    "monitoring",
+    "runbook_oncall",
+    "rollback_plan",
+)
+GOVERNANCE_STATUSES = ("missing", "in_progress", "done", "not_applicable")
+BATCH_STATUSES = ("committed", "rejected", "rolled_back")
+ROLES = ("viewer", "editor", "admin")
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str | None = None) -> CheckConstraint:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=name or f"{column}_valid")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class DataVersion(Base):
+    """One row whose counter every write bumps; cached reads are keyed by it."""
+
+    __tablename__ = "data_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (_one_of("role", ROLES),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default="viewer")
+    password_hash: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class Initiative(Base):
+    __tablename__ = "initiatives"
+    __table_args__ = (
+        _one_of("stage", STAGES),
+        CheckConstraint("slo_p95_ms > 0", name="slo_positive"),
+        CheckConstraint("max_error_rate >= 0 AND max_error_rate <= 1", name="error_rate_fraction"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    business_goal: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(20), nullable=False, default="poc")
+    slo_p95_ms: Mapped[float] = mapped_column(Float, nullable=False, default=500.0)
+    max_error_rate: Mapped[float] = mapped_column(Float, nullable=False, default=0.01)
+    primary_metric_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+    __table_args__ = (_one_of("status", BATCH_STATUSES),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    file_name: Mapped[str] = mapped_column(String(500), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    rows_read: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_accepted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    uploaded_by: Mapped[str | None] = mapped_column(String(320))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="committed")
+    errors: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    rolled_back_by: Mapped[str | None] = mapped_column(String(320))
+    rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Iteration(Base):
+    __tablename__ = "iterations"
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "number", name="uq_iterations_initiative_number"),
+        _one_of("decision", DECISIONS),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    label: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    hypothesis: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    rationale: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Metric(Base):
+    __tablename__ = "metrics"
+    __table_args__ = (_one_of("category", CATEGORIES), _one_of("direction", DIRECTIONS))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    category: Mapped[str] = mapped_column(String(20), nullable=False)
+    # "ratio" means a fraction 0..1, shown as a percentage.
+    unit: Mapped[str | None] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(10), nullable=False, default="higher")
+
+
+class Observation(Base):
+    __tablename__ = "observations"
+    __table_args__ = (
+        Index("ix_observations_iteration_metric", "iteration_id", "metric_id"),
+        Index("ix_observations_batch", "batch_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iteration_id: Mapped[int] = mapped_column(
+        ForeignKey("iterations.id", ondelete="CASCADE"), nullable=False
+    )
+    metric_id: Mapped[int] = mapped_column(
+        ForeignKey("metrics.id", ondelete="CASCADE"), nullable=False
+    )
+    value: Mapped[float] = mapped_column(Float, nullable=False)
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    segment: Mapped[str | None] = mapped_column(String(200))
+    candidate: Mapped[str | None] = mapped_column(String(200))
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+class Criterion(Base):
+    __tablename__ = "criteria"
+    __table_args__ = (
+        _one_of("kind", CRITERION_KINDS),
+        _one_of("comparator", COMPARATORS),
+        CheckConstraint(
+            "manual_status IS NULL OR manual_status IN ('met', 'not_met')",
+            name="manual_status_valid",
+        ),
+        Index("ix_criteria_iteration", "iteration_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iteration_id: Mapped[int] = mapped_column(
+        ForeignKey("iterations.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    metric_id: Mapped[int | None] = mapped_column(ForeignKey("metrics.id", ondelete="SET NULL"))
+    comparator: Mapped[str] = mapped_column(String(2), nullable=False, default=">=")
+    target: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    manual_status: Mapped[str | None] = mapped_column(String(10))
+    evidence_note: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE")
+    )
+
+
+class LoadTestStep(Base):
+    __tablename__ = "load_test_steps"
+    __table_args__ = (
+        CheckConstraint("users >= 0", name="users_nonnegative"),
+        CheckConstraint("failure_ratio >= 0 AND failure_ratio <= 1", name="failure_fraction"),
+        Index("ix_load_test_steps_iteration", "iteration_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iteration_id: Mapped[int] = mapped_column(
+        ForeignKey("iterations.id", ondelete="CASCADE"), nullable=False
+    )
+    users: Mapped[int] = mapped_column(Integer, nullable=False)
+    throughput_rps: Mapped[float] = mapped_column(Float, nullable=False)
+    p50_ms: Mapped[float | None] = mapped_column(Float)
+    p95_ms: Mapped[float] = mapped_column(Float, nullable=False)
+    p99_ms: Mapped[float | None] = mapped_column(Float)
+    failure_ratio: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+class TrafficPoint(Base):
+    __tablename__ = "traffic"
+    __table_args__ = (Index("ix_traffic_initiative_observed", "initiative_id", "observed_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    observed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    peak_rps: Mapped[float] = mapped_column(Float, nullable=False)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (
+        _one_of("source", FEEDBACK_SOURCES),
+        _one_of("status", FEEDBACK_STATUSES),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
+        Index("ix_feedback_initiative_iteration", "initiative_id", "iteration_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    iteration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("iterations.id", ondelete="SET NULL")
+    )
+    received_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    source: Mapped[str] = mapped_column(String(20), nullable=False, default="end_user")
+    rating: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    theme: Mapped[str | None] = mapped_column(String(200))
+    tags: Mapped[str | None] = mapped_column(String(500))
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="new")
+    action_taken: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE")
+    )
+
+
+class Concern(Base):
+    __tablename__ = "concerns"
+    __table_args__ = (
+        UniqueConstraint(
+            "initiative_id", "external_key", name="uq_concerns_initiative_external_key"
+        ),
+        _one_of("failure_category", FAILURE_CATEGORIES),
+        _one_of("severity", SEVERITIES),
+        _one_of("status", CONCERN_STATUSES),
+        Index("ix_concerns_initiative_status", "initiative_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    iteration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("iterations.id", ondelete="SET NULL")
+    )
+    external_key: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    raised_by: Mapped[str | None] = mapped_column(String(200))
+    stakeholder_group: Mapped[str | None] = mapped_column(String(100))
+    failure_category: Mapped[str] = mapped_column(String(30), nullable=False)
+    severity: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")
+    owner: Mapped[str | None] = mapped_column(String(200))
+    raised_at: Mapped[date] = mapped_column(Date, nullable=False)
+    due: Mapped[date | None] = mapped_column(Date)
+    resolved_at: Mapped[date | None] = mapped_column(Date)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    metric_id: Mapped[int | None] = mapped_column(ForeignKey("metrics.id", ondelete="SET NULL"))
+    comparator: Mapped[str | None] = mapped_column(String(2))
+    threshold: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE")
+    )
+
+
+class ConcernStatusChange(Base):
+    __tablename__ = "concern_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    concern_id: Mapped[int] = mapped_column(
+        ForeignKey("concerns.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    changed_by: Mapped[str | None] = mapped_column(String(320))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Stakeholder(Base):
+    __tablename__ = "stakeholders"
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "name", name="uq_stakeholders_initiative_name"),
+        CheckConstraint("influence >= 1 AND influence <= 5", name="influence_range"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    group: Mapped[str | None] = mapped_column("stakeholder_group", String(100))
+    influence: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+
+
+class StakeholderStance(Base):
+    __tablename__ = "stakeholder_stances"
+    __table_args__ = (
+        UniqueConstraint("stakeholder_id", "iteration_id", name="uq_stakeholder_stances_iteration"),
+        _one_of("stance", STANCES),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stakeholder_id: Mapped[int] = mapped_column(
+        ForeignKey("stakeholders.id", ondelete="CASCADE"), nullable=False
+    )
+    iteration_id: Mapped[int] = mapped_column(
+        ForeignKey("iterations.id", ondelete="CASCADE"), nullable=False
+    )
+    stance: Mapped[str] = mapped_column(String(20), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertRule(Base):
+    __tablename__ = "alert_rules"
+    __table_args__ = (
+        _one_of("comparator", COMPARATORS),
+        _one_of("severity", SEVERITIES),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # NULL: the rule applies to every initiative.
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE")
+    )
+    metric_id: Mapped[int] = mapped_column(
+        ForeignKey("metrics.id", ondelete="CASCADE"), nullable=False
+    )
+    comparator: Mapped[str] = mapped_column(String(2), nullable=False)
+    threshold: Mapped[float] = mapped_column(Float, nullable=False)
+    severity: Mapped[str] = mapped_column(String(10), nullable=False, default="medium")
+    # Comma-separated stages the rule applies to, e.g. "pilot,production".
+    stages: Mapped[str] = mapped_column(String(100), nullable=False, default="poc,pilot,production")
+    enabled: Mapped[bool] = mapped_column(default=True, nullable=False)
+
+
+class GovernanceItem(Base):
+    __tablename__ = "governance_items"
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "area", name="uq_governance_items_initiative_area"),
+        _one_of("area", GOVERNANCE_AREAS),
+        _one_of("required_from", STAGES[:3], name="required_from_valid"),
+        _one_of("status", GOVERNANCE_STATUSES),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    area: Mapped[str] = mapped_column(String(30), nullable=False)
+    required_from: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="missing")
+    evidence: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,156 @@
+"""The portfolio overview: one card per initiative and a sentence for the whole portfolio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from liftoff import analytics
+from liftoff.evidence import InitiativeEvidence
+from liftoff.formatting import (
+    DECISION_LABELS,
+    STAGE_LABELS,
+    format_delta,
+    format_percent,
+    format_value,
+)
+
+# Below this share of free capacity an initiative needs attention.
+HEADROOM_WARNING = 0.25
+# A runway shorter than this many days needs attention.
+RUNWAY_WARNING_DAYS = 60
+
+
+@dataclass(frozen=True)
+class MetricTile:
+    """One metric on a card: its value, change from the previous iteration and trend."""
+
+    label: str
+    value: str
+    delta: str | None
+    lower_is_better: bool
+    trend: list[float]
+    raw: float | None
+
+
+@dataclass(frozen=True)
+class OverviewCard:
+    name: str
+    stage: str
+    owner: str | None
+    goal: str | None
+    latest_iteration: str
+    decision: str
+    criteria: str
+    criteria_met: int
+    criteria_total: int
+    model: MetricTile | None
+    kpi: MetricTile | None
+    open_severe_concerns: int
+    headroom: float | None
+    headroom_text: str
+    runway_text: str
+    candidate: str | None
+    attention: list[str]
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _tile(ev: InitiativeEvidence, key: str | None) -> MetricTile | None:
+    if not key or ev.latest is None:
+        return None
+    meta = ev.catalog.get(key, {"display_name": key, "unit": None, "direction": "higher"})
+    current = ev.latest.metrics.get(key)
+    previous = ev.previous.metrics.get(key) if ev.previous else None
+    trend = [it.metrics[key] for it in ev.iterations if key in it.metrics]
+    return MetricTile(
+        label=meta["display_name"],
+        value=format_value(current, meta["unit"]),
+        delta=format_delta(analytics.delta(current, previous), meta["unit"]),
+        lower_is_better=meta["direction"] == "lower",
+        trend=trend,
+        raw=current,
+    )
+
+
+def runway_sentence(ev: InitiativeEvidence) -> str:
+    """Plain words for the runway: when capacity runs out at the current trend."""
+    rw = ev.runway
+    if ev.capacity_rps is None:
+        return "No load test yet: upload load-test results to see capacity."
+    if not ev.traffic:
+        return "No traffic yet: upload peak traffic to see the runway."
+    if rw.already_over:
+        return "Peak traffic is already above capacity."
+    if rw.crossing is None:
+        return "Traffic is not growing toward capacity."
+    weeks = rw.days / 7
+    span = f"{rw.days} days" if rw.days < 21 else f"about {weeks:.0f} weeks"
+    return f"At the current trend capacity runs out around {rw.crossing.day} {rw.crossing:%B} ({span})."
+
+
+def card(ev: InitiativeEvidence) -> OverviewCard:
+    """The overview card of one initiative."""
+    ini = ev.initiative
+    latest = ev.latest
+    severe = ev.open_concerns.get("high", 0) + ev.open_concerns.get("critical", 0)
+    attention = []
+    if latest is not None:
+        missed = [c for c in latest.criteria if c["status"] == analytics.NOT_MET]
+        if missed:
+            attention.append(_count(len(missed), "criterion", "criteria") + " not met")
+    if ev.open_concerns.get("critical"):
+        attention.append(_count(ev.open_concerns["critical"], "critical concern", "critical concerns") + " open")
+    if ev.headroom is not None and ev.headroom < HEADROOM_WARNING:
+        attention.append(f"only {format_percent(ev.headroom)} capacity headroom")
+    if ev.runway.days is not None and ev.runway.days < RUNWAY_WARNING_DAYS:
+        attention.append(f"capacity runs out in {ev.runway.days} days")
+    return OverviewCard(
+        name=ini["name"],
+        stage=STAGE_LABELS.get(ini["stage"], ini["stage"]),
+        owner=ini["owner"],
+        goal=ini["business_goal"],
+        latest_iteration=latest.title if latest else "No iterations yet",
+        decision=DECISION_LABELS.get(latest.decision, latest.decision) if latest else "—",
+        criteria=f"{latest.criteria_met} of {len(latest.criteria)}"
+        if latest and latest.criteria
+        else "None set",
+        criteria_met=latest.criteria_met if latest else 0,
+        criteria_total=len(latest.criteria) if latest else 0,
+        model=_tile(ev, ini["primary_metric"]),
+        kpi=_tile(ev, ev.lead_kpi),
+        open_severe_concerns=severe,
+        headroom=ev.headroom,
+        headroom_text=format_percent(ev.headroom),
+        runway_text=runway_sentence(ev),
+        candidate=latest.candidate if latest else None,
+        attention=attention,
+    )
+
+
+def headline(cards: list[OverviewCard]) -> str:
+    """One sentence about the whole portfolio."""
+    if not cards:
+        return "No initiatives yet."
+    by_stage: dict[str, int] = {}
+    for c in cards:
+        by_stage[c.stage] = by_stage.get(c.stage, 0) + 1
+    stages = ", ".join(f"{n} {stage.lower()}" for stage, n in by_stage.items())
+    pending = sum(1 for c in cards if c.decision == "Pending")
+    noun = "initiative" if len(cards) == 1 else "initiatives"
+    text = f"{len(cards)} {noun} ({stages}); {pending} waiting for a decision."
+    flagged = [c for c in cards if c.attention]
+    if flagged:
+        parts = "; ".join(f"{c.name}: {', '.join(c.attention)}" for c in flagged)
+        text += f" Needs attention — {parts}."
+    else:
+        text += " Nothing needs attention."
+    return text
+
+
+def overview(engine) -> list[OverviewCard]:
+    """Cards for every initiative, by name."""
+    from liftoff import evidence
+
+    return [card(ev) for ev in evidence.portfolio(engine)]

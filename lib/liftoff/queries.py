@@ -1,0 +1,272 @@
+"""Reads. Aggregation happens in SQL; what comes back is small enough for the screens."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import Engine, case, func, select
+
+from liftoff.analytics import LatestValue, LoadStep
+from liftoff.models import (
+    Concern,
+    Criterion,
+    Feedback,
+    ImportBatch,
+    Initiative,
+    Iteration,
+    LoadTestStep,
+    Metric,
+    Observation,
+    TrafficPoint,
+)
+
+
+class NotFound(LookupError):
+    """A named initiative or iteration does not exist; the message says which ones do."""
+
+
+def initiatives(engine: Engine) -> list[dict]:
+    """Every initiative with its settings, by name."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Initiative.__table__).order_by(Initiative.name)).mappings().all()
+    return [_initiative_dict(r) for r in rows]
+
+
+def _initiative_dict(row) -> dict:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "business_goal": row["business_goal"],
+        "owner": row["owner"],
+        "stage": row["stage"],
+        "slo_p95_ms": row["slo_p95_ms"],
+        "max_error_rate": row["max_error_rate"],
+        "primary_metric": row["primary_metric_key"],
+    }
+
+
+def initiative_by_name(engine: Engine, name: str) -> dict:
+    """One initiative by its exact name; NotFound lists the names that exist."""
+    with engine.connect() as conn:
+        row = (
+            conn.execute(select(Initiative.__table__).where(Initiative.name == name))
+            .mappings()
+            .one_or_none()
+        )
+        if row is None:
+            names = conn.execute(select(Initiative.name).order_by(Initiative.name)).scalars().all()
+            known = ", ".join(names) if names else "none yet: load the demo or import data"
+            raise NotFound(f"No initiative is named {name!r}. Initiatives: {known}.")
+        return _initiative_dict(row)
+
+
+def iterations(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]:
+    """Iterations of each initiative, by number."""
+    out: dict[int, list[dict]] = defaultdict(list)
+    if not initiative_ids:
+        return out
+    stmt = (
+        select(Iteration.__table__)
+        .where(Iteration.initiative_id.in_(initiative_ids))
+        .order_by(Iteration.initiative_id, Iteration.number)
+    )
+    with engine.connect() as conn:
+        for it in conn.execute(stmt).mappings():
+            row = dict(it)
+            out[row.pop("initiative_id")].append(row)
+    return out
+
+
+def metric_catalog(engine: Engine) -> dict[str, dict]:
+    """Every metric definition by key."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Metric.__table__).order_by(Metric.id)).mappings().all()
+    return {m["key"]: dict(m) for m in rows}
+
+
+def latest_values(engine: Engine, initiative_ids: list[int]) -> dict[int, list[LatestValue]]:
+    """Per iteration: the latest unsegmented observation of each (metric, candidate).
+
+    One window query; the headline rule then picks among these few rows.
+    """
+    out: dict[int, list[LatestValue]] = defaultdict(list)
+    if not initiative_ids:
+        return out
+    o = Observation
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(o.iteration_id, o.metric_id, o.candidate),
+            order_by=(
+                case((o.recorded_at.is_(None), 0), else_=1).desc(),
+                o.recorded_at.desc(),
+                o.batch_id.desc(),
+                o.id.desc(),
+            ),
+        )
+        .label("rank")
+    )
+    inner = (
+        select(
+            o.iteration_id,
+            o.metric_id,
+            o.candidate,
+            o.value,
+            o.recorded_at,
+            o.batch_id,
+            o.id,
+            rank,
+        )
+        .join(Iteration, Iteration.id == o.iteration_id)
+        .where(Iteration.initiative_id.in_(initiative_ids), o.segment.is_(None))
+        .subquery()
+    )
+    stmt = (
+        select(inner, Metric.key)
+        .join(Metric, Metric.id == inner.c.metric_id)
+        .where(inner.c.rank == 1)
+        .order_by(inner.c.iteration_id, Metric.id, inner.c.candidate)
+    )
+    with engine.connect() as conn:
+        for r in conn.execute(stmt).mappings():
+            out[r["iteration_id"]].append(
+                LatestValue(
+                    metric_key=r["key"],
+                    candidate=r["candidate"],
+                    value=r["value"],
+                    recorded_at=r["recorded_at"],
+                    batch_id=r["batch_id"],
+                    observation_id=r["id"],
+                )
+            )
+    return out
+
+
+def criteria(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]:
+    """Criteria per iteration id, in the order they were written."""
+    out: dict[int, list[dict]] = defaultdict(list)
+    if not initiative_ids:
+        return out
+    stmt = (
+        select(Criterion.__table__, Metric.key.label("metric"))
+        .join(Iteration, Iteration.id == Criterion.iteration_id)
+        .outerjoin(Metric, Metric.id == Criterion.metric_id)
+        .where(Iteration.initiative_id.in_(initiative_ids))
+        .order_by(Criterion.iteration_id, Criterion.id)
+    )
+    with engine.connect() as conn:
+        for c in conn.execute(stmt).mappings():
+            out[c["iteration_id"]].append(
+                {
+                    "id": c["id"],
+                    "kind": c["kind"],
+                    "metric": c["metric"],
+                    "comparator": c["comparator"],
+                    "target": c["target"],
+                    "description": c["description"],
+                    "manual_status": c["manual_status"],
+                    "evidence_note": c["evidence_note"],
+                }
+            )
+    return out
+
+
+def load_steps(engine: Engine, initiative_ids: list[int]) -> dict[int, list[LoadStep]]:
+    """Load-test steps per iteration id."""
+    out: dict[int, list[LoadStep]] = defaultdict(list)
+    if not initiative_ids:
+        return out
+    s = LoadTestStep
+    stmt = (
+        select(s.iteration_id, s.users, s.throughput_rps, s.p95_ms, s.failure_ratio)
+        .join(Iteration, Iteration.id == s.iteration_id)
+        .where(Iteration.initiative_id.in_(initiative_ids))
+        .order_by(s.iteration_id, s.users, s.id)
+    )
+    with engine.connect() as conn:
+        for it_id, users, rps, p95, fail in conn.execute(stmt):
+            out[it_id].append(LoadStep(users, rps, p95, fail))
+    return out
+
+
+def traffic(engine: Engine, initiative_ids: list[int]) -> dict[int, list[tuple[date, float]]]:
+    """Peak traffic per initiative: (day, highest peak rps that day), oldest first."""
+    out: dict[int, list[tuple[date, float]]] = defaultdict(list)
+    if not initiative_ids:
+        return out
+    t = TrafficPoint
+    stmt = (
+        select(t.initiative_id, t.observed_at, t.peak_rps)
+        .where(t.initiative_id.in_(initiative_ids))
+        .order_by(t.initiative_id, t.observed_at)
+    )
+    with engine.connect() as conn:
+        for init_id, at, peak in conn.execute(stmt):
+            day = at.date() if isinstance(at, datetime) else at
+            series = out[init_id]
+            if series and series[-1][0] == day:
+                series[-1] = (day, max(series[-1][1], peak))
+            else:
+                series.append((day, peak))
+    return out
+
+
+def open_concerns_by_severity(
+    engine: Engine, initiative_ids: list[int]
+) -> dict[int, dict[str, int]]:
+    """Count of open or mitigating concerns per initiative and severity."""
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    if not initiative_ids:
+        return out
+    stmt = (
+        select(Concern.initiative_id, Concern.severity, func.count())
+        .where(
+            Concern.initiative_id.in_(initiative_ids),
+            Concern.status.in_(("open", "mitigating")),
+        )
+        .group_by(Concern.initiative_id, Concern.severity)
+    )
+    with engine.connect() as conn:
+        for init_id, severity, n in conn.execute(stmt):
+            out[init_id][severity] = n
+    return out
+
+
+def feedback_stats(engine: Engine, initiative_ids: list[int]) -> dict[int, dict]:
+    """Feedback count and mean rating per initiative."""
+    out: dict[int, dict] = {}
+    if not initiative_ids:
+        return out
+    stmt = (
+        select(Feedback.initiative_id, func.count(), func.avg(Feedback.rating))
+        .where(Feedback.initiative_id.in_(initiative_ids))
+        .group_by(Feedback.initiative_id)
+    )
+    with engine.connect() as conn:
+        for init_id, n, mean in conn.execute(stmt):
+            out[init_id] = {"count": n, "mean_rating": float(mean) if mean is not None else None}
+    return out
+
+
+def import_batches(engine: Engine, limit: int = 500) -> list[dict]:
+    """The newest import batches first, without their raw files."""
+    b = ImportBatch
+    stmt = (
+        select(
+            b.id,
+            b.kind,
+            b.file_name,
+            b.rows_read,
+            b.rows_accepted,
+            b.uploaded_by,
+            b.uploaded_at,
+            b.status,
+            b.rolled_back_by,
+            b.rolled_back_at,
+        )
+        .order_by(b.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]

@@ -1,0 +1,92 @@
+"""`liftoff summary`: the figures the screens show, as plain data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+
+from liftoff import evidence
+
+
+def _iso(value) -> str | None:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _round(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def summarize(ev: evidence.InitiativeEvidence) -> dict:
+    """The summary of one initiative's evidence: values in stored units (fractions for ratios)."""
+    ini = ev.initiative
+    iterations = []
+    for it in ev.iterations:
+        cap = it.capacity
+        iterations.append(
+            {
+                "number": it.number,
+                "label": it.label,
+                "start_date": _iso(it.start_date),
+                "end_date": _iso(it.end_date),
+                "decision": it.decision,
+                "rationale": it.rationale,
+                "decided_by": it.decided_by,
+                "decided_at": _iso(it.decided_at),
+                "candidate": it.candidate,
+                "metrics": dict(it.metrics),
+                "criteria": [
+                    {
+                        "kind": c["kind"],
+                        "description": c["description"],
+                        "metric": c["metric"],
+                        "comparator": c["comparator"],
+                        "target": c["target"],
+                        "value": c["value"],
+                        "status": c["status"],
+                    }
+                    for c in it.criteria
+                ],
+                "criteria_met": it.criteria_met,
+                "criteria_total": len(it.criteria),
+                "capacity_rps": cap.capacity_rps,
+                "capacity_limited_by": cap.limited_by,
+            }
+        )
+    rw = ev.runway
+    return {
+        "initiative": {
+            "name": ini["name"],
+            "stage": ini["stage"],
+            "owner": ini["owner"],
+            "business_goal": ini["business_goal"],
+            "slo_p95_ms": ini["slo_p95_ms"],
+            "max_error_rate": ini["max_error_rate"],
+            "primary_metric": ini["primary_metric"],
+            "lead_kpi": ev.lead_kpi,
+        },
+        "iterations": iterations,
+        "capacity_rps": ev.capacity_rps,
+        "capacity_iteration": ev.capacity_iteration,
+        "peak_rps": ev.peak_rps,
+        "headroom": _round(ev.headroom),
+        "runway": {
+            "date": _iso(rw.crossing),
+            "days": rw.days,
+            "already_over": rw.already_over,
+            "trend": rw.fit.model if rw.fit else None,
+            "r_squared": _round(rw.fit.r_squared, 4) if rw.fit else None,
+        },
+        "open_concerns": dict(sorted(ev.open_concerns.items())),
+        "feedback": {
+            "count": ev.feedback.get("count", 0),
+            "mean_rating": _round(ev.feedback.get("mean_rating"), 4),
+        },
+    }
+
+
+def summary(engine: Engine, name: str) -> dict:
+    """The summary of the initiative called `name`."""
+    return summarize(evidence.for_initiative(engine, name))

@@ -1,0 +1,143 @@
+"""The one bridge between Liftoff and streamlit: cached engine and reads, shared pickers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from liftoff import db, evidence, portfolio, queries
+from liftoff.config import database_url
+
+# Reads pages may ask for through `read`; results are cached per data version.
+READS: dict[str, Callable[..., Any]] = {
+    "overview": portfolio.overview,
+    "initiative": evidence.for_initiative,
+    "initiatives": queries.initiatives,
+    "import_batches": queries.import_batches,
+}
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|:<>~$&^=])")
+
+
+def plain(text: object) -> str:
+    """Escape `text` so markdown-rendering widgets show it literally (user text is data)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return db.make_engine(url)
+
+
+def engine() -> Engine:
+    """The app's engine, one per process and URL."""
+    return _engine(database_url())
+
+
+def require_database() -> Engine:
+    """The engine, once the database is reachable and its schema current; else a clear stop."""
+    try:
+        eng = engine()
+        db.require_current_schema(eng)
+    except db.DatabaseError as exc:
+        st.error(str(exc), icon=":material/database:")
+        st.stop()
+    return eng
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _read(name: str, url: str, version: int, args: tuple) -> Any:
+    return READS[name](_engine(url), *args)
+
+
+def data_version() -> int:
+    """The data-version stamp, read once per script run."""
+    return db.data_version(engine())
+
+
+def read(name: str, *args: Any) -> Any:
+    """A registered read, cached until the data changes (in this process or any other)."""
+    return _read(name, database_url(), data_version(), args)
+
+
+def _remember(key: str, value: str | None) -> None:
+    st.session_state[f"liftoff_{key}"] = value
+    if value is None:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
+def restore_query_params() -> None:
+    """Put the chosen initiative and iteration back into the URL after a page switch."""
+    for key in ("initiative", "iteration"):
+        remembered = st.session_state.get(f"liftoff_{key}")
+        if key not in st.query_params and remembered is not None:
+            st.query_params[key] = remembered
+
+
+def _sidebar_select(key: str, label: str, options: list, wanted, default, **kwargs):
+    """A sidebar selectbox whose value follows the URL when the URL changed from outside
+    (a shared link, a click on another page) and the user's pick otherwise."""
+    widget_key = f"pick_{key}"
+    url_changed = wanted is not None and str(wanted) != st.session_state.get(f"liftoff_{key}")
+    if url_changed or st.session_state.get(widget_key) not in options:
+        st.session_state[widget_key] = wanted if wanted is not None else default
+    return st.sidebar.selectbox(label, options, key=widget_key, **kwargs)
+
+
+def pick_initiative(names: list[str]) -> str | None:
+    """Sidebar picker of the initiative, kept in the URL (`?initiative=NAME`)."""
+    if not names:
+        return None
+    wanted = st.query_params.get("initiative")
+    if wanted is not None and wanted not in names:
+        st.warning(
+            f"No initiative is named “{plain(wanted)}”. Showing {plain(names[0])} instead; "
+            "choose another in the sidebar.",
+            icon=":material/search_off:",
+        )
+        wanted = None
+        st.session_state.pop("pick_initiative", None)
+    before = st.session_state.get("liftoff_initiative")
+    choice = _sidebar_select("initiative", "Initiative", names, wanted, names[0])
+    if before is not None and choice != before and wanted in (None, before):
+        # The user picked another initiative: its iteration numbers mean something else.
+        _remember("iteration", None)
+        st.session_state.pop("pick_iteration", None)
+    _remember("initiative", choice)
+    return choice
+
+
+def pick_iteration(numbers: list[int], labels: dict[int, str]) -> int | None:
+    """Sidebar picker of the iteration (default: the latest), kept in the URL (`?iteration=N`)."""
+    if not numbers:
+        _remember("iteration", None)
+        return None
+    raw = st.query_params.get("iteration")
+    wanted: int | None = None
+    if raw is not None:
+        wanted = int(raw) if raw.strip().isdigit() else None
+        if wanted not in numbers:
+            st.warning(
+                f"This initiative has no iteration “{plain(raw)}”. Showing the latest, "
+                f"iteration {numbers[-1]}.",
+                icon=":material/search_off:",
+            )
+            wanted = None
+            st.session_state.pop("pick_iteration", None)
+            st.session_state.pop("liftoff_iteration", None)
+    choice = _sidebar_select(
+        "iteration",
+        "Iteration",
+        numbers,
+        wanted,
+        numbers[-1],
+        format_func=lambda n: labels.get(n, f"Iteration {n}"),
+    )
+    _remember("iteration", str(choice))
+    return choice

@@ -1,0 +1,77 @@
+"""Portfolio overview: every initiative on one screen."""
+
+import streamlit as st
+
+from liftoff import charts, portfolio, ui
+
+st.title("Portfolio")
+cards = ui.read("overview")
+if not cards:
+    st.info(
+        "No initiatives yet. Load the demo portfolio with `liftoff demo` "
+        "(`make run` does it on an empty database), or import your own metrics with "
+        "`liftoff import metrics.csv --create`.",
+        icon=":material/upload_file:",
+    )
+    st.stop()
+
+st.markdown(ui.plain(portfolio.headline(cards)))
+
+for card in cards:
+    with st.container(border=True):
+        head, link = st.columns([5, 1], vertical_alignment="center")
+        head.subheader(ui.plain(card.name), anchor=False)
+        head.caption(ui.plain(" · ".join(x for x in (card.stage, card.owner) if x)))
+        link.page_link(
+            "pages/iterations.py",
+            label="Open",
+            icon=":material/arrow_forward:",
+            query_params={"initiative": card.name},
+        )
+        cols = st.columns([1, 1, 1.3, 1.3, 1, 1])
+        cols[0].metric(
+            "Latest decision",
+            card.decision,
+            help=f"{card.latest_iteration}",
+        )
+        cols[1].metric(
+            "Criteria met",
+            card.criteria,
+            help="Criteria of the latest iteration met by its evidence.",
+        )
+        for col, tile, fallback in (
+            (cols[2], card.model, "Primary model metric"),
+            (cols[3], card.kpi, "Lead business KPI"),
+        ):
+            if tile is None:
+                col.metric(fallback, "—", help="No value yet: upload metrics for this initiative.")
+                continue
+            col.metric(
+                ui.plain(tile.label),
+                tile.value,
+                tile.delta,
+                delta_color="inverse" if tile.lower_is_better else "normal",
+                chart_data=tile.trend if len(tile.trend) > 1 else None,
+                help="Latest iteration, change from the previous one; the line shows every iteration.",
+            )
+        cols[4].metric(
+            "Severe concerns",
+            card.open_severe_concerns,
+            help="Open or mitigating concerns of high or critical severity.",
+        )
+        cols[5].metric("Capacity headroom", card.headroom_text, help=card.runway_text)
+        st.caption(ui.plain(f"{card.latest_iteration}. {card.runway_text}"))
+        if card.candidate:
+            st.caption(
+                ui.plain(
+                    f"Model figures from candidate {card.candidate}, the best on the primary metric."
+                )
+            )
+        if card.attention:
+            st.warning(
+                ui.plain("Needs attention: " + "; ".join(card.attention) + "."),
+                icon=":material/warning:",
+            )
+
+if any(c.headroom is not None for c in cards):
+    st.plotly_chart(charts.headroom_bars(cards, portfolio.HEADROOM_WARNING), width="stretch")
