@@ -1,0 +1,172 @@
+"""Fixtures: a real SQLite file per test and, when LIFTOFF_TEST_POSTGRES_URL is set, a real
+PostgreSQL database per test, each cloned from a template that was migrated once."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from liftoff import db, demo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("LIFTOFF_TEST_POSTGRES_URL", "").strip()
+REQUIRE_POSTGRES = os.environ.get("LIFTOFF_REQUIRE_POSTGRES") == "1"
+# The demo's "today" in tests, so its stories give the same figures on every run.
+DEMO_TODAY = date(2026, 11, 23)
+_counter = itertools.count()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "browser" in item.nodeid.split("::")[0]:
+            item.add_marker(pytest.mark.browser)
+
+
+def _require_postgres() -> None:
+    if not POSTGRES_URL:
+        message = "LIFTOFF_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot run"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " (LIFTOFF_REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+
+
+class Postgres:
+    """Creates and drops databases on the test server."""
+
+    def __init__(self, url: str):
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def url_for(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, name: str, template: str | None = None) -> str:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            suffix = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+        self.created.append(name)
+        return self.url_for(name)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        for name in self.created:
+            self.drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    _require_postgres()
+    pg = Postgres(POSTGRES_URL)
+    yield pg
+    pg.close()
+
+
+def _migrated(url: str, with_demo: bool) -> None:
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    if with_demo:
+        demo.load_demo(engine, today=DEMO_TODAY)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("templates")
+    paths = {}
+    for name, with_demo in (("schema", False), ("demo", True)):
+        path = folder / f"{name}.db"
+        _migrated(f"sqlite:///{path}", with_demo)
+        paths[name] = path
+    return paths
+
+
+@pytest.fixture(scope="session")
+def postgres_templates(postgres):
+    names = {}
+    for name, with_demo in (("schema", False), ("demo", True)):
+        db_name = f"liftoff_template_{name}_{os.getpid()}"
+        _migrated(postgres.create(db_name), with_demo)
+        names[name] = db_name
+    return names
+
+
+def _clone(request, tmp_path, template: str) -> str:
+    if request.param == "sqlite":
+        target = tmp_path / "liftoff.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_templates")[template], target)
+        return f"sqlite:///{target}"
+    pg = request.getfixturevalue("postgres")
+    source = request.getfixturevalue("postgres_templates")[template]
+    return pg.create(f"liftoff_test_{os.getpid()}_{next(_counter)}", template=source)
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """A migrated, empty database."""
+    return _clone(request, tmp_path, "schema")
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_url(request, tmp_path):
+    """A migrated database holding the demo portfolio (as of DEMO_TODAY)."""
+    return _clone(request, tmp_path, "demo")
+
+
+@pytest.fixture(params=BACKENDS)
+def blank_url(request, tmp_path):
+    """A database with no tables at all."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'blank.db'}"
+    return request.getfixturevalue("postgres").create(f"liftoff_blank_{os.getpid()}_{next(_counter)}")
+
+
+def _engine_for(url: str):
+    engine = db.make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url):
+    yield from _engine_for(db_url)
+
+
+@pytest.fixture
+def demo_engine(demo_url):
+    yield from _engine_for(demo_url)
+
+
+@pytest.fixture
+def use_database(monkeypatch):
+    """Point the app and CLI at a URL, with streamlit's caches cleared."""
+
+    def use(url: str) -> str:
+        import streamlit as st
+
+        monkeypatch.setenv("LIFTOFF_DATABASE_URL", url)
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        return url
+
+    return use

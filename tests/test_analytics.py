@@ -1,0 +1,159 @@
+"""The rules that keep the numbers honest, against hand-computed values."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from liftoff import analytics
+from liftoff.analytics import LatestValue, LoadStep
+
+DIRECTIONS = {"accuracy": "higher", "latency": "lower", "conversion": "higher"}
+
+
+def lv(metric, value, candidate=None, at=None, batch=1, obs=1):
+    return LatestValue(metric, candidate, value, at, batch, obs)
+
+
+def test_headline_takes_one_candidate_best_on_primary_metric_for_every_metric():
+    rows = [
+        lv("accuracy", 0.81, "run-a", obs=1),
+        lv("latency", 120, "run-a", obs=2),
+        lv("accuracy", 0.86, "run-b", obs=3),
+        lv("latency", 340, "run-b", obs=4),
+        lv("conversion", 0.031, None, obs=5),  # iteration-wide KPI, no candidate
+    ]
+    head = analytics.headline(rows, "accuracy", DIRECTIONS)
+    # run-b is best on accuracy, so its latency (340) is the headline, not run-a's better 120.
+    assert head.candidate == "run-b"
+    assert head.values == {"accuracy": 0.86, "latency": 340, "conversion": 0.031}
+
+
+def test_headline_lower_is_better_primary_metric_picks_the_smallest():
+    rows = [lv("latency", 300, "a"), lv("latency", 250, "b"), lv("accuracy", 0.7, "a"), lv("accuracy", 0.6, "b")]
+    head = analytics.headline(rows, "latency", DIRECTIONS)
+    assert head.candidate == "b"
+    assert head.values["accuracy"] == 0.6
+
+
+def test_headline_prefers_the_later_recording_then_the_later_import():
+    t1, t2 = datetime(2026, 3, 1, 9), datetime(2026, 3, 2, 9)
+    rows = [
+        lv("accuracy", 0.80, at=t2, batch=1, obs=1),
+        lv("accuracy", 0.90, at=t1, batch=2, obs=2),  # imported later but recorded earlier
+        lv("latency", 200, at=None, batch=1, obs=3),
+        lv("latency", 180, at=None, batch=2, obs=4),  # same (no) time: later import wins
+        lv("conversion", 0.02, at=None, batch=3, obs=5),
+        lv("conversion", 0.03, at=t1, batch=1, obs=6),  # a timed value beats an untimed one
+    ]
+    head = analytics.headline(rows, None, DIRECTIONS)
+    assert head.candidate is None
+    assert head.values == {"accuracy": 0.80, "latency": 180, "conversion": 0.03}
+    assert head.batches == {"accuracy": 1, "latency": 2, "conversion": 1}
+
+
+def test_candidate_own_value_beats_iteration_wide_value_of_same_metric():
+    rows = [lv("latency", 500, None, obs=1), lv("latency", 210, "run-a", obs=2), lv("accuracy", 0.9, "run-a", obs=3)]
+    assert analytics.headline(rows, "accuracy", DIRECTIONS).values["latency"] == 210
+
+
+def test_candidate_without_primary_metric_falls_back_to_latest_candidate():
+    rows = [
+        lv("latency", 100, "old", at=datetime(2026, 1, 1)),
+        lv("latency", 140, "new", at=datetime(2026, 1, 5)),
+    ]
+    assert analytics.choose_candidate(rows, "accuracy", DIRECTIONS) == "new"
+
+
+def test_candidate_ties_go_to_the_first_name():
+    rows = [lv("accuracy", 0.9, "zeta"), lv("accuracy", 0.9, "alpha")]
+    assert analytics.choose_candidate(rows, "accuracy", DIRECTIONS) == "alpha"
+
+
+@pytest.mark.parametrize(
+    ("value", "comparator", "target", "expected"),
+    [
+        (0.88, ">=", 0.88, "met"),
+        (0.879, ">=", 0.88, "not_met"),
+        (0.88, ">", 0.88, "not_met"),
+        (700, "<=", 800, "met"),
+        (800, "<", 800, "not_met"),
+        (0.1 + 0.2, "==", 0.3, "met"),
+        (None, ">=", 0.5, "no_evidence"),
+    ],
+)
+def test_criterion_status_from_headline_value(value, comparator, target, expected):
+    assert analytics.criterion_status(value, comparator, target) == expected
+
+
+def test_qualitative_criterion_uses_the_status_set_by_hand():
+    assert analytics.criterion_status(None, ">=", None, "met", has_metric=False) == "met"
+    assert analytics.criterion_status(None, ">=", None, "not_met", has_metric=False) == "not_met"
+    assert analytics.criterion_status(None, ">=", None, None, has_metric=False) == "no_evidence"
+
+
+KNEE = [
+    LoadStep(10, 20.0, 110, 0.0),
+    LoadStep(20, 40.0, 130, 0.0),
+    LoadStep(40, 78.0, 190, 0.0),
+    LoadStep(60, 95.0, 420, 0.001),  # the knee: last step within a 500 ms SLO
+    LoadStep(80, 99.0, 900, 0.002),  # latency breaks the SLO
+    LoadStep(100, 101.0, 1600, 0.03),
+]
+
+
+def test_capacity_is_highest_throughput_within_slo_and_error_budget():
+    cap = analytics.capacity(KNEE, slo_p95_ms=500, max_error_rate=0.01)
+    assert cap.capacity_rps == 95.0
+    assert cap.best_step.users == 60
+    assert cap.limiting_step.users == 80
+    assert cap.limited_by == "latency"
+
+
+def test_capacity_limited_by_errors():
+    cap = analytics.capacity(KNEE, slo_p95_ms=5000, max_error_rate=0.01)
+    assert cap.capacity_rps == 99.0
+    assert (cap.limiting_step.users, cap.limited_by) == (100, "errors")
+
+
+def test_capacity_without_any_step_inside_the_slo():
+    cap = analytics.capacity(KNEE, slo_p95_ms=50, max_error_rate=0.01)
+    assert cap.capacity_rps is None
+    assert cap.limiting_step.users == 10
+
+
+def test_headroom():
+    assert analytics.headroom(75, 100) == pytest.approx(0.25)
+    assert analytics.headroom(120, 100) == pytest.approx(-0.2)
+    assert analytics.headroom(None, 100) is None
+    assert analytics.headroom(50, None) is None
+
+
+def test_runway_linear_growth():
+    start = date(2026, 1, 1)
+    # 10 rps/week from 40: day 0 → 40, day 42 → 100. Capacity 150 is reached at day 77.
+    points = [(start + timedelta(days=7 * w), 40 + 10 * w) for w in range(7)]
+    rw = analytics.runway(points, 150)
+    assert rw.fit.model == "linear"
+    assert rw.fit.r_squared == pytest.approx(1.0)
+    assert rw.crossing == start + timedelta(days=77)
+    assert rw.days == 35
+
+
+def test_runway_exponential_growth():
+    start = date(2026, 1, 1)
+    # Doubling every 14 days from 10 rps: 10 * 2**(d/14). 160 rps is reached at day 56.
+    points = [(start + timedelta(days=7 * w), 10 * 2 ** (w / 2)) for w in range(6)]
+    rw = analytics.runway(points, 160)
+    assert rw.fit.model == "exponential"
+    assert rw.fit.weekly_growth() == pytest.approx(2**0.5 - 1)
+    assert rw.crossing == start + timedelta(days=56)
+    assert rw.days == 21
+
+
+def test_runway_flat_or_over_capacity():
+    start = date(2026, 1, 1)
+    flat = [(start + timedelta(days=d), 50.0 - d * 0.1) for d in range(5)]
+    assert analytics.runway(flat, 100).crossing is None
+    over = [(start + timedelta(days=d), 100.0 + d) for d in range(5)]
+    assert analytics.runway(over, 90).already_over
+    assert analytics.runway(over[:2], 200).fit is None  # too few points to fit

@@ -1,0 +1,96 @@
+"""Migrations, the schema check, configuration and the data-version stamp, on every backend."""
+
+import subprocess
+import sys
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect
+
+from liftoff import config, db, manage
+from liftoff.models import Base
+
+
+def test_upgrade_to_head_and_downgrade_to_base(blank_url):
+    engine = db.make_engine(blank_url)
+    assert db.current_revision(engine) is None
+    db.migrate(engine)
+    assert db.current_revision(engine) == db.head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert db.data_version(engine) == 0
+    db.downgrade(engine)
+    assert db.current_revision(engine) is None
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    db.migrate(engine)  # and back up again, as a fresh install would
+    assert db.current_revision(engine) == db.head_revision()
+    engine.dispose()
+
+
+def test_models_and_migrations_do_not_drift(engine):
+    # `alembic check` raises when autogenerate would emit any operation.
+    command.check(db.alembic_config(engine))
+
+
+def test_app_refuses_a_database_that_is_behind(blank_url):
+    engine = db.make_engine(blank_url)
+    with pytest.raises(db.DatabaseBehind, match="Run `liftoff migrate`"):
+        db.require_current_schema(engine)
+    db.migrate(engine)
+    db.require_current_schema(engine)
+    engine.dispose()
+
+
+def test_every_write_bumps_the_data_version(engine):
+    before = db.data_version(engine)
+    manage.set_initiative(engine, "Fraud screening", create=True, stage="poc")
+    manage.set_initiative(engine, "Fraud screening", stage="pilot")
+    assert db.data_version(engine) == before + 2
+
+
+def test_a_failed_write_leaves_the_data_version_alone(engine):
+    before = db.data_version(engine)
+    with pytest.raises(manage.InvalidValue):
+        manage.set_initiative(engine, "Unknown initiative", stage="pilot")
+    assert db.data_version(engine) == before
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "LIFTOFF_DATABASE_URL is not a database URL"),
+        ("postgresql+psycopg://liftoff:secret@127.0.0.1:1/liftoff", "Cannot reach the database"),
+        ("nosuchdb://x/y", "No driver for"),
+    ],
+)
+def test_bad_database_url_gives_one_clear_message(url, message):
+    with pytest.raises(db.DatabaseUnavailable, match=message) as info:
+        db.make_engine(url)
+    assert "secret" not in str(info.value)  # passwords never reach a message
+
+
+def test_default_database_is_under_the_project_root_wherever_we_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("LIFTOFF_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    expected = f"sqlite:///{config.PROJECT_ROOT / 'data' / 'liftoff.db'}"
+    assert config.database_url() == expected
+    out = subprocess.run(
+        [sys.executable, "-c", "from liftoff.config import database_url; print(database_url())"],
+        capture_output=True, text=True, cwd=tmp_path, check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert out.stdout.strip() == expected
+
+
+def test_database_url_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert config.database_url() == "postgresql+psycopg://u@h/db"
