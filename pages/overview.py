@@ -59,7 +59,11 @@ for card in cards:
             card.open_severe_concerns,
             help="Open or mitigating concerns of high or critical severity.",
         )
-        cols[5].metric("Capacity headroom", card.headroom_text, help=card.runway_text)
+        cols[5].metric(
+            "Headroom",
+            card.headroom_text,
+            help="Share of capacity still free at the latest peak traffic. " + card.runway_text,
+        )
         st.caption(ui.plain(f"{card.latest_iteration}. {card.runway_text}"))
         if card.candidate:
             st.caption(

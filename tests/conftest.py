@@ -138,7 +138,9 @@ def blank_url(request, tmp_path):
     """A database with no tables at all."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'blank.db'}"
-    return request.getfixturevalue("postgres").create(f"liftoff_blank_{os.getpid()}_{next(_counter)}")
+    return request.getfixturevalue("postgres").create(
+        f"liftoff_blank_{os.getpid()}_{next(_counter)}"
+    )
 
 
 def _engine_for(url: str):

@@ -29,7 +29,12 @@ def test_headline_takes_one_candidate_best_on_primary_metric_for_every_metric():
 
 
 def test_headline_lower_is_better_primary_metric_picks_the_smallest():
-    rows = [lv("latency", 300, "a"), lv("latency", 250, "b"), lv("accuracy", 0.7, "a"), lv("accuracy", 0.6, "b")]
+    rows = [
+        lv("latency", 300, "a"),
+        lv("latency", 250, "b"),
+        lv("accuracy", 0.7, "a"),
+        lv("accuracy", 0.6, "b"),
+    ]
     head = analytics.headline(rows, "latency", DIRECTIONS)
     assert head.candidate == "b"
     assert head.values["accuracy"] == 0.6
@@ -52,7 +57,11 @@ def test_headline_prefers_the_later_recording_then_the_later_import():
 
 
 def test_candidate_own_value_beats_iteration_wide_value_of_same_metric():
-    rows = [lv("latency", 500, None, obs=1), lv("latency", 210, "run-a", obs=2), lv("accuracy", 0.9, "run-a", obs=3)]
+    rows = [
+        lv("latency", 500, None, obs=1),
+        lv("latency", 210, "run-a", obs=2),
+        lv("accuracy", 0.9, "run-a", obs=3),
+    ]
     assert analytics.headline(rows, "accuracy", DIRECTIONS).values["latency"] == 210
 
 

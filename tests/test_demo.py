@@ -15,7 +15,15 @@ from liftoff.models import (
 )
 
 # Surrogate keys differ between loads; everything else must be identical.
-_SKIP = {"id", "initiative_id", "iteration_id", "metric_id", "batch_id", "concern_id", "stakeholder_id"}
+_SKIP = {
+    "id",
+    "initiative_id",
+    "iteration_id",
+    "metric_id",
+    "batch_id",
+    "concern_id",
+    "stakeholder_id",
+}
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:
@@ -27,16 +35,20 @@ def snapshot(engine) -> dict[str, list[tuple]]:
                 continue
             cols = [c for c in table.columns if c.name not in _SKIP]
             rows = conn.execute(select(*cols)).all()
-            out[table.name] = sorted((tuple(map(repr, r)) for r in rows))
+            out[table.name] = sorted(tuple(map(repr, r)) for r in rows)
     return out
 
 
 def test_demo_has_three_initiatives_at_different_stages(demo_engine):
     with demo_engine.connect() as conn:
         stages = dict(conn.execute(select(Initiative.name, Initiative.stage)).all())
-        per_initiative = conn.execute(
-            select(func.count()).select_from(Iteration).group_by(Iteration.initiative_id)
-        ).scalars().all()
+        per_initiative = (
+            conn.execute(
+                select(func.count()).select_from(Iteration).group_by(Iteration.initiative_id)
+            )
+            .scalars()
+            .all()
+        )
     assert sorted(stages.values()) == ["pilot", "poc", "production"]
     assert all(5 <= n <= 8 for n in per_initiative)
 
@@ -52,7 +64,11 @@ def test_reset_restores_the_demo_exactly(demo_engine):
     before = snapshot(demo_engine)
     with demo_engine.begin() as conn:
         conn.execute(update(Initiative).values(stage="retired"))
-        conn.execute(text("DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE value > 0.5 LIMIT 20)"))
+        conn.execute(
+            text(
+                "DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE value > 0.5 LIMIT 20)"
+            )
+        )
     assert snapshot(demo_engine) != before
     demo.load_demo(demo_engine, reset=True, today=DEMO_TODAY)
     assert snapshot(demo_engine) == before
@@ -92,20 +108,28 @@ def test_contracts_story_latest_evidence_resolves_a_concern(demo_engine):
     with demo_engine.connect() as conn:
         concern = conn.execute(select(Concern).where(Concern.external_key == "CTR-1")).one()
     assert concern.status == "open"
-    assert ev.latest.metrics["p95_latency_ms"] <= concern.threshold < ev.previous.metrics["p95_latency_ms"]
+    assert (
+        ev.latest.metrics["p95_latency_ms"]
+        <= concern.threshold
+        < ev.previous.metrics["p95_latency_ms"]
+    )
 
 
 def test_stakeholders_change_their_stance_across_iterations(demo_engine):
     with demo_engine.connect() as conn:
         changes = conn.execute(
-            select(StakeholderStance.stakeholder_id, func.count(func.distinct(StakeholderStance.stance)))
-            .group_by(StakeholderStance.stakeholder_id)
+            select(
+                StakeholderStance.stakeholder_id,
+                func.count(func.distinct(StakeholderStance.stance)),
+            ).group_by(StakeholderStance.stakeholder_id)
         ).all()
     assert sum(1 for _, n in changes if n > 1) >= 6
 
 
 def test_every_demo_observation_traces_to_an_import_batch(demo_engine):
     with demo_engine.connect() as conn:
-        orphans = conn.execute(select(func.count()).select_from(Observation).where(Observation.batch_id.is_(None))).scalar()
+        orphans = conn.execute(
+            select(func.count()).select_from(Observation).where(Observation.batch_id.is_(None))
+        ).scalar()
         total = conn.execute(select(func.count()).select_from(Observation)).scalar()
     assert total > 250 and orphans == 0

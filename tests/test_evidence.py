@@ -6,25 +6,70 @@ import pytest
 from sqlalchemy import insert
 
 from liftoff import db, evidence
-from liftoff.models import Criterion, ImportBatch, Initiative, Iteration, LoadTestStep, Metric, Observation, TrafficPoint
+from liftoff.models import (
+    Criterion,
+    ImportBatch,
+    Initiative,
+    Iteration,
+    LoadTestStep,
+    Metric,
+    Observation,
+    TrafficPoint,
+)
 
 
 @pytest.fixture
 def fixture_ids(engine):
     """One initiative, two iterations, observations with candidates, segments and re-recordings."""
     with db.write(engine) as conn:
+
         def batch(n):
-            return conn.execute(insert(ImportBatch).values(
-                kind="metrics", file_name=f"file{n}.csv", sha256=str(n) * 64, rows_read=1, rows_accepted=1,
-                uploaded_at=datetime(2026, 5, n), status="committed").returning(ImportBatch.id)).scalar_one()
+            return conn.execute(
+                insert(ImportBatch)
+                .values(
+                    kind="metrics",
+                    file_name=f"file{n}.csv",
+                    sha256=str(n) * 64,
+                    rows_read=1,
+                    rows_accepted=1,
+                    uploaded_at=datetime(2026, 5, n),
+                    status="committed",
+                )
+                .returning(ImportBatch.id)
+            ).scalar_one()
+
         b1, b2 = batch(1), batch(2)
-        ini = conn.execute(insert(Initiative).values(
-            name="Fixture", stage="pilot", slo_p95_ms=400, max_error_rate=0.02, primary_metric_key="acc",
-            created_at=datetime(2026, 1, 1)).returning(Initiative.id)).scalar_one()
-        it1, it2 = (conn.execute(insert(Iteration).values(initiative_id=ini, number=n, decision="pending").returning(Iteration.id)).scalar_one() for n in (1, 2))
+        ini = conn.execute(
+            insert(Initiative)
+            .values(
+                name="Fixture",
+                stage="pilot",
+                slo_p95_ms=400,
+                max_error_rate=0.02,
+                primary_metric_key="acc",
+                created_at=datetime(2026, 1, 1),
+            )
+            .returning(Initiative.id)
+        ).scalar_one()
+        it1, it2 = (
+            conn.execute(
+                insert(Iteration)
+                .values(initiative_id=ini, number=n, decision="pending")
+                .returning(Iteration.id)
+            ).scalar_one()
+            for n in (1, 2)
+        )
         m = {}
-        for key, cat, unit, direction in (("acc", "model", "ratio", "higher"), ("lat", "system", "ms", "lower"), ("conv", "business_kpi", "ratio", "higher")):
-            m[key] = conn.execute(insert(Metric).values(key=key, display_name=key, category=cat, unit=unit, direction=direction).returning(Metric.id)).scalar_one()
+        for key, cat, unit, direction in (
+            ("acc", "model", "ratio", "higher"),
+            ("lat", "system", "ms", "lower"),
+            ("conv", "business_kpi", "ratio", "higher"),
+        ):
+            m[key] = conn.execute(
+                insert(Metric)
+                .values(key=key, display_name=key, category=cat, unit=unit, direction=direction)
+                .returning(Metric.id)
+            ).scalar_one()
         t = datetime(2026, 5, 1, 12)
         later = datetime(2026, 5, 3, 12)
         obs = [
@@ -42,26 +87,101 @@ def fixture_ids(engine):
             (it2, "acc", 0.79, later, None, "B", b2),  # B re-recorded: now worse than A (0.80)
             (it2, "conv", 0.021, t, None, None, b2),
         ]
-        conn.execute(insert(Observation), [
-            dict(iteration_id=i, metric_id=m[k], value=v, recorded_at=at, segment=s, candidate=c, batch_id=b)
-            for i, k, v, at, s, c, b in obs
-        ])
+        conn.execute(
+            insert(Observation),
+            [
+                dict(
+                    iteration_id=i,
+                    metric_id=m[k],
+                    value=v,
+                    recorded_at=at,
+                    segment=s,
+                    candidate=c,
+                    batch_id=b,
+                )
+                for i, k, v, at, s, c, b in obs
+            ],
+        )
         # executemany takes its columns from the first row: every row names every column.
-        conn.execute(insert(Criterion), [
-            dict(iteration_id=it2, kind="innovation", metric_id=m["acc"], comparator=">=", target=0.8, description="acc", manual_status=None),
-            dict(iteration_id=it2, kind="production", metric_id=m["lat"], comparator="<=", target=300, description="lat", manual_status=None),
-            dict(iteration_id=it2, kind="innovation", metric_id=m["conv"], comparator=">", target=0.025, description="conv", manual_status=None),
-            dict(iteration_id=it2, kind="learning", metric_id=None, comparator=">=", target=None, description="q", manual_status="met", evidence_note="interviews"),
-            dict(iteration_id=it2, kind="learning", metric_id=None, comparator=">=", target=None, description="q2", manual_status=None),
-        ])
-        conn.execute(insert(LoadTestStep), [
-            dict(iteration_id=it2, users=u, throughput_rps=r, p95_ms=p, failure_ratio=f, batch_id=b1)
-            for u, r, p, f in ((10, 10, 100, 0), (20, 19, 220, 0), (40, 33, 390, 0.01), (80, 36, 800, 0.05))
-        ])
-        conn.execute(insert(TrafficPoint), [
-            dict(initiative_id=ini, observed_at=datetime(2026, 5, d, 12), peak_rps=v, batch_id=b1)
-            for d, v in ((1, 20.0), (1, 24.0), (8, 26.0), (15, 28.0))
-        ])
+        conn.execute(
+            insert(Criterion),
+            [
+                dict(
+                    iteration_id=it2,
+                    kind="innovation",
+                    metric_id=m["acc"],
+                    comparator=">=",
+                    target=0.8,
+                    description="acc",
+                    manual_status=None,
+                ),
+                dict(
+                    iteration_id=it2,
+                    kind="production",
+                    metric_id=m["lat"],
+                    comparator="<=",
+                    target=300,
+                    description="lat",
+                    manual_status=None,
+                ),
+                dict(
+                    iteration_id=it2,
+                    kind="innovation",
+                    metric_id=m["conv"],
+                    comparator=">",
+                    target=0.025,
+                    description="conv",
+                    manual_status=None,
+                ),
+                dict(
+                    iteration_id=it2,
+                    kind="learning",
+                    metric_id=None,
+                    comparator=">=",
+                    target=None,
+                    description="q",
+                    manual_status="met",
+                    evidence_note="interviews",
+                ),
+                dict(
+                    iteration_id=it2,
+                    kind="learning",
+                    metric_id=None,
+                    comparator=">=",
+                    target=None,
+                    description="q2",
+                    manual_status=None,
+                ),
+            ],
+        )
+        conn.execute(
+            insert(LoadTestStep),
+            [
+                dict(
+                    iteration_id=it2,
+                    users=u,
+                    throughput_rps=r,
+                    p95_ms=p,
+                    failure_ratio=f,
+                    batch_id=b1,
+                )
+                for u, r, p, f in (
+                    (10, 10, 100, 0),
+                    (20, 19, 220, 0),
+                    (40, 33, 390, 0.01),
+                    (80, 36, 800, 0.05),
+                )
+            ],
+        )
+        conn.execute(
+            insert(TrafficPoint),
+            [
+                dict(
+                    initiative_id=ini, observed_at=datetime(2026, 5, d, 12), peak_rps=v, batch_id=b1
+                )
+                for d, v in ((1, 20.0), (1, 24.0), (8, 26.0), (15, 28.0))
+            ],
+        )
     return {"b1": b1, "b2": b2}
 
 
@@ -79,7 +199,11 @@ def test_headline_values_from_the_database(engine, fixture_ids):
 def test_criteria_met_not_met_and_no_evidence(engine, fixture_ids):
     two = evidence.for_initiative(engine, "Fixture").iterations[1]
     assert [(c["description"], c["status"]) for c in two.criteria] == [
-        ("acc", "met"), ("lat", "met"), ("conv", "not_met"), ("q", "met"), ("q2", "no_evidence"),
+        ("acc", "met"),
+        ("lat", "met"),
+        ("conv", "not_met"),
+        ("q", "met"),
+        ("q2", "no_evidence"),
     ]
     assert two.criteria_met == 3
 

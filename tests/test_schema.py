@@ -85,7 +85,10 @@ def test_default_database_is_under_the_project_root_wherever_we_run(tmp_path, mo
     assert config.database_url() == expected
     out = subprocess.run(
         [sys.executable, "-c", "from liftoff.config import database_url; print(database_url())"],
-        capture_output=True, text=True, cwd=tmp_path, check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
         env={"PATH": "/usr/bin:/bin"},
     )
     assert out.stdout.strip() == expected

@@ -101,7 +101,9 @@ def card(ev: InitiativeEvidence) -> OverviewCard:
         if missed:
             attention.append(_count(len(missed), "criterion", "criteria") + " not met")
     if ev.open_concerns.get("critical"):
-        attention.append(_count(ev.open_concerns["critical"], "critical concern", "critical concerns") + " open")
+        attention.append(
+            _count(ev.open_concerns["critical"], "critical concern", "critical concerns") + " open"
+        )
     if ev.headroom is not None and ev.headroom < HEADROOM_WARNING:
         attention.append(f"only {format_percent(ev.headroom)} capacity headroom")
     if ev.runway.days is not None and ev.runway.days < RUNWAY_WARNING_DAYS:

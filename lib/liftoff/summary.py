@@ -71,7 +71,7 @@ def summarize(ev: evidence.InitiativeEvidence) -> dict:
         "capacity_rps": ev.capacity_rps,
         "capacity_iteration": ev.capacity_iteration,
         "peak_rps": ev.peak_rps,
-        "headroom": _round(ev.headroom),
+        "headroom": ev.headroom,
         "runway": {
             "date": _iso(rw.crossing),
             "days": rw.days,
@@ -82,7 +82,7 @@ def summarize(ev: evidence.InitiativeEvidence) -> dict:
         "open_concerns": dict(sorted(ev.open_concerns.items())),
         "feedback": {
             "count": ev.feedback.get("count", 0),
-            "mean_rating": _round(ev.feedback.get("mean_rating"), 4),
+            "mean_rating": ev.feedback.get("mean_rating"),
         },
     }
 

@@ -1,0 +1,188 @@
+"""The real app in the real browser: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from conftest import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
+REQUIRE_BROWSER = os.environ.get("LIFTOFF_REQUIRE_BROWSER") == "1"
+
+
+def _require_browser():
+    missing = None
+    if not Path(CHROMIUM).exists():
+        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the playwright package is missing (pip install playwright)"
+    if missing:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"Browser tests are required but {missing}")
+        pytest.skip(missing)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(sqlite_templates, tmp_path_factory):
+    """The app served by `streamlit run` on a free port against a copy of the demo database."""
+    _require_browser()
+    folder = tmp_path_factory.mktemp("browser")
+    shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
+    port = _free_port()
+    log = open(folder / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(PROJECT_ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "LIFTOFF_DATABASE_URL": f"sqlite:///{folder / 'liftoff.db'}"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("The app did not start: " + (folder / "streamlit.log").read_text()[-2000:])
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-gpu",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 2200})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def _wait_until_idle(pg):
+    pg.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=30_000)
+    # Streamlit shows a "running" status widget while the script runs.
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
+    )
+    pg.wait_for_timeout(800)
+
+
+def _wait_for_count(pg, selector: str, n: int) -> None:
+    pg.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length >= n",
+        arg=[selector, n],
+        timeout=30_000,
+    )
+
+
+def shot(pg, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_overview_in_the_browser(page, app_url):
+    page.goto(app_url)
+    _wait_until_idle(page)
+    for name in ("Churn early-warning", "Claims triage assistant", "Contract clause extractor"):
+        page.get_by_role("heading", name=name).wait_for(timeout=30_000)
+    _wait_for_count(page, '[data-testid="stMetric"]', 18)
+    _wait_for_count(page, ".js-plotly-plot", 1)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stMetric"]').count() == 18
+    assert (
+        page.get_by_text(
+            "Needs attention: 1 critical concern open; only 15% capacity headroom"
+        ).count()
+        == 1
+    )
+    assert shot(page, "overview").stat().st_size > 10_000
+
+
+def test_open_link_leads_to_the_initiative_with_its_url(page, app_url):
+    page.goto(app_url)
+    _wait_until_idle(page)
+    page.locator('[data-testid="stPageLink-NavLink"][href*="Claims"]').click()
+    page.wait_for_url("**/iterations?initiative=Claims+triage+assistant*", timeout=30_000)
+    _wait_until_idle(page)
+    page.get_by_text("Iteration 8 · Peak-season readiness: 5 of 6 criteria met").wait_for(
+        timeout=30_000
+    )
+    assert page.locator('[data-testid="stException"]').count() == 0
+    _wait_for_count(page, ".js-plotly-plot", 1)
+    page.wait_for_url("**iteration=8*", timeout=10_000)
+    _wait_for_count(page, '[data-testid="stDataFrame"] canvas', 2)
+    page.wait_for_timeout(1500)  # the data grid paints its canvas after it mounts
+    shot(page, "iterations")
+
+
+def test_a_shared_link_opens_the_same_view(page, app_url):
+    page.goto(f"{app_url}/iterations?initiative={quote('Churn early-warning')}&iteration=4")
+    _wait_until_idle(page)
+    page.get_by_text(
+        "Iteration 4 · Weekly instead of monthly scores: 3 of 4 criteria met"
+    ).wait_for(timeout=30_000)
+    _wait_for_count(page, ".js-plotly-plot", 1)
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -1,0 +1,165 @@
+"""The `liftoff` command: contracts of DESIGN.md, one clear message for user errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from liftoff import cli, demo
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    def run(url, *args):
+        monkeypatch.setenv("LIFTOFF_DATABASE_URL", url)
+        code = cli.main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_migrate_on_a_blank_database_then_again(run, blank_url):
+    code, out, _ = run(blank_url, "migrate")
+    assert code == 0 and "Migrated the database from version empty to" in out
+    code, out, _ = run(blank_url, "migrate")
+    assert code == 0 and "up to date" in out
+
+
+def test_commands_refuse_an_unmigrated_database(run, blank_url):
+    code, out, err = run(blank_url, "initiative", "list")
+    assert code == 1
+    assert err.strip() == (
+        "liftoff: The database has no Liftoff tables yet. Run `liftoff migrate` "
+        "(or `make run`, which migrates and loads the demo portfolio)."
+    )
+
+
+def test_demo_if_empty_loads_only_into_an_empty_database(run, db_url):
+    code, out, _ = run(db_url, "initiative", "set", "Mine", "--create")
+    assert code == 0
+    code, out, _ = run(db_url, "demo", "--if-empty")
+    assert "not loaded" in out
+    code, out, _ = run(db_url, "initiative", "list", "--json")
+    assert [i["name"] for i in json.loads(out)] == ["Mine"]
+
+
+def test_demo_then_list(run, db_url):
+    code, out, _ = run(db_url, "demo")
+    assert code == 0 and out.startswith("Loaded the demo portfolio")
+    code, out, _ = run(db_url, "initiative", "list", "--json")
+    rows = json.loads(out)
+    assert {r["name"] for r in rows} == set(demo.DEMO_NAMES)
+    claims = next(r for r in rows if r["name"] == "Claims triage assistant")
+    assert claims == {
+        "name": "Claims triage assistant",
+        "business_goal": demo.CLAIMS.goal,
+        "owner": demo.CLAIMS.owner,
+        "stage": "production",
+        "slo_p95_ms": 800.0,
+        "max_error_rate": 0.01,
+        "primary_metric": "triage_accuracy",
+    }
+
+
+def test_initiative_set_creates_and_updates(run, db_url):
+    code, out, _ = run(
+        db_url,
+        "initiative",
+        "set",
+        "Fraud screening",
+        "--create",
+        "--stage",
+        "poc",
+        "--slo-p95-ms",
+        "250",
+        "--max-error-rate",
+        "0.005",
+        "--primary-metric",
+        "recall",
+    )
+    assert code == 0 and out.strip() == "Created initiative 'Fraud screening'."
+    code, out, _ = run(db_url, "initiative", "set", "Fraud screening", "--stage", "pilot")
+    assert code == 0 and "stage=pilot" in out
+    code, out, _ = run(db_url, "initiative", "list")
+    assert out.strip() == (
+        "Fraud screening: Pilot, p95 SLO 250 ms, max error rate 0.50%, primary metric recall"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["Nobody", "--stage", "pilot"],
+            "No initiative is named 'Nobody'. Add --create to create it",
+        ),
+        (
+            ["X", "--create", "--max-error-rate", "5"],
+            "a fraction between 0 and 1 (1% is 0.01), not 5.0",
+        ),
+        (["X", "--create", "--slo-p95-ms", "-3"], "positive number of milliseconds, not -3.0"),
+    ],
+)
+def test_initiative_set_rejects_bad_values_and_writes_nothing(run, db_url, args, message):
+    code, _, err = run(db_url, "initiative", "set", *args)
+    assert code == 1 and message in err
+    assert "Traceback" not in err
+    _, out, _ = run(db_url, "initiative", "list", "--json")
+    assert json.loads(out) == []
+
+
+def test_summary_json_shape_and_figures(run, demo_url):
+    code, out, _ = run(demo_url, "summary", "--initiative", "Churn early-warning", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["initiative"]["name"] == "Churn early-warning"
+    assert data["initiative"]["stage"] == "pilot"
+    assert [it["number"] for it in data["iterations"]] == [1, 2, 3, 4, 5, 6]
+    latest = data["iterations"][-1]
+    assert latest["decision"] == "pending"
+    assert latest["candidate"] == "lgbm-offers"
+    assert latest["metrics"]["churn_auc"] == pytest.approx(0.842)
+    assert {c["status"] for c in latest["criteria"]} == {"met", "not_met", "no_evidence"}
+    assert set(latest["criteria"][0]) == {
+        "kind",
+        "description",
+        "metric",
+        "comparator",
+        "target",
+        "value",
+        "status",
+    }
+    assert latest["capacity_rps"] > 0
+    assert data["iterations"][3]["decision"] == "pivot"
+
+
+def test_summary_of_unknown_initiative(run, demo_url):
+    code, _, err = run(demo_url, "summary", "--initiative", "Nope", "--json")
+    assert code == 1
+    assert err.startswith(
+        "liftoff: No initiative is named 'Nope'. Initiatives: Churn early-warning,"
+    )
+
+
+def test_batches_lists_the_demo_batches(run, demo_url):
+    code, out, _ = run(demo_url, "batches", "--json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 3
+    assert {r["kind"] for r in rows} == {"demo"}
+    assert all(r["status"] == "committed" and r["rows_accepted"] > 0 for r in rows)
+
+
+def test_installed_console_script_reports_a_bad_url_without_traceback(tmp_path):
+    exe = os.path.join(os.path.dirname(sys.executable), "liftoff")
+    result = subprocess.run(
+        [exe, "initiative", "list"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LIFTOFF_DATABASE_URL": "definitely not a url"},
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("liftoff: LIFTOFF_DATABASE_URL is not a database URL")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,165 @@
+"""Every screen through streamlit's AppTest, on an empty database and on the demo portfolio."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import PROJECT_ROOT
+from liftoff import evidence, manage, portfolio, summary
+from liftoff.formatting import format_percent, format_value
+
+APP = str(PROJECT_ROOT / "app.py")
+PAGES = ["pages/overview.py", "pages/iterations.py", "pages/imports.py"]
+
+
+def open_app(page: str | None = None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything the screen says in markdown, captions, alerts and titles, as one string."""
+    parts = []
+    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "text"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts).replace("\\", "")
+
+
+def test_every_page_is_registered_in_the_router():
+    source = open(APP).read()
+    for page in PAGES:
+        assert f'"{page}"' in source
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_an_empty_database(use_database, db_url, page):
+    use_database(db_url)
+    at = open_app(page)
+    assert not at.exception
+    assert "liftoff demo" in texts(at)  # every empty state says how to get data in
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_the_demo_portfolio(use_database, demo_url, page):
+    use_database(demo_url)
+    at = open_app(page)
+    assert not at.exception
+    assert not at.error
+
+
+def test_overview_shows_each_initiative_with_the_summary_figures(
+    use_database, demo_url, demo_engine
+):
+    use_database(demo_url)
+    at = open_app()
+    assert [s.value.replace("\\", "") for s in at.subheader] == [
+        "Churn early-warning",
+        "Claims triage assistant",
+        "Contract clause extractor",
+    ]
+    metrics = [(m.label.replace("\\", ""), m.value) for m in at.metric]
+    for name in ("Churn early-warning", "Claims triage assistant", "Contract clause extractor"):
+        data = summary.summary(demo_engine, name)
+        latest = data["iterations"][-1]
+        primary = data["initiative"]["primary_metric"]
+        catalog = evidence.for_initiative(demo_engine, name).catalog[primary]
+        assert (
+            catalog["display_name"],
+            format_value(latest["metrics"][primary], "ratio"),
+        ) in metrics
+        assert (
+            "Criteria met",
+            f"{latest['criteria_met']} of {latest['criteria_total']}",
+        ) in metrics
+        assert ("Headroom", format_percent(data["headroom"])) in metrics
+    body = texts(at)
+    assert "At the current trend capacity runs out around" in body
+    assert "Claims triage assistant: 1 critical concern open, only 15% capacity headroom" in body
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_overview_empty_state_names_the_demo_command(use_database, db_url):
+    use_database(db_url)
+    at = open_app()
+    assert at.info[0].value.startswith(
+        "No initiatives yet. Load the demo portfolio with `liftoff demo`"
+    )
+
+
+def test_iterations_page_follows_the_url(use_database, demo_url):
+    use_database(demo_url)
+    at = open_app("pages/iterations.py", initiative="Churn early-warning", iteration="4")
+    assert at.selectbox(key="pick_initiative").value == "Churn early-warning"
+    assert at.selectbox(key="pick_iteration").value == 4
+    assert "Iteration 4 · Weekly instead of monthly scores" in texts(at)
+    assert at.metric[0].value == "Pivot"
+    criteria = at.dataframe[0].value
+    assert list(criteria["Status"]) == ["Met", "Not met", "Met", "Met"]
+    assert at.query_params["initiative"] == "Churn early-warning"
+
+
+def test_iterations_page_defaults_to_the_latest_iteration_and_keeps_choice_in_url(
+    use_database, demo_url
+):
+    use_database(demo_url)
+    at = open_app("pages/iterations.py", initiative="Contract clause extractor")
+    assert at.selectbox(key="pick_iteration").value == 5
+    at.selectbox(key="pick_iteration").select(2).run()
+    assert at.query_params["iteration"] == "2"
+    assert at.metric[0].value == "Extend"
+
+
+def test_a_wrong_initiative_in_the_url_gets_a_plain_warning(use_database, demo_url):
+    use_database(demo_url)
+    at = open_app("pages/iterations.py", initiative="No such thing", iteration="99")
+    assert not at.exception
+    assert "No initiative is named “No such thing”" in texts(at)
+
+
+def test_a_wrong_iteration_in_the_url_falls_back_to_the_latest(use_database, demo_url):
+    use_database(demo_url)
+    at = open_app("pages/iterations.py", initiative="Churn early-warning", iteration="abc")
+    assert "This initiative has no iteration “abc”. Showing the latest, iteration 6." in texts(at)
+    assert at.selectbox(key="pick_iteration").value == 6
+
+
+def test_app_refuses_an_unmigrated_database_and_names_the_fix(use_database, blank_url):
+    use_database(blank_url)
+    at = open_app()
+    assert not at.exception
+    assert "Run `liftoff migrate`" in at.error[0].value
+
+
+def test_a_write_elsewhere_shows_on_the_next_rerun(use_database, demo_url, demo_engine):
+    # The cache is keyed by the data version, so a CLI write never leaves stale figures.
+    use_database(demo_url)
+    at = open_app()
+    assert "Proof of concept · Aisha Rahman" in texts(at)
+    manage.set_initiative(demo_engine, "Contract clause extractor", stage="pilot")
+    at.run()
+    assert "Pilot · Aisha Rahman" in texts(at)
+
+
+def test_import_history_lists_the_demo_batches(use_database, demo_url):
+    use_database(demo_url)
+    at = open_app("pages/imports.py")
+    table = at.dataframe[0].value
+    assert len(table) == 3 and set(table["Status"]) == {"committed"}
+
+
+def test_overview_cards_match_summary_for_every_demo_initiative(demo_engine):
+    cards = {c.name: c for c in portfolio.overview(demo_engine)}
+    for name, card in cards.items():
+        data = summary.summary(demo_engine, name)
+        latest = data["iterations"][-1]
+        assert card.model.raw == latest["metrics"][data["initiative"]["primary_metric"]]
+        assert card.kpi.raw == latest["metrics"][data["initiative"]["lead_kpi"]]
+        assert card.headroom == pytest.approx(data["headroom"])
+        assert card.criteria_met == latest["criteria_met"]
+        assert card.open_severe_concerns == data["open_concerns"].get("high", 0) + data[
+            "open_concerns"
+        ].get("critical", 0)
