@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from liftoff import db, demo, manage, queries, summary
+from liftoff import db, demo, ingest, manage, queries, summary
 from liftoff.config import PROJECT_ROOT, database_url
 from liftoff.formatting import STAGE_LABELS, format_value
 from liftoff.models import STAGES
@@ -119,6 +119,59 @@ def cmd_batches(args) -> None:
         )
 
 
+def cmd_import(args) -> None:
+    engine = _engine()
+    reports, failed = [], False
+    for path in args.files:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+        options = ingest.Options(
+            kind=args.kind, initiative=args.initiative, iteration=args.iteration, users=args.users,
+            create=args.create, force=args.force, sheet=args.sheet, date_order=args.dates,
+            iteration_tag=args.iteration_tag,
+        )
+        name = os.path.basename(path)
+        try:
+            prepared = ingest.prepare(engine, data, name, options)
+        except ingest.ImportRejected as exc:
+            failed = True
+            reports.append({"file": path, "batch_id": None, "kind": args.kind, "rows_read": 0, "rows_accepted": 0,
+                            "warnings": [], "errors": [{"row": p.row, "column": p.column, "value": p.value,
+                                                        "message": f"{p.message} {p.fix}"} for p in exc.problems]})
+            if not args.json:
+                print(exc.summary(), file=sys.stderr)
+            continue
+        batch_id = None
+        if prepared.ok and not args.dry_run:
+            batch_id = ingest.commit(engine, prepared, uploaded_by=args.user)
+        report = {"file": path, **prepared.report(batch_id)}
+        reports.append(report)
+        if not prepared.ok:
+            failed = True
+            if not args.json:
+                print(prepared.rejection().summary(), file=sys.stderr)
+            continue
+        if not args.json:
+            for w in prepared.warnings:
+                print(f"{name}: note: {w}")
+            verb = "would import" if args.dry_run else f"imported as batch #{batch_id}:"
+            print(f"{name}: {verb} {prepared.rows_accepted} rows of {prepared.kind} from {prepared.rows_read} rows read.")
+    if args.json:
+        _print_json(reports[0] if len(reports) == 1 else reports)
+    if failed:
+        raise SystemExit(1)
+
+
+def cmd_rollback(args) -> None:
+    try:
+        print(ingest.rollback(_engine(), args.batch_id, by=args.user))
+    except ingest.RollbackError as exc:
+        raise UserError(str(exc)) from None
+
+
 def cmd_run(args) -> None:
     _engine()  # refuse to start on an unreachable or outdated database
     command = [
@@ -178,6 +231,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--initiative", required=True, metavar="NAME")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("import", help="import CSV or Excel files (all or nothing per file)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--kind", default="auto", choices=["auto", *ingest.KINDS], help="what the file holds (default: detect)")
+    p.add_argument("--initiative", metavar="NAME", help="initiative for files without an initiative column")
+    p.add_argument("--iteration", type=int, metavar="N", help="iteration for files without an iteration column")
+    p.add_argument("--users", type=int, metavar="N", help="user count of a Locust _stats.csv step")
+    p.add_argument("--create", action="store_true", help="create initiatives and iterations the file names")
+    p.add_argument("--force", action="store_true", help="import a file that was imported before")
+    p.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--sheet", metavar="NAME", help="Excel: the sheet to read (default: the first)")
+    p.add_argument("--dates", choices=["dayfirst", "monthfirst"], help="how to read dates like 03/04/2026")
+    p.add_argument("--iteration-tag", default="tags.iteration", metavar="COLUMN",
+                   help="MLflow runs: the column naming each run's iteration (default: tags.iteration)")
+    p.add_argument("--user", default=os.environ.get("USER"), help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("rollback", help="remove exactly the rows of an import batch")
+    p.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    p.add_argument("--user", default=os.environ.get("USER"), help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("batches", help="list import batches")
     p.add_argument("--json", action="store_true", help="print JSON")

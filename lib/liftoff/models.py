@@ -128,6 +128,23 @@ class ImportBatch(Base):
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     rolled_back_by: Mapped[str | None] = mapped_column(String(320))
     rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime)
+    warnings: Mapped[str | None] = mapped_column(Text)
+    # The import options as JSON (initiative, iteration, users, …), to tell how it was read.
+    options: Mapped[str | None] = mapped_column(Text)
+
+
+class BatchChange(Base):
+    """A row an import batch changed (not added), with its values before, for rollback."""
+
+    __tablename__ = "batch_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    table_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    row_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    # JSON of the row before the change; "{}" when the batch created the row.
+    before: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class Iteration(Base):
@@ -329,6 +346,9 @@ class ConcernStatusChange(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20), nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE")
+    )
 
 
 class Stakeholder(Base):

@@ -1,0 +1,36 @@
+"""Ingestion: the one pipeline behind the Upload page and `liftoff import`."""
+
+from liftoff.ingest.load import RollbackError, commit, rollback
+from liftoff.ingest.pipeline import KINDS, Options, Prepared, prepare
+from liftoff.ingest.problems import ImportRejected, Problem
+
+__all__ = [
+    "KINDS",
+    "ImportRejected",
+    "Options",
+    "Prepared",
+    "Problem",
+    "RollbackError",
+    "commit",
+    "import_file",
+    "prepare",
+    "rollback",
+]
+
+
+def import_file(
+    engine,
+    data: bytes,
+    file_name: str,
+    options: Options | None = None,
+    uploaded_by: str | None = None,
+    dry_run: bool = False,
+    progress=None,
+) -> tuple[Prepared, int | None]:
+    """Validate and load a file; raises ImportRejected (nothing written) when it has problems."""
+    prepared = prepare(engine, data, file_name, options)
+    if not prepared.ok:
+        raise prepared.rejection()
+    if dry_run:
+        return prepared, None
+    return prepared, commit(engine, prepared, uploaded_by, progress)

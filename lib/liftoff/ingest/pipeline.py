@@ -1,0 +1,1182 @@
+"""One ingestion pipeline for the Upload page and `liftoff import`:
+
+read bytes → detect kind → map columns → validate (collect every error) → preview →
+load in one transaction with an import-batch record → bump the data version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from liftoff.ingest import columns as cols
+from liftoff.ingest.columns import Field, Header
+from liftoff.ingest.problems import ImportRejected, Problems, reject
+from liftoff.ingest.reader import Table, read_table
+from liftoff.ingest.values import future_mask, parse_dates, parse_numbers, parse_unix_seconds
+from liftoff.models import ImportBatch, Initiative, Iteration, Metric
+
+KINDS = (
+    "metrics",
+    "feedback",
+    "concerns",
+    "loadtest",
+    "traffic",
+    "criteria",
+    "governance",
+    "mlflow-runs",
+    "mlflow-history",
+    "locust",
+)
+# Kinds whose rows belong to one iteration each.
+_NEEDS_ITERATION = {"metrics", "loadtest", "criteria", "mlflow-runs", "mlflow-history", "locust"}
+
+
+@dataclass
+class Options:
+    """What the user chose besides the file: the same for the page and the CLI."""
+
+    kind: str = "auto"
+    initiative: str | None = None
+    iteration: int | None = None
+    users: int | None = None
+    create: bool = False
+    force: bool = False
+    sheet: str | None = None
+    date_order: str | None = None  # "dayfirst" / "monthfirst" for ambiguous numeric dates
+    iteration_tag: str = "tags.iteration"  # MLflow runs: the column that names the iteration
+
+
+@dataclass
+class Prepared:
+    """A validated file, ready to load: its rows exactly as they will be stored."""
+
+    file_name: str
+    kind: str
+    sha256: str
+    raw: bytes
+    options: Options
+    rows_read: int = 0
+    frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    mapping: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
+    new_initiatives: list[str] = field(default_factory=list)
+    new_iterations: list[tuple[str, int]] = field(default_factory=list)
+    new_metrics: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
+    duplicate_of: int | None = None
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def rows_accepted(self) -> int:
+        return sum(len(f) for frames in self.frames.values() for f in frames)
+
+    def frame(self, target: str) -> pd.DataFrame:
+        parts = self.frames.get(target, [])
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def preview(self, limit: int = 50) -> pd.DataFrame:
+        """The first rows as they will be stored (stored units: fractions for ratios)."""
+        for parts in self.frames.values():
+            for part in parts:
+                if len(part):
+                    shown = part.head(limit).copy()
+                    for c in shown.columns:
+                        if pd.api.types.is_datetime64_any_dtype(shown[c]):
+                            shown[c] = (
+                                shown[c].dt.strftime("%Y-%m-%d %H:%M").where(shown[c].notna(), "")
+                            )
+                    return shown
+        return pd.DataFrame()
+
+    def rejection(self) -> ImportRejected:
+        return ImportRejected(self.file_name, self.problems.items, self.problems.total)
+
+    def report(self, batch_id: int | None = None) -> dict:
+        """The `--json` shape of DESIGN.md."""
+        return {
+            "batch_id": batch_id,
+            "kind": self.kind,
+            "rows_read": self.rows_read,
+            "rows_accepted": self.rows_accepted if self.ok else 0,
+            "warnings": list(self.warnings),
+            "errors": [
+                {
+                    "row": p.row,
+                    "column": p.column,
+                    "value": p.value,
+                    "message": f"{p.message} {p.fix}",
+                }
+                for p in self.problems.items
+            ],
+        }
+
+
+# ------------------------------------------------------------------------------ detection
+
+
+def _keys(headers: list[Header]) -> set[str]:
+    return {h.key for h in headers}
+
+
+def detect_kind(headers: list[Header]) -> str | None:
+    """The kind of file a header row belongs to, or None."""
+    keys = _keys(headers)
+    lowered = [h.original.strip().lower() for h in headers]
+    if "run_id" in keys and any(x.startswith("metrics.") for x in lowered):
+        return "mlflow-runs"
+    if {"run_id", "key", "value", "step", "timestamp"} <= keys:
+        return "mlflow-history"
+    if {"type", "name", "requests_s"} <= keys and ("request_count" in keys or "user_count" in keys):
+        return "locust"
+    for kind in (
+        "metrics",
+        "loadtest",
+        "concerns",
+        "criteria",
+        "feedback",
+        "governance",
+        "traffic",
+    ):
+        mapping, _ = cols.match_columns(headers, cols.KINDS[kind])
+        required = [f.name for f in cols.KINDS[kind] if f.required]
+        if all(r in mapping for r in required):
+            if kind == "criteria" and "iteration" not in mapping:
+                continue
+            if kind == "traffic" and "iteration" in keys:
+                continue
+            return kind
+    mapping, rest = cols.match_columns(headers, [cols.ITERATION])
+    if "iteration" in mapping and rest:
+        return "metrics"  # wide: one column per metric
+    return None
+
+
+# ------------------------------------------------------------------------------ context
+
+
+class _Context:
+    """State shared while validating one file: lookups, options and the problems found."""
+
+    def __init__(self, engine: Engine, prepared: Prepared, table: Table):
+        self.p = prepared
+        self.opt = prepared.options
+        self.table = table
+        self.problems = prepared.problems
+        with engine.connect() as conn:
+            self.initiatives = dict(conn.execute(select(Initiative.name, Initiative.id)).all())
+            self.iterations = {
+                (name, number)
+                for name, number in conn.execute(
+                    select(Initiative.name, Iteration.number).join(
+                        Iteration, Iteration.initiative_id == Initiative.id
+                    )
+                )
+            }
+            self.metrics = {
+                m.key: m
+                for m in conn.execute(
+                    select(
+                        Metric.key,
+                        Metric.display_name,
+                        Metric.unit,
+                        Metric.category,
+                        Metric.direction,
+                    )
+                )
+            }
+        # A metric may be named by its key or by its display name ("Churn model AUC").
+        self.metric_aliases = {cols.metric_key(m.display_name): k for k, m in self.metrics.items()}
+        self.missing_initiatives: dict[str, int] = {}
+        self.missing_iterations: dict[tuple[str, int], int] = {}
+        self.column_problem_reported: set[str] = set()
+
+    def rows(self, index: pd.Index) -> np.ndarray:
+        return np.asarray(index) + self.table.row_offset
+
+    def report(
+        self,
+        mask: pd.Series,
+        frame: pd.DataFrame,
+        column: str | None,
+        message: str,
+        fix: str,
+        values: pd.Series | None = None,
+    ) -> None:
+        if not mask.any():
+            return
+        rows = self.rows(mask.index[mask.to_numpy()])
+        shown = values if values is not None else frame[column] if column in frame else None
+        for i, row in zip(mask.index[mask.to_numpy()][:50], rows[:50], strict=False):
+            self.problems.add(
+                int(row), column, None if shown is None else shown.loc[i], message, fix
+            )
+        for row in rows[50:]:
+            self.problems.add(int(row), column, None, message, fix)
+
+    def column_problem(self, column: str, message: str, fix: str) -> None:
+        if column not in self.column_problem_reported:
+            self.column_problem_reported.add(column)
+            self.problems.add(None, column, None, message, fix)
+
+    # typed readers ---------------------------------------------------------------------
+
+    def text(self, frame: pd.DataFrame, col: str | None) -> pd.Series:
+        if col is None:
+            return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        s = frame[col].astype(str).str.strip().astype(object)
+        return s.where(s != "", None)
+
+    def required_text(self, frame, col, label) -> pd.Series:
+        s = self.text(frame, col)
+        self.report(
+            s.isna(), frame, col, f"The {label} is empty.", f"Fill in the {label} in every row."
+        )
+        return s
+
+    def number(
+        self,
+        frame,
+        col,
+        label,
+        *,
+        required=False,
+        minimum=None,
+        maximum=None,
+        integer=False,
+        fraction=False,
+        decimal_comma=None,
+    ) -> pd.Series:
+        if col is None:
+            return pd.Series(np.nan, index=frame.index)
+        parsed = parse_numbers(frame[col], decimal_comma)
+        values = parsed.values
+        self.report(
+            parsed.bad,
+            frame,
+            col,
+            f"The {label} is not a number.",
+            "Write a plain number such as 12.5, 12,5 or 87.5%.",
+        )
+        if required:
+            empty = frame[col].astype(str).str.strip().eq("")
+            self.report(
+                empty, frame, col, f"The {label} is empty.", f"Fill in the {label} in every row."
+            )
+        if integer:
+            frac = values.notna() & (values != values.round())
+            self.report(
+                frac, frame, col, f"The {label} must be a whole number.", "Remove the decimals."
+            )
+        if fraction:
+            over = values.notna() & (values > 1) & ~parsed.percent
+            self.report(
+                over,
+                frame,
+                col,
+                f"The {label} is stored as a fraction between 0 and 1, and this looks like a percentage.",
+                "Write 0.875 or 87.5% instead of 87.5.",
+            )
+            values = values.where(~over)
+            minimum, maximum = (
+                0.0 if minimum is None else minimum,
+                1.0 if maximum is None else maximum,
+            )
+        if minimum is not None:
+            low = values.notna() & (values < minimum)
+            self.report(
+                low, frame, col, f"The {label} cannot be below {minimum:g}.", "Correct the value."
+            )
+        if maximum is not None:
+            high = values.notna() & (values > maximum)
+            self.report(
+                high, frame, col, f"The {label} cannot be above {maximum:g}.", "Correct the value."
+            )
+        return values
+
+    def metric_keys(self, names: pd.Series) -> pd.Series:
+        """Stored metric keys for names as written (key or display name)."""
+        def key(n):
+            if not isinstance(n, str) or not n:
+                return None
+            k = cols.metric_key(n)
+            return k if k in self.metrics else self.metric_aliases.get(k, k)
+        return names.map(key)
+
+    def date(self, frame, col, label, *, required=False, unix=False, future_ok=False) -> pd.Series:
+        nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        if col is None:
+            return nat
+        parsed = (
+            parse_unix_seconds(frame[col]) if unix else parse_dates(frame[col], self.opt.date_order)
+        )
+        if parsed.mixed:
+            self.column_problem(
+                col,
+                f"The {label} column mixes date formats (for example 2026-03-04 and 04/03/2026).",
+                "Use one date format for the whole column, preferably YYYY-MM-DD.",
+            )
+            return nat
+        if parsed.ambiguous:
+            self.column_problem(
+                col,
+                f"The dates in {col!r} can be read day-first or month-first (03/04/2026 is 3 April or 4 March).",
+                "Say which: choose the date order on the Upload page, or add --dates dayfirst or --dates monthfirst.",
+            )
+            return nat
+        self.report(
+            parsed.bad,
+            frame,
+            col,
+            f"The {label} is not a date.",
+            "Write dates as YYYY-MM-DD (for example 2026-03-14).",
+        )
+        future = future_mask(parsed.values) if not future_ok else pd.Series(False, index=frame.index)
+        self.report(
+            future,
+            frame,
+            col,
+            f"The {label} is in the future.",
+            "Correct the date; data cannot be recorded after today.",
+        )
+        if required:
+            empty = frame[col].astype(str).str.strip().eq("")
+            self.report(
+                empty, frame, col, f"The {label} is empty.", f"Fill in the {label} in every row."
+            )
+        return parsed.values.where(~future)
+
+    def choice(
+        self, frame, col, f: Field, default: str | None = None, *, required=False
+    ) -> pd.Series:
+        if col is None:
+            return pd.Series(default, index=frame.index, dtype=object)
+        raw = frame[col].astype(str).str.strip()
+        keys = raw.map(lambda v: cols.normalize(v).key if v not in f.choices else v)
+        mapped = keys.map(lambda k: f.choices.get(k))
+        direct = raw.map(f.choices.get)
+        mapped = mapped.where(mapped.notna(), direct)
+        empty = raw.eq("")
+        allowed = ", ".join(sorted(set(f.choices.values())))
+        self.report(
+            mapped.isna() & ~empty,
+            frame,
+            col,
+            f"This is not a known {f.name.replace('_', ' ')}.",
+            f"Use one of: {allowed}.",
+        )
+        if required:
+            self.report(
+                empty,
+                frame,
+                col,
+                f"The {f.name.replace('_', ' ')} is empty.",
+                f"Use one of: {allowed}.",
+            )
+        return mapped.astype(object).where(~empty & mapped.notna(), default)
+
+    # initiative and iteration ---------------------------------------------------------
+
+    def initiative(self, frame: pd.DataFrame, col: str | None) -> pd.Series:
+        if col is not None:
+            values = self.text(frame, col)
+            if self.opt.initiative:
+                values = values.fillna(self.opt.initiative)
+            self.report(
+                values.isna(),
+                frame,
+                col,
+                "The initiative is empty.",
+                "Fill in the initiative, or choose one for the whole file (--initiative NAME).",
+            )
+        elif self.opt.initiative:
+            values = pd.Series(self.opt.initiative, index=frame.index, dtype=object)
+        else:
+            self.column_problem(
+                "initiative",
+                "The file does not say which initiative it belongs to.",
+                "Choose the initiative on the Upload page, or add --initiative NAME.",
+            )
+            return pd.Series(None, index=frame.index, dtype=object)
+        for name, n in values.dropna().value_counts().items():
+            if name not in self.initiatives:
+                self.missing_initiatives[name] = self.missing_initiatives.get(name, 0) + int(n)
+        return values
+
+    def iteration(
+        self, frame: pd.DataFrame, col: str | None, initiative: pd.Series, required: bool = True
+    ) -> pd.Series:
+        if col is not None:
+            values = self.number(frame, col, "iteration", integer=True, minimum=1)
+            if self.opt.iteration is not None:
+                values = values.fillna(self.opt.iteration)
+            elif required:
+                empty = frame[col].astype(str).str.strip().eq("")
+                self.report(
+                    empty,
+                    frame,
+                    col,
+                    "The iteration is empty.",
+                    "Fill in the iteration number in every row.",
+                )
+        elif self.opt.iteration is not None:
+            values = pd.Series(float(self.opt.iteration), index=frame.index)
+        elif required:
+            self.column_problem(
+                "iteration",
+                "The file does not say which iteration it belongs to.",
+                "Add an iteration column, choose the iteration on the Upload page, or add --iteration N.",
+            )
+            return pd.Series(np.nan, index=frame.index)
+        else:
+            return pd.Series(np.nan, index=frame.index)
+        pairs = pd.DataFrame({"i": initiative, "n": values}).dropna().drop_duplicates()
+        for name, number in pairs.itertuples(index=False):
+            key = (name, int(number))
+            if key not in self.iterations:
+                self.missing_iterations[key] = self.missing_iterations.get(key, 0) + 1
+        return values
+
+    def finish(self) -> None:
+        """File-level problems: initiatives and iterations that do not exist."""
+        known = ", ".join(sorted(self.initiatives)) or "none yet"
+        for name in sorted(self.missing_initiatives):
+            if self.opt.create:
+                self.p.new_initiatives.append(name)
+            else:
+                self.problems.add(
+                    None,
+                    "initiative",
+                    name,
+                    f"There is no initiative named {name!r} (initiatives: {known}).",
+                    "Correct the name, or let the import create it (tick 'Create' on the Upload page, or add --create).",
+                )
+        for name, number in sorted(self.missing_iterations):
+            if self.opt.create or name in self.missing_initiatives and self.opt.create:
+                self.p.new_iterations.append((name, number))
+            elif name in self.initiatives:
+                self.problems.add(
+                    None,
+                    "iteration",
+                    str(number),
+                    f"{name} has no iteration {number}.",
+                    "Correct the number, or let the import create it (tick 'Create' on the Upload page, or add --create).",
+                )
+
+
+# ------------------------------------------------------------------------------ the kinds
+
+
+def _columns(ctx: _Context, kind: str) -> dict[str, str | None]:
+    headers = [cols.normalize(h) for h in ctx.table.header]
+    mapping, unmatched = cols.match_columns(headers, cols.KINDS[kind])
+    names = {
+        f.name: (ctx.table.header[mapping[f.name]] if f.name in mapping else None)
+        for f in cols.KINDS[kind]
+    }
+    wide = kind == "metrics" and (names["metric"] is None or names["value"] is None) and names["iteration"] is not None
+    for f in cols.KINDS[kind]:
+        if f.required and names[f.name] is None and not wide:
+            ctx.problems.add(
+                None,
+                f.name,
+                None,
+                f"The required column {f.name!r} is missing (columns found: {', '.join(ctx.table.header)}).",
+                f"Add a column named {f.name!r} ({', '.join(f.aliases[:4])} also work).",
+            )
+    ctx.p.mapping = [(ctx.table.header[i], f) for f, i in mapping.items()]
+    return names, [ctx.table.header[i] for i in unmatched]
+
+
+def _metric_definition(
+    ctx: _Context, key: str, display: str, unit_hint: str | None, category: str | None
+):
+    """(unit, category) of a metric, registering a new one with guessed properties."""
+    if key in ctx.metrics:
+        m = ctx.metrics[key]
+        return m.unit, m.category
+    if key not in ctx.p.new_metrics:
+        g_category, unit, direction = cols.guess_metric(key, unit_hint)
+        ctx.p.new_metrics[key] = (display, category or g_category, unit, direction)
+    _, cat, unit, _ = ctx.p.new_metrics[key]
+    return unit, cat
+
+
+def _check_metric_values(
+    ctx,
+    frame,
+    col,
+    keys: pd.Series,
+    values: pd.Series,
+    percent: pd.Series,
+    units: dict[str, str | None],
+):
+    """The fraction rule and plausible ranges, per metric."""
+    for key in keys.dropna().unique():
+        unit = units.get(key)
+        rows = keys.eq(key) & values.notna()
+        if unit == "ratio":
+            over = rows & (values > 1) & ~percent
+            ctx.report(
+                over,
+                frame,
+                col,
+                f"{key} is stored as a fraction between 0 and 1, and this looks like a percentage.",
+                "Write 0.875 or 87.5% instead of 87.5.",
+            )
+            bad = rows & ((values < 0) | ((values > 1) & percent))
+            ctx.report(
+                bad, frame, col, f"{key} must lie between 0% and 100%.", "Correct the value."
+            )
+        elif unit in ("ms", "s", "rps", "users", "count", "min", "h"):
+            ctx.report(
+                rows & (values < 0), frame, col, f"{key} cannot be negative.", "Correct the value."
+            )
+
+
+def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.DataFrame | None:
+    initiative = ctx.initiative(frame, names["initiative"])
+    iteration = ctx.iteration(frame, names["iteration"], initiative)
+    recorded = ctx.date(frame, names["recorded_at"], "date")
+    segment, candidate = ctx.text(frame, names["segment"]), ctx.text(frame, names["candidate"])
+    if names["metric"] is not None and names["value"] is not None:  # long format
+        metric_names = ctx.required_text(frame, names["metric"], "metric name")
+        unit_col = ctx.text(frame, names["unit"])
+        category = ctx.choice(
+            frame, names["category"], next(f for f in cols.KINDS["metrics"] if f.name == "category")
+        )
+        parsed = parse_numbers(frame[names["value"]])
+        ctx.report(
+            parsed.bad,
+            frame,
+            names["value"],
+            "The value is not a number.",
+            "Write a plain number such as 12.5 or 87.5%.",
+        )
+        ctx.report(
+            frame[names["value"]].astype(str).str.strip().eq(""),
+            frame,
+            names["value"],
+            "The value is empty.",
+            "Fill in a value in every row.",
+        )
+        keys = ctx.metric_keys(metric_names)
+        units: dict[str, str | None] = {}
+        combos = (
+            pd.DataFrame({"k": keys, "n": metric_names, "u": unit_col, "c": category})
+            .dropna(subset=["k"])
+            .drop_duplicates("k")
+        )
+        for k, n, u, c in combos.itertuples(index=False):
+            u, c = (u if isinstance(u, str) else None), (c if isinstance(c, str) else None)
+            hint = u or cols.normalize(n).unit
+            units[k], _ = _metric_definition(ctx, k, str(n), hint, c)
+        values = parsed.values
+        # A unit column of "%" means the values are percentages: store fractions.
+        pct_unit = unit_col.fillna("").str.strip().isin(["%", "percent", "pct"])
+        values = values.where(~pct_unit, values / 100)
+        _check_metric_values(
+            ctx, frame, names["value"], keys, values, parsed.percent | pct_unit, units
+        )
+        return pd.DataFrame(
+            {
+                "initiative": initiative,
+                "iteration": iteration,
+                "metric": keys,
+                "value": values,
+                "recorded_at": recorded,
+                "segment": segment,
+                "candidate": candidate,
+            }
+        )
+    # wide: every other column is a metric
+    parts = []
+    for col in unmatched:
+        if not col or col.lower().startswith("unnamed"):
+            continue
+        h = cols.normalize(col)
+        unit, _ = _metric_definition(ctx, h.key, col.strip(), h.unit, None)
+        parsed = parse_numbers(frame[col])
+        ctx.report(
+            parsed.bad,
+            frame,
+            col,
+            f"The {col} value is not a number.",
+            "Write a plain number such as 12.5 or 87.5%.",
+        )
+        values = parsed.values
+        percent = parsed.percent
+        if h.unit in ("%", "percent", "pct"):
+            values = values.where(percent, values / 100)
+            percent = pd.Series(True, index=frame.index)
+        keys = pd.Series(h.key, index=frame.index)
+        _check_metric_values(ctx, frame, col, keys, values, percent, {h.key: unit})
+        keep = values.notna()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "initiative": initiative,
+                    "iteration": iteration,
+                    "metric": keys,
+                    "value": values,
+                    "recorded_at": recorded,
+                    "segment": segment,
+                    "candidate": candidate,
+                }
+            )[keep]
+        )
+    if not parts:
+        ctx.column_problem(
+            "metric",
+            "The file has an iteration column but no metric columns.",
+            "Add one column per metric (for example 'Accuracy %'), or use metric and value columns.",
+        )
+        return None
+    return pd.concat(parts)
+
+
+def _kind_loadtest(ctx, frame, names, unmatched):
+    initiative = ctx.initiative(frame, names["initiative"])
+    iteration = ctx.iteration(frame, names["iteration"], initiative)
+    return pd.DataFrame(
+        {
+            "initiative": initiative,
+            "iteration": iteration,
+            "users": ctx.number(
+                frame, names["users"], "user count", required=True, integer=True, minimum=0
+            ),
+            "throughput_rps": ctx.number(
+                frame, names["rps"], "throughput", required=True, minimum=0
+            ),
+            "p50_ms": ctx.number(frame, names["p50_ms"], "p50 latency", minimum=0),
+            "p95_ms": ctx.number(frame, names["p95_ms"], "p95 latency", required=True, minimum=0),
+            "p99_ms": ctx.number(frame, names["p99_ms"], "p99 latency", minimum=0),
+            "failure_ratio": ctx.number(
+                frame, names["error_rate"], "error rate", fraction=True
+            ).fillna(0.0),
+            "source_file": ctx.p.file_name,
+        }
+    )
+
+
+def _kind_traffic(ctx, frame, names, unmatched):
+    return pd.DataFrame(
+        {
+            "initiative": ctx.initiative(frame, names["initiative"]),
+            "observed_at": ctx.date(frame, names["date"], "date", required=True),
+            "peak_rps": ctx.number(
+                frame, names["peak_rps"], "peak traffic", required=True, minimum=0
+            ),
+        }
+    )
+
+
+def _field(kind: str, name: str) -> Field:
+    return next(f for f in cols.KINDS[kind] if f.name == name)
+
+
+def _kind_feedback(ctx, frame, names, unmatched):
+    initiative = ctx.initiative(frame, names["initiative"])
+    received = ctx.date(frame, names["received_at"], "date")
+    if names["received_at"] is None:
+        received = pd.Series(pd.Timestamp(datetime.now().replace(microsecond=0)), index=frame.index)
+    return pd.DataFrame(
+        {
+            "initiative": initiative,
+            "iteration": ctx.iteration(frame, names["iteration"], initiative, required=False),
+            "received_at": received.fillna(pd.Timestamp(datetime.now().replace(microsecond=0))),
+            "source": ctx.choice(frame, names["source"], _field("feedback", "source"), "end_user"),
+            "rating": ctx.number(frame, names["rating"], "rating", minimum=1, maximum=5),
+            "text": ctx.required_text(frame, names["text"], "comment"),
+            "theme": ctx.text(frame, names["theme"]),
+            "tags": ctx.text(frame, names["tags"]),
+            "sentiment": ctx.number(frame, names["sentiment"], "sentiment", minimum=-1, maximum=1),
+            "status": ctx.choice(frame, names["status"], _field("feedback", "status"), "new"),
+            "action_taken": ctx.text(frame, names["action_taken"]),
+        }
+    )
+
+
+def _kind_concerns(ctx, frame, names, unmatched):
+    initiative = ctx.initiative(frame, names["initiative"])
+    raised = ctx.date(frame, names["raised_at"], "date raised")
+    metric = ctx.metric_keys(ctx.text(frame, names["metric"]))
+    unknown = metric.notna() & ~metric.isin(list(ctx.metrics) + list(ctx.p.new_metrics))
+    ctx.report(
+        unknown,
+        frame,
+        names["metric"],
+        "This metric is not known to Liftoff.",
+        "Use the key of a metric already imported (see the metrics table), or leave it empty.",
+    )
+    key = ctx.text(frame, names["key"])
+    dup = key.notna() & key.duplicated(keep=False)
+    ctx.report(
+        dup,
+        frame,
+        names["key"],
+        "This key appears more than once in the file.",
+        "Give every concern its own key.",
+    )
+    return pd.DataFrame(
+        {
+            "initiative": initiative,
+            "external_key": key,
+            "title": ctx.required_text(frame, names["title"], "title"),
+            "description": ctx.text(frame, names["description"]),
+            "raised_by": ctx.text(frame, names["raised_by"]),
+            "stakeholder_group": ctx.text(frame, names["stakeholder_group"]),
+            "failure_category": ctx.choice(
+                frame, names["category"], _field("concerns", "category"), required=True
+            ),
+            "severity": ctx.choice(
+                frame, names["severity"], _field("concerns", "severity"), required=True
+            ),
+            "status": ctx.choice(frame, names["status"], _field("concerns", "status"), "open"),
+            "owner": ctx.text(frame, names["owner"]),
+            "raised_at": raised.fillna(pd.Timestamp(datetime.now().date())),
+            "due": ctx.date(frame, names["due"], "due date", future_ok=True)
+            if names["due"]
+            else pd.Series(pd.NaT, index=frame.index),
+            "resolved_at": ctx.date(frame, names["resolved_at"], "resolution date"),
+            "resolution": ctx.text(frame, names["resolution"]),
+            "metric": metric,
+            "comparator": ctx.choice(frame, names["comparator"], _field("concerns", "comparator")),
+            "threshold": ctx.number(frame, names["threshold"], "threshold"),
+            "iteration": ctx.iteration(frame, names["iteration"], initiative, required=False),
+        }
+    )
+
+
+def _kind_criteria(ctx, frame, names, unmatched):
+    initiative = ctx.initiative(frame, names["initiative"])
+    metric = ctx.metric_keys(ctx.text(frame, names["metric"]))
+    target = ctx.number(frame, names["target"], "target")
+    comparator = ctx.choice(frame, names["comparator"], _field("criteria", "comparator"), ">=")
+    ctx.report(
+        metric.notna() & target.isna(),
+        frame,
+        names["target"] or names["metric"],
+        "A criterion with a metric needs a target.",
+        "Fill in the target value (for example 0.85 or 85%).",
+    )
+    for key in metric.dropna().unique():
+        if key not in ctx.metrics and key not in ctx.p.new_metrics:
+            _metric_definition(ctx, key, key, None, None)
+    return pd.DataFrame(
+        {
+            "initiative": initiative,
+            "iteration": ctx.iteration(frame, names["iteration"], initiative),
+            "kind": ctx.choice(frame, names["kind"], _field("criteria", "kind"), required=True),
+            "description": ctx.required_text(frame, names["description"], "description"),
+            "metric": metric,
+            "comparator": comparator,
+            "target": target,
+            "manual_status": ctx.choice(frame, names["status"], _field("criteria", "status")),
+            "evidence_note": ctx.text(frame, names["evidence"]),
+        }
+    )
+
+
+def _kind_governance(ctx, frame, names, unmatched):
+    area = ctx.choice(frame, names["area"], _field("governance", "area"), required=True)
+    required_from = ctx.choice(frame, names["required_from"], _field("governance", "required_from"))
+    required_from = required_from.where(
+        required_from.notna(), area.map(cols.GOVERNANCE_DEFAULT_STAGE)
+    )
+    return pd.DataFrame(
+        {
+            "initiative": ctx.initiative(frame, names["initiative"]),
+            "area": area,
+            "required_from": required_from,
+            "status": ctx.choice(
+                frame, names["status"], _field("governance", "status"), required=True
+            ),
+            "evidence": ctx.text(frame, names["evidence"]),
+            "owner": ctx.text(frame, names["owner"]),
+        }
+    )
+
+
+_KIND_FUNCTIONS = {
+    "metrics": ("observations", _kind_metrics),
+    "loadtest": ("load_test_steps", _kind_loadtest),
+    "traffic": ("traffic", _kind_traffic),
+    "feedback": ("feedback", _kind_feedback),
+    "concerns": ("concerns", _kind_concerns),
+    "criteria": ("criteria", _kind_criteria),
+    "governance": ("governance_items", _kind_governance),
+}
+
+
+# ------------------------------------------------------------------------------ exports of tools
+
+
+def _header_index(table: Table) -> dict[str, str]:
+    return {cols.normalize(h).key: h for h in table.header}
+
+
+def _prepare_mlflow_runs(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame | None:
+    header = {h.strip().lower(): h for h in ctx.table.header}
+    tag = ctx.opt.iteration_tag.strip().lower()
+    initiative = ctx.initiative(frame, header.get("tags.initiative"))
+    if ctx.opt.iteration is None and tag not in header:
+        ctx.column_problem(
+            "iteration",
+            f"The runs have no {ctx.opt.iteration_tag!r} column to say which iteration each belongs to.",
+            "Give the iteration (--iteration N, or on the Upload page), or name the tag column that holds it.",
+        )
+        return None
+    iteration = ctx.iteration(
+        frame, header.get(tag) if ctx.opt.iteration is None else None, initiative
+    )
+    run_name = header.get("tags.mlflow.runname")
+    candidate = ctx.text(frame, run_name) if run_name else None
+    run_id = ctx.required_text(frame, header["run_id"], "run id")
+    candidate = candidate.fillna(run_id) if candidate is not None else run_id
+    when_col = header.get("end_time") or header.get("start_time")
+    recorded = ctx.date(frame, when_col, "run time")
+    parts = []
+    for low, original in header.items():
+        if not low.startswith("metrics."):
+            continue
+        name = original.strip()[len("metrics.") :]
+        key = ctx.metric_keys(pd.Series([name])).iloc[0]
+        unit, _ = _metric_definition(ctx, key, name, None, None)
+        parsed = parse_numbers(frame[original])
+        ctx.report(
+            parsed.bad, frame, original, "The metric value is not a number.", "Check the export."
+        )
+        _check_metric_values(
+            ctx,
+            frame,
+            original,
+            pd.Series(key, index=frame.index),
+            parsed.values,
+            parsed.percent,
+            {key: unit},
+        )
+        keep = parsed.values.notna()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "initiative": initiative,
+                    "iteration": iteration,
+                    "metric": key,
+                    "value": parsed.values,
+                    "recorded_at": recorded,
+                    "segment": None,
+                    "candidate": candidate,
+                }
+            )[keep]
+        )
+    ctx.p.mapping = [
+        ("run_id / tags.mlflow.runName", "candidate"),
+        (ctx.opt.iteration_tag, "iteration"),
+        ("metrics.*", "one metric each"),
+        (when_col or "", "recorded_at"),
+    ]
+    return pd.concat(parts) if parts else None
+
+
+def _prepare_mlflow_history(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame:
+    h = _header_index(ctx.table)
+    initiative = ctx.initiative(frame, None)
+    iteration = ctx.iteration(frame, None, initiative)
+    keys = ctx.metric_keys(ctx.required_text(frame, h["key"], "metric key"))
+    parsed = parse_numbers(frame[h["value"]])
+    ctx.report(parsed.bad, frame, h["value"], "The value is not a number.", "Check the export.")
+    units = {}
+    for k in keys.dropna().unique():
+        units[k], _ = _metric_definition(ctx, k, k, None, None)
+    _check_metric_values(ctx, frame, h["value"], keys, parsed.values, parsed.percent, units)
+    millis = parse_numbers(frame[h["timestamp"]]).values
+    recorded = pd.Series(pd.to_datetime(millis, unit="ms", errors="coerce"), index=frame.index)
+    ctx.p.mapping = [
+        ("run_id", "candidate"),
+        ("key", "metric"),
+        ("value", "value"),
+        ("timestamp", "recorded_at (ms)"),
+    ]
+    return pd.DataFrame(
+        {
+            "initiative": initiative,
+            "iteration": iteration,
+            "metric": keys,
+            "value": parsed.values,
+            "recorded_at": recorded,
+            "segment": None,
+            "candidate": ctx.text(frame, h["run_id"]),
+        }
+    )
+
+
+def _percentile_col(table: Table, p: str) -> str | None:
+    return next((c for c in table.header if c.strip() == p), None)
+
+
+def _prepare_locust(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame | None:
+    h = _header_index(ctx.table)
+    name_col, type_col = h["name"], h["type"]
+    agg = frame[(frame[name_col].str.strip() == "Aggregated") & (frame[type_col].str.strip() == "")]
+    if agg.empty:
+        ctx.column_problem(
+            name_col,
+            "The Locust file has no 'Aggregated' row.",
+            "Upload the _stats.csv or _stats_history.csv file exactly as Locust wrote it.",
+        )
+        return None
+    initiative = ctx.initiative(agg, None)
+    iteration = ctx.iteration(agg, None, initiative)
+    p50, p95, p99 = (_percentile_col(ctx.table, p) for p in ("50%", "95%", "99%"))
+
+    def num(col, rows):
+        return (
+            pd.to_numeric(rows[col].replace("N/A", np.nan), errors="coerce")
+            if col
+            else pd.Series(np.nan, index=rows.index)
+        )
+
+    if "user_count" in h:  # _stats_history.csv: one step per user-count plateau
+        rows = agg.copy()
+        rows["users"] = num(h["user_count"], rows)
+        rows["t"] = parse_numbers(rows[h["timestamp"]]).values
+        rows["total"] = num(h["total_request_count"], rows)
+        rows["failed"] = num(h["total_failure_count"], rows)
+        plateau = (rows["users"] != rows["users"].shift()).cumsum()
+        steps = []
+        for _, g in rows.groupby(plateau, sort=False):
+            users = int(g["users"].iloc[0])
+            if users <= 0 or len(g) < 2:
+                continue
+            span = g["t"].iloc[-1] - g["t"].iloc[0]
+            requests = g["total"].iloc[-1] - g["total"].iloc[0]
+            failures = g["failed"].iloc[-1] - g["failed"].iloc[0]
+            settled = g.iloc[1:]
+            p95v = num(p95, settled).median()
+            if not span or requests <= 0 or pd.isna(p95v):
+                continue
+            steps.append(
+                {
+                    "users": users,
+                    "throughput_rps": requests / span,
+                    "p50_ms": num(p50, settled).median(),
+                    "p95_ms": p95v,
+                    "p99_ms": num(p99, settled).median(),
+                    "failure_ratio": max(0.0, failures / requests),
+                }
+            )
+        if not steps:
+            ctx.column_problem(
+                h["user_count"],
+                "No user-count plateau in this history has measurements.",
+                "Run Locust with stepped user counts (a LoadTestShape) for a few seconds each.",
+            )
+            return None
+        out = pd.DataFrame(steps)
+        first = agg.index[0]
+        out["initiative"] = initiative.loc[first]
+        out["iteration"] = iteration.loc[first]
+        ctx.p.mapping = [
+            ("User Count plateaus", "users"),
+            ("Total Request Count / time", "throughput_rps"),
+            ("50% / 95% / 99%", "p50_ms / p95_ms / p99_ms"),
+            ("Total Failure Count", "failure_ratio"),
+        ]
+    else:  # _stats.csv: the Aggregated row is one step
+        if ctx.opt.users is None:
+            ctx.column_problem(
+                "users",
+                "A Locust _stats.csv file does not record how many users ran.",
+                "Give the user count (--users N, or on the Upload page).",
+            )
+            return None
+        total = num(h["request_count"], agg)
+        failed = num(h["failure_count"], agg)
+        out = pd.DataFrame(
+            {
+                "users": ctx.opt.users,
+                "throughput_rps": num(h["requests_s"], agg),
+                "p50_ms": num(p50, agg),
+                "p95_ms": num(p95, agg),
+                "p99_ms": num(p99, agg),
+                "failure_ratio": (failed / total.where(total > 0)).fillna(0.0),
+                "initiative": initiative,
+                "iteration": iteration,
+            }
+        )
+        ctx.p.mapping = [
+            ("Aggregated row", "one load-test step"),
+            ("Requests/s", "throughput_rps"),
+            ("50% / 95% / 99%", "p50_ms / p95_ms / p99_ms"),
+            ("Failure Count / Request Count", "failure_ratio"),
+        ]
+    out["source_file"] = ctx.p.file_name
+    return out[
+        [
+            "initiative",
+            "iteration",
+            "users",
+            "throughput_rps",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms",
+            "failure_ratio",
+            "source_file",
+        ]
+    ]
+
+
+# ------------------------------------------------------------------------------ prepare
+
+
+def _duplicate_batch(engine: Engine, sha: str) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.max(ImportBatch.id)).where(
+                ImportBatch.sha256 == sha, ImportBatch.status == "committed"
+            )
+        ).scalar()
+
+
+def prepare(
+    engine: Engine, data: bytes, file_name: str, options: Options | None = None, progress=None
+) -> Prepared:
+    """Read and validate a file without writing anything. Problems are collected, not raised,
+    except for a file that cannot be read as a table at all (ImportRejected)."""
+    opt = options or Options()
+    if opt.kind != "auto" and opt.kind not in KINDS:
+        raise reject(
+            file_name,
+            f"{opt.kind!r} is not a kind of file Liftoff imports.",
+            f"Use one of: auto, {', '.join(KINDS)}.",
+        )
+    sha = hashlib.sha256(data).hexdigest()
+    p = Prepared(file_name=file_name, kind=opt.kind, sha256=sha, raw=data, options=opt)
+    table = read_table(data, file_name, sheet=opt.sheet)
+    p.sheet, p.sheets, p.encoding, p.delimiter = (
+        table.sheet,
+        table.sheets,
+        table.encoding,
+        table.delimiter,
+    )
+    p.warnings.extend(table.warnings)
+    headers = [cols.normalize(h) for h in table.header]
+    if not any(h.key for h in headers):
+        raise reject(
+            file_name,
+            "The first row is empty, so the file has no header.",
+            "Put the column names in the first row.",
+        )
+    kind = opt.kind if opt.kind != "auto" else detect_kind(headers)
+    if kind is None:
+        raise reject(
+            file_name,
+            f"Liftoff cannot tell what this file holds from its columns ({', '.join(table.header)}).",
+            "Choose the kind of file, or download a template from the Upload page and match its column names.",
+        )
+    p.kind = kind
+    duplicate = _duplicate_batch(engine, sha)
+    if duplicate is not None and not opt.force:
+        p.duplicate_of = duplicate
+        p.problems.add(
+            None,
+            None,
+            None,
+            f"This exact file was already imported as batch #{duplicate}.",
+            "Roll that batch back first, or import again on purpose with --force (tick 'Import anyway').",
+        )
+    ctx = _Context(engine, p, table)
+    target = {
+        "mlflow-runs": "observations",
+        "mlflow-history": "observations",
+        "locust": "load_test_steps",
+    }.get(kind)
+    names = unmatched = None
+    if kind in _KIND_FUNCTIONS:
+        target, fn = _KIND_FUNCTIONS[kind]
+        names, unmatched = _columns(ctx, kind)
+        missing_required = bool(ctx.problems) and any(p.column in names and p.message.startswith("The required column") for p in ctx.problems.items)
+        if kind == "metrics" and names["iteration"] is None and opt.iteration is None:
+            pass  # reported by ctx.iteration
+        ignored = [u for u in unmatched if u and not u.lower().startswith("unnamed")]
+        if ignored and not (
+            kind == "metrics" and (names["metric"] is None or names["value"] is None)
+        ):
+            p.warnings.append(f"Columns ignored (not used for {kind}): {', '.join(ignored)}.")
+    else:
+        missing_required = False
+        fn = None
+    seen_rows = 0
+    for chunk in table.chunks:
+        # Trailing empty rows (and all-empty rows in between) are not data.
+        chunk = (
+            chunk[chunk.apply(lambda c: c.astype(str).str.strip().ne(""), axis=0).any(axis=1)]
+            if len(chunk)
+            else chunk
+        )
+        seen_rows += len(chunk)
+        if not len(chunk) or missing_required:
+            continue
+        if kind == "mlflow-runs":
+            out = _prepare_mlflow_runs(ctx, chunk)
+        elif kind == "mlflow-history":
+            out = _prepare_mlflow_history(ctx, chunk)
+        elif kind == "locust":
+            out = _prepare_locust(ctx, chunk)
+        elif kind == "metrics" and names["metric"] is not None and names["value"] is not None:
+            out = fn(ctx, chunk, names, unmatched)
+        else:
+            out = fn(ctx, chunk, names, unmatched)
+        if out is not None and len(out):
+            p.frames.setdefault(target, []).append(out)
+        if progress:
+            progress(seen_rows)
+    p.rows_read = seen_rows
+    if seen_rows == 0 and not missing_required:
+        p.problems.add(
+            None,
+            None,
+            None,
+            "The file has a header but no rows of data.",
+            "Add at least one row below the header.",
+        )
+    ctx.finish()
+    if p.new_metrics:
+        listed = ", ".join(
+            f"{k} ({c.replace('_', ' ')}{', ' + u if u else ''})"
+            for k, (_, c, u, _) in p.new_metrics.items()
+        )
+        p.warnings.append(
+            f"New metrics will be created: {listed}. Their category and unit were guessed from the name; edit them if wrong."
+        )
+    if p.new_initiatives:
+        p.warnings.append("New initiatives will be created: " + ", ".join(p.new_initiatives) + ".")
+    if p.new_iterations:
+        p.warnings.append(
+            "New iterations will be created: "
+            + ", ".join(f"{n} #{i}" for n, i in p.new_iterations)
+            + "."
+        )
+    if not p.ok:
+        p.frames = {}
+    return p
+
+
+def options_json(opt: Options) -> str:
+    return json.dumps(
+        {k: v for k, v in opt.__dict__.items() if v not in (None, False, "auto", "tags.iteration")}
+    )
