@@ -172,3 +172,19 @@ def use_database(monkeypatch):
         return url
 
     return use
+
+
+def table_checksums(engine) -> dict[str, str]:
+    """A checksum of every table's full contents, to prove that nothing was written."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from liftoff.models import Base
+
+    out = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = sorted(repr(tuple(r)) for r in conn.execute(select(table)).all())
+            out[table.name] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    return out

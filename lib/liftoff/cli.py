@@ -129,8 +129,14 @@ def cmd_import(args) -> None:
         except OSError as exc:
             raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
         options = ingest.Options(
-            kind=args.kind, initiative=args.initiative, iteration=args.iteration, users=args.users,
-            create=args.create, force=args.force, sheet=args.sheet, date_order=args.dates,
+            kind=args.kind,
+            initiative=args.initiative,
+            iteration=args.iteration,
+            users=args.users,
+            create=args.create,
+            force=args.force,
+            sheet=args.sheet,
+            date_order=args.dates,
             iteration_tag=args.iteration_tag,
         )
         name = os.path.basename(path)
@@ -138,9 +144,25 @@ def cmd_import(args) -> None:
             prepared = ingest.prepare(engine, data, name, options)
         except ingest.ImportRejected as exc:
             failed = True
-            reports.append({"file": path, "batch_id": None, "kind": args.kind, "rows_read": 0, "rows_accepted": 0,
-                            "warnings": [], "errors": [{"row": p.row, "column": p.column, "value": p.value,
-                                                        "message": f"{p.message} {p.fix}"} for p in exc.problems]})
+            reports.append(
+                {
+                    "file": path,
+                    "batch_id": None,
+                    "kind": args.kind,
+                    "rows_read": 0,
+                    "rows_accepted": 0,
+                    "warnings": [],
+                    "errors": [
+                        {
+                            "row": p.row,
+                            "column": p.column,
+                            "value": p.value,
+                            "message": f"{p.message} {p.fix}",
+                        }
+                        for p in exc.problems
+                    ],
+                }
+            )
             if not args.json:
                 print(exc.summary(), file=sys.stderr)
             continue
@@ -158,7 +180,9 @@ def cmd_import(args) -> None:
             for w in prepared.warnings:
                 print(f"{name}: note: {w}")
             verb = "would import" if args.dry_run else f"imported as batch #{batch_id}:"
-            print(f"{name}: {verb} {prepared.rows_accepted} rows of {prepared.kind} from {prepared.rows_read} rows read.")
+            print(
+                f"{name}: {verb} {prepared.rows_accepted} rows of {prepared.kind} from {prepared.rows_read} rows read."
+            )
     if args.json:
         _print_json(reports[0] if len(reports) == 1 else reports)
     if failed:
@@ -234,18 +258,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import CSV or Excel files (all or nothing per file)")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--kind", default="auto", choices=["auto", *ingest.KINDS], help="what the file holds (default: detect)")
-    p.add_argument("--initiative", metavar="NAME", help="initiative for files without an initiative column")
-    p.add_argument("--iteration", type=int, metavar="N", help="iteration for files without an iteration column")
+    p.add_argument(
+        "--kind",
+        default="auto",
+        choices=["auto", *ingest.KINDS],
+        help="what the file holds (default: detect)",
+    )
+    p.add_argument(
+        "--initiative", metavar="NAME", help="initiative for files without an initiative column"
+    )
+    p.add_argument(
+        "--iteration", type=int, metavar="N", help="iteration for files without an iteration column"
+    )
     p.add_argument("--users", type=int, metavar="N", help="user count of a Locust _stats.csv step")
-    p.add_argument("--create", action="store_true", help="create initiatives and iterations the file names")
+    p.add_argument(
+        "--create", action="store_true", help="create initiatives and iterations the file names"
+    )
     p.add_argument("--force", action="store_true", help="import a file that was imported before")
     p.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--sheet", metavar="NAME", help="Excel: the sheet to read (default: the first)")
-    p.add_argument("--dates", choices=["dayfirst", "monthfirst"], help="how to read dates like 03/04/2026")
-    p.add_argument("--iteration-tag", default="tags.iteration", metavar="COLUMN",
-                   help="MLflow runs: the column naming each run's iteration (default: tags.iteration)")
+    p.add_argument(
+        "--dates", choices=["dayfirst", "monthfirst"], help="how to read dates like 03/04/2026"
+    )
+    p.add_argument(
+        "--iteration-tag",
+        default="tags.iteration",
+        metavar="COLUMN",
+        help="MLflow runs: the column naming each run's iteration (default: tags.iteration)",
+    )
     p.add_argument("--user", default=os.environ.get("USER"), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import)
 

@@ -309,11 +309,13 @@ class _Context:
 
     def metric_keys(self, names: pd.Series) -> pd.Series:
         """Stored metric keys for names as written (key or display name)."""
+
         def key(n):
             if not isinstance(n, str) or not n:
                 return None
             k = cols.metric_key(n)
             return k if k in self.metrics else self.metric_aliases.get(k, k)
+
         return names.map(key)
 
     def date(self, frame, col, label, *, required=False, unix=False, future_ok=False) -> pd.Series:
@@ -344,7 +346,9 @@ class _Context:
             f"The {label} is not a date.",
             "Write dates as YYYY-MM-DD (for example 2026-03-14).",
         )
-        future = future_mask(parsed.values) if not future_ok else pd.Series(False, index=frame.index)
+        future = (
+            future_mask(parsed.values) if not future_ok else pd.Series(False, index=frame.index)
+        )
         self.report(
             future,
             frame,
@@ -487,7 +491,11 @@ def _columns(ctx: _Context, kind: str) -> dict[str, str | None]:
         f.name: (ctx.table.header[mapping[f.name]] if f.name in mapping else None)
         for f in cols.KINDS[kind]
     }
-    wide = kind == "metrics" and (names["metric"] is None or names["value"] is None) and names["iteration"] is not None
+    wide = (
+        kind == "metrics"
+        and (names["metric"] is None or names["value"] is None)
+        and names["iteration"] is not None
+    )
     for f in cols.KINDS[kind]:
         if f.required and names[f.name] is None and not wide:
             ctx.problems.add(
@@ -608,6 +616,7 @@ def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.Da
         if not col or col.lower().startswith("unnamed"):
             continue
         h = cols.normalize(col)
+        h = cols.Header(h.original, ctx.metric_keys(pd.Series([col])).iloc[0], h.unit)
         unit, _ = _metric_definition(ctx, h.key, col.strip(), h.unit, None)
         parsed = parse_numbers(frame[col])
         ctx.report(
@@ -957,14 +966,26 @@ def _prepare_locust(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame | None:
         rows["total"] = num(h["total_request_count"], rows)
         rows["failed"] = num(h["total_failure_count"], rows)
         plateau = (rows["users"] != rows["users"].shift()).cumsum()
+        # Each plateau is measured from the last sample before it to its own last sample, so
+        # the whole time spent at that user count is counted.
+        rows["t0"], rows["total0"], rows["failed0"] = (
+            rows["t"].shift(),
+            rows["total"].shift(),
+            rows["failed"].shift(),
+        )
         steps = []
         for _, g in rows.groupby(plateau, sort=False):
             users = int(g["users"].iloc[0])
             if users <= 0 or len(g) < 2:
                 continue
-            span = g["t"].iloc[-1] - g["t"].iloc[0]
-            requests = g["total"].iloc[-1] - g["total"].iloc[0]
-            failures = g["failed"].iloc[-1] - g["failed"].iloc[0]
+            start = (
+                g.iloc[0]
+                if pd.isna(g["t0"].iloc[0])
+                else g.iloc[0][["t0", "total0", "failed0"]].set_axis(["t", "total", "failed"])
+            )
+            span = g["t"].iloc[-1] - start["t"]
+            requests = g["total"].iloc[-1] - start["total"]
+            failures = g["failed"].iloc[-1] - start["failed"]
             settled = g.iloc[1:]
             p95v = num(p95, settled).median()
             if not span or requests <= 0 or pd.isna(p95v):
@@ -1109,7 +1130,10 @@ def prepare(
     if kind in _KIND_FUNCTIONS:
         target, fn = _KIND_FUNCTIONS[kind]
         names, unmatched = _columns(ctx, kind)
-        missing_required = bool(ctx.problems) and any(p.column in names and p.message.startswith("The required column") for p in ctx.problems.items)
+        missing_required = bool(ctx.problems) and any(
+            p.column in names and p.message.startswith("The required column")
+            for p in ctx.problems.items
+        )
         if kind == "metrics" and names["iteration"] is None and opt.iteration is None:
             pass  # reported by ctx.iteration
         ignored = [u for u in unmatched if u and not u.lower().startswith("unnamed")]

@@ -65,10 +65,17 @@ def decode(data: bytes, file_name: str) -> tuple[str, str, list[str]]:
                 f"This file is {what}, not a table.",
                 "Export the data as CSV (comma- or semicolon-separated) or as an .xlsx workbook.",
             )
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", warnings
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16", warnings
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", warnings
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16"), "utf-16", warnings
+    except UnicodeDecodeError:
+        raise reject(
+            file_name,
+            "The file starts like Unicode text but is damaged or cut off.",
+            "Export it again (CSV UTF-8 from Excel works well) and upload the new file.",
+        ) from None
     head = data[:4000]
     if head and head.count(b"\x00") > len(head) // 4:
         # UTF-16 without a BOM: every other byte of ASCII text is zero.
@@ -316,7 +323,7 @@ def read_table(
     if len(data) > MAX_FILE_MB * 1024 * 1024:
         raise reject(
             file_name,
-            f"The file is {len(data) / 1024 / 1024:.0f} MB; the limit is {MAX_FILE_MB} MB.",
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_MB:g} MB.",
             "Split it into smaller files, or import it with `liftoff import` in parts.",
         )
     if not data.strip():

@@ -16,7 +16,8 @@ import pandas as pd
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
 _PERCENT = re.compile(r"%\s*$")
-_ONLY_COMMA_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+# 1,234 or 12,345,678.5 — but not 0,875 (a leading zero is never a thousands group).
+_ONLY_COMMA_THOUSANDS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 
 

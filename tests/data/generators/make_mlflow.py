@@ -21,7 +21,10 @@ rng = random.Random(42)
 with tempfile.TemporaryDirectory() as store:
     mlflow.set_tracking_uri(f"sqlite:///{Path(store, 'mlflow.db')}")
     mlflow.set_experiment("churn-early-warning")
-    for iteration, runs in ((5, ("lgbm-reasons", "lgbm-reasons-cal")), (6, ("lgbm-offers", "lgbm-offers-lite", "catboost-offers", "xgb-offers"))):
+    for iteration, runs in (
+        (5, ("lgbm-reasons", "lgbm-reasons-cal")),
+        (6, ("lgbm-offers", "lgbm-offers-lite", "catboost-offers", "xgb-offers")),
+    ):
         for j, name in enumerate(runs):
             with mlflow.start_run(run_name=name):
                 mlflow.set_tag("iteration", str(iteration))
@@ -29,7 +32,9 @@ with tempfile.TemporaryDirectory() as store:
                 auc = 0.80 + 0.01 * iteration - 0.04 + rng.uniform(-0.01, 0.01)
                 for step in range(5):
                     mlflow.log_metric("auc", round(auc - 0.02 * (4 - step), 4), step=step)
-                    mlflow.log_metric("val_loss", round(0.45 - 0.03 * step + rng.uniform(0, 0.01), 4), step=step)
+                    mlflow.log_metric(
+                        "val_loss", round(0.45 - 0.03 * step + rng.uniform(0, 0.01), 4), step=step
+                    )
                 mlflow.log_metric("precision_at_10", round(0.45 + rng.uniform(0, 0.05), 4))
     runs = mlflow.search_runs(experiment_names=["churn-early-warning"])
     runs.to_csv(out / "mlflow_runs.csv", index=False)

@@ -1,0 +1,300 @@
+"""Ingestion behaviour: duplicates, rollback, re-import, the tools' exports, limits, concurrency."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from conftest import table_checksums
+from liftoff import db, evidence, ingest
+from liftoff.ingest import reader
+from liftoff.ingest.values import parse_dates, parse_numbers
+from liftoff.models import (
+    Concern,
+    ConcernStatusChange,
+    GovernanceItem,
+    ImportBatch,
+    Initiative,
+    LoadTestStep,
+    Observation,
+)
+
+CORPUS = Path(__file__).parent / "data" / "ingest"
+CHURN = "Churn early-warning"
+
+
+def load(engine, name, data=None, **options):
+    data = data if data is not None else (CORPUS / name).read_bytes()
+    return ingest.import_file(
+        engine, data, name, ingest.Options(**options), uploaded_by="pm@example.com"
+    )
+
+
+def count(engine, model, *where):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model).where(*where)).scalar()
+
+
+# ------------------------------------------------------------------ number and date parsing
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (["1.234,5", "2,5"], [1234.5, 2.5]),
+        (["1 234,5", "12"], [1234.5, 12.0]),
+        (["1,234.5", "3"], [1234.5, 3.0]),
+        (["87,5 %", "12%"], [0.875, 0.12]),
+        (["\u22123.5", "+2"], [-3.5, 2.0]),
+        (["0,875"], [0.875]),
+    ],
+)
+def test_numbers_as_people_write_them(written, expected):
+    assert parse_numbers(pd.Series(written)).values.tolist() == pytest.approx(expected)
+
+
+def test_dates_day_first_month_first_excel_and_ambiguity():
+    assert parse_dates(pd.Series(["13/03/2026", "01/03/2026"])).style == "dayfirst"
+    assert parse_dates(pd.Series(["03/13/2026", "03/01/2026"])).style == "monthfirst"
+    excel = parse_dates(pd.Series(["46000"]))
+    assert excel.style == "excel" and excel.values[0] == pd.Timestamp("2025-12-09")
+    ambiguous = parse_dates(pd.Series(["03/04/2026", "04/03/2026"]))
+    assert ambiguous.ambiguous and ambiguous.values.isna().all()
+    settled = parse_dates(pd.Series(["03/04/2026"]), order="dayfirst")
+    assert settled.values[0] == pd.Timestamp("2026-04-03")
+    assert parse_dates(pd.Series(["2026-01-02", "02/01/2026"])).mixed
+
+
+# ------------------------------------------------------------------ duplicates and rollback
+
+
+def test_the_same_file_twice_is_refused_naming_the_batch_unless_forced(demo_engine):
+    _, first = load(demo_engine, "metrics_long.csv")
+    before = table_checksums(demo_engine)
+    with pytest.raises(ingest.ImportRejected, match=f"already imported as batch #{first}"):
+        load(demo_engine, "metrics_long.csv")
+    assert table_checksums(demo_engine) == before
+    _, second = load(demo_engine, "metrics_long.csv", force=True)
+    assert second != first
+
+
+def test_rollback_removes_exactly_its_rows_and_allows_reimport(demo_engine):
+    before = table_checksums(demo_engine)
+    version = db.data_version(demo_engine)
+    _, batch = load(demo_engine, "loadtest_generic.csv", initiative=CHURN)
+    assert count(demo_engine, LoadTestStep, LoadTestStep.batch_id == batch) == 3
+    message = ingest.rollback(demo_engine, batch, by="admin@example.com")
+    assert message == f"Rolled back batch #{batch} (loadtest_generic.csv): removed 3 rows."
+    after = table_checksums(demo_engine)
+    changed = {t for t in before if before[t] != after[t]}
+    assert changed == {"import_batches", "data_version"}  # the data itself is as before
+    with demo_engine.connect() as conn:
+        row = conn.execute(select(ImportBatch).where(ImportBatch.id == batch)).one()
+    assert (row.status, row.rolled_back_by) == ("rolled_back", "admin@example.com")
+    assert (
+        row.rolled_back_at is not None and row.raw == (CORPUS / "loadtest_generic.csv").read_bytes()
+    )
+    assert db.data_version(demo_engine) == version + 2
+    # Duplicate detection ignores rolled-back batches: the same file imports again.
+    _, again = load(demo_engine, "loadtest_generic.csv", initiative=CHURN)
+    assert count(demo_engine, LoadTestStep, LoadTestStep.batch_id == again) == 3
+    with pytest.raises(ingest.RollbackError, match="only committed batches can be rolled back"):
+        ingest.rollback(demo_engine, batch)
+    with pytest.raises(ingest.RollbackError, match="There is no import batch #99999"):
+        ingest.rollback(demo_engine, 99999)
+
+
+def test_concern_reimport_updates_by_key_records_history_and_rolls_back(demo_engine):
+    _, first = load(demo_engine, "concerns.csv", initiative=CHURN)
+    updated = b"Key,Title,Severity,Category,Status\nRISK-1,Model drift after price change,Critical,data gaps,Resolved\n"
+    _, second = load(demo_engine, "concerns_update.csv", data=updated, initiative=CHURN)
+    with demo_engine.connect() as conn:
+        rows = conn.execute(
+            select(Concern.status, Concern.severity, Concern.owner).where(
+                Concern.external_key == "RISK-1"
+            )
+        ).all()
+        history = conn.execute(
+            select(ConcernStatusChange.from_status, ConcernStatusChange.to_status)
+            .join(Concern, Concern.id == ConcernStatusChange.concern_id)
+            .where(Concern.external_key == "RISK-1")
+            .order_by(ConcernStatusChange.id)
+        ).all()
+    assert rows == [("resolved", "critical", "Lea")]  # one concern, updated; owner kept
+    assert history == [(None, "open"), ("open", "resolved")]
+    assert "restored 1 changed rows" in ingest.rollback(demo_engine, second)
+    with demo_engine.connect() as conn:
+        assert conn.execute(
+            select(Concern.status, Concern.severity).where(Concern.external_key == "RISK-1")
+        ).one() == ("open", "high")
+        assert count(demo_engine, ConcernStatusChange, ConcernStatusChange.batch_id == second) == 0
+
+
+def test_governance_import_updates_items_in_place(demo_engine):
+    n = count(demo_engine, GovernanceItem)
+    _, batch = load(demo_engine, "governance.csv", initiative=CHURN)
+    assert count(demo_engine, GovernanceItem) == n  # Churn already has every area
+    with demo_engine.connect() as conn:
+        status = conn.execute(
+            select(GovernanceItem.status)
+            .join(Initiative, Initiative.id == GovernanceItem.initiative_id)
+            .where(Initiative.name == CHURN, GovernanceItem.area == "lineage")
+        ).scalar()
+    assert status == "in_progress"
+    ingest.rollback(demo_engine, batch)
+    with demo_engine.connect() as conn:
+        status = conn.execute(
+            select(GovernanceItem.status)
+            .join(Initiative, Initiative.id == GovernanceItem.initiative_id)
+            .where(Initiative.name == CHURN, GovernanceItem.area == "lineage")
+        ).scalar()
+    assert status == "missing"
+
+
+# ------------------------------------------------------------------ the tools' own files
+
+
+def test_locust_history_becomes_one_step_per_user_plateau(demo_engine):
+    prepared, batch = load(
+        demo_engine, "locust_scoring_stats_history.csv", initiative=CHURN, iteration=6
+    )
+    with demo_engine.connect() as conn:
+        steps = conn.execute(
+            select(
+                LoadTestStep.users,
+                LoadTestStep.throughput_rps,
+                LoadTestStep.p95_ms,
+                LoadTestStep.failure_ratio,
+            )
+            .where(LoadTestStep.batch_id == batch)
+            .order_by(LoadTestStep.users)
+        ).all()
+    assert [s.users for s in steps] == [5, 10, 20, 40, 60]
+    # Throughput from the request counter over each plateau: 1182 → 1512 requests in 4 s at 40 users.
+    assert steps[3].throughput_rps == pytest.approx((1512 - 1182) / 4)
+    assert steps[4].failure_ratio == pytest.approx(10 / (1722 - 1512))
+    assert steps[4].p95_ms > steps[0].p95_ms  # latency bends upward at the knee
+
+
+def test_locust_stats_aggregated_row_is_one_step(demo_engine):
+    _, batch = load(
+        demo_engine, "locust_scoring_stats.csv", initiative=CHURN, iteration=6, users=60
+    )
+    with demo_engine.connect() as conn:
+        step = conn.execute(select(LoadTestStep).where(LoadTestStep.batch_id == batch)).one()
+    assert (step.users, step.p95_ms, step.p99_ms) == (60, 1100, 1400)
+    assert step.throughput_rps == pytest.approx(86.10061173396818)
+    assert step.failure_ratio == pytest.approx(10 / 1722)
+
+
+def test_mlflow_runs_become_candidates_and_the_best_run_leads(demo_engine):
+    load(demo_engine, "mlflow_runs.csv", initiative=CHURN)
+    runs = pd.read_csv(CORPUS / "mlflow_runs.csv")
+    latest = runs[runs["tags.iteration"] == 6]
+    best = latest.loc[latest["metrics.auc"].idxmax()]
+    # The demo's primary metric is churn_auc; MLflow's "auc" is another metric, so make it primary.
+    from liftoff import manage
+
+    manage.set_initiative(demo_engine, CHURN, primary_metric="auc")
+    it6 = evidence.for_initiative(demo_engine, CHURN).iteration(6)
+    assert it6.candidate == best["tags.mlflow.runName"]
+    assert it6.metrics["auc"] == pytest.approx(best["metrics.auc"])
+    assert it6.metrics["val_loss"] == pytest.approx(best["metrics.val_loss"])
+
+
+# ------------------------------------------------------------------ limits and safety
+
+
+def test_a_file_over_the_size_limit_is_refused(demo_engine, monkeypatch):
+    monkeypatch.setattr(reader, "MAX_FILE_MB", 0.0001)
+    with pytest.raises(ingest.ImportRejected, match="the limit is 0.0001 MB"):
+        load(demo_engine, "metrics_long.csv")
+
+
+def test_dry_run_writes_nothing(demo_engine):
+    before = table_checksums(demo_engine)
+    prepared, batch = ingest.import_file(
+        demo_engine, (CORPUS / "metrics_long.csv").read_bytes(), "metrics_long.csv", dry_run=True
+    )
+    assert batch is None and prepared.rows_accepted == 3
+    assert table_checksums(demo_engine) == before
+
+
+def test_every_problem_is_collected_not_only_the_first(demo_engine):
+    rows = "\n".join(f"6,churn_auc,{v}" for v in ("1.5", "x", "0.8", "-0.2", "", "0.9"))
+    with pytest.raises(ingest.ImportRejected) as info:
+        load(
+            demo_engine,
+            "many.csv",
+            data=f"iteration,metric,value\n{rows}\n".encode(),
+            initiative=CHURN,
+        )
+    assert sorted(p.row for p in info.value.problems) == [2, 3, 5, 6]
+
+
+def test_preview_shows_rows_as_stored(demo_engine):
+    prepared = ingest.prepare(
+        demo_engine, (CORPUS / "metrics_bom_semicolon_decimal_comma.csv").read_bytes(), "x.csv"
+    )
+    preview = prepared.preview()
+    assert list(preview["metric"]) == ["churn_auc", "retention_rate_90d", "cost_per_1k_requests"]
+    assert list(preview["value"]) == pytest.approx([0.853, 0.875, 1234.5])
+    assert ("Value", "value") in prepared.mapping
+
+
+def test_user_cannot_trigger_a_traceback_with_garbage(demo_engine):
+    for garbage in (b"\xff\xfe\x00", b'"""\n"', b",,,\n,,,\n", b"a\n" + b"\x80" * 2000):
+        try:
+            prepared = ingest.prepare(demo_engine, garbage, "garbage.csv")
+            assert not prepared.ok
+        except ingest.ImportRejected:
+            pass
+
+
+# ------------------------------------------------------------------ concurrency
+
+_WORKER = textwrap.dedent(
+    """
+    import sys
+    from liftoff import db, ingest
+    engine = db.make_engine(sys.argv[1])
+    data = open(sys.argv[2], "rb").read()
+    try:
+        _, batch = ingest.import_file(engine, data, sys.argv[3], ingest.Options(initiative="Churn early-warning"))
+        print("ok", batch)
+    except db.DatabaseError as exc:
+        print("busy", exc)
+    """
+)
+
+
+def test_two_processes_importing_at_once_lose_and_duplicate_nothing(
+    demo_url, demo_engine, tmp_path
+):
+    files = []
+    for n in range(2):
+        rows = "\n".join(f"{1 + (i % 6)},concurrency_{n},{i}" for i in range(20_000))
+        path = tmp_path / f"load{n}.csv"
+        path.write_text(f"iteration,metric,value\n{rows}\n")
+        files.append(path)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, demo_url, str(p), p.name],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for p in files
+    ]
+    results = [p.communicate(timeout=120)[0].split()[0] for p in procs]
+    assert all(r in ("ok", "busy") for r in results)
+    total = count(
+        demo_engine,
+        Observation,
+        Observation.batch_id.in_(select(ImportBatch.id).where(ImportBatch.file_name.like("load%"))),
+    )
+    assert total == 20_000 * results.count("ok")
+    assert results.count("ok") == 2  # with the busy timeout both wait their turn
