@@ -29,7 +29,7 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check lib tests pages app.py
+	$(BIN)/ruff check lib tests screens app.py
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache

@@ -10,13 +10,14 @@ ui.require_database()
 
 pages = {
     "Portfolio": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("screens/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     ],
     "Initiative": [
-        st.Page("pages/iterations.py", title="Iterations and decision", icon=":material/flag:"),
+        st.Page("screens/iterations.py", title="Iterations and decision", icon=":material/flag:"),
     ],
     "Data": [
-        st.Page("pages/imports.py", title="Import history", icon=":material/history:"),
+        st.Page("screens/upload.py", title="Upload data", icon=":material/upload_file:"),
+        st.Page("screens/imports.py", title="Import history", icon=":material/history:"),
     ],
 }
 st.navigation(pages).run()

@@ -8,7 +8,7 @@ from liftoff import evidence, manage, portfolio, summary
 from liftoff.formatting import format_percent, format_value
 
 APP = str(PROJECT_ROOT / "app.py")
-PAGES = ["pages/overview.py", "pages/iterations.py", "pages/imports.py"]
+PAGES = ["screens/overview.py", "screens/iterations.py", "screens/imports.py"]
 
 
 def open_app(page: str | None = None, **params) -> AppTest:
@@ -92,7 +92,7 @@ def test_overview_empty_state_names_the_demo_command(use_database, db_url):
 
 def test_iterations_page_follows_the_url(use_database, demo_url):
     use_database(demo_url)
-    at = open_app("pages/iterations.py", initiative="Churn early-warning", iteration="4")
+    at = open_app("screens/iterations.py", initiative="Churn early-warning", iteration="4")
     assert at.selectbox(key="pick_initiative").value == "Churn early-warning"
     assert at.selectbox(key="pick_iteration").value == 4
     assert "Iteration 4 · Weekly instead of monthly scores" in texts(at)
@@ -106,7 +106,7 @@ def test_iterations_page_defaults_to_the_latest_iteration_and_keeps_choice_in_ur
     use_database, demo_url
 ):
     use_database(demo_url)
-    at = open_app("pages/iterations.py", initiative="Contract clause extractor")
+    at = open_app("screens/iterations.py", initiative="Contract clause extractor")
     assert at.selectbox(key="pick_iteration").value == 5
     at.selectbox(key="pick_iteration").select(2).run()
     assert at.query_params["iteration"] == "2"
@@ -115,14 +115,14 @@ def test_iterations_page_defaults_to_the_latest_iteration_and_keeps_choice_in_ur
 
 def test_a_wrong_initiative_in_the_url_gets_a_plain_warning(use_database, demo_url):
     use_database(demo_url)
-    at = open_app("pages/iterations.py", initiative="No such thing", iteration="99")
+    at = open_app("screens/iterations.py", initiative="No such thing", iteration="99")
     assert not at.exception
     assert "No initiative is named “No such thing”" in texts(at)
 
 
 def test_a_wrong_iteration_in_the_url_falls_back_to_the_latest(use_database, demo_url):
     use_database(demo_url)
-    at = open_app("pages/iterations.py", initiative="Churn early-warning", iteration="abc")
+    at = open_app("screens/iterations.py", initiative="Churn early-warning", iteration="abc")
     assert "This initiative has no iteration “abc”. Showing the latest, iteration 6." in texts(at)
     assert at.selectbox(key="pick_iteration").value == 6
 
@@ -146,7 +146,7 @@ def test_a_write_elsewhere_shows_on_the_next_rerun(use_database, demo_url, demo_
 
 def test_import_history_lists_the_demo_batches(use_database, demo_url):
     use_database(demo_url)
-    at = open_app("pages/imports.py")
+    at = open_app("screens/imports.py")
     table = at.dataframe[0].value
     assert len(table) == 3 and set(table["Status"]) == {"committed"}
 
@@ -163,3 +163,9 @@ def test_overview_cards_match_summary_for_every_demo_initiative(demo_engine):
         assert card.open_severe_concerns == data["open_concerns"].get("high", 0) + data[
             "open_concerns"
         ].get("critical", 0)
+
+
+def test_no_pages_folder_that_would_bypass_the_router():
+    # Streamlit runs files in a pages/ folder beside app.py directly (old multipage mode) when
+    # a fresh server's first request is a page URL, so the router's checks would not run.
+    assert not (PROJECT_ROOT / "pages").exists()

@@ -270,3 +270,14 @@ def import_batches(engine: Engine, limit: int = 500) -> list[dict]:
     )
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def import_batch(engine: Engine, batch_id: int) -> dict | None:
+    """One import batch with its warnings, options and the original file."""
+    with engine.connect() as conn:
+        row = (
+            conn.execute(select(ImportBatch.__table__).where(ImportBatch.id == batch_id))
+            .mappings()
+            .one_or_none()
+        )
+    return dict(row) if row else None

@@ -18,6 +18,7 @@ READS: dict[str, Callable[..., Any]] = {
     "initiative": evidence.for_initiative,
     "initiatives": queries.initiatives,
     "import_batches": queries.import_batches,
+    "import_batch": queries.import_batch,
 }
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|:<>~$&^=])")
@@ -62,6 +63,31 @@ def data_version() -> int:
 def read(name: str, *args: Any) -> Any:
     """A registered read, cached until the data changes (in this process or any other)."""
     return _read(name, database_url(), data_version(), args)
+
+
+def prepare_upload(data: bytes, file_name: str, options) -> Any:
+    """Check an uploaded file once per file, options and data version (not on every rerun),
+    showing progress for large files. Raises ingest.ImportRejected for unreadable files."""
+    import hashlib
+
+    from liftoff import ingest
+
+    key = (hashlib.sha256(data).hexdigest(), file_name, repr(options), data_version())
+    cached = st.session_state.get("liftoff_prepared")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    lines = max(data.count(b"\n"), 1)
+    bar = st.progress(0.0, text="Checking every row…") if lines > 50_000 else None
+
+    def progress(done: int) -> None:
+        if bar is not None:
+            bar.progress(min(done / lines, 1.0), text=f"Checked {done:,} of about {lines:,} rows")
+
+    prepared = ingest.prepare(engine(), data, file_name, options, progress=progress)
+    if bar is not None:
+        bar.empty()
+    st.session_state["liftoff_prepared"] = (key, prepared)
+    return prepared
 
 
 def _remember(key: str, value: str | None) -> None:

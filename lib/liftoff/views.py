@@ -175,3 +175,15 @@ def import_history(batches: list[dict]) -> pd.DataFrame:
             "Status",
         ],
     )
+
+
+def batch_label(batch: dict) -> str:
+    """`#12 · metrics.csv · 25 Nov 2026 14:03 · committed`."""
+    return f"#{batch['id']} · {batch['file_name']} · {batch['uploaded_at']:%d %b %Y %H:%M} · {batch['status'].replace('_', ' ')}"
+
+
+def rollback_note(batch: dict) -> str:
+    if batch["status"] == "rolled_back":
+        who = batch["rolled_back_by"] or "someone"
+        return f"Rolled back by {who} on {format_date(batch['rolled_back_at'])}."
+    return f"This batch is {batch['status'].replace('_', ' ')}."

@@ -1,5 +1,12 @@
 """Ingestion: the one pipeline behind the Upload page and `liftoff import`."""
 
+from liftoff.ingest.describe import (
+    describe,
+    describe_success,
+    is_workbook,
+    screen_for,
+    workbook_sheets,
+)
 from liftoff.ingest.load import RollbackError, commit, rollback
 from liftoff.ingest.pipeline import KINDS, Options, Prepared, prepare
 from liftoff.ingest.problems import ImportRejected, Problem
@@ -12,9 +19,14 @@ __all__ = [
     "Problem",
     "RollbackError",
     "commit",
+    "describe",
+    "describe_success",
     "import_file",
+    "is_workbook",
     "prepare",
     "rollback",
+    "screen_for",
+    "workbook_sheets",
 ]
 
 

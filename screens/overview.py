@@ -23,7 +23,7 @@ for card in cards:
         head.subheader(ui.plain(card.name), anchor=False)
         head.caption(ui.plain(" · ".join(x for x in (card.stage, card.owner) if x)))
         link.page_link(
-            "pages/iterations.py",
+            "screens/iterations.py",
             label="Open",
             icon=":material/arrow_forward:",
             query_params={"initiative": card.name},

@@ -1,0 +1,87 @@
+"""What the Upload page says about a checked file, in plain words."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+
+from liftoff.ingest.columns import KIND_LABELS
+from liftoff.ingest.pipeline import Prepared
+from liftoff.ingest.reader import is_xlsx
+
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+@dataclass(frozen=True)
+class Description:
+    title: str
+    detail: str
+    mapping: pd.DataFrame
+    problems: pd.DataFrame
+    problems_sentence: str
+
+
+def describe(p: Prepared) -> Description:
+    """Title, how the file was read, its column mapping and its problems as tables."""
+    label = KIND_LABELS.get(p.kind, p.kind)
+    if p.ok:
+        title = f"{label}: {p.rows_read:,} rows read, {p.rows_accepted:,} ready to import"
+    else:
+        title = f"{label}: {p.rows_read:,} rows read, not ready to import"
+    if p.encoding == "xlsx":
+        detail = f"Excel workbook, sheet {p.sheet!r}."
+    else:
+        detail = f"Text read as {p.encoding}, {_DELIMITER_NAMES.get(p.delimiter or ',', repr(p.delimiter))}-separated."
+    mapping = pd.DataFrame(p.mapping, columns=["Column in the file", "Read as"])
+    problems = pd.DataFrame(
+        [
+            {
+                "Row": pr.row,
+                "Column": pr.column or "",
+                "Value": pr.value or "",
+                "Problem": pr.message,
+                "Fix": pr.fix,
+            }
+            for pr in p.problems.items
+        ],
+        columns=["Row", "Column", "Value", "Problem", "Fix"],
+    )
+    n = p.problems.total
+    sentence = (
+        f"{n} {'problem' if n == 1 else 'problems'} found; nothing will be imported until "
+        f"{'it is' if n == 1 else 'they are'} fixed."
+    )
+    if n > len(p.problems.items):
+        sentence += f" The first {len(p.problems.items)} are listed."
+    return Description(title, detail, mapping, problems, sentence)
+
+
+def describe_success(p: Prepared, batch_id: int) -> str:
+    label = KIND_LABELS.get(p.kind, p.kind).lower()
+    return f"Imported {p.rows_accepted:,} rows of {label} from {p.file_name} as batch #{batch_id}."
+
+
+def screen_for(p: Prepared) -> str | None:
+    """The initiative whose screens show the new data, when there is exactly one."""
+    names: set[str] = set()
+    for parts in p.frames.values():
+        for part in parts:
+            if "initiative" in part:
+                names.update(part["initiative"].dropna().unique())
+    return names.pop() if len(names) == 1 else None
+
+
+def is_workbook(data: bytes) -> bool:
+    return is_xlsx(data)
+
+
+def workbook_sheets(data: bytes) -> list[str]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()

@@ -1,0 +1,52 @@
+"""Import history: every batch of data that came in; download the original, roll back."""
+
+import streamlit as st
+
+from liftoff import ingest, ui, views
+
+st.title("Import history")
+batches = ui.read("import_batches")
+table = views.import_history(batches)
+if table.empty:
+    st.info(
+        "Nothing imported yet. Upload a file on the Upload data page, or import one with "
+        "`liftoff import FILE`; `liftoff demo` loads the demo portfolio.",
+        icon=":material/upload_file:",
+    )
+    st.stop()
+
+st.caption("Every number on a screen traces back to one of these batches.")
+st.dataframe(table, hide_index=True, width="stretch")
+
+st.subheader("One batch", anchor=False)
+chosen = st.selectbox(
+    "Batch",
+    [b["id"] for b in batches],
+    format_func=lambda i: next(views.batch_label(b) for b in batches if b["id"] == i),
+)
+batch = ui.read("import_batch", chosen)
+if batch["warnings"]:
+    st.caption(ui.plain("Notes from the import: " + batch["warnings"]))
+left, right = st.columns(2)
+if batch["raw"] is not None:
+    left.download_button(
+        "Download the original file",
+        batch["raw"],
+        file_name=batch["file_name"],
+        icon=":material/download:",
+        key=f"raw_{chosen}",
+    )
+if batch["status"] == "committed":
+    sure = right.checkbox("Yes, remove every row of this batch", key=f"sure_{chosen}")
+    if right.button(
+        "Roll back this batch", disabled=not sure, icon=":material/undo:", key=f"rollback_{chosen}"
+    ):
+        try:
+            st.success(
+                ui.plain(ingest.rollback(ui.engine(), chosen, by=None)),
+                icon=":material/check_circle:",
+            )
+        except ingest.RollbackError as exc:
+            st.error(ui.plain(str(exc)))
+else:
+    right.caption(ui.plain(views.rollback_note(batch)))

@@ -1,0 +1,129 @@
+"""Upload: a file in, checked row by row, previewed, then loaded all or nothing."""
+
+import streamlit as st
+
+from liftoff import ingest, ui
+from liftoff.ingest.columns import KIND_LABELS
+from liftoff.ingest.templates import template
+
+st.title("Upload data")
+st.caption(
+    "CSV in any common encoding and delimiter, or an Excel workbook (.xlsx), up to 200 MB. "
+    "Liftoff checks every row first and imports nothing until the whole file is right."
+)
+
+with st.expander(
+    "Templates: a header and an example row for each kind of file", icon=":material/download:"
+):
+    cols = st.columns(3)
+    for i, kind in enumerate(ingest.KINDS):
+        cols[i % 3].download_button(
+            KIND_LABELS[kind],
+            template(kind),
+            file_name=f"liftoff-{kind}-template.csv",
+            mime="text/csv",
+            key=f"template_{kind}",
+            width="stretch",
+        )
+
+upload = st.file_uploader("File", type=["csv", "txt", "tsv", "xlsx"], key="upload_file")
+if upload is None:
+    st.info(
+        "Choose a file to upload: metrics (long or wide), user feedback, stakeholder concerns, "
+        "load-test results, peak traffic, criteria, governance items, MLflow runs or Locust results.",
+        icon=":material/upload_file:",
+    )
+    st.stop()
+
+data = upload.getvalue()
+names = [i["name"] for i in ui.read("initiatives")]
+left, right = st.columns(2)
+kind = left.selectbox(
+    "What the file holds",
+    ["auto", *ingest.KINDS],
+    format_func=lambda k: "Detect from the columns" if k == "auto" else KIND_LABELS[k],
+)
+initiative = right.selectbox(
+    "Initiative (for files without an initiative column)",
+    [None, *names],
+    format_func=lambda n: "— as the file says —" if n is None else n,
+    index=names.index(st.query_params["initiative"]) + 1
+    if st.query_params.get("initiative") in names
+    else 0,
+)
+a, b, c, d = st.columns(4)
+iteration = a.number_input("Iteration (if the file has none)", min_value=1, step=1, value=None)
+users = b.number_input("Users (Locust _stats.csv)", min_value=1, step=1, value=None)
+date_order = c.selectbox(
+    "Dates like 03/04/2026 are",
+    [None, "dayfirst", "monthfirst"],
+    format_func=lambda o: {
+        None: "— detect —",
+        "dayfirst": "day first (3 April)",
+        "monthfirst": "month first (4 March)",
+    }[o],
+)
+sheet = None
+if ingest.is_workbook(data):
+    sheets = ingest.workbook_sheets(data)
+    sheet = d.selectbox("Sheet", sheets)
+create = st.checkbox("Create the initiatives and iterations this file names that do not exist yet")
+force = st.checkbox("Import anyway if this exact file was imported before")
+
+options = ingest.Options(
+    kind=kind,
+    initiative=initiative,
+    iteration=int(iteration) if iteration else None,
+    users=int(users) if users else None,
+    create=create,
+    force=force,
+    sheet=sheet,
+    date_order=date_order,
+)
+try:
+    prepared = ui.prepare_upload(data, upload.name, options)
+except ingest.ImportRejected as exc:
+    st.error(ui.plain(exc.problems[0].message), icon=":material/block:")
+    st.caption(ui.plain("Fix: " + exc.problems[0].fix))
+    st.stop()
+
+summary = ingest.describe(prepared)
+st.subheader(ui.plain(summary.title), anchor=False)
+st.caption(ui.plain(summary.detail))
+if prepared.mapping:
+    st.markdown("**How the columns were read**")
+    st.dataframe(summary.mapping, hide_index=True)
+for warning in prepared.warnings:
+    st.warning(ui.plain(warning), icon=":material/info:")
+
+if not prepared.ok:
+    st.error(ui.plain(summary.problems_sentence), icon=":material/error:")
+    st.dataframe(summary.problems, hide_index=True, width="stretch")
+else:
+    st.markdown("**Preview: the first rows exactly as they will be stored**")
+    st.dataframe(prepared.preview(), hide_index=True, width="stretch")
+
+if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material/upload:"):
+    bar = st.progress(0.0, text="Importing…")
+    total = max(prepared.rows_accepted, 1)
+    batch_id = ingest.commit(
+        ui.engine(),
+        prepared,
+        uploaded_by=None,
+        progress=lambda done: bar.progress(
+            min(done / total, 1.0), text=f"Imported {done:,} of {total:,} rows"
+        ),
+    )
+    bar.progress(1.0, text="Done")
+    st.success(
+        ui.plain(ingest.describe_success(prepared, batch_id)), icon=":material/check_circle:"
+    )
+    target = ingest.screen_for(prepared)
+    if target:
+        st.page_link(
+            "screens/iterations.py",
+            label=f"Open {target}",
+            icon=":material/arrow_forward:",
+            query_params={"initiative": target},
+        )
+    st.page_link("screens/imports.py", label="See the import history", icon=":material/history:")

@@ -1,0 +1,126 @@
+"""The Upload and Import history screens through AppTest, on SQLite and PostgreSQL."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from conftest import PROJECT_ROOT, table_checksums
+from liftoff import ingest
+from liftoff.ingest.templates import TEMPLATES, template
+from liftoff.models import ImportBatch, Observation
+
+APP = str(PROJECT_ROOT / "app.py")
+CORPUS = Path(__file__).parent / "data" / "ingest"
+
+
+def upload_page(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    return at.switch_page("screens/upload.py").run()
+
+
+def texts(at) -> str:
+    parts = []
+    for kind in ("subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts).replace("\\", "")
+
+
+def test_upload_preview_import_success(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = upload_page(initiative="Churn early-warning")
+    assert "Choose a file to upload" in texts(at)
+    data = (CORPUS / "metrics_bom_semicolon_decimal_comma.csv").read_bytes()
+    at.file_uploader[0].set_value(("metrics.csv", data, "text/csv")).run()
+    assert not at.exception
+    assert "Metrics: 3 rows read, 3 ready to import" in texts(at)
+    preview = at.dataframe[1].value
+    assert list(preview["metric"]) == ["churn_auc", "retention_rate_90d", "cost_per_1k_requests"]
+    button = next(b for b in at.button if b.label == "Import")
+    assert not button.disabled
+    button.click().run()
+    assert "Imported 3 rows of metrics from metrics.csv as batch #" in texts(at)
+    with demo_engine.connect() as conn:
+        batch = conn.execute(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
+        n = conn.execute(
+            select(func.count()).select_from(Observation).where(Observation.batch_id == batch.id)
+        ).scalar()
+    assert (batch.file_name, batch.kind, n) == ("metrics.csv", "metrics", 3)
+
+
+def test_upload_with_errors_shows_the_table_and_writes_nothing(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    before = table_checksums(demo_engine)
+    at = upload_page(initiative="Churn early-warning")
+    at.file_uploader[0].set_value(
+        ("bad.csv", (CORPUS / "bad_out_of_range.csv").read_bytes(), "text/csv")
+    ).run()
+    assert "2 problems found; nothing will be imported until they are fixed." in texts(at)
+    problems = at.dataframe[1].value
+    assert list(problems.columns) == ["Row", "Column", "Value", "Problem", "Fix"]
+    assert list(problems["Row"]) == [2, 3]
+    assert next(b for b in at.button if b.label == "Import").disabled
+    assert table_checksums(demo_engine) == before
+
+
+def test_upload_offers_to_create_unknown_initiatives(use_database, demo_url):
+    use_database(demo_url)
+    at = upload_page()
+    data = (CORPUS / "metrics_create_new_initiative.csv").read_bytes()
+    at.file_uploader[0].set_value(("new.csv", data, "text/csv")).run()
+    assert (
+        "There is no initiative named 'Fraud screening'" in at.dataframe[1].value["Problem"].iloc[0]
+    )
+    at.checkbox[0].check().run()  # "Create the initiatives and iterations …"
+    assert "ready to import" in texts(at)
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert "Imported 2 rows" in texts(at)
+
+
+def test_unreadable_file_gets_one_clear_message(use_database, demo_url):
+    use_database(demo_url)
+    at = upload_page()
+    at.file_uploader[0].set_value(
+        ("photo.csv", (CORPUS / "bad_png_renamed.csv").read_bytes(), "text/csv")
+    ).run()
+    assert not at.exception
+    assert at.error[0].value.replace("\\", "") == "This file is a PNG image, not a table."
+
+
+def test_import_history_rolls_back_a_batch_and_offers_the_original(
+    use_database, demo_url, demo_engine
+):
+    use_database(demo_url)
+    data = (CORPUS / "traffic.csv").read_bytes()
+    _, batch = ingest.import_file(
+        demo_engine, data, "traffic.csv", ingest.Options(initiative="Churn early-warning")
+    )
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("screens/imports.py").run()
+    assert at.selectbox[0].value == batch  # newest first
+    assert at.get("download_button")[0].proto.label == "Download the original file"
+    rollback = next(b for b in at.button if b.label == "Roll back this batch")
+    assert rollback.disabled  # until confirmed
+    at.checkbox[0].check().run()
+    next(b for b in at.button if b.label == "Roll back this batch").click().run()
+    assert f"Rolled back batch #{batch} (traffic.csv): removed 3 rows." in texts(at)
+    with demo_engine.connect() as conn:
+        assert (
+            conn.execute(select(ImportBatch.status).where(ImportBatch.id == batch)).scalar()
+            == "rolled_back"
+        )
+
+
+@pytest.mark.parametrize("kind", sorted(TEMPLATES))
+def test_every_template_imports_cleanly(demo_engine, kind):
+    options = ingest.Options(
+        kind=kind, initiative="Churn early-warning", iteration=6, users=50, create=True
+    )
+    prepared = ingest.prepare(demo_engine, template(kind), f"{kind}.csv", options)
+    assert prepared.ok, [p.describe() for p in prepared.problems.items]
+    assert prepared.rows_accepted >= 1
