@@ -141,17 +141,19 @@ def cmd_import(args) -> None:
         )
         name = os.path.basename(path)
         try:
-            prepared = ingest.prepare(engine, data, name, options)
+            prepared, batch_id = ingest.import_file(
+                engine, data, name, options, uploaded_by=args.user, dry_run=args.dry_run
+            )
         except ingest.ImportRejected as exc:
             failed = True
             reports.append(
                 {
                     "file": path,
                     "batch_id": None,
-                    "kind": args.kind,
-                    "rows_read": 0,
+                    "kind": exc.kind or args.kind,
+                    "rows_read": exc.rows_read,
                     "rows_accepted": 0,
-                    "warnings": [],
+                    "warnings": exc.warnings,
                     "errors": [
                         {
                             "row": p.row,
@@ -166,16 +168,7 @@ def cmd_import(args) -> None:
             if not args.json:
                 print(exc.summary(), file=sys.stderr)
             continue
-        batch_id = None
-        if prepared.ok and not args.dry_run:
-            batch_id = ingest.commit(engine, prepared, uploaded_by=args.user)
-        report = {"file": path, **prepared.report(batch_id)}
-        reports.append(report)
-        if not prepared.ok:
-            failed = True
-            if not args.json:
-                print(prepared.rejection().summary(), file=sys.stderr)
-            continue
+        reports.append({"file": path, **prepared.report(batch_id)})
         if not args.json:
             for w in prepared.warnings:
                 print(f"{name}: note: {w}")

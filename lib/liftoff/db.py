@@ -157,12 +157,29 @@ def data_version(engine: Engine) -> int:
 
 
 @contextmanager
-def write(engine: Engine) -> Iterator[Connection]:
-    """One transaction for one write; bumps the data version before it commits."""
+def write(engine: Engine, bulk: bool = False) -> Iterator[Connection]:
+    """One transaction for one write; bumps the data version before it commits.
+
+    `bulk` (SQLite only) suspends foreign-key enforcement on this connection for the
+    transaction: a bulk load resolves every id itself, inside the same transaction, and the
+    per-row checks cost more than the insert. Enforcement is back on before the connection
+    returns to the pool.
+    """
     try:
-        with engine.begin() as conn:
-            yield conn
-            bump_data_version(conn)
+        with engine.connect() as conn:
+            suspend = bulk and conn.dialect.name == "sqlite"
+            if suspend:
+                # Outside a transaction: SQLite ignores this pragma inside one.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            try:
+                with conn.begin():
+                    yield conn
+                    bump_data_version(conn)
+            finally:
+                if suspend:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
     except OperationalError as exc:
         if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
             raise DatabaseError(

@@ -7,7 +7,7 @@ from liftoff.ingest.describe import (
     screen_for,
     workbook_sheets,
 )
-from liftoff.ingest.load import RollbackError, commit, rollback
+from liftoff.ingest.load import RollbackError, commit, load_file, rollback
 from liftoff.ingest.pipeline import KINDS, Options, Prepared, prepare
 from liftoff.ingest.problems import ImportRejected, Problem
 
@@ -39,10 +39,12 @@ def import_file(
     dry_run: bool = False,
     progress=None,
 ) -> tuple[Prepared, int | None]:
-    """Validate and load a file; raises ImportRejected (nothing written) when it has problems."""
-    prepared = prepare(engine, data, file_name, options)
-    if not prepared.ok:
-        raise prepared.rejection()
+    """Validate and load a file in one streaming pass; raises ImportRejected (nothing written)
+    when it has problems. `dry_run` validates only."""
+    options = options or Options()
     if dry_run:
+        prepared = prepare(engine, data, file_name, options)
+        if not prepared.ok:
+            raise prepared.rejection()
         return prepared, None
-    return prepared, commit(engine, prepared, uploaded_by, progress)
+    return load_file(engine, data, file_name, options, uploaded_by, progress)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from liftoff import db
-from liftoff.ingest.pipeline import Prepared, options_json
+from liftoff.ingest import pipeline
+from liftoff.ingest.pipeline import Prepared, _duplicate_batch, options_json
 from liftoff.models import (
     BatchChange,
     Concern,
@@ -28,142 +32,317 @@ from liftoff.models import (
     TrafficPoint,
 )
 
-FAST_CHUNK = 100_000
+FAST_CHUNK = 50_000
 
 
 class RollbackError(Exception):
     """A batch cannot be rolled back; the message says why."""
 
 
-def _none(values: Iterable) -> list:
-    """NaN/NaT → None, numpy scalars → Python."""
-    out = []
-    for v in values:
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
-            out.append(None)
-        elif isinstance(v, np.generic):
-            out.append(v.item())
-        else:
-            out.append(v)
-    return out
-
-
-def _datetimes(series: pd.Series, dialect: str) -> list:
-    if dialect == "sqlite":
-        # The text form SQLAlchemy's SQLite DateTime reads back.
-        text = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-        return [
-            None if isinstance(v, float) or v is None else v
-            for v in text.where(series.notna(), None)
-        ]
-    return [None if pd.isna(v) else v.to_pydatetime() for v in series]
-
-
-def _resolve(
-    conn: Connection, prepared: Prepared
-) -> tuple[dict[str, int], dict[tuple[str, int], int], dict[str, int]]:
-    now = datetime.now()
-    initiatives = dict(conn.execute(select(Initiative.name, Initiative.id)).all())
-    for name in prepared.new_initiatives:
-        if name not in initiatives:
-            initiatives[name] = conn.execute(
-                insert(Initiative)
-                .values(
-                    name=name, stage="poc", slo_p95_ms=500.0, max_error_rate=0.01, created_at=now
-                )
-                .returning(Initiative.id)
-            ).scalar_one()
-    iterations = {
-        (n, num): i
-        for n, num, i in conn.execute(
-            select(Initiative.name, Iteration.number, Iteration.id).join(
-                Iteration, Iteration.initiative_id == Initiative.id
-            )
-        )
-    }
-    for name, number in prepared.new_iterations:
-        if (name, number) not in iterations:
-            iterations[(name, number)] = conn.execute(
-                insert(Iteration)
-                .values(initiative_id=initiatives[name], number=number, decision="pending")
-                .returning(Iteration.id)
-            ).scalar_one()
-    metrics = dict(conn.execute(select(Metric.key, Metric.id)).all())
-    for key, (display, category, unit, direction) in prepared.new_metrics.items():
-        if key not in metrics:
-            metrics[key] = conn.execute(
-                insert(Metric)
-                .values(
-                    key=key, display_name=display, category=category, unit=unit, direction=direction
-                )
-                .returning(Metric.id)
-            ).scalar_one()
-    return initiatives, iterations, metrics
+def _iteration_id_array(frame: pd.DataFrame, iterations: dict) -> np.ndarray:
+    """Iteration ids (-1 where unknown) for the (initiative, iteration number) pairs, worked
+    out once per distinct pair."""
+    init_codes, init_names = pd.factorize(frame["initiative"].astype(object))
+    numbers = frame["iteration"].to_numpy(dtype="float64", na_value=np.nan)
+    numbers = np.where(np.isnan(numbers), -1, numbers).astype(np.int64)
+    pairs = init_codes.astype(np.int64) * 10_000_000 + numbers
+    uniques, inverse = np.unique(pairs, return_inverse=True)
+    lookup = np.array(
+        [
+            iterations.get((init_names[u // 10_000_000], int(u % 10_000_000)), -1) if u >= 0 else -1
+            for u in uniques
+        ],
+        dtype=np.int64,
+    )
+    return lookup[inverse]
 
 
 def _iteration_ids(frame: pd.DataFrame, iterations: dict) -> pd.Series:
-    keys = list(zip(frame["initiative"], frame["iteration"].astype("Int64"), strict=True))
-    return pd.Series(
-        [iterations.get((i, int(n))) if n is not pd.NA else None for i, n in keys],
-        index=frame.index,
+    ids = _iteration_id_array(frame, iterations)
+    return pd.Series(pd.arrays.IntegerArray(ids, ids < 0), index=frame.index)
+
+
+def _nullable_text(column: pd.Series, dialect: str):
+    if dialect == "sqlite":
+        return column.to_numpy()  # JSON writes missing text as null
+    # CSV for COPY: an unquoted empty field is NULL, so missing must be None, not NaN.
+    return column.astype(object).where(column.notna(), None).to_numpy()
+
+
+def _observation_frame(frame: pd.DataFrame, iterations, metrics, batch_id, dialect: str) -> pd.DataFrame:
+    """The chunk as the observations table's columns, without a Python object per row."""
+    metric = frame["metric"]
+    if not isinstance(metric.dtype, pd.CategoricalDtype):
+        metric = metric.astype("category")
+    lookup = np.array([metrics.get(k, -1) for k in metric.cat.categories] + [-1], dtype=np.int64)
+    metric_ids = lookup[metric.cat.codes.to_numpy()]
+    iteration_ids = _iteration_id_array(frame, iterations)
+    return pd.DataFrame(
+        {
+            "iteration_id": pd.arrays.IntegerArray(iteration_ids, iteration_ids < 0),
+            "metric_id": pd.arrays.IntegerArray(metric_ids, metric_ids < 0),
+            "value": frame["value"].to_numpy(dtype="float64"),
+            "recorded_at": frame["recorded_at"].to_numpy(dtype="datetime64[us]"),
+            "segment": _nullable_text(frame["segment"], dialect),
+            "candidate": _nullable_text(frame["candidate"], dialect),
+            "batch_id": batch_id,
+        }
     )
 
 
-def _bulk(conn: Connection, table: str, columns: list[str], rows: list[tuple]) -> None:
-    """Insert many rows through the driver: executemany on SQLite, COPY on PostgreSQL."""
-    if not rows:
-        return
+def _bulk_payload(dialect: str, frame: pd.DataFrame) -> str:
+    """The chunk serialised for the database's bulk path: JSON for SQLite, CSV for COPY."""
+    if dialect == "postgresql":
+        return frame.to_csv(index=False, header=False)
+    return frame.to_json(orient="values", date_format="iso", date_unit="us", double_precision=15)
+
+
+def _bulk_frame(conn: Connection, table: str, columns: list[str], payload: str) -> None:
+    """Insert a serialised chunk: the database parses it and writes with the GIL released.
+
+    SQLite: one INSERT … SELECT over json_each (timestamps get SQLAlchemy's text form, with a
+    space before the time). PostgreSQL: COPY from CSV.
+    """
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        with (
-            raw.cursor() as cur,
-            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in columns)
-        cur = raw.cursor()
-        cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608 - fixed names
-        cur.close()
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(payload)
+        return
+    picks = ", ".join(
+        f"replace(value ->> {i}, 'T', ' ')" if c in _TIMESTAMP_COLUMNS else f"value ->> {i}"
+        for i, c in enumerate(columns)
+    )
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picks} FROM json_each(?)"  # noqa: S608 - fixed names
+    cur = raw.cursor()
+    cur.execute(sql, (payload,))
+    cur.close()
 
 
-def _load_observations(conn, frame, iterations, metrics, batch_id, progress):
-    dialect = conn.dialect.name
-    done = 0
-    for start in range(0, len(frame), FAST_CHUNK):
-        part = frame.iloc[start : start + FAST_CHUNK]
-        it_ids = _iteration_ids(part, iterations)
-        metric_ids = part["metric"].map(metrics)
-        rows = list(
-            zip(
-                it_ids.tolist(),
-                metric_ids.tolist(),
-                part["value"].astype(float).tolist(),
-                _datetimes(part["recorded_at"], dialect),
-                _none(part["segment"]),
-                _none(part["candidate"]),
-                [batch_id] * len(part),
-                strict=True,
+_TIMESTAMP_COLUMNS = {"recorded_at"}
+_OBSERVATION_COLUMNS = ["iteration_id", "metric_id", "value", "recorded_at", "segment", "candidate", "batch_id"]
+# Indexes of the observations table, dropped and rebuilt around a load larger than the table:
+# building an index once is cheaper than updating it a million times.
+_OBSERVATION_INDEXES = {
+    "ix_observations_iteration_metric": "observations (iteration_id, metric_id)",
+    "ix_observations_batch": "observations (batch_id)",
+}
+
+
+class _Loader:
+    """Writes validated chunks as they come, inside the import's transaction.
+
+    Observations go through a writer thread: it inserts one chunk while the reader validates
+    the next (the database releases the GIL while it writes, so both cores work), and only a
+    couple of chunks are ever held in memory.
+    """
+
+    def __init__(
+        self, conn: Connection, batch_id: int, options, uploaded_by: str | None, progress, expected_rows: int = 0
+    ):
+        self.conn = conn
+        self.batch_id = batch_id
+        self.create = options.create
+        self.uploaded_by = uploaded_by
+        self.progress = progress
+        self.dialect = conn.dialect.name
+        self.written = 0
+        self.blocked = False
+        self.initiatives = dict(conn.execute(select(Initiative.name, Initiative.id)).all())
+        self.iterations = {
+            (n, num): i
+            for n, num, i in conn.execute(
+                select(Initiative.name, Iteration.number, Iteration.id).join(
+                    Iteration, Iteration.initiative_id == Initiative.id
+                )
             )
-        )
-        _bulk(
-            conn,
-            "observations",
-            [
+        }
+        self.metrics = dict(conn.execute(select(Metric.key, Metric.id)).all())
+        self.rebuild_indexes = False
+        if self.dialect == "sqlite" and expected_rows > 50_000:
+            existing = conn.execute(select(func.max(Observation.id))).scalar() or 0
+            if expected_rows > existing:
+                # Inside the transaction: a failed import rolls the drop back too.
+                for name in _OBSERVATION_INDEXES:
+                    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+                self.rebuild_indexes = True
+        self.pending: queue.Queue = queue.Queue(maxsize=2)
+        self.failure: list[BaseException] = []
+        self.thread = threading.Thread(target=self._writer, name="liftoff-bulk-insert", daemon=True)
+        self.thread.start()
+
+    def _writer(self) -> None:
+        while (payload := self.pending.get()) is not None:
+            if self.failure:
+                continue
+            try:
+                _bulk_frame(self.conn, "observations", _OBSERVATION_COLUMNS, payload)
+            except BaseException as exc:  # re-raised in the importing thread by close()
+                self.failure.append(exc)
+
+    def close(self) -> None:
+        self.pending.put(None)
+        self.thread.join()
+        if self.failure:
+            raise self.failure[0]
+        if self.rebuild_indexes:
+            for name, target in _OBSERVATION_INDEXES.items():
+                self.conn.exec_driver_sql(f"CREATE INDEX {name} ON {target}")
+
+    def _ensure(self, prepared: Prepared, frame: pd.DataFrame) -> bool:
+        """Create what the chunk names and does not exist yet (when allowed); False if the
+        chunk names an initiative or iteration that may not be created."""
+        now = datetime.now()
+        if "initiative" in frame:
+            for name in frame["initiative"].dropna().unique():
+                if name not in self.initiatives:
+                    if not self.create:
+                        return False
+                    self.initiatives[name] = self.conn.execute(
+                        insert(Initiative)
+                        .values(
+                            name=name,
+                            stage="poc",
+                            slo_p95_ms=500.0,
+                            max_error_rate=0.01,
+                            created_at=now,
+                        )
+                        .returning(Initiative.id)
+                    ).scalar_one()
+        if "iteration" in frame and "initiative" in frame:
+            pairs = frame[["initiative", "iteration"]].dropna().drop_duplicates()
+            for name, number in pairs.itertuples(index=False):
+                key = (name, int(number))
+                if key not in self.iterations:
+                    if not self.create:
+                        return False
+                    self.iterations[key] = self.conn.execute(
+                        insert(Iteration)
+                        .values(
+                            initiative_id=self.initiatives[name], number=key[1], decision="pending"
+                        )
+                        .returning(Iteration.id)
+                    ).scalar_one()
+        for key, (display, category, unit, direction) in prepared.new_metrics.items():
+            if key not in self.metrics:
+                self.metrics[key] = self.conn.execute(
+                    insert(Metric)
+                    .values(
+                        key=key,
+                        display_name=display,
+                        category=category,
+                        unit=unit,
+                        direction=direction,
+                    )
+                    .returning(Metric.id)
+                ).scalar_one()
+        return True
+
+    def write(self, prepared: Prepared, target: str, frame: pd.DataFrame) -> None:
+        if self.blocked or prepared.problems or self.failure:
+            return  # the import will be refused; keep validating to report every problem
+        if not self._ensure(prepared, frame):
+            self.blocked = True
+            return
+        conn, batch_id = self.conn, self.batch_id
+        if target == "observations":
+            for start in range(0, len(frame), FAST_CHUNK):
+                part = frame.iloc[start : start + FAST_CHUNK]
+                rows = _observation_frame(part, self.iterations, self.metrics, batch_id, self.dialect)
+                self.pending.put(_bulk_payload(self.dialect, rows))
+        elif target == "load_test_steps":
+            frame = frame.assign(
+                iteration_id=_iteration_ids(frame, self.iterations), batch_id=batch_id
+            )
+            cols = [
                 "iteration_id",
-                "metric_id",
-                "value",
-                "recorded_at",
-                "segment",
-                "candidate",
+                "users",
+                "throughput_rps",
+                "p50_ms",
+                "p95_ms",
+                "p99_ms",
+                "failure_ratio",
+                "source_file",
                 "batch_id",
-            ],
-            rows,
-        )
-        done += len(part)
-        if progress:
-            progress(done)
+            ]
+            recs = _records(frame, cols)
+            for r in recs:
+                r["users"] = int(r["users"])
+            conn.execute(insert(LoadTestStep), recs)
+        elif target == "traffic":
+            frame = frame.assign(
+                initiative_id=frame["initiative"].map(self.initiatives), batch_id=batch_id
+            )
+            conn.execute(
+                insert(TrafficPoint),
+                _records(frame, ["initiative_id", "observed_at", "peak_rps", "batch_id"]),
+            )
+        elif target == "feedback":
+            its = _iteration_ids(frame.assign(iteration=frame["iteration"]), self.iterations)
+            frame = frame.assign(
+                initiative_id=frame["initiative"].map(self.initiatives),
+                iteration_id=its,
+                batch_id=batch_id,
+            )
+            conn.execute(
+                insert(Feedback),
+                _records(
+                    frame,
+                    [
+                        "initiative_id",
+                        "iteration_id",
+                        "received_at",
+                        "source",
+                        "rating",
+                        "text",
+                        "theme",
+                        "tags",
+                        "sentiment",
+                        "status",
+                        "action_taken",
+                        "batch_id",
+                    ],
+                ),
+            )
+        elif target == "criteria":
+            frame = frame.assign(
+                iteration_id=_iteration_ids(frame, self.iterations),
+                metric_id=frame["metric"]
+                .astype(object)
+                .map(lambda k: self.metrics.get(k) if isinstance(k, str) else None),
+                batch_id=batch_id,
+            )
+            conn.execute(
+                insert(Criterion),
+                _records(
+                    frame,
+                    [
+                        "iteration_id",
+                        "kind",
+                        "metric_id",
+                        "comparator",
+                        "target",
+                        "description",
+                        "manual_status",
+                        "evidence_note",
+                        "batch_id",
+                    ],
+                ),
+            )
+        elif target == "concerns":
+            _load_concerns(
+                conn,
+                frame,
+                self.initiatives,
+                self.iterations,
+                self.metrics,
+                batch_id,
+                self.uploaded_by,
+            )
+        elif target == "governance_items":
+            _load_governance(conn, frame, self.initiatives, batch_id)
+        self.written += len(frame)
+        if self.progress:
+            self.progress(self.written)
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
@@ -313,122 +492,96 @@ def _load_governance(conn, frame, initiatives, batch_id):
             )
 
 
+def load_file(
+    engine: Engine,
+    data: bytes,
+    file_name: str,
+    options,
+    uploaded_by: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    checked: Prepared | None = None,
+) -> tuple[Prepared, int]:
+    """Validate and load a file in one pass and one transaction; returns (prepared, batch id).
+
+    Rows are written as they are validated; the first problem stops the writing, validation
+    goes on to collect every problem, and the transaction is rolled back: nothing is written.
+    `checked` is a `prepare` result that kept every row (a small file): it is loaded as is.
+    """
+    with db.write(engine, bulk=True) as conn:
+        # The batch row first: on SQLite it takes the write lock, so nothing changes the
+        # initiatives, iterations and metrics between resolving their ids and using them.
+        batch_id = conn.execute(
+            insert(ImportBatch)
+            .values(
+                kind=checked.kind if checked else "pending",
+                file_name=file_name,
+                sha256=hashlib.sha256(data).hexdigest(),
+                rows_read=0,
+                rows_accepted=0,
+                uploaded_by=uploaded_by,
+                uploaded_at=datetime.now(),
+                status="committed",
+                raw=data,
+                options=options_json(options),
+            )
+            .returning(ImportBatch.id)
+        ).scalar_one()
+        loader = _Loader(conn, batch_id, options, uploaded_by, progress, expected_rows=data.count(b"\n"))
+        try:
+            if checked is not None:
+                prepared = checked
+                if (
+                    _duplicate_batch(conn, prepared.sha256, exclude=batch_id) is not None
+                    and not options.force
+                ):
+                    # Imported by someone else since it was checked: check again, and refuse.
+                    prepared = pipeline.prepare(
+                        conn, data, file_name, options, sink=loader.write, exclude_batch=batch_id
+                    )
+                else:
+                    for target, parts in prepared.frames.items():
+                        for frame in parts:
+                            loader.write(prepared, target, frame)
+            else:
+                prepared = pipeline.prepare(
+                    conn, data, file_name, options, sink=loader.write, exclude_batch=batch_id
+                )
+        finally:
+            loader.close()
+        if not prepared.ok or loader.blocked:
+            raise prepared.rejection()  # leaving the block rolls everything back
+        conn.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(
+                kind=prepared.kind,
+                rows_read=prepared.rows_read,
+                rows_accepted=prepared.rows_accepted,
+                warnings="\n".join(prepared.warnings) or None,
+            )
+        )
+    return prepared, batch_id
+
+
 def commit(
     engine: Engine,
     prepared: Prepared,
     uploaded_by: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Load a prepared file in one transaction; returns the import batch id."""
+    """Load a file that `prepare` found valid; returns the import batch id. A large file is
+    read and checked again as it is loaded, so what is stored is what the database holds now."""
     if not prepared.ok:
         raise prepared.rejection()
-    with db.write(engine) as conn:
-        initiatives, iterations, metrics = _resolve(conn, prepared)
-        batch_id = conn.execute(
-            insert(ImportBatch)
-            .values(
-                kind=prepared.kind,
-                file_name=prepared.file_name,
-                sha256=prepared.sha256,
-                rows_read=prepared.rows_read,
-                rows_accepted=prepared.rows_accepted,
-                uploaded_by=uploaded_by,
-                uploaded_at=datetime.now(),
-                status="committed",
-                raw=prepared.raw,
-                warnings="\n".join(prepared.warnings) or None,
-                options=options_json(prepared.options),
-            )
-            .returning(ImportBatch.id)
-        ).scalar_one()
-        for target, parts in prepared.frames.items():
-            frame = pd.concat(parts, ignore_index=True)
-            if target == "observations":
-                _load_observations(conn, frame, iterations, metrics, batch_id, progress)
-            elif target == "load_test_steps":
-                frame = frame.assign(
-                    iteration_id=_iteration_ids(frame, iterations), batch_id=batch_id
-                )
-                cols = [
-                    "iteration_id",
-                    "users",
-                    "throughput_rps",
-                    "p50_ms",
-                    "p95_ms",
-                    "p99_ms",
-                    "failure_ratio",
-                    "source_file",
-                    "batch_id",
-                ]
-                recs = _records(frame, cols)
-                for r in recs:
-                    r["users"] = int(r["users"])
-                conn.execute(insert(LoadTestStep), recs)
-            elif target == "traffic":
-                frame = frame.assign(
-                    initiative_id=frame["initiative"].map(initiatives), batch_id=batch_id
-                )
-                conn.execute(
-                    insert(TrafficPoint),
-                    _records(frame, ["initiative_id", "observed_at", "peak_rps", "batch_id"]),
-                )
-            elif target == "feedback":
-                its = [
-                    iterations.get((i, int(n))) if not pd.isna(n) else None
-                    for i, n in zip(frame["initiative"], frame["iteration"], strict=True)
-                ]
-                frame = frame.assign(
-                    initiative_id=frame["initiative"].map(initiatives),
-                    iteration_id=its,
-                    batch_id=batch_id,
-                )
-                conn.execute(
-                    insert(Feedback),
-                    _records(
-                        frame,
-                        [
-                            "initiative_id",
-                            "iteration_id",
-                            "received_at",
-                            "source",
-                            "rating",
-                            "text",
-                            "theme",
-                            "tags",
-                            "sentiment",
-                            "status",
-                            "action_taken",
-                            "batch_id",
-                        ],
-                    ),
-                )
-            elif target == "criteria":
-                frame = frame.assign(
-                    iteration_id=_iteration_ids(frame, iterations),
-                    metric_id=frame["metric"].map(lambda k: metrics.get(k) if k else None),
-                    batch_id=batch_id,
-                )
-                conn.execute(
-                    insert(Criterion),
-                    _records(
-                        frame,
-                        [
-                            "iteration_id",
-                            "kind",
-                            "metric_id",
-                            "comparator",
-                            "target",
-                            "description",
-                            "manual_status",
-                            "evidence_note",
-                            "batch_id",
-                        ],
-                    ),
-                )
-            elif target == "concerns":
-                _load_concerns(conn, frame, initiatives, iterations, metrics, batch_id, uploaded_by)
-            elif target == "governance_items":
-                _load_governance(conn, frame, initiatives, batch_id)
+    _, batch_id = load_file(
+        engine,
+        prepared.raw,
+        prepared.file_name,
+        prepared.options,
+        uploaded_by,
+        progress,
+        checked=prepared if prepared.complete else None,
+    )
     return batch_id
 
 

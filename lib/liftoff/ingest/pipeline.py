@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -75,6 +76,10 @@ class Prepared:
     sheets: list[str] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    accepted: int = 0
+    preview_rows: list[pd.DataFrame] = field(default_factory=list)
+    # Whether `frames` holds every validated row (small files), so commit need not read again.
+    complete: bool = False
 
     @property
     def ok(self) -> bool:
@@ -82,7 +87,7 @@ class Prepared:
 
     @property
     def rows_accepted(self) -> int:
-        return sum(len(f) for frames in self.frames.values() for f in frames)
+        return self.accepted
 
     def frame(self, target: str) -> pd.DataFrame:
         parts = self.frames.get(target, [])
@@ -90,20 +95,25 @@ class Prepared:
 
     def preview(self, limit: int = 50) -> pd.DataFrame:
         """The first rows as they will be stored (stored units: fractions for ratios)."""
-        for parts in self.frames.values():
-            for part in parts:
-                if len(part):
-                    shown = part.head(limit).copy()
-                    for c in shown.columns:
-                        if pd.api.types.is_datetime64_any_dtype(shown[c]):
-                            shown[c] = (
-                                shown[c].dt.strftime("%Y-%m-%d %H:%M").where(shown[c].notna(), "")
-                            )
-                    return shown
-        return pd.DataFrame()
+        if not self.preview_rows:
+            return pd.DataFrame()
+        shown = pd.concat(self.preview_rows, ignore_index=True).head(limit)
+        for c in shown.columns:
+            if pd.api.types.is_datetime64_any_dtype(shown[c]):
+                shown[c] = shown[c].dt.strftime("%Y-%m-%d %H:%M").where(shown[c].notna(), "")
+            elif isinstance(shown[c].dtype, pd.CategoricalDtype):
+                shown[c] = shown[c].astype(object)
+        return shown
 
     def rejection(self) -> ImportRejected:
-        return ImportRejected(self.file_name, self.problems.items, self.problems.total)
+        return ImportRejected(
+            self.file_name,
+            self.problems.items,
+            self.problems.total,
+            kind=self.kind,
+            rows_read=self.rows_read,
+            warnings=list(self.warnings),
+        )
 
     def report(self, batch_id: int | None = None) -> dict:
         """The `--json` shape of DESIGN.md."""
@@ -168,15 +178,32 @@ def detect_kind(headers: list[Header]) -> str | None:
 # ------------------------------------------------------------------------------ context
 
 
+def _empty(column: pd.Series) -> pd.Series:
+    """Cells left empty (a column the reader parsed as numbers has none)."""
+    if pd.api.types.is_numeric_dtype(column):
+        return pd.Series(False, index=column.index)
+    return column.astype(str).str.strip().eq("")
+
+
+@contextmanager
+def _connection(source):
+    """A connection from an engine (opened here), or the caller's own connection."""
+    if isinstance(source, Engine):
+        with source.connect() as conn:
+            yield conn
+    else:
+        yield source
+
+
 class _Context:
     """State shared while validating one file: lookups, options and the problems found."""
 
-    def __init__(self, engine: Engine, prepared: Prepared, table: Table):
+    def __init__(self, source, prepared: Prepared, table: Table):
         self.p = prepared
         self.opt = prepared.options
         self.table = table
         self.problems = prepared.problems
-        with engine.connect() as conn:
+        with _connection(source) as conn:
             self.initiatives = dict(conn.execute(select(Initiative.name, Initiative.id)).all())
             self.iterations = {
                 (name, number)
@@ -272,7 +299,7 @@ class _Context:
             "Write a plain number such as 12.5, 12,5 or 87.5%.",
         )
         if required:
-            empty = frame[col].astype(str).str.strip().eq("")
+            empty = _empty(frame[col])
             self.report(
                 empty, frame, col, f"The {label} is empty.", f"Fill in the {label} in every row."
             )
@@ -308,7 +335,8 @@ class _Context:
         return values
 
     def metric_keys(self, names: pd.Series) -> pd.Series:
-        """Stored metric keys for names as written (key or display name)."""
+        """Stored metric keys for names as written (key or display name), as a categorical:
+        a file names few metrics in many rows, so each distinct name is worked out once."""
 
         def key(n):
             if not isinstance(n, str) or not n:
@@ -316,7 +344,16 @@ class _Context:
             k = cols.metric_key(n)
             return k if k in self.metrics else self.metric_aliases.get(k, k)
 
-        return names.map(key)
+        codes, uniques = pd.factorize(names.astype(object), use_na_sentinel=True)
+        keys = [key(u) for u in uniques]
+        categories = sorted({k for k in keys if k is not None})
+        position = {k: i for i, k in enumerate(categories)}
+        lookup = np.array(
+            [position[k] if k is not None else -1 for k in keys] + [-1], dtype=np.int64
+        )
+        return pd.Series(
+            pd.Categorical.from_codes(lookup[codes], categories=categories), index=names.index
+        )
 
     def date(self, frame, col, label, *, required=False, unix=False, future_ok=False) -> pd.Series:
         nat = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
@@ -357,7 +394,7 @@ class _Context:
             "Correct the date; data cannot be recorded after today.",
         )
         if required:
-            empty = frame[col].astype(str).str.strip().eq("")
+            empty = _empty(frame[col])
             self.report(
                 empty, frame, col, f"The {label} is empty.", f"Fill in the {label} in every row."
             )
@@ -369,10 +406,9 @@ class _Context:
         if col is None:
             return pd.Series(default, index=frame.index, dtype=object)
         raw = frame[col].astype(str).str.strip()
-        keys = raw.map(lambda v: cols.normalize(v).key if v not in f.choices else v)
-        mapped = keys.map(lambda k: f.choices.get(k))
-        direct = raw.map(f.choices.get)
-        mapped = mapped.where(mapped.notna(), direct)
+        codes, uniques = pd.factorize(raw)
+        resolved = [f.choices.get(u, f.choices.get(cols.normalize(u).key)) for u in uniques]
+        mapped = pd.Series(np.array(resolved + [None], dtype=object)[codes], index=frame.index)
         empty = raw.eq("")
         allowed = ", ".join(sorted(set(f.choices.values())))
         self.report(
@@ -428,7 +464,7 @@ class _Context:
             if self.opt.iteration is not None:
                 values = values.fillna(self.opt.iteration)
             elif required:
-                empty = frame[col].astype(str).str.strip().eq("")
+                empty = _empty(frame[col])
                 self.report(
                     empty,
                     frame,
@@ -575,7 +611,7 @@ def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.Da
             "Write a plain number such as 12.5 or 87.5%.",
         )
         ctx.report(
-            frame[names["value"]].astype(str).str.strip().eq(""),
+            _empty(frame[names["value"]]),
             frame,
             names["value"],
             "The value is empty.",
@@ -1064,20 +1100,50 @@ def _prepare_locust(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame | None:
 # ------------------------------------------------------------------------------ prepare
 
 
-def _duplicate_batch(engine: Engine, sha: str) -> int | None:
-    with engine.connect() as conn:
-        return conn.execute(
-            select(func.max(ImportBatch.id)).where(
-                ImportBatch.sha256 == sha, ImportBatch.status == "committed"
-            )
-        ).scalar()
+def _numeric_columns(table: Table, kind: str, names, unmatched) -> frozenset[int]:
+    """Positions of the columns that hold numbers, for the CSV reader to parse as numbers."""
+    if names is None:
+        return frozenset()
+    wanted = {f.name for f in cols.KINDS[kind] if f.type in ("int", "number", "fraction")}
+    headers = [names[n] for n in wanted if names.get(n)]
+    if kind == "metrics" and (names["metric"] is None or names["value"] is None):
+        headers += list(unmatched)  # wide: one column per metric
+    return frozenset(i for i, h in enumerate(table.header) if h in headers)
+
+
+def _duplicate_batch(source, sha: str, exclude: int | None = None) -> int | None:
+    """The newest committed batch of the same file (`exclude`: the batch being written)."""
+    with _connection(source) as conn:
+        stmt = select(func.max(ImportBatch.id)).where(
+            ImportBatch.sha256 == sha, ImportBatch.status == "committed"
+        )
+        if exclude is not None:
+            stmt = stmt.where(ImportBatch.id != exclude)
+        return conn.execute(stmt).scalar()
+
+
+# Files up to this many rows keep their validated rows in memory after `prepare`, so that
+# `commit` need not read them again; larger files are read again, in a stream, by `commit`.
+KEEP_ROWS = 100_000
+PREVIEW_ROWS = 50
 
 
 def prepare(
-    engine: Engine, data: bytes, file_name: str, options: Options | None = None, progress=None
+    engine,
+    data: bytes,
+    file_name: str,
+    options: Options | None = None,
+    progress=None,
+    sink=None,
+    exclude_batch: int | None = None,
 ) -> Prepared:
     """Read and validate a file without writing anything. Problems are collected, not raised,
-    except for a file that cannot be read as a table at all (ImportRejected)."""
+    except for a file that cannot be read as a table at all (ImportRejected).
+
+    `engine` may also be an open connection (the importer validates inside its transaction).
+    `sink(prepared, target, frame)`, when given, receives each validated chunk as it is read
+    instead of the chunks being kept.
+    """
     opt = options or Options()
     if opt.kind != "auto" and opt.kind not in KINDS:
         raise reject(
@@ -1110,7 +1176,7 @@ def prepare(
             "Choose the kind of file, or download a template from the Upload page and match its column names.",
         )
     p.kind = kind
-    duplicate = _duplicate_batch(engine, sha)
+    duplicate = _duplicate_batch(engine, sha, exclude_batch)
     if duplicate is not None and not opt.force:
         p.duplicate_of = duplicate
         p.problems.add(
@@ -1145,13 +1211,11 @@ def prepare(
         missing_required = False
         fn = None
     seen_rows = 0
-    for chunk in table.chunks:
+    kept = 0
+    for chunk in table.read(_numeric_columns(table, kind, names, unmatched)):
         # Trailing empty rows (and all-empty rows in between) are not data.
-        chunk = (
-            chunk[chunk.apply(lambda c: c.astype(str).str.strip().ne(""), axis=0).any(axis=1)]
-            if len(chunk)
-            else chunk
-        )
+        if len(chunk):
+            chunk = chunk[chunk.ne("").any(axis=1)]
         seen_rows += len(chunk)
         if not len(chunk) or missing_required:
             continue
@@ -1166,9 +1230,17 @@ def prepare(
         else:
             out = fn(ctx, chunk, names, unmatched)
         if out is not None and len(out):
-            p.frames.setdefault(target, []).append(out)
+            p.accepted += len(out)
+            if len(p.preview_rows) < PREVIEW_ROWS:
+                p.preview_rows.append(out.head(PREVIEW_ROWS))
+            if sink is not None:
+                sink(p, target, out)
+            elif kept <= KEEP_ROWS:
+                kept += len(out)
+                p.frames.setdefault(target, []).append(out)
         if progress:
             progress(seen_rows)
+    p.complete = sink is None and kept <= KEEP_ROWS
     p.rows_read = seen_rows
     if seen_rows == 0 and not missing_required:
         p.problems.add(

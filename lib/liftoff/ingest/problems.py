@@ -58,10 +58,22 @@ class Problems:
 class ImportRejected(Exception):
     """The file was not imported; nothing was written. Carries every problem found."""
 
-    def __init__(self, file_name: str, problems: list[Problem], total: int | None = None):
+    def __init__(
+        self,
+        file_name: str,
+        problems: list[Problem],
+        total: int | None = None,
+        *,
+        kind: str | None = None,
+        rows_read: int = 0,
+        warnings: list[str] | None = None,
+    ):
         self.file_name = file_name
         self.problems = problems
         self.total = total if total is not None else len(problems)
+        self.kind = kind
+        self.rows_read = rows_read
+        self.warnings = warnings or []
         super().__init__(self.summary())
 
     def summary(self) -> str:

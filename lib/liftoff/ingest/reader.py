@@ -6,8 +6,9 @@ import codecs
 import csv
 import io
 import re
+import warnings as warnings_module
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -16,7 +17,9 @@ from liftoff.ingest.problems import ImportRejected, Problem, reject
 
 # The same limit as the upload widget (.streamlit/config.toml server.maxUploadSize, in MB).
 MAX_FILE_MB = 200
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 100_000
+# How much of a text file is kept as text to find its delimiter and header.
+SAMPLE_BYTES = 256 * 1024
 _DELIMITERS = [",", ";", "\t", "|"]
 _BINARY_SIGNATURES = {
     b"%PDF": "a PDF document",
@@ -35,7 +38,8 @@ class Table:
 
     file_name: str
     header: list[str]
-    chunks: Iterator[pd.DataFrame]
+    # read(numeric column positions) → chunks of the rows below the header
+    read: Callable[..., Iterator[pd.DataFrame]]
     encoding: str
     delimiter: str | None
     sheet: str | None = None
@@ -56,7 +60,11 @@ def is_xlsx(data: bytes) -> bool:
 
 
 def decode(data: bytes, file_name: str) -> tuple[str, str, list[str]]:
-    """Bytes to text: UTF-8 (with or without BOM), UTF-16 (with BOM, or detected), else cp1252."""
+    """The text encoding of `data`: (sample of the text, Python codec name, warnings).
+
+    UTF-8 with or without BOM, UTF-16 with a BOM or detected from its zero bytes, else
+    Windows-1252. The whole file is checked, but only a sample is kept as text.
+    """
     warnings: list[str] = []
     for signature, what in _BINARY_SIGNATURES.items():
         if data.startswith(signature):
@@ -65,11 +73,18 @@ def decode(data: bytes, file_name: str) -> tuple[str, str, list[str]]:
                 f"This file is {what}, not a table.",
                 "Export the data as CSV (comma- or semicolon-separated) or as an .xlsx workbook.",
             )
+    sample_bytes = data[:SAMPLE_BYTES]
     try:
         if data.startswith(codecs.BOM_UTF8):
-            return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", warnings
+            data.decode("utf-8-sig")
+            return sample_bytes.decode("utf-8-sig", errors="ignore"), "utf-8-sig", warnings
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return data.decode("utf-16"), "utf-16", warnings
+            data.decode("utf-16")
+            return (
+                sample_bytes[: len(sample_bytes) // 2 * 2].decode("utf-16", errors="ignore"),
+                "utf-16",
+                warnings,
+            )
     except UnicodeDecodeError:
         raise reject(
             file_name,
@@ -79,9 +94,14 @@ def decode(data: bytes, file_name: str) -> tuple[str, str, list[str]]:
     head = data[:4000]
     if head and head.count(b"\x00") > len(head) // 4:
         # UTF-16 without a BOM: every other byte of ASCII text is zero.
-        even_zero = head[0::2].count(0) > head[1::2].count(0)
+        codec = "utf-16-be" if head[0::2].count(0) > head[1::2].count(0) else "utf-16-le"
         try:
-            return data.decode("utf-16-be" if even_zero else "utf-16-le"), "utf-16", warnings
+            data.decode(codec)
+            return (
+                sample_bytes[: len(sample_bytes) // 2 * 2].decode(codec, errors="ignore"),
+                codec,
+                warnings,
+            )
         except UnicodeDecodeError:
             pass
     if b"\x00" in head:
@@ -91,17 +111,18 @@ def decode(data: bytes, file_name: str) -> tuple[str, str, list[str]]:
             "Export the data as CSV or .xlsx and upload that file.",
         )
     try:
-        return data.decode("utf-8"), "utf-8", warnings
+        data.decode("utf-8")
+        return sample_bytes.decode("utf-8", errors="ignore"), "utf-8", warnings
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-        if text.count("\ufffd") > max(10, len(text) // 100):
+        sample = sample_bytes.decode("cp1252", errors="replace")
+        if sample.count("\ufffd") > max(10, len(sample) // 100):
             raise reject(
                 file_name,
                 "This file is not readable text in any common encoding.",
                 "Save it again as 'CSV UTF-8' from Excel, or as .xlsx.",
             ) from None
         warnings.append("The file is not UTF-8; it was read as Windows-1252 (Western European).")
-        return text, "cp1252", warnings
+        return sample, "cp1252", warnings
 
 
 def sniff_delimiter(text: str) -> str:
@@ -128,13 +149,14 @@ _PANDAS_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _PANDAS_EOF = re.compile(r"EOF inside string starting at row (\d+)", re.IGNORECASE)
 
 
-def _parser_problem(exc: Exception, first_line: int) -> Problem:
+def _parser_problem(exc: Exception, skip: int) -> Problem:
+    """A pandas parser error as a Problem; `skip` blank lines came before the header."""
     text = str(exc)
     m = _PANDAS_FIELDS.search(text)
     if m:
         expected, line, saw = (int(g) for g in m.groups())
         return Problem(
-            line + first_line - 1,
+            line,
             None,
             None,
             f"This row has {saw} values but the header has {expected} columns.",
@@ -143,7 +165,7 @@ def _parser_problem(exc: Exception, first_line: int) -> Problem:
     m = _PANDAS_EOF.search(text)
     if m:
         return Problem(
-            int(m.group(1)) + first_line,
+            int(m.group(1)) + 1,
             None,
             None,
             "A double quote opened in this row is never closed, so the rest of the file runs together.",
@@ -158,22 +180,16 @@ def _parser_problem(exc: Exception, first_line: int) -> Problem:
     )
 
 
-def _chain(first: pd.DataFrame, rest) -> Iterator[pd.DataFrame]:
-    yield first
-    yield from rest
-
-
 def _clean_header(raw: list[str]) -> list[str]:
     return [str(h).strip().strip("\ufeff") for h in raw]
 
 
-def _csv_table(
-    text: str, file_name: str, encoding: str, warnings: list[str], chunksize: int
-) -> Table:
-    # Skip blank lines (and lines of only delimiters) before the header.
-    lines = text.splitlines(keepends=True)
+def _csv_table(data: bytes, file_name: str, chunksize: int) -> Table:
+    sample, encoding, warnings = decode(data, file_name)
+    delimiter = sniff_delimiter(sample)
+    lines = sample.splitlines()
+    # Blank lines (or lines of only delimiters) before the header are skipped.
     skip = 0
-    delimiter = sniff_delimiter(text[:200_000])
     while skip < len(lines) and not lines[skip].strip().strip(delimiter).strip():
         skip += 1
     if skip == len(lines):
@@ -182,47 +198,58 @@ def _csv_table(
             "The file is empty.",
             "Upload a file with a header row and at least one row of data.",
         )
-    body = text if skip == 0 else "".join(lines[skip:])
-    del lines
-    try:
-        # header=None: the header is read as a row, so a first data row with more fields than
-        # the header is a parser error like any other ragged row (pandas would otherwise take
-        # the extra field as an index column).
-        reader = pd.read_csv(
-            io.StringIO(body),
-            sep=delimiter,
-            dtype=str,
-            header=None,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=True,
-            chunksize=chunksize,
-            engine="c",
-            quotechar='"',
-            doublequote=True,
-        )
-        first = next(reader)
-    except (StopIteration, pd.errors.EmptyDataError):
-        raise reject(
-            file_name,
-            "The file is empty.",
-            "Upload a file with a header row and at least one row of data.",
-        ) from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise ImportRejected(file_name, [_parser_problem(exc, skip + 1)]) from None
-    header = _clean_header(list(first.iloc[0]))
-    first = first.iloc[1:]
+    header = _clean_header(next(csv.reader(lines[skip:], delimiter=delimiter)))
+    width = len(header)
 
-    def chunks() -> Iterator[pd.DataFrame]:
+    def read(numeric: frozenset[int] = frozenset()) -> Iterator[pd.DataFrame]:
+        # Numeric columns are parsed by pandas' C reader (text that is not a plain number keeps
+        # the column as text, for Liftoff's own number parser); every other column stays text.
+        dtypes = {i: str for i in range(width) if i not in numeric}
         try:
-            for chunk in _chain(first, reader):
-                chunk.columns = header
-                yield chunk
+            with warnings_module.catch_warnings():
+                # A first data row longer than the header is otherwise dropped with a warning.
+                warnings_module.simplefilter("error", pd.errors.ParserWarning)
+                reader = pd.read_csv(
+                    io.BytesIO(data),
+                    encoding=encoding,
+                    encoding_errors="replace",
+                    sep=delimiter,
+                    skiprows=skip,
+                    header=0,
+                    names=list(range(width)),
+                    index_col=False,
+                    dtype=dtypes,
+                    keep_default_na=False,
+                    na_filter=False,
+                    skip_blank_lines=True,
+                    chunksize=chunksize,
+                    engine="c",
+                    quotechar='"',
+                    doublequote=True,
+                )
+                for chunk in reader:
+                    chunk.columns = header
+                    yield chunk
+        except pd.errors.ParserWarning:
+            raise ImportRejected(
+                file_name,
+                [
+                    Problem(
+                        skip + 2,
+                        None,
+                        None,
+                        "This row has more values than the header has columns.",
+                        "Remove the extra values, or put text that contains the delimiter in double quotes.",
+                    )
+                ],
+            ) from None
+        except pd.errors.EmptyDataError:
+            return
         except (pd.errors.ParserError, ValueError) as exc:
-            raise ImportRejected(file_name, [_parser_problem(exc, skip + 1)]) from None
+            raise ImportRejected(file_name, [_parser_problem(exc, skip)]) from None
 
     return Table(
-        file_name, header, chunks(), encoding, delimiter, warnings=warnings, row_offset=skip + 1
+        file_name, header, read, encoding, delimiter, warnings=warnings, row_offset=skip + 2
     )
 
 
@@ -276,7 +303,7 @@ def _xlsx_table(data: bytes, file_name: str, sheet: str | None, chunksize: int) 
         header.pop()
     width = len(header)
 
-    def chunks() -> Iterator[pd.DataFrame]:
+    def chunks(numeric: frozenset[int] = frozenset()) -> Iterator[pd.DataFrame]:
         buffer: list[list[str]] = []
         start = 0
         for raw in rows:
@@ -307,7 +334,7 @@ def _xlsx_table(data: bytes, file_name: str, sheet: str | None, chunksize: int) 
     return Table(
         file_name,
         header,
-        chunks(),
+        chunks,
         "xlsx",
         None,
         sheet=sheet,
@@ -340,5 +367,4 @@ def read_table(
             "This file is a ZIP archive, not a table.",
             "Unpack it and upload the CSV or .xlsx file inside.",
         )
-    text, encoding, warnings = decode(data, file_name)
-    return _csv_table(text, file_name, encoding, warnings, chunksize)
+    return _csv_table(data, file_name, chunksize)

@@ -34,6 +34,9 @@ def parse_numbers(column: pd.Series, decimal_comma: bool | None = None) -> Numbe
     `decimal_comma` None decides for the column: a comma is the decimal mark when some value
     has a comma not followed by exactly three digits, or uses `.` for thousands.
     """
+    no = pd.Series(False, index=column.index)
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return Numbers(column.astype("float64"), no, no)  # parsed by the CSV reader already
     text = column.fillna("").astype(str).str.strip()
     empty = text.eq("")
     fast = pd.to_numeric(text.where(~empty), errors="coerce")

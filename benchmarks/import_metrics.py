@@ -1,0 +1,93 @@
+"""Import speed: a 1,000,000-row long-format metrics CSV through Liftoff's full pipeline,
+against the sqlite3 command-line `.import` of the same file into a bare table, in the same run.
+
+    .venv/bin/python benchmarks/import_metrics.py [--rows N] [--postgres URL]
+
+Prints time, rows/s, the ratio to sqlite3 and the import's peak memory (max RSS of the process
+that ran it). Target (issue #3): ratio at most 3x, peak memory under 400 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+METRICS = ["accuracy", "f1", "p95_latency_ms", "error_rate", "conversion", "weekly_active_users"]
+
+
+def make_csv(path: Path, rows: int) -> None:
+    rng = random.Random(42)
+    with open(path, "w") as f:
+        f.write("iteration,metric,value,recorded_at,segment\n")
+        for i in range(rows):
+            metric = METRICS[i % len(METRICS)]
+            value = rng.random() if metric in ("accuracy", "f1", "error_rate", "conversion") else rng.uniform(50, 900)
+            f.write(f"{1 + i % 30},{metric},{value:.6f},2026-{1 + i % 9:02d}-{1 + i % 28:02d} {i % 24:02d}:00:00,{'EU' if i % 7 == 0 else ''}\n")
+
+
+def time_sqlite3_import(csv_path: Path, folder: Path) -> float:
+    db = folder / "bare.db"
+    script = f".mode csv\n.import --skip 1 {csv_path} bare\n"
+    subprocess.run(["sqlite3", str(db), "CREATE TABLE bare (iteration, metric, value, recorded_at, segment);"], check=True)
+    start = time.perf_counter()
+    subprocess.run(["sqlite3", str(db)], input=script, text=True, check=True)
+    return time.perf_counter() - start
+
+
+WORKER = """
+import json, resource, sys, time
+from liftoff import db, ingest, manage
+url, path = sys.argv[1], sys.argv[2]
+engine = db.make_engine(url)
+db.migrate(engine)
+manage.set_initiative(engine, "Benchmark", create=True)
+data = open(path, "rb").read()
+start = time.perf_counter()
+prepared, batch = ingest.import_file(engine, data, "bench.csv", ingest.Options(initiative="Benchmark", create=True))
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "rows": prepared.rows_accepted,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def time_liftoff(url: str, csv_path: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", WORKER, url, str(csv_path)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--postgres", help="also import into this PostgreSQL database (it is written to)")
+    args = parser.parse_args()
+    if not shutil.which("sqlite3"):
+        sys.exit("sqlite3 command-line tool not found: apt-get install sqlite3")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        csv_path = folder / "metrics.csv"
+        make_csv(csv_path, args.rows)
+        size_mb = csv_path.stat().st_size / 1024 / 1024
+        print(f"file: {args.rows:,} rows, {size_mb:.1f} MB")
+        baseline = time_sqlite3_import(csv_path, folder)
+        print(f"sqlite3 .import (bare table):   {baseline:6.2f} s  {args.rows / baseline:>10,.0f} rows/s")
+        result = time_liftoff(f"sqlite:///{folder / 'liftoff.db'}", csv_path)
+        ratio = result["seconds"] / baseline
+        print(f"liftoff import (SQLite):        {result['seconds']:6.2f} s  {result['rows'] / result['seconds']:>10,.0f} rows/s"
+              f"  ratio {ratio:.2f}x (target <= 3x)  peak memory {result['peak_mb']:.0f} MB (target < 400 MB)")
+        if args.postgres:
+            pg = time_liftoff(args.postgres, csv_path)
+            print(f"liftoff import (PostgreSQL):    {pg['seconds']:6.2f} s  {pg['rows'] / pg['seconds']:>10,.0f} rows/s"
+                  f"  ratio {pg['seconds'] / baseline:.2f}x  peak memory {pg['peak_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
