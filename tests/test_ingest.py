@@ -298,3 +298,32 @@ def test_two_processes_importing_at_once_lose_and_duplicate_nothing(
     )
     assert total == 20_000 * results.count("ok")
     assert results.count("ok") == 2  # with the busy timeout both wait their turn
+
+
+def _big_file(rows: int, bad_last: bool = False) -> bytes:
+    body = "\n".join(f"{1 + i % 6},bulk_metric,{(i % 1000) / 1000}" for i in range(rows))
+    tail = "\n6,bulk_metric,not-a-number" if bad_last else ""
+    return f"iteration,metric,value\n{body}{tail}\n".encode()
+
+
+def test_a_large_import_keeps_the_indexes_and_every_row(demo_engine):
+    from sqlalchemy import inspect
+
+    _, batch = load(demo_engine, "big.csv", data=_big_file(60_000), initiative=CHURN)
+    assert count(demo_engine, Observation, Observation.batch_id == batch) == 60_000
+    names = {ix["name"] for ix in inspect(demo_engine).get_indexes("observations")}
+    assert {"ix_observations_iteration_metric", "ix_observations_batch"} <= names
+    it6 = evidence.for_initiative(demo_engine, CHURN).iteration(6)
+    assert it6.metrics["bulk_metric"] == pytest.approx(0.999)  # row 59,999, the last of iteration 6
+
+
+def test_a_large_import_with_one_bad_row_at_the_end_writes_nothing(demo_engine):
+    from sqlalchemy import inspect
+
+    before = table_checksums(demo_engine)
+    with pytest.raises(ingest.ImportRejected) as info:
+        load(demo_engine, "big.csv", data=_big_file(60_000, bad_last=True), initiative=CHURN)
+    assert [p.row for p in info.value.problems] == [60_002]
+    assert table_checksums(demo_engine) == before
+    names = {ix["name"] for ix in inspect(demo_engine).get_indexes("observations")}
+    assert {"ix_observations_iteration_metric", "ix_observations_batch"} <= names

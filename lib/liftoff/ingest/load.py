@@ -69,7 +69,9 @@ def _nullable_text(column: pd.Series, dialect: str):
     return column.astype(object).where(column.notna(), None).to_numpy()
 
 
-def _observation_frame(frame: pd.DataFrame, iterations, metrics, batch_id, dialect: str) -> pd.DataFrame:
+def _observation_frame(
+    frame: pd.DataFrame, iterations, metrics, batch_id, dialect: str
+) -> pd.DataFrame:
     """The chunk as the observations table's columns, without a Python object per row."""
     metric = frame["metric"]
     if not isinstance(metric.dtype, pd.CategoricalDtype):
@@ -105,7 +107,10 @@ def _bulk_frame(conn: Connection, table: str, columns: list[str], payload: str) 
     """
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+        ):
             copy.write(payload)
         return
     picks = ", ".join(
@@ -119,7 +124,15 @@ def _bulk_frame(conn: Connection, table: str, columns: list[str], payload: str) 
 
 
 _TIMESTAMP_COLUMNS = {"recorded_at"}
-_OBSERVATION_COLUMNS = ["iteration_id", "metric_id", "value", "recorded_at", "segment", "candidate", "batch_id"]
+_OBSERVATION_COLUMNS = [
+    "iteration_id",
+    "metric_id",
+    "value",
+    "recorded_at",
+    "segment",
+    "candidate",
+    "batch_id",
+]
 # Indexes of the observations table, dropped and rebuilt around a load larger than the table:
 # building an index once is cheaper than updating it a million times.
 _OBSERVATION_INDEXES = {
@@ -137,7 +150,13 @@ class _Loader:
     """
 
     def __init__(
-        self, conn: Connection, batch_id: int, options, uploaded_by: str | None, progress, expected_rows: int = 0
+        self,
+        conn: Connection,
+        batch_id: int,
+        options,
+        uploaded_by: str | None,
+        progress,
+        expected_rows: int = 0,
     ):
         self.conn = conn
         self.batch_id = batch_id
@@ -247,7 +266,9 @@ class _Loader:
         if target == "observations":
             for start in range(0, len(frame), FAST_CHUNK):
                 part = frame.iloc[start : start + FAST_CHUNK]
-                rows = _observation_frame(part, self.iterations, self.metrics, batch_id, self.dialect)
+                rows = _observation_frame(
+                    part, self.iterations, self.metrics, batch_id, self.dialect
+                )
                 self.pending.put(_bulk_payload(self.dialect, rows))
         elif target == "load_test_steps":
             frame = frame.assign(
@@ -346,11 +367,12 @@ class _Loader:
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """Rows as dicts of plain Python values (None for every kind of missing)."""
     out = []
     for row in frame[columns].itertuples(index=False):
         rec = {}
         for c, v in zip(columns, row, strict=True):
-            if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
                 rec[c] = None
             elif isinstance(v, pd.Timestamp):
                 rec[c] = v.to_pydatetime()
@@ -526,7 +548,9 @@ def load_file(
             )
             .returning(ImportBatch.id)
         ).scalar_one()
-        loader = _Loader(conn, batch_id, options, uploaded_by, progress, expected_rows=data.count(b"\n"))
+        loader = _Loader(
+            conn, batch_id, options, uploaded_by, progress, expected_rows=data.count(b"\n")
+        )
         try:
             if checked is not None:
                 prepared = checked
