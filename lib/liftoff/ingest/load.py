@@ -184,7 +184,7 @@ class _Loader:
                 for name in _OBSERVATION_INDEXES:
                     conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
                 self.rebuild_indexes = True
-        self.pending: queue.Queue = queue.Queue(maxsize=2)
+        self.pending: queue.Queue = queue.Queue(maxsize=1)
         self.failure: list[BaseException] = []
         self.thread = threading.Thread(target=self._writer, name="liftoff-bulk-insert", daemon=True)
         self.thread.start()

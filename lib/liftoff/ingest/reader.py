@@ -17,7 +17,7 @@ from liftoff.ingest.problems import ImportRejected, Problem, reject
 
 # The same limit as the upload widget (.streamlit/config.toml server.maxUploadSize, in MB).
 MAX_FILE_MB = 200
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 # How much of a text file is kept as text to find its delimiter and header.
 SAMPLE_BYTES = 256 * 1024
 _DELIMITERS = [",", ";", "\t", "|"]
