@@ -14,6 +14,9 @@ pages = {
     ],
     "Initiative": [
         st.Page("screens/iterations.py", title="Iterations and decision", icon=":material/flag:"),
+        st.Page("screens/model_business.py", title="Model versus business", icon=":material/insights:"),
+        st.Page("screens/scalability.py", title="Scalability", icon=":material/speed:"),
+        st.Page("screens/monitoring.py", title="Monitoring and alerts", icon=":material/notifications:"),
     ],
     "Data": [
         st.Page("screens/upload.py", title="Upload data", icon=":material/upload_file:"),

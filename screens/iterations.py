@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from liftoff import charts, export, ui, views
+from liftoff import charts, export, manage, ui, views
+from liftoff.formatting import DECISION_LABELS, KIND_LABELS
+from liftoff.models import COMPARATORS
 
 st.title("Iterations and decision")
 names = [i["name"] for i in ui.read("initiatives")]
@@ -74,3 +76,100 @@ else:
         mime="text/csv",
         icon=":material/download:",
     )
+
+st.divider()
+st.subheader("Record the decision", anchor=False)
+it = ev.iteration(number)
+with st.form(f"decision_{ev.initiative['id']}_{number}"):
+    decision = st.radio(
+        "Decision",
+        list(DECISION_LABELS),
+        index=list(DECISION_LABELS).index(it.decision),
+        format_func=DECISION_LABELS.get,
+        horizontal=True,
+    )
+    rationale = st.text_area(
+        "Rationale", value=it.rationale or "", placeholder="Why, in a sentence or two"
+    )
+    decided_by = st.text_input(
+        "Decided by", value=it.decided_by or ui.who(), placeholder="A person or a committee"
+    )
+    if st.form_submit_button("Save the decision", type="primary"):
+        try:
+            manage.record_decision(
+                ui.engine(),
+                ev.initiative["name"],
+                number,
+                decision=decision,
+                rationale=rationale,
+                decided_by=decided_by,
+            )
+            st.session_state["liftoff_user_name"] = decided_by
+            st.rerun()
+        except manage.InvalidValue as exc:
+            st.error(ui.plain(str(exc)))
+
+st.subheader("Change the criteria", anchor=False)
+metric_keys = sorted(ev.catalog, key=lambda k: ev.catalog[k]["display_name"])
+choices = {c["id"]: c for c in it.criteria}
+target_id = st.selectbox(
+    "Criterion",
+    [None, *choices],
+    format_func=lambda i: "— add a new criterion —" if i is None else choices[i]["description"],
+)
+current = choices.get(target_id, {})
+with st.form(f"criterion_{target_id}", clear_on_submit=target_id is None):
+    a, b = st.columns(2)
+    kind = a.selectbox(
+        "Kind",
+        list(KIND_LABELS),
+        format_func=KIND_LABELS.get,
+        index=list(KIND_LABELS).index(current.get("kind", "innovation")),
+    )
+    metric = b.selectbox(
+        "Metric (none: judged by hand)",
+        [None, *metric_keys],
+        index=(
+            [None, *metric_keys].index(current.get("metric"))
+            if current.get("metric") in metric_keys
+            else 0
+        ),
+        format_func=lambda k: "— none —" if k is None else views.label(ev, k),
+    )
+    description = st.text_input("Description", value=current.get("description", ""))
+    c, d, e = st.columns(3)
+    comparator = c.selectbox(
+        "Comparator", COMPARATORS, index=COMPARATORS.index(current.get("comparator", ">="))
+    )
+    target = d.number_input(
+        "Target (stored units: 0.85 for 85%)", value=current.get("target"), format="%g"
+    )
+    manual = e.selectbox(
+        "Judged by hand",
+        [None, "met", "not_met"],
+        format_func=lambda s: {None: "— no evidence yet —", "met": "Met", "not_met": "Not met"}[s],
+        index=[None, "met", "not_met"].index(current.get("manual_status")),
+    )
+    note = st.text_input("Evidence note", value=current.get("evidence_note") or "")
+    save, remove = st.columns(2)
+    values = dict(
+        kind=kind,
+        description=description,
+        metric=metric,
+        comparator=comparator,
+        target=target,
+        manual_status=manual,
+        evidence_note=note,
+    )
+    if save.form_submit_button("Add criterion" if target_id is None else "Save criterion"):
+        try:
+            if target_id is None:
+                manage.add_criterion(ui.engine(), ev.initiative["name"], number, **values)
+            else:
+                manage.update_criterion(ui.engine(), target_id, **values)
+            st.rerun()
+        except manage.InvalidValue as exc:
+            st.error(ui.plain(str(exc)))
+    if target_id is not None and remove.form_submit_button("Remove criterion"):
+        manage.remove_criterion(ui.engine(), target_id)
+        st.rerun()

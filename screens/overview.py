@@ -28,7 +28,7 @@ for card in cards:
             icon=":material/arrow_forward:",
             query_params={"initiative": card.name},
         )
-        cols = st.columns([1, 1, 1.3, 1.3, 1, 1])
+        cols = st.columns([1, 1, 1.3, 1.3, 0.9, 0.9, 0.9])
         cols[0].metric(
             "Latest decision",
             card.decision,
@@ -58,6 +58,11 @@ for card in cards:
             "Severe concerns",
             card.open_severe_concerns,
             help="Open or mitigating concerns of high or critical severity.",
+        )
+        cols[6].metric(
+            "Alerts firing",
+            card.firing_alerts,
+            help="Alert rules whose condition the latest evidence meets (Monitoring and alerts).",
         )
         cols[5].metric(
             "Headroom",

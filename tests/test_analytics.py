@@ -166,3 +166,102 @@ def test_runway_flat_or_over_capacity():
     over = [(start + timedelta(days=d), 100.0 + d) for d in range(5)]
     assert analytics.runway(over, 90).already_over
     assert analytics.runway(over[:2], 200).fit is None  # too few points to fit
+
+
+# ----------------------------------------------------------------------------- correlation
+
+
+def test_pearson_and_spearman_match_pandas():
+    import pandas as pd
+
+    xs = [0.70, 0.74, 0.79, 0.80, 0.83, 0.84, 0.84]
+    ys = [0.871, 0.872, 0.870, 0.873, 0.872, 0.874, 0.869]
+    frame = pd.DataFrame({"x": xs, "y": ys})
+    assert analytics.pearson(xs, ys) == pytest.approx(frame.x.corr(frame.y))
+    # Spearman is Pearson of the ranks; ties in xs get their average rank (pandas' default).
+    # (pandas' method="spearman" needs scipy, which Liftoff does not depend on.)
+    ranked = frame.rank()
+    assert analytics.spearman(xs, ys) == pytest.approx(ranked.x.corr(ranked.y))
+
+
+def test_correlation_needs_three_varied_pairs():
+    assert analytics.pearson([1, 2], [3, 4]) is None
+    assert analytics.pearson([1, 1, 1], [3, 4, 5]) is None
+    assert analytics.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1)
+
+
+def test_model_gains_showing_or_not_in_the_kpi():
+    # accuracy up, handling time (lower is better) down a lot: showing
+    showing = analytics.model_versus_kpi(
+        "acc", "time", [(0.74, 42), (0.81, 41), (0.87, 34), (0.9, 31)], False, True, False
+    )
+    assert showing.verdict == "showing" and showing.spearman == pytest.approx(-1)
+    # AUC up, retention flat within a point: not showing
+    flat = analytics.model_versus_kpi(
+        "auc", "ret", [(0.69, 0.871), (0.79, 0.870), (0.84, 0.874)], False, False, True
+    )
+    assert flat.verdict == "not_showing"
+    # the model got worse: nothing to pass on
+    assert (
+        analytics.model_versus_kpi(
+            "auc", "ret", [(0.8, 0.8), (0.7, 0.9)], False, False, True
+        ).verdict
+        == "model_flat"
+    )
+    assert (
+        analytics.model_versus_kpi("auc", "ret", [(0.8, 0.8)], False, False, True).verdict
+        == "unknown"
+    )
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+@pytest.mark.parametrize(
+    ("comparator", "threshold", "firing"),
+    [
+        (">", 700, True),
+        (">", 735, False),
+        (">=", 735, True),
+        ("<", 736, True),
+        ("<", 735, False),
+        ("<=", 735, True),
+        ("==", 735, True),
+        ("==", 700, False),
+    ],
+)
+def test_alert_evaluation_with_every_comparator(comparator, threshold, firing):
+    status = analytics.evaluate_alert(
+        1,
+        "p95",
+        comparator,
+        threshold,
+        "high",
+        ["production"],
+        "production",
+        [(6, 610.0), (7, 655.0), (8, 735.0)],
+    )
+    assert status.firing is firing
+    assert status.value == 735.0 and status.iteration == 8
+
+
+def test_alert_since_is_the_start_of_the_unbroken_run():
+    history = [(1, 900.0), (2, 500.0), (3, 720.0), (4, 750.0), (5, 760.0)]
+    status = analytics.evaluate_alert(1, "p95", ">", 700, "high", ["pilot"], "pilot", history)
+    assert status.since_iteration == 3
+
+
+def test_alert_for_another_stage_does_not_fire():
+    status = analytics.evaluate_alert(
+        1, "wau", "<", 200, "medium", ["production"], "pilot", [(1, 10.0)]
+    )
+    assert not status.applies and not status.firing
+    assert not analytics.evaluate_alert(1, "x", ">", 1, "low", ["poc"], "poc", []).firing
+
+
+def test_what_if_runway_at_a_weekly_growth_rate():
+    start = date(2026, 3, 1)
+    # 100 → 121 at 10% a week takes exactly two weeks
+    assert analytics.runway_at_growth(start, 100, 0.10, 121) == (start + timedelta(days=14), 14)
+    assert analytics.runway_at_growth(start, 100, 0.0, 121) == (None, None)
+    assert analytics.runway_at_growth(start, 130, 0.1, 121) == (start, 0)

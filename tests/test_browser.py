@@ -148,10 +148,10 @@ def test_overview_in_the_browser(page, app_url):
     _wait_until_idle(page)
     for name in ("Churn early-warning", "Claims triage assistant", "Contract clause extractor"):
         page.get_by_role("heading", name=name).wait_for(timeout=30_000)
-    _wait_for_count(page, '[data-testid="stMetric"]', 18)
+    _wait_for_count(page, '[data-testid="stMetric"]', 21)
     _wait_for_count(page, ".js-plotly-plot", 1)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator('[data-testid="stMetric"]').count() == 18
+    assert page.locator('[data-testid="stMetric"]').count() == 21
     assert (
         page.get_by_text(
             "Needs attention: 1 critical concern open; only 15% capacity headroom"
@@ -186,3 +186,21 @@ def test_a_shared_link_opens_the_same_view(page, app_url):
     ).wait_for(timeout=30_000)
     _wait_for_count(page, ".js-plotly-plot", 1)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "charts"),
+    [
+        ("iterations", "iterations", 1),
+        ("model_business", "model-versus-business", 3),
+        ("scalability", "scalability", 4),
+        ("monitoring", "monitoring", 5),
+    ],
+)
+def test_evidence_screen_in_the_browser(page, app_url, path, name, charts):
+    page.goto(f"{app_url}/{path}?initiative={quote('Claims triage assistant')}")
+    _wait_until_idle(page)
+    _wait_for_count(page, ".js-plotly-plot", charts)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.wait_for_timeout(800)
+    assert shot(page, name).stat().st_size > 10_000

@@ -272,3 +272,158 @@ def delta(current: float | None, previous: float | None) -> float | None:
     if current is None or previous is None:
         return None
     return current - previous
+
+
+# ----------------------------------------------------------------------------- correlation
+
+
+def _ranks(values: Sequence[float]) -> list[float]:
+    """Ranks 1..n, ties sharing their average rank."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Pearson's r, or None with fewer than three pairs or no variation."""
+    if len(xs) != len(ys) or len(xs) < 3:
+        return None
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx == 0 or syy == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / math.sqrt(sxx * syy)
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Spearman's rho: Pearson's r of the ranks."""
+    if len(xs) != len(ys) or len(xs) < 3:
+        return None
+    return pearson(_ranks(xs), _ranks(ys))
+
+
+# Below this many iterations a correlation says nothing worth a decision.
+MIN_CORRELATION_N = 5
+
+
+@dataclass(frozen=True)
+class ModelVersusKpi:
+    model: str
+    kpi: str
+    n: int
+    pearson: float | None
+    spearman: float | None
+    model_change: float | None  # last − first, in stored units
+    kpi_change: float | None
+    verdict: str  # "showing", "not_showing", "model_flat", "unknown"
+
+
+def model_versus_kpi(
+    model: str,
+    kpi: str,
+    pairs: Sequence[tuple[float, float]],
+    model_lower_is_better: bool,
+    kpi_lower_is_better: bool,
+    kpi_is_ratio: bool,
+) -> ModelVersusKpi:
+    """Whether model gains show up in the KPI across iterations (pairs in iteration order).
+
+    "showing": the model improved, the KPI improved noticeably (one percentage point for a
+    ratio, else 2% of its first value) and the two moved together (Spearman ≥ 0.5 once both are
+    turned so that up is better).
+    """
+    xs = [p[0] for p in pairs]
+    ys = [p[1] for p in pairs]
+    r, rho = pearson(xs, ys), spearman(xs, ys)
+    if len(pairs) < 2:
+        return ModelVersusKpi(model, kpi, len(pairs), r, rho, None, None, "unknown")
+    dm, dk = xs[-1] - xs[0], ys[-1] - ys[0]
+    gain_m = -dm if model_lower_is_better else dm
+    gain_k = -dk if kpi_lower_is_better else dk
+    enough = 0.01 if kpi_is_ratio else 0.02 * abs(ys[0] or 1)
+    aligned = (
+        rho * (-1 if model_lower_is_better != kpi_lower_is_better else 1)
+        if rho is not None
+        else None
+    )
+    if gain_m <= 0:
+        verdict = "model_flat"
+    elif gain_k >= enough and (aligned is None or aligned >= 0.5):
+        verdict = "showing"
+    else:
+        verdict = "not_showing"
+    return ModelVersusKpi(model, kpi, len(pairs), r, rho, dm, dk, verdict)
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+@dataclass(frozen=True)
+class AlertStatus:
+    rule_id: int
+    metric: str
+    comparator: str
+    threshold: float
+    severity: str
+    applies: bool  # the initiative's stage is one the rule watches
+    value: float | None  # latest headline value
+    iteration: int | None  # the iteration that value comes from
+    firing: bool
+    since_iteration: int | None  # first iteration of the current unbroken run of firing
+
+
+def evaluate_alert(
+    rule_id: int,
+    metric: str,
+    comparator: str,
+    threshold: float,
+    severity: str,
+    stages: Sequence[str],
+    stage: str,
+    history: Sequence[tuple[int, float]],
+) -> AlertStatus:
+    """A rule against the latest evidence: `history` is (iteration number, headline value),
+    oldest first. The rule fires when the latest value meets its condition."""
+    applies = stage in stages
+    if not history:
+        return AlertStatus(
+            rule_id, metric, comparator, threshold, severity, applies, None, None, False, None
+        )
+    number, value = history[-1]
+    firing = applies and compare(value, comparator, threshold)
+    since = None
+    if firing:
+        since = number
+        for n, v in reversed(history):
+            if not compare(v, comparator, threshold):
+                break
+            since = n
+    return AlertStatus(
+        rule_id, metric, comparator, threshold, severity, applies, value, number, firing, since
+    )
+
+
+def runway_at_growth(
+    last_day: date, last_peak: float, weekly_growth: float, capacity_rps: float | None
+) -> tuple[date | None, int | None]:
+    """What-if: when peak traffic reaches capacity if it grows by `weekly_growth` (a fraction)
+    every week from its last value."""
+    if not capacity_rps or last_peak <= 0:
+        return None, None
+    if last_peak >= capacity_rps:
+        return last_day, 0
+    if weekly_growth <= 0:
+        return None, None
+    weeks = math.log(capacity_rps / last_peak) / math.log(1 + weekly_growth)
+    days = math.ceil(weeks * 7)
+    return last_day + timedelta(days=days), days

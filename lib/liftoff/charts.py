@@ -82,3 +82,359 @@ def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
     fig.update_layout(height=max(220, 34 * len(order) + 110))
     return fig
+
+
+def _axis_title(meta: dict) -> str:
+    unit = meta.get("unit")
+    suffix = {
+        "ratio": " (%)",
+        "ms": " (ms)",
+        "rps": " (req/s)",
+        "min": " (min)",
+        "h": " (h)",
+        "EUR": " (€)",
+    }.get(unit or "", f" ({unit})" if unit else "")
+    return meta.get("display_name", "") + suffix
+
+
+def _scaled(values, meta):
+    return [v * 100 if meta.get("unit") == "ratio" and v is not None else v for v in values]
+
+
+def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
+    """Model metric (left axis) and business KPI (right axis) across iterations, with the
+    criteria targets as dotted lines and the candidate named on hover."""
+    meta_m, meta_k = (
+        ev.catalog.get(model, {"display_name": model}),
+        ev.catalog.get(kpi, {"display_name": kpi}),
+    )
+    its = [it for it in ev.iterations if model in it.metrics or kpi in it.metrics]
+    x = [f"Iteration {it.number}" for it in its]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_scaled([it.metrics.get(model) for it in its], meta_m),
+            name=meta_m["display_name"],
+            mode="lines+markers",
+            line=dict(color="#1f4e79", width=3),
+            customdata=[[it.candidate or "—"] for it in its],
+            hovertemplate="%{x}: %{y:.3~f}<br>candidate %{customdata[0]}<extra>"
+            + meta_m["display_name"]
+            + "</extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_scaled([it.metrics.get(kpi) for it in its], meta_k),
+            name=meta_k["display_name"],
+            mode="lines+markers",
+            yaxis="y2",
+            line=dict(color="#ef6c00", width=3, dash="dash"),
+            hovertemplate="%{x}: %{y:.3~f}<extra>" + meta_k["display_name"] + "</extra>",
+        )
+    )
+    latest = ev.latest
+    for key, meta, axis, colour in (
+        (model, meta_m, "y", "#1f4e79"),
+        (kpi, meta_k, "y2", "#ef6c00"),
+    ):
+        target = next(
+            (
+                c["target"]
+                for c in (latest.criteria if latest else [])
+                if c["metric"] == key and c["target"] is not None
+            ),
+            None,
+        )
+        if target is not None:
+            fig.add_hline(
+                y=_scaled([target], meta)[0],
+                line_dash="dot",
+                line_color=colour,
+                yref=axis,
+                annotation_text=f"target {meta['display_name']}",
+                annotation_position="top left",
+            )
+    fig.update_layout(
+        **{**_LAYOUT, "height": 360},
+        title="Model metric and business KPI by iteration",
+        yaxis=dict(title=_axis_title(meta_m)),
+        yaxis2=dict(title=_axis_title(meta_k), overlaying="y", side="right", showgrid=False),
+        legend=dict(orientation="h", y=-0.2),
+    )
+    return fig
+
+
+def model_kpi_scatter(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
+    """One labelled point per iteration: model metric against KPI."""
+    meta_m, meta_k = (
+        ev.catalog.get(model, {"display_name": model}),
+        ev.catalog.get(kpi, {"display_name": kpi}),
+    )
+    its = [it for it in ev.iterations if model in it.metrics and kpi in it.metrics]
+    fig = go.Figure(
+        go.Scatter(
+            x=_scaled([it.metrics[model] for it in its], meta_m),
+            y=_scaled([it.metrics[kpi] for it in its], meta_k),
+            mode="markers+text",
+            text=[f"#{it.number}" for it in its],
+            textposition="top center",
+            marker=dict(
+                size=12,
+                color=[it.number for it in its],
+                colorscale="Blues",
+                line=dict(width=1, color="#333"),
+            ),
+            hovertemplate="Iteration %{text}<br>%{x:.3~f} / %{y:.3~f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        **{**_LAYOUT, "height": 340},
+        title="Each iteration: model metric against KPI",
+        xaxis_title=_axis_title(meta_m),
+        yaxis_title=_axis_title(meta_k),
+    )
+    return fig
+
+
+def segments(rows: list[dict], catalog: dict) -> go.Figure:
+    """The latest value per segment, one panel per metric (their units differ)."""
+    from plotly.subplots import make_subplots
+
+    keys = list(dict.fromkeys(r["metric"] for r in rows))
+    titles = [_axis_title(catalog.get(k, {"display_name": k})) for k in keys]
+    fig = make_subplots(rows=1, cols=len(keys), subplot_titles=titles)
+    colours = ["#1f4e79", "#ef6c00", "#2e7d32", "#6a1b9a"]
+    for i, key in enumerate(keys, start=1):
+        meta = catalog.get(key, {"display_name": key})
+        mine = [r for r in rows if r["metric"] == key]
+        fig.add_trace(
+            go.Bar(
+                x=[r["segment"] for r in mine],
+                y=_scaled([r["value"] for r in mine], meta),
+                marker_color=colours[(i - 1) % len(colours)],
+                texttemplate="%{y:.3~f}",
+                textposition="outside",
+                showlegend=False,
+            ),
+            1,
+            i,
+        )
+    fig.update_layout(**{**_LAYOUT, "height": 320})
+    return fig
+
+
+def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> go.Figure:
+    """Three panels: throughput against users, p95 latency against throughput (SLO line),
+    failure ratio against users; one line per iteration."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=(
+            "Throughput (req/s) by users",
+            "p95 latency (ms) by throughput (req/s)",
+            "Failures (%) by users",
+        ),
+    )
+    palette = [
+        "#90caf9",
+        "#64b5f6",
+        "#42a5f5",
+        "#1e88e5",
+        "#1565c0",
+        "#0d47a1",
+        "#002171",
+        "#000a33",
+    ]
+    numbered = [(it.number, steps_by_iteration.get(it.id, [])) for it in ev.iterations]
+    numbered = [(n, s) for n, s in numbered if s]
+    for i, (number, steps) in enumerate(numbered):
+        colour = palette[min(i + max(0, len(palette) - len(numbered)), len(palette) - 1)]
+        name = f"Iteration {number}"
+        common = dict(mode="lines+markers", line=dict(color=colour), legendgroup=name, name=name)
+        fig.add_trace(
+            go.Scatter(x=[s.users for s in steps], y=[s.throughput_rps for s in steps], **common),
+            1,
+            1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[s.throughput_rps for s in steps],
+                y=[s.p95_ms for s in steps],
+                showlegend=False,
+                **common,
+            ),
+            1,
+            2,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[s.users for s in steps],
+                y=[s.failure_ratio * 100 for s in steps],
+                showlegend=False,
+                **common,
+            ),
+            1,
+            3,
+        )
+    fig.add_hline(
+        y=ev.initiative["slo_p95_ms"],
+        line_dash="dash",
+        line_color="#c62828",
+        row=1,
+        col=2,
+        annotation_text=f"SLO {ev.initiative['slo_p95_ms']:.0f} ms",
+    )
+    fig.add_hline(
+        y=ev.initiative["max_error_rate"] * 100,
+        line_dash="dash",
+        line_color="#c62828",
+        row=1,
+        col=3,
+        annotation_text="error budget",
+    )
+    fig.update_layout(**{**_LAYOUT, "height": 340}, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def capacity_trend(ev: InitiativeEvidence) -> go.Figure:
+    """Capacity at the SLO per iteration that has load tests."""
+    tested = [
+        it
+        for it in ev.iterations
+        if it.capacity.capacity_rps is not None or it.capacity.limiting_step
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=[f"Iteration {it.number}" for it in tested],
+            y=[it.capacity.capacity_rps or 0 for it in tested],
+            marker_color="#1f4e79",
+            text=[
+                f"{it.capacity.capacity_rps:.0f}" if it.capacity.capacity_rps else "none"
+                for it in tested
+            ],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.1f} req/s within the SLO<extra></extra>",
+        )
+    )
+    if ev.peak_rps is not None:
+        fig.add_hline(
+            y=ev.peak_rps,
+            line_dash="dash",
+            line_color="#ef6c00",
+            annotation_text=f"latest peak {ev.peak_rps:.0f} req/s",
+        )
+    fig.update_layout(
+        **{**_LAYOUT, "height": 300},
+        title="Capacity within the latency SLO and error budget",
+        yaxis_title="Requests per second",
+    )
+    return fig
+
+
+def headroom_gauge(headroom: float | None, warning: float) -> go.Figure:
+    """A gauge of the share of capacity still free."""
+    value = 0 if headroom is None else headroom * 100
+    fig = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=value,
+            number={"suffix": "%"},
+            title={"text": "Capacity still free at peak"},
+            gauge={
+                "axis": {"range": [min(-20, value), 100]},
+                "bar": {"color": "#c62828" if value < warning * 100 else "#2e7d32"},
+                "steps": [{"range": [min(-20, value), warning * 100], "color": "#ffebee"}],
+                "threshold": {"line": {"color": "#616161", "width": 3}, "value": warning * 100},
+            },
+        )
+    )
+    fig.update_layout(margin=dict(l=20, r=20, t=60, b=10), height=260)
+    return fig
+
+
+def runway(ev: InitiativeEvidence, what_if: tuple | None = None) -> go.Figure:
+    """Peak traffic over time, the fitted trend projected to capacity, and a what-if line."""
+    from datetime import timedelta
+
+    fig = go.Figure(
+        go.Scatter(
+            x=[d.isoformat() for d, _ in ev.traffic],
+            y=[v for _, v in ev.traffic],
+            mode="markers+lines",
+            name="Peak traffic",
+            line=dict(color="#616161"),
+            hovertemplate="%{x}: %{y:.1f} req/s<extra></extra>",
+        )
+    )
+    fit = ev.runway.fit
+    if fit is not None and ev.traffic:
+        last = ev.traffic[-1][0]
+        end = ev.runway.crossing if ev.runway.crossing else last + timedelta(days=90)
+        end = min(end + timedelta(days=14), last + timedelta(days=730))
+        days = list(range(0, (end - fit.origin).days + 1, 3))
+        label = f"{fit.model} trend (R² {fit.r_squared:.2f})"
+        fig.add_trace(
+            go.Scatter(
+                x=[(fit.origin + timedelta(days=d)).isoformat() for d in days],
+                y=[fit.predict(d) for d in days],
+                mode="lines",
+                name=label,
+                line=dict(color="#1f4e79", dash="dash"),
+            )
+        )
+    if what_if:
+        dates, values = what_if
+        fig.add_trace(
+            go.Scatter(
+                x=[d.isoformat() for d in dates],
+                y=values,
+                mode="lines",
+                name="What-if growth",
+                line=dict(color="#ef6c00", dash="dot"),
+            )
+        )
+    if ev.capacity_rps:
+        fig.add_hline(
+            y=ev.capacity_rps,
+            line_color="#c62828",
+            annotation_text=f"capacity {ev.capacity_rps:.0f} req/s",
+        )
+    if ev.runway.crossing:
+        fig.add_vline(x=ev.runway.crossing.isoformat(), line_dash="dot", line_color="#c62828")
+    fig.update_layout(
+        **{**_LAYOUT, "height": 360},
+        title="Peak traffic and runway",
+        yaxis_title="Requests per second",
+        legend=dict(orientation="h", y=-0.2),
+    )
+    return fig
+
+
+def metric_history(
+    ev: InitiativeEvidence, key: str, threshold: float, comparator: str
+) -> go.Figure:
+    """A rule's metric across iterations with its threshold line."""
+    meta = ev.catalog.get(key, {"display_name": key})
+    history = ev.history(key)
+    fig = go.Figure(
+        go.Scatter(
+            x=[f"Iteration {n}" for n, _ in history],
+            y=_scaled([v for _, v in history], meta),
+            mode="lines+markers",
+            line=dict(color="#1f4e79"),
+            name=meta["display_name"],
+        )
+    )
+    fig.add_hline(
+        y=_scaled([threshold], meta)[0],
+        line_dash="dash",
+        line_color="#c62828",
+        annotation_text=f"alert when {comparator} {_scaled([threshold], meta)[0]:.4g}",
+    )
+    fig.update_layout(**{**_LAYOUT, "height": 220}, title=_axis_title(meta), showlegend=False)
+    return fig

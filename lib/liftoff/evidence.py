@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from liftoff import analytics, queries
-from liftoff.analytics import Capacity, Runway
+from liftoff.analytics import AlertStatus, Capacity, ModelVersusKpi, Runway
 
 
 @dataclass
@@ -56,6 +56,18 @@ class InitiativeEvidence:
     runway: Runway
     open_concerns: dict[str, int] = field(default_factory=dict)
     feedback: dict = field(default_factory=dict)
+    alerts: list[AlertStatus] = field(default_factory=list)
+    rules: list[dict] = field(default_factory=list)
+    model_vs_kpi: ModelVersusKpi | None = None
+
+    @property
+    def firing(self) -> list[AlertStatus]:
+        order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+        return sorted((a for a in self.alerts if a.firing), key=lambda a: order.get(a.severity, 9))
+
+    def history(self, key: str) -> list[tuple[int, float]]:
+        """(iteration number, headline value) of a metric, oldest first."""
+        return [(it.number, it.metrics[key]) for it in self.iterations if key in it.metrics]
 
     @property
     def latest(self) -> IterationEvidence | None:
@@ -88,6 +100,7 @@ def collect(engine: Engine, initiatives: list[dict]) -> list[InitiativeEvidence]
     traffic = queries.traffic(engine, ids)
     concerns = queries.open_concerns_by_severity(engine, ids)
     feedback = queries.feedback_stats(engine, ids)
+    rules = queries.alert_rules(engine, ids)
 
     out = []
     for ini in initiatives:
@@ -135,23 +148,61 @@ def collect(engine: Engine, initiatives: list[dict]) -> list[InitiativeEvidence]
         cap = cap_it.capacity.capacity_rps if cap_it else None
         series = traffic.get(ini["id"], [])
         peak = series[-1][1] if series else None
-        out.append(
-            InitiativeEvidence(
-                initiative=ini,
-                iterations=iteration_list,
-                catalog=catalog,
-                lead_kpi=_lead_kpi(evidence_rows, catalog),
-                traffic=series,
-                peak_rps=peak,
-                capacity_rps=cap,
-                capacity_iteration=cap_it.number if cap_it else None,
-                headroom=analytics.headroom(peak, cap),
-                runway=analytics.runway(series, cap),
-                open_concerns=concerns.get(ini["id"], {}),
-                feedback=feedback.get(ini["id"], {"count": 0, "mean_rating": None}),
-            )
+        ev = InitiativeEvidence(
+            initiative=ini,
+            iterations=iteration_list,
+            catalog=catalog,
+            lead_kpi=_lead_kpi(evidence_rows, catalog),
+            traffic=series,
+            peak_rps=peak,
+            capacity_rps=cap,
+            capacity_iteration=cap_it.number if cap_it else None,
+            headroom=analytics.headroom(peak, cap),
+            runway=analytics.runway(series, cap),
+            open_concerns=concerns.get(ini["id"], {}),
+            feedback=feedback.get(ini["id"], {"count": 0, "mean_rating": None}),
+            rules=rules.get(ini["id"], []),
         )
+        ev.alerts = [
+            analytics.evaluate_alert(
+                r["id"],
+                r["metric"],
+                r["comparator"],
+                r["threshold"],
+                r["severity"],
+                [s.strip() for s in r["stages"].split(",")],
+                ini["stage"],
+                ev.history(r["metric"]),
+            )
+            for r in ev.rules
+            if r["enabled"]
+        ]
+        ev.model_vs_kpi = compare_model_and_kpi(ev, ini["primary_metric"], ev.lead_kpi)
+        out.append(ev)
     return out
+
+
+def compare_model_and_kpi(
+    ev: InitiativeEvidence, model: str | None, kpi: str | None
+) -> ModelVersusKpi | None:
+    """Model metric against business KPI across the iterations that report both."""
+    if not model or not kpi:
+        return None
+    pairs = [
+        (it.metrics[model], it.metrics[kpi])
+        for it in ev.iterations
+        if model in it.metrics and kpi in it.metrics
+    ]
+    meta_m = ev.catalog.get(model, {})
+    meta_k = ev.catalog.get(kpi, {})
+    return analytics.model_versus_kpi(
+        model,
+        kpi,
+        pairs,
+        meta_m.get("direction") == "lower",
+        meta_k.get("direction") == "lower",
+        meta_k.get("unit") == "ratio",
+    )
 
 
 def for_initiative(engine: Engine, name: str) -> InitiativeEvidence:

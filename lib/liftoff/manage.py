@@ -70,3 +70,299 @@ def set_initiative(
             + ", ".join(f"{k}={v}" for k, v in values.items())
             + "."
         )
+
+
+# ----------------------------------------------------------------------------- criteria
+
+
+def _iteration_id(conn, initiative: str, number: int) -> int:
+    from liftoff.models import Iteration
+
+    found = conn.execute(
+        select(Iteration.id)
+        .join(Initiative, Initiative.id == Iteration.initiative_id)
+        .where(Initiative.name == initiative, Iteration.number == number)
+    ).scalar()
+    if found is None:
+        raise InvalidValue(f"{initiative} has no iteration {number}.")
+    return found
+
+
+def _metric_id(conn, key: str | None) -> int | None:
+    from liftoff.models import Metric
+
+    if not key:
+        return None
+    found = conn.execute(select(Metric.id).where(Metric.key == key)).scalar()
+    if found is None:
+        raise InvalidValue(
+            f"There is no metric {key!r}. Import it first, or pick one from the list."
+        )
+    return found
+
+
+def _criterion_values(
+    kind, description, metric, comparator, target, manual_status, evidence_note
+) -> dict:
+    from liftoff.models import COMPARATORS, CRITERION_KINDS
+
+    if kind not in CRITERION_KINDS:
+        raise InvalidValue(f"Kind {kind!r} is not one of: {', '.join(CRITERION_KINDS)}.")
+    if not (description or "").strip():
+        raise InvalidValue("Describe the criterion in a few words.")
+    if comparator not in COMPARATORS:
+        raise InvalidValue(f"Comparator {comparator!r} is not one of: {', '.join(COMPARATORS)}.")
+    if metric and target is None:
+        raise InvalidValue("A criterion with a metric needs a target value.")
+    if manual_status not in (None, "met", "not_met"):
+        raise InvalidValue("A criterion judged by hand is met or not met.")
+    return dict(
+        kind=kind,
+        description=description.strip(),
+        comparator=comparator,
+        target=target if metric else None,
+        manual_status=None if metric else manual_status,
+        evidence_note=(evidence_note or "").strip() or None,
+    )
+
+
+def add_criterion(
+    engine: Engine,
+    initiative: str,
+    number: int,
+    *,
+    kind: str,
+    description: str,
+    metric: str | None = None,
+    comparator: str = ">=",
+    target: float | None = None,
+    manual_status: str | None = None,
+    evidence_note: str | None = None,
+) -> int:
+    """Add a criterion to an iteration; returns its id."""
+    from liftoff.models import Criterion
+
+    values = _criterion_values(
+        kind, description, metric, comparator, target, manual_status, evidence_note
+    )
+    with db.write(engine) as conn:
+        return conn.execute(
+            insert(Criterion)
+            .values(
+                iteration_id=_iteration_id(conn, initiative, number),
+                metric_id=_metric_id(conn, metric),
+                **values,
+            )
+            .returning(Criterion.id)
+        ).scalar_one()
+
+
+def update_criterion(
+    engine: Engine,
+    criterion_id: int,
+    *,
+    kind: str,
+    description: str,
+    metric: str | None = None,
+    comparator: str = ">=",
+    target: float | None = None,
+    manual_status: str | None = None,
+    evidence_note: str | None = None,
+) -> None:
+    """Change a criterion."""
+    from liftoff.models import Criterion
+
+    values = _criterion_values(
+        kind, description, metric, comparator, target, manual_status, evidence_note
+    )
+    with db.write(engine) as conn:
+        done = conn.execute(
+            update(Criterion)
+            .where(Criterion.id == criterion_id)
+            .values(metric_id=_metric_id(conn, metric), **values)
+        ).rowcount
+        if not done:
+            raise InvalidValue(
+                f"There is no criterion #{criterion_id}; it may have been removed meanwhile."
+            )
+
+
+def remove_criterion(engine: Engine, criterion_id: int) -> None:
+    """Remove a criterion."""
+    from sqlalchemy import delete
+
+    from liftoff.models import Criterion
+
+    with db.write(engine) as conn:
+        conn.execute(delete(Criterion).where(Criterion.id == criterion_id))
+
+
+def record_decision(
+    engine: Engine, initiative: str, number: int, *, decision: str, rationale: str, decided_by: str
+) -> None:
+    """Record the go / no-go decision of an iteration with its rationale, who and when."""
+    from liftoff.models import DECISIONS, Iteration
+
+    if decision not in DECISIONS:
+        raise InvalidValue(f"Decision {decision!r} is not one of: {', '.join(DECISIONS)}.")
+    if decision != "pending" and not (rationale or "").strip():
+        raise InvalidValue("Give the rationale: the room will want to know why.")
+    if decision != "pending" and not (decided_by or "").strip():
+        raise InvalidValue("Say who decided (a person or a committee).")
+    with db.write(engine) as conn:
+        iteration_id = _iteration_id(conn, initiative, number)
+        conn.execute(
+            update(Iteration)
+            .where(Iteration.id == iteration_id)
+            .values(
+                decision=decision,
+                rationale=(rationale or "").strip() or None,
+                decided_by=((decided_by or "").strip() or None) if decision != "pending" else None,
+                decided_at=datetime.now() if decision != "pending" else None,
+            )
+        )
+
+
+# ----------------------------------------------------------------------------- alert rules
+
+
+def _rule_values(metric_id, comparator, threshold, severity, stages) -> dict:
+    from liftoff.models import COMPARATORS, SEVERITIES
+
+    if comparator not in COMPARATORS:
+        raise InvalidValue(f"Comparator {comparator!r} is not one of: {', '.join(COMPARATORS)}.")
+    if severity not in SEVERITIES:
+        raise InvalidValue(f"Severity {severity!r} is not one of: {', '.join(SEVERITIES)}.")
+    stages = [s for s in stages if s in STAGES]
+    if not stages:
+        raise InvalidValue("Choose at least one stage the rule applies to.")
+    if threshold is None:
+        raise InvalidValue("The rule needs a threshold.")
+    return dict(
+        metric_id=metric_id,
+        comparator=comparator,
+        threshold=float(threshold),
+        severity=severity,
+        stages=",".join(stages),
+    )
+
+
+def add_alert_rule(
+    engine: Engine,
+    initiative: str | None,
+    *,
+    metric: str,
+    comparator: str,
+    threshold: float,
+    severity: str,
+    stages: list[str],
+) -> int:
+    """Add an alert rule for one initiative (or all, with None); returns its id."""
+    from liftoff.models import AlertRule
+
+    with db.write(engine) as conn:
+        init_id = None
+        if initiative is not None:
+            init_id = conn.execute(
+                select(Initiative.id).where(Initiative.name == initiative)
+            ).scalar()
+            if init_id is None:
+                raise InvalidValue(f"No initiative is named {initiative!r}.")
+        values = _rule_values(_metric_id(conn, metric), comparator, threshold, severity, stages)
+        return conn.execute(
+            insert(AlertRule)
+            .values(initiative_id=init_id, enabled=True, **values)
+            .returning(AlertRule.id)
+        ).scalar_one()
+
+
+def update_alert_rule(
+    engine: Engine,
+    rule_id: int,
+    *,
+    metric: str,
+    comparator: str,
+    threshold: float,
+    severity: str,
+    stages: list[str],
+    enabled: bool = True,
+) -> None:
+    """Change an alert rule."""
+    from liftoff.models import AlertRule
+
+    with db.write(engine) as conn:
+        values = _rule_values(_metric_id(conn, metric), comparator, threshold, severity, stages)
+        if not conn.execute(
+            update(AlertRule).where(AlertRule.id == rule_id).values(enabled=enabled, **values)
+        ).rowcount:
+            raise InvalidValue(
+                f"There is no alert rule #{rule_id}; it may have been removed meanwhile."
+            )
+
+
+def remove_alert_rule(engine: Engine, rule_id: int) -> None:
+    """Remove an alert rule."""
+    from sqlalchemy import delete
+
+    from liftoff.models import AlertRule
+
+    with db.write(engine) as conn:
+        conn.execute(delete(AlertRule).where(AlertRule.id == rule_id))
+
+
+def default_alert_rules(ev) -> list[dict]:
+    """Rules a stage should watch, from the initiative's own limits and evidence:
+    PoC watches system health; pilot adds the success criteria; production adds engagement."""
+    ini = ev.initiative
+    latest = ev.latest
+    reported = {k for it in ev.iterations for k in it.metrics}
+    rules = []
+    every = ["poc", "pilot", "production"]
+    if "p95_latency_ms" in reported:
+        rules.append(
+            dict(
+                metric="p95_latency_ms",
+                comparator=">",
+                threshold=ini["slo_p95_ms"],
+                severity="high",
+                stages=every,
+            )
+        )
+    if "error_rate" in reported:
+        rules.append(
+            dict(
+                metric="error_rate",
+                comparator=">",
+                threshold=ini["max_error_rate"],
+                severity="critical",
+                stages=every,
+            )
+        )
+    if latest is not None:
+        flip = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "<"}
+        for c in latest.criteria:
+            if c["metric"] and c["target"] is not None and c["kind"] != "production":
+                rules.append(
+                    dict(
+                        metric=c["metric"],
+                        comparator=flip[c["comparator"]],
+                        threshold=c["target"],
+                        severity="high",
+                        stages=["pilot", "production"],
+                    )
+                )
+        for key, value in latest.metrics.items():
+            meta = ev.catalog.get(key, {})
+            if meta.get("category") == "engagement":
+                lower = meta.get("direction") == "lower"
+                rules.append(
+                    dict(
+                        metric=key,
+                        comparator=">" if lower else "<",
+                        threshold=round(value * (1.1 if lower else 0.9), 6),
+                        severity="medium",
+                        stages=["production"],
+                    )
+                )
+    existing = {(r["metric"], r["comparator"]) for r in ev.rules}
+    return [r for r in rules if (r["metric"], r["comparator"]) not in existing]

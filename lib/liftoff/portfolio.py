@@ -51,6 +51,7 @@ class OverviewCard:
     runway_text: str
     candidate: str | None
     attention: list[str]
+    firing_alerts: int = 0
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -108,6 +109,8 @@ def card(ev: InitiativeEvidence) -> OverviewCard:
         attention.append(f"only {format_percent(ev.headroom)} capacity headroom")
     if ev.runway.days is not None and ev.runway.days < RUNWAY_WARNING_DAYS:
         attention.append(f"capacity runs out in {ev.runway.days} days")
+    if ev.firing:
+        attention.append(_count(len(ev.firing), "alert", "alerts") + " firing")
     return OverviewCard(
         name=ini["name"],
         stage=STAGE_LABELS.get(ini["stage"], ini["stage"]),
@@ -128,6 +131,7 @@ def card(ev: InitiativeEvidence) -> OverviewCard:
         runway_text=runway_sentence(ev),
         candidate=latest.candidate if latest else None,
         attention=attention,
+        firing_alerts=len(ev.firing),
     )
 
 

@@ -281,3 +281,53 @@ def import_batch(engine: Engine, batch_id: int) -> dict | None:
             .one_or_none()
         )
     return dict(row) if row else None
+
+
+def alert_rules(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]:
+    """Alert rules per initiative id, each initiative's own and those for all initiatives."""
+    from liftoff.models import AlertRule
+
+    out: dict[int, list[dict]] = defaultdict(list)
+    if not initiative_ids:
+        return out
+    stmt = (
+        select(AlertRule.__table__, Metric.key.label("metric"))
+        .join(Metric, Metric.id == AlertRule.metric_id)
+        .where((AlertRule.initiative_id.in_(initiative_ids)) | (AlertRule.initiative_id.is_(None)))
+        .order_by(AlertRule.id)
+    )
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    for init_id in initiative_ids:
+        out[init_id] = [r for r in rows if r["initiative_id"] in (init_id, None)]
+    return out
+
+
+def segment_values(engine: Engine, iteration_id: int, metric_keys: list[str]) -> list[dict]:
+    """Latest value per (metric, segment) of one iteration, for segmented observations."""
+    o = Observation
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(o.metric_id, o.segment),
+            order_by=(
+                case((o.recorded_at.is_(None), 0), else_=1).desc(),
+                o.recorded_at.desc(),
+                o.id.desc(),
+            ),
+        )
+        .label("rank")
+    )
+    inner = (
+        select(o.metric_id, o.segment, o.value, rank)
+        .where(o.iteration_id == iteration_id, o.segment.is_not(None))
+        .subquery()
+    )
+    stmt = (
+        select(Metric.key, inner.c.segment, inner.c.value)
+        .join(Metric, Metric.id == inner.c.metric_id)
+        .where(inner.c.rank == 1, Metric.key.in_(metric_keys))
+        .order_by(Metric.key, inner.c.segment)
+    )
+    with engine.connect() as conn:
+        return [{"metric": k, "segment": s, "value": v} for k, s, v in conn.execute(stmt)]

@@ -79,6 +79,33 @@ def summarize(ev: evidence.InitiativeEvidence) -> dict:
             "trend": rw.fit.model if rw.fit else None,
             "r_squared": _round(rw.fit.r_squared, 4) if rw.fit else None,
         },
+        "model_vs_kpi": (
+            {
+                "model": ev.model_vs_kpi.model,
+                "kpi": ev.model_vs_kpi.kpi,
+                "n": ev.model_vs_kpi.n,
+                "pearson": ev.model_vs_kpi.pearson,
+                "spearman": ev.model_vs_kpi.spearman,
+                "verdict": ev.model_vs_kpi.verdict,
+            }
+            if ev.model_vs_kpi
+            else None
+        ),
+        "alerts": {
+            "rules": len(ev.alerts),
+            "firing": [
+                {
+                    "metric": a.metric,
+                    "comparator": a.comparator,
+                    "threshold": a.threshold,
+                    "severity": a.severity,
+                    "value": a.value,
+                    "iteration": a.iteration,
+                    "since_iteration": a.since_iteration,
+                }
+                for a in ev.firing
+            ],
+        },
         "open_concerns": dict(sorted(ev.open_concerns.items())),
         "feedback": {
             "count": ev.feedback.get("count", 0),

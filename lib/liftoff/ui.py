@@ -19,6 +19,8 @@ READS: dict[str, Callable[..., Any]] = {
     "initiatives": queries.initiatives,
     "import_batches": queries.import_batches,
     "import_batch": queries.import_batch,
+    "load_steps": queries.load_steps,
+    "segment_values": queries.segment_values,
 }
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|:<>~$&^=])")
@@ -167,3 +169,32 @@ def pick_iteration(numbers: list[int], labels: dict[int, str]) -> int | None:
     )
     _remember("iteration", str(choice))
     return choice
+
+
+def initiative_screen(title: str, upload_hint: str):
+    """Title, the initiative picker and its evidence; stops with an empty state that says what
+    to upload when there is nothing to show."""
+    st.title(title)
+    names = [i["name"] for i in read("initiatives")]
+    if not names:
+        st.info(
+            "No initiatives yet. Load the demo portfolio with `liftoff demo`, or upload data on the "
+            "Upload data page (`liftoff import FILE --create` works too).",
+            icon=":material/upload_file:",
+        )
+        st.stop()
+    ev = read("initiative", pick_initiative(names))
+    ini = ev.initiative
+    st.caption(plain(f"{ini['name']} · {ini['business_goal'] or 'no business goal written yet'}"))
+    if not ev.iterations:
+        st.info(
+            plain(f"{ini['name']} has no iterations yet. {upload_hint}"),
+            icon=":material/upload_file:",
+        )
+        st.stop()
+    return ev
+
+
+def who() -> str:
+    """Who is using the app, for decisions and changes (sign-in comes with roles)."""
+    return st.session_state.get("liftoff_user_name") or ""

@@ -15,6 +15,7 @@ from liftoff.formatting import (
     comparator_words,
     format_date,
     format_delta,
+    format_percent,
     format_value,
 )
 
@@ -187,3 +188,192 @@ def rollback_note(batch: dict) -> str:
         who = batch["rolled_back_by"] or "someone"
         return f"Rolled back by {who} on {format_date(batch['rolled_back_at'])}."
     return f"This batch is {batch['status'].replace('_', ' ')}."
+
+
+# ----------------------------------------------------------------------------- model versus business
+
+
+def metric_choices(ev: InitiativeEvidence, category: str) -> list[str]:
+    """Metric keys of a category the initiative reports, in definition order."""
+    keys = {k for it in ev.iterations for k in it.metrics}
+    return sorted(
+        (k for k in keys if ev.catalog.get(k, {}).get("category") == category),
+        key=lambda k: ev.catalog[k]["id"],
+    )
+
+
+def label(ev: InitiativeEvidence, key: str) -> str:
+    return ev.catalog.get(key, {}).get("display_name", key)
+
+
+def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tuple[str, str | None]:
+    """The headline sentence, and a warning when there are too few iterations to judge."""
+    from liftoff.evidence import compare_model_and_kpi
+
+    cmp = compare_model_and_kpi(ev, model, kpi)
+    if cmp is None or cmp.n < 2:
+        return (
+            f"Not enough iterations report both {label(ev, model)} and {label(ev, kpi)} yet.",
+            "Upload metrics with both values for at least two iterations.",
+        )
+    mu, ku = ev.catalog.get(model, {}).get("unit"), ev.catalog.get(kpi, {}).get("unit")
+    move_m = format_delta(cmp.model_change, mu)
+    move_k = format_delta(cmp.kpi_change, ku)
+    span = f"over {cmp.n} iterations"
+    verdicts = {
+        "showing": "model gains are showing up in the KPI.",
+        "not_showing": "model gains are not showing up in the KPI yet.",
+        "model_flat": "the model has not improved, so there is no gain to pass on.",
+        "unknown": "too early to tell whether the model moves the KPI.",
+    }
+    sentence = f"{label(ev, model)} moved {move_m} and {label(ev, kpi)} {move_k} {span}: {verdicts[cmp.verdict]}"
+    warning = None
+    if cmp.n < analytics.MIN_CORRELATION_N:
+        warning = (
+            f"Only {cmp.n} iterations report both: a correlation needs at least "
+            f"{analytics.MIN_CORRELATION_N} to mean anything."
+        )
+    return sentence, warning
+
+
+def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
+    from liftoff.evidence import compare_model_and_kpi
+
+    cmp = compare_model_and_kpi(ev, model, kpi)
+    if cmp is None or cmp.pearson is None:
+        return "Correlation: not enough varied iterations to compute."
+    return (
+        f"Pearson r = {cmp.pearson:+.2f}, Spearman ρ = {cmp.spearman:+.2f}, n = {cmp.n} iterations."
+    )
+
+
+# ----------------------------------------------------------------------------- scalability
+
+
+def scalability_sentence(ev: InitiativeEvidence) -> str:
+    from liftoff.portfolio import runway_sentence
+
+    if ev.capacity_rps is None:
+        return "No load test has a step within the latency SLO and error budget yet: upload load-test results."
+    head = f"Capacity is {ev.capacity_rps:,.0f} req/s (iteration {ev.capacity_iteration})"
+    if ev.peak_rps is not None:
+        head += f" against a latest peak of {ev.peak_rps:,.0f} req/s: {format_percent(ev.headroom)} headroom."
+    else:
+        head += "."
+    return head + " " + runway_sentence(ev)
+
+
+def capacity_table(ev: InitiativeEvidence) -> pd.DataFrame:
+    rows = []
+    for it in ev.iterations:
+        cap = it.capacity
+        if cap.capacity_rps is None and cap.limiting_step is None:
+            continue
+        lim = cap.limiting_step
+        rows.append(
+            {
+                "Iteration": it.number,
+                "Capacity (req/s)": round(cap.capacity_rps, 1)
+                if cap.capacity_rps is not None
+                else None,
+                "At users": cap.best_step.users if cap.best_step else None,
+                "Limited by": {
+                    "latency": "p95 latency over the SLO",
+                    "errors": "errors over budget",
+                }.get(cap.limited_by, "not reached in the test"),
+                "Limiting step": (
+                    f"{lim.users} users: {lim.throughput_rps:,.0f} req/s, p95 {lim.p95_ms:,.0f} ms, "
+                    f"{lim.failure_ratio * 100:.1f}% failed"
+                )
+                if lim
+                else "—",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def what_if_series(ev: InitiativeEvidence, weekly_growth: float) -> tuple[tuple | None, str]:
+    """The what-if projection and its sentence for a weekly growth rate (a fraction)."""
+    from datetime import timedelta
+
+    if not ev.traffic or ev.capacity_rps is None:
+        return None, ""
+    last_day, last_peak = ev.traffic[-1]
+    crossing, days = analytics.runway_at_growth(last_day, last_peak, weekly_growth, ev.capacity_rps)
+    horizon = days if days is not None else 365
+    dates = [last_day + timedelta(days=d) for d in range(0, min(horizon + 14, 730), 3)]
+    values = [last_peak * (1 + weekly_growth) ** ((d - last_day).days / 7) for d in dates]
+    if crossing is None:
+        text = f"At {weekly_growth:+.1%} a week, peak traffic never reaches capacity."
+    elif days == 0:
+        text = "Peak traffic is already at or above capacity."
+    else:
+        text = f"At {weekly_growth:+.1%} a week, capacity runs out around {format_date(crossing)} ({days} days)."
+    return (dates, values), text
+
+
+# ----------------------------------------------------------------------------- alerts
+
+SEVERITY_ORDER = ("critical", "high", "medium", "low")
+
+
+def alerts_sentence(ev: InitiativeEvidence) -> str:
+    firing = ev.firing
+    if not ev.rules:
+        return "No alert rules yet: add the defaults for this stage below."
+    if not firing:
+        return f"All {len(ev.alerts)} alert rules are quiet against the latest evidence."
+    worst = firing[0]
+    return (
+        f"{len(firing)} of {len(ev.alerts)} alert rules are firing; the most severe: "
+        f"{label(ev, worst.metric)} is {format_value(worst.value, ev.catalog.get(worst.metric, {}).get('unit'))} "
+        f"({worst.severity})."
+    )
+
+
+def firing_table(ev: InitiativeEvidence) -> pd.DataFrame:
+    rows = []
+    for a in ev.firing:
+        unit = ev.catalog.get(a.metric, {}).get("unit")
+        since = ev.iteration(a.since_iteration)
+        rows.append(
+            {
+                "Severity": a.severity.capitalize(),
+                "Metric": label(ev, a.metric),
+                "Value": format_value(a.value, unit),
+                "Alert when": f"{a.comparator} {format_value(a.threshold, unit)}",
+                "Since": f"Iteration {a.since_iteration}"
+                + (f" ({format_date(since.start_date)})" if since and since.start_date else ""),
+            }
+        )
+    return pd.DataFrame(rows, columns=["Severity", "Metric", "Value", "Alert when", "Since"])
+
+
+def rules_table(ev: InitiativeEvidence) -> pd.DataFrame:
+    status = {a.rule_id: a for a in ev.alerts}
+    rows = []
+    for r in ev.rules:
+        unit = ev.catalog.get(r["metric"], {}).get("unit")
+        a = status.get(r["id"])
+        state = (
+            "off"
+            if not r["enabled"]
+            else (
+                "firing"
+                if a and a.firing
+                else ("not for this stage" if a and not a.applies else "quiet")
+            )
+        )
+        rows.append(
+            {
+                "Rule": f"#{r['id']}",
+                "Metric": label(ev, r["metric"]),
+                "Alert when": f"{r['comparator']} {format_value(r['threshold'], unit)}",
+                "Severity": r["severity"],
+                "Stages": r["stages"].replace(",", ", "),
+                "For": "every initiative" if r["initiative_id"] is None else "this initiative",
+                "Now": state,
+                "Latest value": format_value(a.value, unit) if a else "—",
+            }
+        )
+    return pd.DataFrame(rows)

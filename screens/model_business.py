@@ -1,0 +1,68 @@
+"""Model versus business: are model gains showing up in the business KPI?"""
+
+import streamlit as st
+
+from liftoff import charts, ui, views
+
+ev = ui.initiative_screen(
+    "Model versus business", "Upload metrics with a model metric and a business KPI per iteration."
+)
+models = views.metric_choices(ev, "model")
+kpis = views.metric_choices(ev, "business_kpi")
+if not models or not kpis:
+    missing = " and ".join(
+        w for w, have in (("a model metric", models), ("a business KPI", kpis)) if not have
+    )
+    st.info(
+        ui.plain(
+            f"This initiative reports no {missing} yet. Upload a metrics file with both "
+            "(category model and business_kpi), one value per iteration."
+        ),
+        icon=":material/upload_file:",
+    )
+    st.stop()
+
+left, right = st.columns(2)
+primary = ev.initiative["primary_metric"]
+model = left.selectbox(
+    "Model metric",
+    models,
+    index=models.index(primary) if primary in models else 0,
+    format_func=lambda k: views.label(ev, k),
+)
+kpi = right.selectbox(
+    "Business KPI",
+    kpis,
+    index=kpis.index(ev.lead_kpi) if ev.lead_kpi in kpis else 0,
+    format_func=lambda k: views.label(ev, k),
+)
+
+sentence, warning = views.model_business_sentence(ev, model, kpi)
+st.markdown("**" + ui.plain(sentence) + "**")
+st.plotly_chart(charts.model_and_kpi(ev, model, kpi), width="stretch")
+
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(charts.model_kpi_scatter(ev, model, kpi), width="stretch")
+with right:
+    st.subheader("How closely they move together", anchor=False)
+    st.markdown(ui.plain(views.correlation_text(ev, model, kpi)))
+    if warning:
+        st.warning(ui.plain(warning), icon=":material/warning:")
+    st.caption(
+        "Spearman looks at rank order only, so one unusual iteration sways it less than Pearson."
+    )
+
+number = ui.pick_iteration(
+    [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
+)
+rows = ui.read("segment_values", ev.iteration(number).id, [model, kpi])
+st.subheader(f"Segments in iteration {number}", anchor=False)
+if rows:
+    st.plotly_chart(charts.segments(rows, ev.catalog), width="stretch")
+else:
+    st.info(
+        "No segment breakdown for this iteration. Add a `segment` column (for example region) "
+        "to a metrics upload to compare segments.",
+        icon=":material/segment:",
+    )

@@ -1,0 +1,115 @@
+"""Monitoring and alerts: rules evaluated against the latest evidence."""
+
+import streamlit as st
+
+from liftoff import charts, manage, ui, views
+from liftoff.models import COMPARATORS, SEVERITIES, STAGES
+
+ev = ui.initiative_screen("Monitoring and alerts", "Upload metrics for it to evaluate alert rules.")
+ini = ev.initiative
+st.markdown("**" + ui.plain(views.alerts_sentence(ev)) + "**")
+st.caption(
+    ui.plain(
+        f"Stage: {ini['stage']}. A proof of concept watches system health, a pilot its success criteria, "
+        "production engagement too."
+    )
+)
+
+firing = views.firing_table(ev)
+if not firing.empty:
+    st.subheader("Firing now", anchor=False)
+    st.dataframe(firing, hide_index=True, width="stretch")
+
+if ev.rules:
+    st.subheader("Rules", anchor=False)
+    st.dataframe(views.rules_table(ev), hide_index=True, width="stretch")
+    cols = st.columns(2)
+    for i, rule in enumerate(r for r in ev.rules if r["enabled"]):
+        cols[i % 2].plotly_chart(
+            charts.metric_history(ev, rule["metric"], rule["threshold"], rule["comparator"]),
+            width="stretch",
+            key=f"rule_chart_{rule['id']}",
+        )
+
+st.subheader("Change the rules", anchor=False)
+defaults = manage.default_alert_rules(ev)
+if defaults:
+    noun = "rule" if len(defaults) == 1 else "rules"
+    st.caption(
+        ui.plain(
+            f"{len(defaults)} suggested {noun} for this stage {'is' if len(defaults) == 1 else 'are'} not set yet."
+        )
+    )
+    if st.button("Add the suggested rules", icon=":material/add_alert:"):
+        for rule in defaults:
+            manage.add_alert_rule(ui.engine(), ini["name"], **rule)
+        st.rerun()
+
+metrics = sorted({k for it in ev.iterations for k in it.metrics}, key=lambda k: views.label(ev, k))
+with st.form("add_rule", clear_on_submit=True):
+    st.markdown("**Add a rule**")
+    a, b, c = st.columns([3, 1, 2])
+    metric = a.selectbox("Metric", metrics, format_func=lambda k: views.label(ev, k))
+    comparator = b.selectbox("Alert when", COMPARATORS, index=COMPARATORS.index(">"))
+    threshold = c.number_input("Threshold (stored units: 0.05 for 5%)", value=0.0, format="%g")
+    d, e = st.columns(2)
+    severity = d.selectbox("Severity", SEVERITIES, index=1)
+    stages = e.multiselect("Stages", STAGES[:3], default=list(STAGES[:3]))
+    if st.form_submit_button("Add rule"):
+        try:
+            manage.add_alert_rule(
+                ui.engine(),
+                ini["name"],
+                metric=metric,
+                comparator=comparator,
+                threshold=threshold,
+                severity=severity,
+                stages=stages,
+            )
+            st.rerun()
+        except manage.InvalidValue as exc:
+            st.error(ui.plain(str(exc)))
+
+if ev.rules:
+    st.markdown("**Edit or remove a rule**")
+    rule_id = st.selectbox(
+        "Rule",
+        [r["id"] for r in ev.rules],
+        format_func=lambda i: next(
+            f"#{r['id']} {views.label(ev, r['metric'])} {r['comparator']} {r['threshold']:g}"
+            for r in ev.rules
+            if r["id"] == i
+        ),
+    )
+    rule = next(r for r in ev.rules if r["id"] == rule_id)
+    with st.form(f"edit_rule_{rule_id}"):
+        a, b, c = st.columns([1, 2, 2])
+        comparator = a.selectbox(
+            "Alert when", COMPARATORS, index=COMPARATORS.index(rule["comparator"]), key="edit_cmp"
+        )
+        threshold = b.number_input(
+            "Threshold", value=float(rule["threshold"]), format="%g", key="edit_threshold"
+        )
+        severity = c.selectbox(
+            "Severity", SEVERITIES, index=SEVERITIES.index(rule["severity"]), key="edit_severity"
+        )
+        enabled = st.checkbox("Rule is on", value=rule["enabled"])
+        save, remove = st.columns(2)
+        if save.form_submit_button("Save rule"):
+            try:
+                manage.update_alert_rule(
+                    ui.engine(),
+                    rule_id,
+                    metric=rule["metric"],
+                    comparator=comparator,
+                    threshold=threshold,
+                    severity=severity,
+                    stages=rule["stages"].split(","),
+                    enabled=enabled,
+                )
+                st.rerun()
+            except manage.InvalidValue as exc:
+                st.error(ui.plain(str(exc)))
+        if remove.form_submit_button("Remove rule"):
+            manage.remove_alert_rule(ui.engine(), rule_id)
+            st.rerun()

@@ -1,0 +1,66 @@
+"""Scalability: load-test curves, capacity at the SLO, headroom and runway."""
+
+import streamlit as st
+
+from liftoff import charts, portfolio, ui, views
+
+ev = ui.initiative_screen("Scalability", "Upload load-test results and peak traffic for it.")
+ini = ev.initiative
+st.markdown("**" + ui.plain(views.scalability_sentence(ev)) + "**")
+st.caption(
+    ui.plain(
+        f"Capacity is the highest throughput of a load-test step whose p95 latency is within the "
+        f"{ini['slo_p95_ms']:,.0f} ms SLO and whose failures are within {ini['max_error_rate'] * 100:.1f}%."
+    )
+)
+
+steps = ui.read("load_steps", [ini["id"]])
+if not steps:
+    st.info(
+        "No load-test results yet. Upload a load-test file (iteration, users, rps, p95_ms, "
+        "error_rate) or Locust's _stats_history.csv on the Upload data page.",
+        icon=":material/speed:",
+    )
+else:
+    st.plotly_chart(charts.load_curves(ev, steps), width="stretch")
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(charts.capacity_trend(ev), width="stretch")
+    with right:
+        st.plotly_chart(
+            charts.headroom_gauge(ev.headroom, portfolio.HEADROOM_WARNING), width="stretch"
+        )
+    st.dataframe(views.capacity_table(ev), hide_index=True, width="stretch")
+
+st.subheader("Runway", anchor=False)
+if not ev.traffic:
+    st.info(
+        "No peak traffic yet. Upload a traffic file (date, peak_rps) to see when capacity runs out.",
+        icon=":material/trending_up:",
+    )
+    st.stop()
+fit = ev.runway.fit
+fitted = (
+    fit.weekly_growth()
+    if fit and fit.model == "exponential"
+    else (fit.b * 7 / ev.traffic[-1][1] if fit and ev.traffic[-1][1] else 0.0)
+)
+growth = (
+    st.slider(
+        "What if peak traffic grows by this much a week (%)",
+        -5.0,
+        30.0,
+        round(fitted * 100, 1),
+        0.5,
+        help="Starts at the fitted trend's growth.",
+    )
+    / 100
+)
+what_if, what_if_text = views.what_if_series(ev, growth)
+st.plotly_chart(charts.runway(ev, what_if), width="stretch")
+if fit:
+    st.caption(
+        ui.plain(
+            f"Fitted trend: {fit.model}, R² {fit.r_squared:.2f}, about {fitted * 100:+.1f}% a week. {what_if_text}"
+        )
+    )

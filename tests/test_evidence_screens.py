@@ -1,0 +1,258 @@
+"""The evidence screens through AppTest: what they say matches `liftoff summary`, and editors
+can change criteria, decisions and alert rules."""
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from conftest import PROJECT_ROOT
+from liftoff import evidence, summary
+from liftoff.formatting import format_percent
+from liftoff.models import AlertRule, Criterion, Iteration
+
+APP = str(PROJECT_ROOT / "app.py")
+
+
+def open_screen(page: str, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    return at.switch_page(page).run()
+
+
+def texts(at) -> str:
+    parts = []
+    for kind in (
+        "title",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts).replace("\\", "")
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+# ----------------------------------------------------------------------------- model versus business
+
+
+def test_model_versus_business_says_whether_gains_reach_the_kpi(
+    use_database, demo_url, demo_engine
+):
+    use_database(demo_url)
+    at = open_screen("screens/model_business.py", initiative="Churn early-warning")
+    assert not at.exception
+    body = texts(at)
+    assert "Churn model AUC moved +15.4 pts and 90-day customer retention" in body
+    assert "model gains are not showing up in the KPI yet." in body
+    data = summary.summary(demo_engine, "Churn early-warning")["model_vs_kpi"]
+    assert (
+        f"Pearson r = {data['pearson']:+.2f}, Spearman ρ = {data['spearman']:+.2f}, n = 6 iterations."
+        in body
+    )
+    assert len(at.get("plotly_chart")) == 3  # dual axis, scatter, segments
+
+
+def test_model_versus_business_warns_when_n_is_too_small(use_database, demo_url):
+    use_database(demo_url)
+    at = open_screen("screens/model_business.py", initiative="Contract clause extractor")
+    assert (
+        "Only 4 iterations report both: a correlation needs at least 5 to mean anything."
+        in texts(at)
+    )
+    assert "model gains are showing up in the KPI." in texts(at)
+
+
+def test_model_versus_business_segments_follow_the_iteration(use_database, demo_url):
+    use_database(demo_url)
+    at = open_screen(
+        "screens/model_business.py", initiative="Claims triage assistant", iteration="3"
+    )
+    assert "No segment breakdown for this iteration" in texts(at)
+    at = open_screen(
+        "screens/model_business.py", initiative="Claims triage assistant", iteration="8"
+    )
+    assert "Segments in iteration 8" in texts(at)
+
+
+# ----------------------------------------------------------------------------- scalability
+
+
+def test_scalability_figures_match_the_summary(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = open_screen("screens/scalability.py", initiative="Claims triage assistant")
+    assert not at.exception
+    data = summary.summary(demo_engine, "Claims triage assistant")
+    body = texts(at)
+    assert f"Capacity is {data['capacity_rps']:,.0f} req/s (iteration 8)" in body
+    assert f"{format_percent(data['headroom'])} headroom" in body
+    assert f"({data['runway']['days']} days)" in body
+    table = at.dataframe[0].value
+    assert list(table["Iteration"]) == [3, 4, 5, 6, 7, 8]
+    assert list(table["Capacity (req/s)"]) == [
+        round(it["capacity_rps"], 1) for it in data["iterations"][2:]
+    ]
+    assert len(at.get("plotly_chart")) == 4  # curves, capacity trend, headroom gauge, runway
+
+
+def test_scalability_what_if_growth(use_database, demo_url):
+    use_database(demo_url)
+    at = open_screen("screens/scalability.py", initiative="Claims triage assistant")
+    at.slider[0].set_value(0.0).run()
+    assert "At +0.0% a week, peak traffic never reaches capacity." in texts(at)
+    at.slider[0].set_value(20.0).run()
+    assert "At +20.0% a week, capacity runs out around" in texts(at)
+
+
+def test_scalability_says_which_upload_fills_the_gap(use_database, db_url):
+    from liftoff import manage
+    from liftoff.db import make_engine
+
+    use_database(db_url)
+    engine = make_engine(db_url)
+    manage.set_initiative(engine, "Bare", create=True)
+    from liftoff import ingest
+
+    ingest.import_file(
+        engine,
+        b"iteration,metric,value\n1,accuracy,0.8\n",
+        "m.csv",
+        ingest.Options(initiative="Bare", create=True),
+    )
+    at = open_screen("screens/scalability.py", initiative="Bare")
+    body = texts(at)
+    assert "No load-test results yet. Upload a load-test file" in body
+    assert "No peak traffic yet. Upload a traffic file (date, peak_rps)" in body
+    engine.dispose()
+
+
+# ----------------------------------------------------------------------------- monitoring
+
+
+def test_monitoring_lists_firing_alerts_like_the_summary(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = open_screen("screens/monitoring.py", initiative="Churn early-warning")
+    firing = summary.summary(demo_engine, "Churn early-warning")["alerts"]["firing"]
+    table = at.dataframe[0].value
+    assert len(table) == len(firing) == 1
+    assert list(table.iloc[0]) == [
+        "High",
+        "90-day customer retention",
+        "87.4%",
+        "< 89.0%",
+        "Iteration 1 (25 Jul 2026)",
+    ]
+
+
+def test_editor_adds_suggested_and_own_alert_rules_and_edits_one(
+    use_database, demo_url, demo_engine
+):
+    use_database(demo_url)
+    at = open_screen("screens/monitoring.py", initiative="Contract clause extractor")
+    before = len(evidence.for_initiative(demo_engine, "Contract clause extractor").rules)
+    button(at, "Add the suggested rules").click().run()
+    after = evidence.for_initiative(demo_engine, "Contract clause extractor").rules
+    assert len(after) > before
+    # add an own rule through the form
+    next(s for s in at.selectbox if s.label == "Metric").select("review_hours_saved")
+    next(s for s in at.selectbox if s.label == "Alert when").select("<")
+    next(n for n in at.number_input if n.label.startswith("Threshold (stored")).set_value(8.0)
+    button(at, "Add rule").click().run()
+    with demo_engine.connect() as conn:
+        rule = conn.execute(select(AlertRule).order_by(AlertRule.id.desc())).first()
+    assert (rule.comparator, rule.threshold, rule.stages) == ("<", 8.0, "poc,pilot,production")
+    # switch a rule off
+    at = open_screen("screens/monitoring.py", initiative="Contract clause extractor")
+    chosen = next(s for s in at.selectbox if s.label == "Rule").value
+    at.checkbox[0].uncheck()
+    button(at, "Save rule").click().run()
+    assert not at.exception
+    with demo_engine.connect() as conn:
+        assert (
+            conn.execute(select(AlertRule.enabled).where(AlertRule.id == chosen)).scalar() is False
+        )
+    rules = next(d.value for d in at.dataframe if "Now" in d.value.columns)
+    assert rules.loc[rules["Rule"] == f"#{chosen}", "Now"].item() == "off"
+
+
+# ----------------------------------------------------------------------------- iterations
+
+
+def test_editor_records_a_decision_with_who_and_when(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = open_screen("screens/iterations.py", initiative="Churn early-warning", iteration="6")
+    at.radio[0].set_value("no-go")
+    at.text_area[0].input("Retention did not move after six iterations.")
+    at.text_input[0].input("Steering committee")
+    button(at, "Save the decision").click().run()
+    assert not at.exception
+    with demo_engine.connect() as conn:
+        it = conn.execute(
+            select(Iteration).where(Iteration.number == 6, Iteration.initiative_id == 2)
+        ).one()
+    assert (it.decision, it.decided_by) == ("no-go", "Steering committee")
+    assert it.decided_at is not None
+    assert at.metric[0].value == "No-go"
+    assert "Decided by Steering committee on" in texts(at)
+
+
+def test_a_decision_without_rationale_is_refused_plainly(use_database, demo_url):
+    use_database(demo_url)
+    at = open_screen("screens/iterations.py", initiative="Churn early-warning", iteration="6")
+    at.radio[0].set_value("go")
+    at.text_input[0].input("Tom")
+    button(at, "Save the decision").click().run()
+    assert "Give the rationale: the room will want to know why." in texts(at)
+
+
+def test_editor_adds_edits_and_removes_a_criterion(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = open_screen("screens/iterations.py", initiative="Contract clause extractor", iteration="5")
+    form_selects = [s for s in at.selectbox if s.label == "Metric (none: judged by hand)"]
+    form_selects[0].select("clause_f1")
+    next(t for t in at.text_input if t.label == "Description").input(
+        "F1 at least 0.85 on scanned contracts"
+    )
+    next(n for n in at.number_input if n.label.startswith("Target")).set_value(0.85)
+    button(at, "Add criterion").click().run()
+    assert not at.exception
+    criteria = at.dataframe[0].value
+    assert list(criteria["Criterion"])[-1] == "F1 at least 0.85 on scanned contracts"
+    assert list(criteria["Status"])[-1] == "Not met"  # F1 is 82.6%
+    with demo_engine.connect() as conn:
+        new_id = conn.execute(select(Criterion.id).order_by(Criterion.id.desc())).scalar()
+    next(s for s in at.selectbox if s.label == "Criterion").select(new_id).run()
+    next(n for n in at.number_input if n.label.startswith("Target")).set_value(0.8)
+    button(at, "Save criterion").click().run()
+    assert list(at.dataframe[0].value["Status"])[-1] == "Met"
+    next(s for s in at.selectbox if s.label == "Criterion").select(new_id).run()
+    button(at, "Remove criterion").click().run()
+    assert "F1 at least 0.85 on scanned contracts" not in list(at.dataframe[0].value["Criterion"])
+
+
+def test_overview_shows_firing_alerts_per_initiative(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    shown = [m.value for m in at.metric if m.label == "Alerts firing"]
+    expected = [
+        len(summary.summary(demo_engine, n)["alerts"]["firing"])
+        for n in ("Churn early-warning", "Claims triage assistant", "Contract clause extractor")
+    ]
+    assert [int(v) for v in shown] == expected
+
+
+@pytest.mark.parametrize(
+    "page", ["screens/model_business.py", "screens/scalability.py", "screens/monitoring.py"]
+)
+def test_screens_have_a_headline_sentence(use_database, demo_url, page):
+    use_database(demo_url)
+    at = open_screen(page, initiative="Claims triage assistant")
+    assert at.markdown[0].value.startswith("**") and len(at.markdown[0].value) > 40
