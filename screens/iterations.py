@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import charts, export, manage, ui, views
+from liftoff import export, manage, ui, views
 from liftoff.formatting import DECISION_LABELS, KIND_LABELS
 from liftoff.models import COMPARATORS
 
@@ -33,7 +33,7 @@ number = ui.pick_iteration(
 view = views.iteration_view(ev, number)
 st.markdown("**" + ui.plain(view.headline) + "**")
 
-st.plotly_chart(charts.iteration_timeline(ev), width="stretch")
+st.plotly_chart(ui.figure("iteration_timeline", ev.initiative["name"]), width="stretch")
 
 left, right = st.columns([1, 2])
 with left:

@@ -39,11 +39,13 @@ kpi = right.selectbox(
 
 sentence, warning = views.model_business_sentence(ev, model, kpi)
 st.markdown("**" + ui.plain(sentence) + "**")
-st.plotly_chart(charts.model_and_kpi(ev, model, kpi), width="stretch")
+st.plotly_chart(ui.figure("model_and_kpi", ev.initiative["name"], model, kpi), width="stretch")
 
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(charts.model_kpi_scatter(ev, model, kpi), width="stretch")
+    st.plotly_chart(
+        ui.figure("model_kpi_scatter", ev.initiative["name"], model, kpi), width="stretch"
+    )
 with right:
     st.subheader("How closely they move together", anchor=False)
     st.markdown(ui.plain(views.correlation_text(ev, model, kpi)))

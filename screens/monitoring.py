@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import charts, manage, ui, views
+from liftoff import manage, ui, views
 from liftoff.models import COMPARATORS, SEVERITIES, STAGES
 
 ev = ui.initiative_screen("Monitoring and alerts", "Upload metrics for it to evaluate alert rules.")
@@ -26,7 +26,9 @@ if ev.rules:
     cols = st.columns(2)
     for i, rule in enumerate(r for r in ev.rules if r["enabled"]):
         cols[i % 2].plotly_chart(
-            charts.metric_history(ev, rule["metric"], rule["threshold"], rule["comparator"]),
+            ui.figure(
+                "metric_history", ini["name"], rule["metric"], rule["threshold"], rule["comparator"]
+            ),
             width="stretch",
             key=f"rule_chart_{rule['id']}",
         )

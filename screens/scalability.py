@@ -22,10 +22,10 @@ if not steps:
         icon=":material/speed:",
     )
 else:
-    st.plotly_chart(charts.load_curves(ev, steps), width="stretch")
+    st.plotly_chart(ui.figure("load_curves", ini["name"]), width="stretch")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(charts.capacity_trend(ev), width="stretch")
+        st.plotly_chart(ui.figure("capacity_trend", ini["name"]), width="stretch")
     with right:
         st.plotly_chart(
             charts.headroom_gauge(ev.headroom, portfolio.HEADROOM_WARNING), width="stretch"
@@ -57,7 +57,7 @@ growth = (
     / 100
 )
 what_if, what_if_text = views.what_if_series(ev, growth)
-st.plotly_chart(charts.runway(ev, what_if), width="stretch")
+st.plotly_chart(ui.figure("runway", ini["name"], what_if), width="stretch")
 if fit:
     st.caption(
         ui.plain(

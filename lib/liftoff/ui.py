@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from liftoff import db, evidence, portfolio, queries
+from liftoff import charts, db, evidence, portfolio, queries
 from liftoff.config import database_url
 
 # Reads pages may ask for through `read`; results are cached per data version.
@@ -42,10 +42,15 @@ def engine() -> Engine:
 
 
 def require_database() -> Engine:
-    """The engine, once the database is reachable and its schema current; else a clear stop."""
+    """The engine, once the database is reachable and its schema current; else a clear stop.
+
+    Called by the router at the start of every run; it also reads the data-version stamp
+    once for the run, so every cached read of this run is keyed by the same version.
+    """
     try:
         eng = engine()
         db.require_current_schema(eng)
+        st.session_state["liftoff_data_version"] = db.data_version(eng)
     except db.DatabaseError as exc:
         st.error(str(exc), icon=":material/database:")
         st.stop()
@@ -58,8 +63,23 @@ def _read(name: str, url: str, version: int, args: tuple) -> Any:
 
 
 def data_version() -> int:
-    """The data-version stamp, read once per script run."""
-    return db.data_version(engine())
+    """The data-version stamp of this run (read by the router), or read now."""
+    version = st.session_state.get("liftoff_data_version")
+    return db.data_version(engine()) if version is None else version
+
+
+@st.cache_resource(show_spinner=False, max_entries=300)
+def _figure(name: str, url: str, version: int, initiative: str, args: tuple):
+    ev = _read("initiative", url, version, (initiative,))
+    if name == "load_curves":
+        args = (_read("load_steps", url, version, ([ev.initiative["id"]],)),)
+    return getattr(charts, name)(ev, *args)
+
+
+def figure(name: str, initiative: str, *args: Any):
+    """A chart of one initiative's evidence, built once per data version and shared (plotly
+    figures are slow to build; streamlit only reads them)."""
+    return _figure(name, database_url(), data_version(), initiative, args)
 
 
 def read(name: str, *args: Any) -> Any:
