@@ -57,7 +57,9 @@ def require_database() -> Engine:
     return eng
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+# Shared, not copied: results are read-only by convention (screens and views build new objects
+# from them), and copying a portfolio's evidence on every rerun costs more than drawing it.
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _read(name: str, url: str, version: int, args: tuple) -> Any:
     return READS[name](_engine(url), *args)
 
@@ -83,7 +85,8 @@ def figure(name: str, initiative: str, *args: Any):
 
 
 def read(name: str, *args: Any) -> Any:
-    """A registered read, cached until the data changes (in this process or any other)."""
+    """A registered read, cached until the data changes (in this process or any other).
+    The result is shared between sessions: never mutate it."""
     return _read(name, database_url(), data_version(), args)
 
 
