@@ -41,14 +41,22 @@ METRICS = [
 
 def build(url: str) -> None:
     """Fill a migrated database with the large portfolio, fast (driver-level inserts)."""
+    import numpy as np
+    import pandas as pd
     from sqlalchemy import insert
 
     from liftoff import db
     from liftoff.ingest.load import _bulk_frame, _bulk_payload
-    from liftoff.models import (AlertRule, Criterion, ImportBatch, Initiative, Iteration, LoadTestStep, Metric,
-                                TrafficPoint)
-    import numpy as np
-    import pandas as pd
+    from liftoff.models import (
+        AlertRule,
+        Criterion,
+        ImportBatch,
+        Initiative,
+        Iteration,
+        LoadTestStep,
+        Metric,
+        TrafficPoint,
+    )
 
     engine = db.make_engine(url)
     db.migrate(engine)
@@ -56,51 +64,159 @@ def build(url: str) -> None:
     nprng = np.random.default_rng(42)
     start = datetime(2024, 1, 1)
     with db.write(engine, bulk=True) as conn:
-        batch = conn.execute(insert(ImportBatch).values(kind="benchmark", file_name="generated", sha256="0" * 64,
-                             rows_read=0, rows_accepted=0, uploaded_at=start, status="committed").returning(ImportBatch.id)).scalar_one()
-        metric_ids = [conn.execute(insert(Metric).values(key=k, display_name=n, category=c, unit=u, direction=d)
-                                   .returning(Metric.id)).scalar_one() for k, n, c, u, d in METRICS]
+        batch = conn.execute(
+            insert(ImportBatch)
+            .values(
+                kind="benchmark",
+                file_name="generated",
+                sha256="0" * 64,
+                rows_read=0,
+                rows_accepted=0,
+                uploaded_at=start,
+                status="committed",
+            )
+            .returning(ImportBatch.id)
+        ).scalar_one()
+        metric_ids = [
+            conn.execute(
+                insert(Metric)
+                .values(key=k, display_name=n, category=c, unit=u, direction=d)
+                .returning(Metric.id)
+            ).scalar_one()
+            for k, n, c, u, d in METRICS
+        ]
         iteration_ids = []
         for i in range(20):
-            init = conn.execute(insert(Initiative).values(
-                name=f"Initiative {i + 1:02d}", stage=["poc", "pilot", "production"][i % 3], slo_p95_ms=500,
-                max_error_rate=0.01, primary_metric_key="accuracy", created_at=start).returning(Initiative.id)).scalar_one()
+            init = conn.execute(
+                insert(Initiative)
+                .values(
+                    name=f"Initiative {i + 1:02d}",
+                    stage=["poc", "pilot", "production"][i % 3],
+                    slo_p95_ms=500,
+                    max_error_rate=0.01,
+                    primary_metric_key="accuracy",
+                    created_at=start,
+                )
+                .returning(Initiative.id)
+            ).scalar_one()
             for n in range(1, 31):
-                it = conn.execute(insert(Iteration).values(
-                    initiative_id=init, number=n, label=f"Sprint {n}", start_date=(start + timedelta(days=14 * n)).date(),
-                    end_date=(start + timedelta(days=14 * n + 13)).date(), decision="go" if n < 30 else "pending",
-                ).returning(Iteration.id)).scalar_one()
+                it = conn.execute(
+                    insert(Iteration)
+                    .values(
+                        initiative_id=init,
+                        number=n,
+                        label=f"Sprint {n}",
+                        start_date=(start + timedelta(days=14 * n)).date(),
+                        end_date=(start + timedelta(days=14 * n + 13)).date(),
+                        decision="go" if n < 30 else "pending",
+                    )
+                    .returning(Iteration.id)
+                ).scalar_one()
                 iteration_ids.append(it)
-                conn.execute(insert(Criterion), [
-                    dict(iteration_id=it, kind="innovation", metric_id=metric_ids[0], comparator=">=", target=0.8, description="Accuracy at least 80%", manual_status=None),
-                    dict(iteration_id=it, kind="production", metric_id=metric_ids[4], comparator="<=", target=500, description="p95 within SLO", manual_status=None),
-                ])
-                conn.execute(insert(LoadTestStep), [
-                    dict(iteration_id=it, users=u, throughput_rps=u * 0.9 * (1 - u / 500), p50_ms=80 + u, p95_ms=150 + u * 2.5,
-                         p99_ms=300 + u * 4, failure_ratio=0.0 if u < 150 else 0.02, batch_id=batch)
-                    for u in (10, 50, 100, 150) if rng.random() < 0.85
-                ][:4] or [dict(iteration_id=it, users=10, throughput_rps=9, p50_ms=80, p95_ms=150, p99_ms=300, failure_ratio=0.0, batch_id=batch)])
-            conn.execute(insert(TrafficPoint), [
-                dict(initiative_id=init, observed_at=start + timedelta(days=d * 2), peak_rps=20 * 1.01 ** d, batch_id=batch)
-                for d in range(250)
-            ])
+                conn.execute(
+                    insert(Criterion),
+                    [
+                        dict(
+                            iteration_id=it,
+                            kind="innovation",
+                            metric_id=metric_ids[0],
+                            comparator=">=",
+                            target=0.8,
+                            description="Accuracy at least 80%",
+                            manual_status=None,
+                        ),
+                        dict(
+                            iteration_id=it,
+                            kind="production",
+                            metric_id=metric_ids[4],
+                            comparator="<=",
+                            target=500,
+                            description="p95 within SLO",
+                            manual_status=None,
+                        ),
+                    ],
+                )
+                conn.execute(
+                    insert(LoadTestStep),
+                    [
+                        dict(
+                            iteration_id=it,
+                            users=u,
+                            throughput_rps=u * 0.9 * (1 - u / 500),
+                            p50_ms=80 + u,
+                            p95_ms=150 + u * 2.5,
+                            p99_ms=300 + u * 4,
+                            failure_ratio=0.0 if u < 150 else 0.02,
+                            batch_id=batch,
+                        )
+                        for u in (10, 50, 100, 150)
+                        if rng.random() < 0.85
+                    ][:4]
+                    or [
+                        dict(
+                            iteration_id=it,
+                            users=10,
+                            throughput_rps=9,
+                            p50_ms=80,
+                            p95_ms=150,
+                            p99_ms=300,
+                            failure_ratio=0.0,
+                            batch_id=batch,
+                        )
+                    ],
+                )
+            conn.execute(
+                insert(TrafficPoint),
+                [
+                    dict(
+                        initiative_id=init,
+                        observed_at=start + timedelta(days=d * 2),
+                        peak_rps=20 * 1.01**d,
+                        batch_id=batch,
+                    )
+                    for d in range(250)
+                ],
+            )
             for m in metric_ids[:5]:
-                conn.execute(insert(AlertRule).values(initiative_id=init, metric_id=m, comparator=">", threshold=0.9,
-                                                      severity="high", stages="poc,pilot,production", enabled=True))
+                conn.execute(
+                    insert(AlertRule).values(
+                        initiative_id=init,
+                        metric_id=m,
+                        comparator=">",
+                        threshold=0.9,
+                        severity="high",
+                        stages="poc,pilot,production",
+                        enabled=True,
+                    )
+                )
         # 1,000,000 observations: 600 iterations x 8 metrics x ~208 readings (some by segment, some by candidate)
         n = 1_000_000
-        frame = pd.DataFrame({
-            "iteration_id": nprng.choice(iteration_ids, n),
-            "metric_id": nprng.choice(metric_ids, n),
-            "value": nprng.random(n),
-            "recorded_at": (np.datetime64("2024-01-01") + nprng.integers(0, 700 * 86400, n).astype("timedelta64[s]")).astype("datetime64[us]"),
-            "segment": nprng.choice(np.array([None, None, None, "EU", "US", "APAC"], dtype=object), n),
-            "candidate": nprng.choice(np.array([None, None, "run-a", "run-b"], dtype=object), n),
-            "batch_id": batch,
-        })
+        frame = pd.DataFrame(
+            {
+                "iteration_id": nprng.choice(iteration_ids, n),
+                "metric_id": nprng.choice(metric_ids, n),
+                "value": nprng.random(n),
+                "recorded_at": (
+                    np.datetime64("2024-01-01")
+                    + nprng.integers(0, 700 * 86400, n).astype("timedelta64[s]")
+                ).astype("datetime64[us]"),
+                "segment": nprng.choice(
+                    np.array([None, None, None, "EU", "US", "APAC"], dtype=object), n
+                ),
+                "candidate": nprng.choice(
+                    np.array([None, None, "run-a", "run-b"], dtype=object), n
+                ),
+                "batch_id": batch,
+            }
+        )
         columns = list(frame.columns)
         for s in range(0, n, 100_000):
-            _bulk_frame(conn, "observations", columns, _bulk_payload(conn.dialect.name, frame.iloc[s:s + 100_000]))
+            _bulk_frame(
+                conn,
+                "observations",
+                columns,
+                _bulk_payload(conn.dialect.name, frame.iloc[s : s + 100_000]),
+            )
     engine.dispose()
 
 
@@ -160,9 +276,13 @@ def main() -> None:
         for label, url in targets:
             t = time.perf_counter()
             build(url)
-            print(f"\n{label}: built 20 initiatives x 30 iterations, 1,000,000 observations in {time.perf_counter() - t:.1f} s")
+            print(
+                f"\n{label}: built 20 initiatives x 30 iterations, 1,000,000 observations in {time.perf_counter() - t:.1f} s"
+            )
             bare_cold, bare_warm = render(None, url, args.runs)
-            print(f"  {'screen':26} {'cold':>8} {'warm':>8} {'warm / bare':>12}  targets: cold < 2 s, warm <= 3x bare")
+            print(
+                f"  {'screen':26} {'cold':>8} {'warm':>8} {'warm / bare':>12}  targets: cold < 2 s, warm <= 3x bare"
+            )
             print(f"  {'bare page':26} {bare_cold:7.3f}s {bare_warm:7.3f}s {1:11.1f}x")
             for name, page in SCREENS.items():
                 cold, warm = render(page, url, args.runs)
