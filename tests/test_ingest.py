@@ -134,24 +134,23 @@ def test_concern_reimport_updates_by_key_records_history_and_rolls_back(demo_eng
         assert count(demo_engine, ConcernStatusChange, ConcernStatusChange.batch_id == second) == 0
 
 
+def lineage_status(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(GovernanceItem.status)
+            .join(Initiative, Initiative.id == GovernanceItem.initiative_id)
+            .where(Initiative.name == CHURN, GovernanceItem.area == "lineage")
+        ).scalar()
+
+
 def test_governance_import_updates_items_in_place(demo_engine):
     n = count(demo_engine, GovernanceItem)
     _, batch = load(demo_engine, "governance.csv", initiative=CHURN)
     assert count(demo_engine, GovernanceItem) == n  # Churn already has every area
-    with demo_engine.connect() as conn:
-        status = conn.execute(
-            select(GovernanceItem.status)
-            .join(Initiative, Initiative.id == GovernanceItem.initiative_id)
-            .where(Initiative.name == CHURN, GovernanceItem.area == "lineage")
-        ).scalar()
+    status = lineage_status(demo_engine)
     assert status == "in_progress"
     ingest.rollback(demo_engine, batch)
-    with demo_engine.connect() as conn:
-        status = conn.execute(
-            select(GovernanceItem.status)
-            .join(Initiative, Initiative.id == GovernanceItem.initiative_id)
-            .where(Initiative.name == CHURN, GovernanceItem.area == "lineage")
-        ).scalar()
+    status = lineage_status(demo_engine)
     assert status == "missing"
 
 

@@ -405,6 +405,21 @@ def _remember(conn, batch_id: int, table: str, row_id: int, before: dict) -> Non
 
 def _load_concerns(conn, frame, initiatives, iterations, metrics, batch_id, uploaded_by):
     now = datetime.now()
+
+    def record(concern_id: int, from_status: str | None, to_status: str, note: str) -> None:
+        """Keep the status change in the concern's history, tied to this batch."""
+        conn.execute(
+            insert(ConcernStatusChange).values(
+                concern_id=concern_id,
+                changed_at=now,
+                changed_by=uploaded_by,
+                from_status=from_status,
+                to_status=to_status,
+                note=note,
+                batch_id=batch_id,
+            )
+        )
+
     for rec in _records(frame, list(frame.columns)):
         init_id = initiatives[rec["initiative"]]
         values = {
@@ -445,17 +460,7 @@ def _load_concerns(conn, frame, initiatives, iterations, metrics, batch_id, uplo
                 )
                 .returning(Concern.id)
             ).scalar_one()
-            conn.execute(
-                insert(ConcernStatusChange).values(
-                    concern_id=concern_id,
-                    changed_at=now,
-                    changed_by=uploaded_by,
-                    from_status=None,
-                    to_status=values["status"],
-                    note="Imported.",
-                    batch_id=batch_id,
-                )
-            )
+            record(concern_id, None, values["status"], "Imported.")
             continue
         concern_id, old_status = existing
         _remember(conn, batch_id, "concerns", concern_id, _snapshot(conn, Concern, concern_id))
@@ -463,17 +468,7 @@ def _load_concerns(conn, frame, initiatives, iterations, metrics, batch_id, uplo
         changes = {k: v for k, v in values.items() if v is not None}
         conn.execute(update(Concern).where(Concern.id == concern_id).values(**changes))
         if changes.get("status", old_status) != old_status:
-            conn.execute(
-                insert(ConcernStatusChange).values(
-                    concern_id=concern_id,
-                    changed_at=now,
-                    changed_by=uploaded_by,
-                    from_status=old_status,
-                    to_status=changes["status"],
-                    note="Changed by re-import.",
-                    batch_id=batch_id,
-                )
-            )
+            record(concern_id, old_status, changes["status"], "Changed by re-import.")
 
 
 def _load_governance(conn, frame, initiatives, batch_id):

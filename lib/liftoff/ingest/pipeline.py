@@ -254,6 +254,16 @@ class _Context:
         for row in rows[50:]:
             self.problems.add(int(row), column, None, message, fix)
 
+    def report_empty(self, frame: pd.DataFrame, col: str, label: str) -> None:
+        """A problem for every row that leaves a required column empty."""
+        self.report(
+            _empty(frame[col]),
+            frame,
+            col,
+            f"The {label} is empty.",
+            f"Fill in the {label} in every row.",
+        )
+
     def column_problem(self, column: str, message: str, fix: str) -> None:
         if column not in self.column_problem_reported:
             self.column_problem_reported.add(column)
@@ -299,10 +309,7 @@ class _Context:
             "Write a plain number such as 12.5, 12,5 or 87.5%.",
         )
         if required:
-            empty = _empty(frame[col])
-            self.report(
-                empty, frame, col, f"The {label} is empty.", f"Fill in the {label} in every row."
-            )
+            self.report_empty(frame, col, label)
         if integer:
             frac = values.notna() & (values != values.round())
             self.report(
@@ -394,10 +401,7 @@ class _Context:
             "Correct the date; data cannot be recorded after today.",
         )
         if required:
-            empty = _empty(frame[col])
-            self.report(
-                empty, frame, col, f"The {label} is empty.", f"Fill in the {label} in every row."
-            )
+            self.report_empty(frame, col, label)
         return parsed.values.where(~future)
 
     def choice(
