@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import charts, ui, views
+from liftoff import ui, views
 
 ev = ui.initiative_screen(
     "Model versus business", "Upload metrics with a model metric and a business KPI per iteration."
@@ -58,10 +58,10 @@ with right:
 number = ui.pick_iteration(
     [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
 )
-rows = ui.read("segment_values", ev.iteration(number).id, [model, kpi])
+segments = ui.figure("segments", ev.initiative["name"], number, (model, kpi))
 st.subheader(f"Segments in iteration {number}", anchor=False)
-if rows:
-    st.plotly_chart(charts.segments(rows, ev.catalog), width="stretch")
+if segments is not None:
+    st.plotly_chart(segments, width="stretch")
 else:
     st.info(
         "No segment breakdown for this iteration. Add a `segment` column (for example region) "

@@ -75,6 +75,9 @@ def _figure(name: str, url: str, version: int, initiative: str, args: tuple):
     ev = _read("initiative", url, version, (initiative,))
     if name == "load_curves":
         args = (_read("load_steps", url, version, ([ev.initiative["id"]],)),)
+    if name == "segments":  # args: iteration number, metric keys
+        rows = _read("segment_values", url, version, (ev.iteration(args[0]).id, list(args[1])))
+        return charts.segments(rows, ev.catalog) if rows else None
     return getattr(charts, name)(ev, *args)
 
 
