@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from liftoff.evidence import InitiativeEvidence
 
@@ -201,7 +204,6 @@ def model_kpi_scatter(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure
 
 def segments(rows: list[dict], catalog: dict) -> go.Figure:
     """The latest value per segment, one panel per metric (their units differ)."""
-    from plotly.subplots import make_subplots
 
     keys = list(dict.fromkeys(r["metric"] for r in rows))
     titles = [_axis_title(catalog.get(k, {"display_name": k})) for k in keys]
@@ -229,7 +231,6 @@ def segments(rows: list[dict], catalog: dict) -> go.Figure:
 def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> go.Figure:
     """Three panels: throughput against users, p95 latency against throughput (SLO line),
     failure ratio against users; one line per iteration."""
-    from plotly.subplots import make_subplots
 
     fig = make_subplots(
         rows=1,
@@ -359,7 +360,6 @@ def headroom_gauge(headroom: float | None, warning: float) -> go.Figure:
 
 def runway(ev: InitiativeEvidence, what_if: tuple | None = None) -> go.Figure:
     """Peak traffic over time, the fitted trend projected to capacity, and a what-if line."""
-    from datetime import timedelta
 
     fig = go.Figure(
         go.Scatter(

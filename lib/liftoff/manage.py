@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from liftoff import db
-from liftoff.models import STAGES, Initiative
+from liftoff.models import (
+    COMPARATORS,
+    CRITERION_KINDS,
+    DECISIONS,
+    SEVERITIES,
+    STAGES,
+    AlertRule,
+    Criterion,
+    Initiative,
+    Iteration,
+    Metric,
+)
 
 
 class InvalidValue(ValueError):
@@ -76,7 +87,6 @@ def set_initiative(
 
 
 def _iteration_id(conn, initiative: str, number: int) -> int:
-    from liftoff.models import Iteration
 
     found = conn.execute(
         select(Iteration.id)
@@ -89,7 +99,6 @@ def _iteration_id(conn, initiative: str, number: int) -> int:
 
 
 def _metric_id(conn, key: str | None) -> int | None:
-    from liftoff.models import Metric
 
     if not key:
         return None
@@ -104,7 +113,6 @@ def _metric_id(conn, key: str | None) -> int | None:
 def _criterion_values(
     kind, description, metric, comparator, target, manual_status, evidence_note
 ) -> dict:
-    from liftoff.models import COMPARATORS, CRITERION_KINDS
 
     if kind not in CRITERION_KINDS:
         raise InvalidValue(f"Kind {kind!r} is not one of: {', '.join(CRITERION_KINDS)}.")
@@ -140,7 +148,6 @@ def add_criterion(
     evidence_note: str | None = None,
 ) -> int:
     """Add a criterion to an iteration; returns its id."""
-    from liftoff.models import Criterion
 
     values = _criterion_values(
         kind, description, metric, comparator, target, manual_status, evidence_note
@@ -170,7 +177,6 @@ def update_criterion(
     evidence_note: str | None = None,
 ) -> None:
     """Change a criterion."""
-    from liftoff.models import Criterion
 
     values = _criterion_values(
         kind, description, metric, comparator, target, manual_status, evidence_note
@@ -189,9 +195,6 @@ def update_criterion(
 
 def remove_criterion(engine: Engine, criterion_id: int) -> None:
     """Remove a criterion."""
-    from sqlalchemy import delete
-
-    from liftoff.models import Criterion
 
     with db.write(engine) as conn:
         conn.execute(delete(Criterion).where(Criterion.id == criterion_id))
@@ -201,7 +204,6 @@ def record_decision(
     engine: Engine, initiative: str, number: int, *, decision: str, rationale: str, decided_by: str
 ) -> None:
     """Record the go / no-go decision of an iteration with its rationale, who and when."""
-    from liftoff.models import DECISIONS, Iteration
 
     if decision not in DECISIONS:
         raise InvalidValue(f"Decision {decision!r} is not one of: {', '.join(DECISIONS)}.")
@@ -227,7 +229,6 @@ def record_decision(
 
 
 def _rule_values(metric_id, comparator, threshold, severity, stages) -> dict:
-    from liftoff.models import COMPARATORS, SEVERITIES
 
     if comparator not in COMPARATORS:
         raise InvalidValue(f"Comparator {comparator!r} is not one of: {', '.join(COMPARATORS)}.")
@@ -258,7 +259,6 @@ def add_alert_rule(
     stages: list[str],
 ) -> int:
     """Add an alert rule for one initiative (or all, with None); returns its id."""
-    from liftoff.models import AlertRule
 
     with db.write(engine) as conn:
         init_id = None
@@ -288,7 +288,6 @@ def update_alert_rule(
     enabled: bool = True,
 ) -> None:
     """Change an alert rule."""
-    from liftoff.models import AlertRule
 
     with db.write(engine) as conn:
         values = _rule_values(_metric_id(conn, metric), comparator, threshold, severity, stages)
@@ -302,9 +301,6 @@ def update_alert_rule(
 
 def remove_alert_rule(engine: Engine, rule_id: int) -> None:
     """Remove an alert rule."""
-    from sqlalchemy import delete
-
-    from liftoff.models import AlertRule
 
     with db.write(engine) as conn:
         conn.execute(delete(AlertRule).where(AlertRule.id == rule_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from liftoff import analytics
+from liftoff import analytics, evidence
 from liftoff.evidence import InitiativeEvidence
 from liftoff.formatting import (
     DECISION_LABELS,
@@ -157,6 +157,4 @@ def headline(cards: list[OverviewCard]) -> str:
 
 def overview(engine) -> list[OverviewCard]:
     """Cards for every initiative, by name."""
-    from liftoff import evidence
-
     return [card(ev) for ev in evidence.portfolio(engine)]

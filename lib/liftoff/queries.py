@@ -9,6 +9,7 @@ from sqlalchemy import Engine, case, func, select
 
 from liftoff.analytics import LatestValue, LoadStep
 from liftoff.models import (
+    AlertRule,
     Concern,
     Criterion,
     Feedback,
@@ -285,7 +286,6 @@ def import_batch(engine: Engine, batch_id: int) -> dict | None:
 
 def alert_rules(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]:
     """Alert rules per initiative id, each initiative's own and those for all initiatives."""
-    from liftoff.models import AlertRule
 
     out: dict[int, list[dict]] = defaultdict(list)
     if not initiative_ids:

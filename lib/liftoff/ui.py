@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from liftoff import charts, db, evidence, portfolio, queries
+from liftoff import charts, db, evidence, ingest, portfolio, queries
 from liftoff.config import database_url
 
 # Reads pages may ask for through `read`; results are cached per data version.
@@ -96,9 +97,6 @@ def read(name: str, *args: Any) -> Any:
 def prepare_upload(data: bytes, file_name: str, options) -> Any:
     """Check an uploaded file once per file, options and data version (not on every rerun),
     showing progress for large files. Raises ingest.ImportRejected for unreadable files."""
-    import hashlib
-
-    from liftoff import ingest
 
     key = (hashlib.sha256(data).hexdigest(), file_name, repr(options), data_version())
     cached = st.session_state.get("liftoff_prepared")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pandas as pd
 
 from liftoff import analytics
-from liftoff.evidence import InitiativeEvidence, IterationEvidence
+from liftoff.evidence import InitiativeEvidence, IterationEvidence, compare_model_and_kpi
 from liftoff.formatting import (
     DECISION_LABELS,
     KIND_LABELS,
@@ -18,6 +19,7 @@ from liftoff.formatting import (
     format_percent,
     format_value,
 )
+from liftoff.portfolio import runway_sentence
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,6 @@ def label(ev: InitiativeEvidence, key: str) -> str:
 
 def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tuple[str, str | None]:
     """The headline sentence, and a warning when there are too few iterations to judge."""
-    from liftoff.evidence import compare_model_and_kpi
 
     cmp = compare_model_and_kpi(ev, model, kpi)
     if cmp is None or cmp.n < 2:
@@ -237,7 +238,6 @@ def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tup
 
 
 def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
-    from liftoff.evidence import compare_model_and_kpi
 
     cmp = compare_model_and_kpi(ev, model, kpi)
     if cmp is None or cmp.pearson is None:
@@ -251,7 +251,6 @@ def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
 
 
 def scalability_sentence(ev: InitiativeEvidence) -> str:
-    from liftoff.portfolio import runway_sentence
 
     if ev.capacity_rps is None:
         return "No load test has a step within the latency SLO and error budget yet: upload load-test results."
@@ -294,7 +293,6 @@ def capacity_table(ev: InitiativeEvidence) -> pd.DataFrame:
 
 def what_if_series(ev: InitiativeEvidence, weekly_growth: float) -> tuple[tuple | None, str]:
     """The what-if projection and its sentence for a weekly growth rate (a fraction)."""
-    from datetime import timedelta
 
     if not ev.traffic or ev.capacity_rps is None:
         return None, ""

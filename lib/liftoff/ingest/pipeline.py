@@ -1204,8 +1204,6 @@ def prepare(
             p.column in names and p.message.startswith("The required column")
             for p in ctx.problems.items
         )
-        if kind == "metrics" and names["iteration"] is None and opt.iteration is None:
-            pass  # reported by ctx.iteration
         ignored = [u for u in unmatched if u and not u.lower().startswith("unnamed")]
         if ignored and not (
             kind == "metrics" and (names["metric"] is None or names["value"] is None)
@@ -1229,8 +1227,6 @@ def prepare(
             out = _prepare_mlflow_history(ctx, chunk)
         elif kind == "locust":
             out = _prepare_locust(ctx, chunk)
-        elif kind == "metrics" and names["metric"] is not None and names["value"] is not None:
-            out = fn(ctx, chunk, names, unmatched)
         else:
             out = fn(ctx, chunk, names, unmatched)
         if out is not None and len(out):
