@@ -229,21 +229,9 @@ def render(page: str | None, url: str, runs: int) -> tuple[float, float]:
     st.cache_data.clear()
     st.cache_resource.clear()
 
-    def bare():
-        # What every Liftoff page does before its own content: the router's checks.
-        import streamlit as st
-
-        from liftoff import ui
-
-        st.set_page_config(page_title="Liftoff", layout="wide")
-        ui.restore_query_params()
-        ui.require_database()
-        st.title("Bare page")
-        st.write("Nothing else.")
-
     def fresh():
-        if page is None:
-            return AppTest.from_function(bare, default_timeout=120)
+        if page is None:  # the same router as app.py, with one page that only has a title
+            return AppTest.from_file(str(ROOT / "benchmarks" / "bare_app.py"), default_timeout=120)
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.query_params["initiative"] = "Initiative 07"
         return at
