@@ -21,6 +21,8 @@ for card in cards:
     with st.container(border=True):
         head, link = st.columns([5, 1], vertical_alignment="center")
         head.subheader(ui.plain(card.name), anchor=False)
+        # The decision label is one of Liftoff's own words, never user text.
+        head.badge(f"Decision: {card.decision}", color=card.decision_colour)
         head.caption(ui.plain(" · ".join(x for x in (card.stage, card.owner) if x)))
         link.page_link(
             "screens/iterations.py",
@@ -28,20 +30,15 @@ for card in cards:
             icon=":material/arrow_forward:",
             query_params={"initiative": card.name},
         )
-        cols = st.columns([1, 1, 1.3, 1.3, 0.9, 0.9, 0.9])
+        cols = st.columns([1, 1.3, 1.3, 1, 1, 1])
         cols[0].metric(
-            "Latest decision",
-            card.decision,
-            help=f"{card.latest_iteration}",
-        )
-        cols[1].metric(
             "Criteria met",
             card.criteria,
             help="Criteria of the latest iteration met by its evidence.",
         )
         for col, tile, fallback in (
-            (cols[2], card.model, "Primary model metric"),
-            (cols[3], card.kpi, "Lead business KPI"),
+            (cols[1], card.model, "Primary model metric"),
+            (cols[2], card.kpi, "Lead business KPI"),
         ):
             if tile is None:
                 col.metric(fallback, "—", help="No value yet: upload metrics for this initiative.")
@@ -54,17 +51,17 @@ for card in cards:
                 chart_data=tile.trend if len(tile.trend) > 1 else None,
                 help="Latest iteration, change from the previous one; the line shows every iteration.",
             )
-        cols[4].metric(
+        cols[3].metric(
             "Severe concerns",
             card.open_severe_concerns,
             help="Open or mitigating concerns of high or critical severity.",
         )
-        cols[6].metric(
+        cols[5].metric(
             "Alerts firing",
             card.firing_alerts,
             help="Alert rules whose condition the latest evidence meets (Monitoring and alerts).",
         )
-        cols[5].metric(
+        cols[4].metric(
             "Headroom",
             card.headroom_text,
             help="Share of capacity still free at the latest peak traffic. " + card.runway_text,

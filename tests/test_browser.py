@@ -148,10 +148,10 @@ def test_overview_in_the_browser(page, app_url):
     _wait_until_idle(page)
     for name in ("Churn early-warning", "Claims triage assistant", "Contract clause extractor"):
         page.get_by_role("heading", name=name).wait_for(timeout=30_000)
-    _wait_for_count(page, '[data-testid="stMetric"]', 21)
+    _wait_for_count(page, '[data-testid="stMetric"]', 18)
     _wait_for_count(page, ".js-plotly-plot", 1)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator('[data-testid="stMetric"]').count() == 21
+    assert page.locator('[data-testid="stMetric"]').count() == 18
     assert (
         page.get_by_text(
             "Needs attention: 1 critical concern open; only 15% capacity headroom"

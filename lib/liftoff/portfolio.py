@@ -16,6 +16,14 @@ from liftoff.formatting import (
 
 # Below this share of free capacity an initiative needs attention.
 HEADROOM_WARNING = 0.25
+# Badge colours of the decisions.
+DECISION_COLOURS = {
+    "go": "green",
+    "no-go": "red",
+    "pivot": "orange",
+    "extend": "blue",
+    "pending": "gray",
+}
 # A runway shorter than this many days needs attention.
 RUNWAY_WARNING_DAYS = 60
 
@@ -52,6 +60,7 @@ class OverviewCard:
     candidate: str | None
     attention: list[str]
     firing_alerts: int = 0
+    decision_colour: str = "gray"
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -132,6 +141,7 @@ def card(ev: InitiativeEvidence) -> OverviewCard:
         candidate=latest.candidate if latest else None,
         attention=attention,
         firing_alerts=len(ev.firing),
+        decision_colour=DECISION_COLOURS.get(latest.decision, "gray") if latest else "gray",
     )
 
 
