@@ -209,12 +209,10 @@ def build(url: str) -> None:
                 "batch_id": batch,
             }
         )
-        columns = list(frame.columns)
         for s in range(0, n, 100_000):
             _bulk_frame(
                 conn,
                 "observations",
-                columns,
                 _bulk_payload(conn.dialect.name, frame.iloc[s : s + 100_000]),
             )
     engine.dispose()

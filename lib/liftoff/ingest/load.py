@@ -7,6 +7,7 @@ import json
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
@@ -92,14 +93,36 @@ def _observation_frame(
     )
 
 
-def _bulk_payload(dialect: str, frame: pd.DataFrame) -> str:
-    """The chunk serialised for the database's bulk path: JSON for SQLite, CSV for COPY."""
+@dataclass(frozen=True)
+class _Payload:
+    """A chunk ready for the bulk path: the columns that vary, serialised, and the columns
+    that hold one value (or nothing) for the whole chunk, sent once as parameters."""
+
+    varying: list[str]
+    text: str
+    constant: dict[str, object]
+
+
+def _bulk_payload(dialect: str, frame: pd.DataFrame) -> _Payload:
+    """Serialise a chunk: CSV for COPY on PostgreSQL, JSON for json_each on SQLite."""
     if dialect == "postgresql":
-        return frame.to_csv(index=False, header=False)
-    return frame.to_json(orient="values", date_format="iso", date_unit="us", double_precision=15)
+        return _Payload(list(frame.columns), frame.to_csv(index=False, header=False), {})
+    constant: dict[str, object] = {}
+    for column in frame.columns:
+        values = frame[column]
+        if values.isna().all():
+            constant[column] = None
+        elif pd.api.types.is_integer_dtype(values) and values.notna().all() and values.nunique() == 1:
+            first = values.iloc[0]
+            constant[column] = first.item() if hasattr(first, "item") else first
+    varying = [c for c in frame.columns if c not in constant]
+    text = frame[varying].to_json(
+        orient="values", date_format="iso", date_unit="us", double_precision=15
+    )
+    return _Payload(varying, text, constant)
 
 
-def _bulk_frame(conn: Connection, table: str, columns: list[str], payload: str) -> None:
+def _bulk_frame(conn: Connection, table: str, payload: _Payload) -> None:
     """Insert a serialised chunk: the database parses it and writes with the GIL released.
 
     SQLite: one INSERT … SELECT over json_each (timestamps get SQLAlchemy's text form, with a
@@ -107,19 +130,22 @@ def _bulk_frame(conn: Connection, table: str, columns: list[str], payload: str) 
     """
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
+        columns = ", ".join(payload.varying)
         with (
             raw.cursor() as cur,
-            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+            cur.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
         ):
-            copy.write(payload)
+            copy.write(payload.text)
         return
-    picks = ", ".join(
+    picks = [
         f"replace(value ->> {i}, 'T', ' ')" if c in _TIMESTAMP_COLUMNS else f"value ->> {i}"
-        for i, c in enumerate(columns)
-    )
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picks} FROM json_each(?)"  # noqa: S608 - fixed names
+        for i, c in enumerate(payload.varying)
+    ]
+    picks += [f":{c}" for c in payload.constant]
+    columns = ", ".join([*payload.varying, *payload.constant])
+    sql = f"INSERT INTO {table} ({columns}) SELECT {', '.join(picks)} FROM json_each(:rows)"  # noqa: S608 - fixed names
     cur = raw.cursor()
-    cur.execute(sql, (payload,))
+    cur.execute(sql, {"rows": payload.text, **payload.constant})
     cur.close()
 
 
@@ -194,7 +220,7 @@ class _Loader:
             if self.failure:
                 continue
             try:
-                _bulk_frame(self.conn, "observations", _OBSERVATION_COLUMNS, payload)
+                _bulk_frame(self.conn, "observations", payload)
             except BaseException as exc:  # re-raised in the importing thread by close()
                 self.failure.append(exc)
 
