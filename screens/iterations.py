@@ -110,7 +110,7 @@ with st.form(f"decision_{ev.initiative['id']}_{number}"):
             st.error(ui.plain(str(exc)))
 
 st.subheader("Change the criteria", anchor=False)
-metric_keys = sorted(ev.catalog, key=lambda k: ev.catalog[k]["display_name"])
+metric_keys = views.all_metrics(ev)
 choices = {c["id"]: c for c in it.criteria}
 target_id = st.selectbox(
     "Criterion",

@@ -47,7 +47,7 @@ if defaults:
             manage.add_alert_rule(ui.engine(), ini["name"], **rule)
         st.rerun()
 
-metrics = sorted({k for it in ev.iterations for k in it.metrics}, key=lambda k: views.label(ev, k))
+metrics = views.reported_metrics(ev)
 with st.form("add_rule", clear_on_submit=True):
     st.markdown("**Add a rule**")
     a, b, c = st.columns([3, 1, 2])

@@ -40,11 +40,7 @@ if not ev.traffic:
     )
     st.stop()
 fit = ev.runway.fit
-fitted = (
-    fit.weekly_growth()
-    if fit and fit.model == "exponential"
-    else (fit.b * 7 / ev.traffic[-1][1] if fit and ev.traffic[-1][1] else 0.0)
-)
+fitted = views.fitted_weekly_growth(ev)
 growth = (
     st.slider(
         "What if peak traffic grows by this much a week (%)",

@@ -375,3 +375,24 @@ def rules_table(ev: InitiativeEvidence) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def fitted_weekly_growth(ev: InitiativeEvidence) -> float:
+    """The fitted trend's growth per week as a fraction of the latest peak (0 without a trend)."""
+    fit = ev.runway.fit
+    if fit is None or not ev.traffic:
+        return 0.0
+    if fit.model == "exponential":
+        return fit.weekly_growth()
+    last_peak = ev.traffic[-1][1]
+    return fit.b * 7 / last_peak if last_peak else 0.0
+
+
+def reported_metrics(ev: InitiativeEvidence) -> list[str]:
+    """Keys of the metrics the initiative reports, by display name."""
+    return sorted({k for it in ev.iterations for k in it.metrics}, key=lambda k: label(ev, k))
+
+
+def all_metrics(ev: InitiativeEvidence) -> list[str]:
+    """Keys of every metric Liftoff knows, by display name."""
+    return sorted(ev.catalog, key=lambda k: ev.catalog[k]["display_name"])

@@ -112,7 +112,9 @@ def _bulk_payload(dialect: str, frame: pd.DataFrame) -> _Payload:
         values = frame[column]
         if values.isna().all():
             constant[column] = None
-        elif pd.api.types.is_integer_dtype(values) and values.notna().all() and values.nunique() == 1:
+        elif (
+            pd.api.types.is_integer_dtype(values) and values.notna().all() and values.nunique() == 1
+        ):
             first = values.iloc[0]
             constant[column] = first.item() if hasattr(first, "item") else first
     varying = [c for c in frame.columns if c not in constant]
