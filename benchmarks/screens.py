@@ -221,8 +221,10 @@ def build(url: str) -> None:
 def render(page: str | None, url: str, runs: int) -> tuple[float, float]:
     """(cold, median warm) seconds of one screen, or of a bare page when `page` is None."""
     import streamlit as st
+    from streamlit.logger import set_log_level
     from streamlit.testing.v1 import AppTest
 
+    set_log_level("error")  # AppTest outside a server warns about every run
     os.environ["LIFTOFF_DATABASE_URL"] = url
     st.cache_data.clear()
     st.cache_resource.clear()
