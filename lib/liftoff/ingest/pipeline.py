@@ -322,7 +322,7 @@ class _Context:
                 frame,
                 col,
                 f"The {label} is stored as a fraction between 0 and 1, and this looks like a percentage.",
-                "Write 0.875 or 87.5% instead of 87.5.",
+                "Write it as a fraction (0.875) or with a percent sign (87.5%).",
             )
             values = values.where(~over)
             minimum, maximum = (
@@ -583,7 +583,7 @@ def _check_metric_values(
                 frame,
                 col,
                 f"{key} is stored as a fraction between 0 and 1, and this looks like a percentage.",
-                "Write 0.875 or 87.5% instead of 87.5.",
+                "Write it as a fraction (0.875) or with a percent sign (87.5%).",
             )
             bad = rows & ((values < 0) | ((values > 1) & percent))
             ctx.report(
