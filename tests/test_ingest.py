@@ -326,3 +326,28 @@ def test_a_large_import_with_one_bad_row_at_the_end_writes_nothing(demo_engine):
     assert table_checksums(demo_engine) == before
     names = {ix["name"] for ix in inspect(demo_engine).get_indexes("observations")}
     assert {"ix_observations_iteration_metric", "ix_observations_batch"} <= names
+
+
+def test_a_checked_file_whose_iteration_vanished_is_refused_plainly(demo_engine):
+    from sqlalchemy import delete
+
+    from liftoff.models import Iteration
+
+    prepared = ingest.prepare(
+        demo_engine,
+        b"iteration,metric,value\n6,churn_auc,0.9\n",
+        "late.csv",
+        ingest.Options(initiative=CHURN),
+    )
+    assert prepared.ok and prepared.complete
+    with demo_engine.begin() as conn:  # someone removes iteration 6 meanwhile
+        conn.execute(
+            delete(Iteration).where(
+                Iteration.number == 6,
+                Iteration.initiative_id.in_(select(Initiative.id).where(Initiative.name == CHURN)),
+            )
+        )
+    before = table_checksums(demo_engine)
+    with pytest.raises(ingest.ImportRejected, match="was removed while it was being imported"):
+        ingest.commit(demo_engine, prepared)
+    assert table_checksums(demo_engine) == before

@@ -595,7 +595,16 @@ def load_file(
                 )
         finally:
             loader.close()
-        if not prepared.ok or loader.blocked:
+        if loader.blocked and prepared.ok:
+            # Checked earlier, but an initiative or iteration it names is gone since.
+            prepared.problems.add(
+                None,
+                None,
+                None,
+                "An initiative or iteration this file names was removed while it was being imported.",
+                "Check the names and upload the file again.",
+            )
+        if not prepared.ok:
             raise prepared.rejection()  # leaving the block rolls everything back
         conn.execute(
             update(ImportBatch)
