@@ -37,7 +37,7 @@ st.plotly_chart(ui.figure("iteration_timeline", ev.initiative["name"]), width="s
 
 left, right = st.columns([1, 2])
 with left:
-    st.metric("Decision", view.decision, help=view.decision_detail)
+    st.metric("Decision", view.decision, help=ui.plain(view.decision_detail))
     st.caption(ui.plain(view.decision_detail))
 with right:
     if view.hypothesis:

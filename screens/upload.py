@@ -122,7 +122,7 @@ if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material
     if target:
         st.page_link(
             "screens/iterations.py",
-            label=f"Open {target}",
+            label=ui.plain(f"Open {target}"),
             icon=":material/arrow_forward:",
             query_params={"initiative": target},
         )
