@@ -154,15 +154,7 @@ def cmd_import(args) -> None:
                     "rows_read": exc.rows_read,
                     "rows_accepted": 0,
                     "warnings": exc.warnings,
-                    "errors": [
-                        {
-                            "row": p.row,
-                            "column": p.column,
-                            "value": p.value,
-                            "message": f"{p.message} {p.fix}",
-                        }
-                        for p in exc.problems
-                    ],
+                    "errors": [p.as_error() for p in exc.problems],
                 }
             )
             if not args.json:

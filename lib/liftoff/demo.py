@@ -1511,16 +1511,6 @@ STORIES = ((CLAIMS, _claims), (CHURN, _churn), (CONTRACTS, _contracts))
 # --------------------------------------------------------------------------- loading
 
 
-def demo_present(engine: Engine) -> bool:
-    """Whether any demo initiative is in the database."""
-    with engine.connect() as conn:
-        return bool(
-            conn.execute(
-                select(func.count()).select_from(Initiative).where(Initiative.name.in_(DEMO_NAMES))
-            ).scalar()
-        )
-
-
 def database_empty(engine: Engine) -> bool:
     """Whether the database holds no initiative at all."""
     with engine.connect() as conn:

@@ -148,7 +148,6 @@ def add_criterion(
     evidence_note: str | None = None,
 ) -> int:
     """Add a criterion to an iteration; returns its id."""
-
     values = _criterion_values(
         kind, description, metric, comparator, target, manual_status, evidence_note
     )
@@ -177,7 +176,6 @@ def update_criterion(
     evidence_note: str | None = None,
 ) -> None:
     """Change a criterion."""
-
     values = _criterion_values(
         kind, description, metric, comparator, target, manual_status, evidence_note
     )
@@ -195,7 +193,6 @@ def update_criterion(
 
 def remove_criterion(engine: Engine, criterion_id: int) -> None:
     """Remove a criterion."""
-
     with db.write(engine) as conn:
         conn.execute(delete(Criterion).where(Criterion.id == criterion_id))
 
@@ -204,7 +201,6 @@ def record_decision(
     engine: Engine, initiative: str, number: int, *, decision: str, rationale: str, decided_by: str
 ) -> None:
     """Record the go / no-go decision of an iteration with its rationale, who and when."""
-
     if decision not in DECISIONS:
         raise InvalidValue(f"Decision {decision!r} is not one of: {', '.join(DECISIONS)}.")
     if decision != "pending" and not (rationale or "").strip():
@@ -259,7 +255,6 @@ def add_alert_rule(
     stages: list[str],
 ) -> int:
     """Add an alert rule for one initiative (or all, with None); returns its id."""
-
     with db.write(engine) as conn:
         init_id = None
         if initiative is not None:
@@ -288,7 +283,6 @@ def update_alert_rule(
     enabled: bool = True,
 ) -> None:
     """Change an alert rule."""
-
     with db.write(engine) as conn:
         values = _rule_values(_metric_id(conn, metric), comparator, threshold, severity, stages)
         if not conn.execute(
@@ -301,7 +295,6 @@ def update_alert_rule(
 
 def remove_alert_rule(engine: Engine, rule_id: int) -> None:
     """Remove an alert rule."""
-
     with db.write(engine) as conn:
         conn.execute(delete(AlertRule).where(AlertRule.id == rule_id))
 

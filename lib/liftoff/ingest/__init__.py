@@ -3,13 +3,13 @@
 from liftoff.ingest.describe import (
     describe,
     describe_success,
-    is_workbook,
     screen_for,
     workbook_sheets,
 )
 from liftoff.ingest.load import RollbackError, commit, load_file, rollback
 from liftoff.ingest.pipeline import KINDS, Options, Prepared, prepare
 from liftoff.ingest.problems import ImportRejected, Problem
+from liftoff.ingest.reader import is_xlsx as is_workbook
 
 __all__ = [
     "KINDS",

@@ -9,7 +9,6 @@ import pandas as pd
 
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.pipeline import Prepared
-from liftoff.ingest.reader import is_xlsx
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -71,10 +70,6 @@ def screen_for(p: Prepared) -> str | None:
             if "initiative" in part:
                 names.update(part["initiative"].dropna().unique())
     return names.pop() if len(names) == 1 else None
-
-
-def is_workbook(data: bytes) -> bool:
-    return is_xlsx(data)
 
 
 def workbook_sheets(data: bytes) -> list[str]:

@@ -89,10 +89,6 @@ class Prepared:
     def rows_accepted(self) -> int:
         return self.accepted
 
-    def frame(self, target: str) -> pd.DataFrame:
-        parts = self.frames.get(target, [])
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
     def preview(self, limit: int = 50) -> pd.DataFrame:
         """The first rows as they will be stored (stored units: fractions for ratios)."""
         if not self.preview_rows:
@@ -123,15 +119,7 @@ class Prepared:
             "rows_read": self.rows_read,
             "rows_accepted": self.rows_accepted if self.ok else 0,
             "warnings": list(self.warnings),
-            "errors": [
-                {
-                    "row": p.row,
-                    "column": p.column,
-                    "value": p.value,
-                    "message": f"{p.message} {p.fix}",
-                }
-                for p in self.problems.items
-            ],
+            "errors": [p.as_error() for p in self.problems.items],
         }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 # Past this many problems the rest are summarised: nobody reads 50,000 identical lines.
 MAX_REPORTED = 200
@@ -18,8 +18,14 @@ class Problem:
     message: str
     fix: str
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_error(self) -> dict:
+        """The `--json` shape of DESIGN.md: row, column, value, message (with the fix)."""
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": f"{self.message} {self.fix}",
+        }
 
     def describe(self) -> str:
         where = []
