@@ -22,8 +22,11 @@ migrate: install
 demo: migrate
 	$(BIN)/liftoff demo --if-empty
 
+# The demo opens for viewers (no sign-in needed to browse); set LIFTOFF_ANONYMOUS_ROLE=none to
+# require signing in. Uploading and editing need an account: see the README's "Who may do what".
 run: demo
-	$(BIN)/liftoff run --port $(PORT)
+	@echo "Browsing needs no sign-in. To upload or edit, add an account: $(BIN)/liftoff users add you@example.org --role editor"
+	LIFTOFF_ANONYMOUS_ROLE=$${LIFTOFF_ANONYMOUS_ROLE:-viewer} $(BIN)/liftoff run --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest

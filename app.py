@@ -1,26 +1,42 @@
-"""Liftoff's router: page config, the database check, and the pages."""
+"""Liftoff's router: page config, the database check, who the user is, and their pages."""
 
 import streamlit as st
 
-from liftoff import ui
+from liftoff import auth, ui
 
 st.set_page_config(page_title="Liftoff", page_icon=":material/rocket_launch:", layout="wide")
 ui.restore_query_params()
 ui.require_database()
+actor = ui.resolve_actor()
 
-pages = {
-    "Portfolio": [
-        st.Page("screens/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    ],
-    "Initiative": [
-        st.Page("screens/iterations.py", title="Iterations and decision", icon=":material/flag:"),
-        st.Page("screens/model_business.py", title="Model versus business", icon=":material/insights:"),
-        st.Page("screens/scalability.py", title="Scalability", icon=":material/speed:"),
-        st.Page("screens/monitoring.py", title="Monitoring and alerts", icon=":material/notifications:"),
-    ],
-    "Data": [
-        st.Page("screens/upload.py", title="Upload data", icon=":material/upload_file:"),
-        st.Page("screens/imports.py", title="Import history", icon=":material/history:"),
-    ],
+ICONS = {
+    "overview": ":material/dashboard:",
+    "iterations": ":material/flag:",
+    "model_business": ":material/insights:",
+    "scalability": ":material/speed:",
+    "monitoring": ":material/notifications:",
+    "feedback": ":material/forum:",
+    "concerns": ":material/groups:",
+    "governance": ":material/verified_user:",
+    "steering": ":material/co_present:",
+    "upload": ":material/upload_file:",
+    "imports": ":material/history:",
+    "users": ":material/manage_accounts:",
+    "audit": ":material/policy:",
 }
+
+# Only the screens this person's role allows are registered: a URL to any other is "not found".
+pages: dict[str, list] = {}
+for key, (section, title, _) in auth.SCREENS.items():
+    if actor.sees(key):
+        page = st.Page(f"screens/{key}.py", title=title, icon=ICONS[key], default=key == "overview")
+        pages.setdefault(section, []).append(page)
+account = st.Page(
+    "screens/account.py",
+    title="Account" if actor.email else "Sign in",
+    icon=":material/account_circle:",
+    default=not pages,
+)
+pages.setdefault("Account", []).append(account)
+ui.sidebar_identity()
 st.navigation(pages).run()

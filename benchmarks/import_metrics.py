@@ -58,13 +58,14 @@ def time_sqlite3_import(csv_path: Path, folder: Path) -> float:
 WORKER = """
 import json, resource, sys, time
 from liftoff import db, ingest, manage
+from liftoff.auth import SYSTEM
 url, path = sys.argv[1], sys.argv[2]
 engine = db.make_engine(url)
 db.migrate(engine)
-manage.set_initiative(engine, "Benchmark", create=True)
+manage.set_initiative(engine, SYSTEM, "Benchmark", create=True)
 data = open(path, "rb").read()
 start = time.perf_counter()
-prepared, batch = ingest.import_file(engine, data, "bench.csv", ingest.Options(initiative="Benchmark", create=True))
+prepared, batch = ingest.import_file(engine, SYSTEM, data, "bench.csv", ingest.Options(initiative="Benchmark", create=True))
 elapsed = time.perf_counter() - start
 print(json.dumps({"seconds": elapsed, "rows": prepared.rows_accepted,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

@@ -36,14 +36,16 @@ if batch["raw"] is not None:
         icon=":material/download:",
         key=f"raw_{chosen}",
     )
-if batch["status"] == "committed":
+if batch["status"] == "committed" and not ui.can("rollback"):
+    right.caption("Editors can roll back a batch. Sign in with an editor account to do so.")
+elif batch["status"] == "committed":
     sure = right.checkbox("Yes, remove every row of this batch", key=f"sure_{chosen}")
     if right.button(
         "Roll back this batch", disabled=not sure, icon=":material/undo:", key=f"rollback_{chosen}"
     ):
         try:
             st.success(
-                ui.plain(ingest.rollback(ui.engine(), chosen, by=None)),
+                ui.plain(ingest.rollback(ui.engine(), ui.actor(), chosen)),
                 icon=":material/check_circle:",
             )
         except ingest.RollbackError as exc:

@@ -78,6 +78,9 @@ else:
     )
 
 st.divider()
+if not ui.can("edit"):
+    ui.edit_hint("record the decision and change the criteria here")
+    st.stop()
 st.subheader("Record the decision", anchor=False)
 it = ev.iteration(number)
 with st.form(f"decision_{ev.initiative['id']}_{number}"):
@@ -98,13 +101,13 @@ with st.form(f"decision_{ev.initiative['id']}_{number}"):
         try:
             manage.record_decision(
                 ui.engine(),
+                ui.actor(),
                 ev.initiative["name"],
                 number,
                 decision=decision,
                 rationale=rationale,
                 decided_by=decided_by,
             )
-            st.session_state["liftoff_user_name"] = decided_by
             st.rerun()
         except manage.InvalidValue as exc:
             st.error(ui.plain(str(exc)))
@@ -164,12 +167,14 @@ with st.form(f"criterion_{target_id}", clear_on_submit=target_id is None):
     if save.form_submit_button("Add criterion" if target_id is None else "Save criterion"):
         try:
             if target_id is None:
-                manage.add_criterion(ui.engine(), ev.initiative["name"], number, **values)
+                manage.add_criterion(
+                    ui.engine(), ui.actor(), ev.initiative["name"], number, **values
+                )
             else:
-                manage.update_criterion(ui.engine(), target_id, **values)
+                manage.update_criterion(ui.engine(), ui.actor(), target_id, **values)
             st.rerun()
         except manage.InvalidValue as exc:
             st.error(ui.plain(str(exc)))
     if target_id is not None and remove.form_submit_button("Remove criterion"):
-        manage.remove_criterion(ui.engine(), target_id)
+        manage.remove_criterion(ui.engine(), ui.actor(), target_id)
         st.rerun()

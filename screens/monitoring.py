@@ -33,6 +33,9 @@ if ev.rules:
             key=f"rule_chart_{rule['id']}",
         )
 
+if not ui.can("edit"):
+    ui.edit_hint("add, change and remove alert rules here")
+    st.stop()
 st.subheader("Change the rules", anchor=False)
 defaults = manage.default_alert_rules(ev)
 if defaults:
@@ -44,7 +47,7 @@ if defaults:
     )
     if st.button("Add the suggested rules", icon=":material/add_alert:"):
         for rule in defaults:
-            manage.add_alert_rule(ui.engine(), ini["name"], **rule)
+            manage.add_alert_rule(ui.engine(), ui.actor(), ini["name"], **rule)
         st.rerun()
 
 metrics = views.reported_metrics(ev)
@@ -61,6 +64,7 @@ with st.form("add_rule", clear_on_submit=True):
         try:
             manage.add_alert_rule(
                 ui.engine(),
+                ui.actor(),
                 ini["name"],
                 metric=metric,
                 comparator=comparator,
@@ -101,6 +105,7 @@ if ev.rules:
             try:
                 manage.update_alert_rule(
                     ui.engine(),
+                    ui.actor(),
                     rule_id,
                     metric=rule["metric"],
                     comparator=comparator,
@@ -113,5 +118,5 @@ if ev.rules:
             except manage.InvalidValue as exc:
                 st.error(ui.plain(str(exc)))
         if remove.form_submit_button("Remove rule"):
-            manage.remove_alert_rule(ui.engine(), rule_id)
+            manage.remove_alert_rule(ui.engine(), ui.actor(), rule_id)
             st.rerun()

@@ -108,8 +108,8 @@ if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material
     total = max(prepared.rows_accepted, 1)
     batch_id = ingest.commit(
         ui.engine(),
+        ui.actor(),
         prepared,
-        uploaded_by=None,
         progress=lambda done: bar.progress(
             min(done / total, 1.0), text=f"Imported {done:,} of {total:,} rows"
         ),

@@ -14,6 +14,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from liftoff import db, demo
+from liftoff.auth import Actor
+
+# Actors for direct library calls in tests (the app's role checks are tested on their own).
+EDITOR = Actor(email="pm@example.com", role="editor", via="password")
+ADMIN = Actor(email="admin@example.com", role="admin", via="password")
+VIEWER = Actor(email="exec@example.com", role="viewer", via="password")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("LIFTOFF_TEST_POSTGRES_URL", "").strip()
@@ -167,6 +173,8 @@ def use_database(monkeypatch):
         import streamlit as st
 
         monkeypatch.setenv("LIFTOFF_DATABASE_URL", url)
+        # Pages open for viewers, as with `make run`; editing tests sign in (see sign_in_as).
+        monkeypatch.setenv("LIFTOFF_ANONYMOUS_ROLE", "viewer")
         st.cache_data.clear()
         st.cache_resource.clear()
         return url
@@ -188,3 +196,22 @@ def table_checksums(engine) -> dict[str, str]:
             rows = sorted(repr(tuple(r)) for r in conn.execute(select(table)).all())
             out[table.name] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
     return out
+
+
+def sign_in_as(at, role: str, email: str | None = None):
+    """Give the AppTest session a signed-in user with `role`, as the sign-in form would: the
+    user is added to the database the app uses, and the session holds their sign-in."""
+    from datetime import datetime
+
+    from liftoff import auth
+    from liftoff.config import database_url
+
+    email = email or f"{role}@example.com"
+    engine = db.make_engine(database_url())
+    try:
+        if auth.role_of(engine, email) is None:
+            auth.add_user(engine, auth.SYSTEM, email, role)
+    finally:
+        engine.dispose()
+    at.session_state["liftoff_signed_in"] = {"email": email, "at": datetime.now()}
+    return at

@@ -15,10 +15,12 @@ from urllib.parse import quote
 import pytest
 
 from conftest import PROJECT_ROOT
+from liftoff import auth, db
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
 REQUIRE_BROWSER = os.environ.get("LIFTOFF_REQUIRE_BROWSER") == "1"
+EDITOR_EMAIL, EDITOR_PASSWORD = "priya@example.com", "a long and unguessable phrase"
 
 
 def _require_browser():
@@ -48,6 +50,9 @@ def app_url(sqlite_templates, tmp_path_factory):
     _require_browser()
     folder = tmp_path_factory.mktemp("browser")
     shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
+    engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
+    auth.add_user(engine, auth.SYSTEM, EDITOR_EMAIL, "editor", EDITOR_PASSWORD, "Priya Editor")
+    engine.dispose()
     port = _free_port()
     log = open(folder / "streamlit.log", "w")
     proc = subprocess.Popen(
@@ -65,7 +70,11 @@ def app_url(sqlite_templates, tmp_path_factory):
             "true",
         ],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "LIFTOFF_DATABASE_URL": f"sqlite:///{folder / 'liftoff.db'}"},
+        env={
+            **os.environ,
+            "LIFTOFF_DATABASE_URL": f"sqlite:///{folder / 'liftoff.db'}",
+            "LIFTOFF_ANONYMOUS_ROLE": "viewer",
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -204,3 +213,44 @@ def test_evidence_screen_in_the_browser(page, app_url, path, name, charts):
     assert page.locator('[data-testid="stException"]').count() == 0
     page.wait_for_timeout(800)
     assert shot(page, name).stat().st_size > 10_000
+
+
+def test_a_visitor_cannot_open_upload_and_an_editor_signs_in_and_uploads(page, app_url):
+    # A visitor (viewer) asking for the upload page by URL gets "page not found".
+    page.goto(f"{app_url}/upload")
+    page.get_by_text("Page not found").first.wait_for(timeout=30_000)
+    _wait_until_idle(page)
+    page.get_by_role("heading", name="Portfolio").first.wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    assert page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').count() == 0
+
+    page.goto(f"{app_url}/account")
+    _wait_until_idle(page)
+    page.get_by_label("Email").fill(EDITOR_EMAIL)
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text("Wrong email or password.").wait_for(timeout=30_000)
+    page.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)
+
+    # Now the Upload page is in the navigation; use it (a client-side page switch keeps the session).
+    page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
+    _wait_until_idle(page)
+    page.get_by_text("Choose a file to upload").first.wait_for(timeout=30_000)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        str(PROJECT_ROOT / "tests" / "data" / "ingest" / "traffic.csv")
+    )
+    page.get_by_text("1 problem found; nothing will be imported until it is fixed.").wait_for(
+        timeout=30_000
+    )
+    page.locator('[data-testid="stSelectbox"]').filter(
+        has_text="Initiative (for files without an initiative column)"
+    ).locator("input").click()
+    page.get_by_role("option", name="Churn early-warning").click()
+    page.get_by_text("Peak traffic: 3 rows read, 3 ready to import").wait_for(timeout=30_000)
+    _wait_until_idle(page)
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Imported 3 rows").first.wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page, "upload-as-editor")

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from conftest import PROJECT_ROOT
+from conftest import EDITOR, PROJECT_ROOT, sign_in_as
 from liftoff import evidence, summary
 from liftoff.formatting import format_percent
 from liftoff.models import AlertRule, Criterion, Iteration
@@ -13,8 +13,10 @@ from liftoff.models import AlertRule, Criterion, Iteration
 APP = str(PROJECT_ROOT / "app.py")
 
 
-def open_screen(page: str, **params) -> AppTest:
+def open_screen(page: str, role: str | None = None, **params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if role:
+        sign_in_as(at, role)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
@@ -118,11 +120,12 @@ def test_scalability_says_which_upload_fills_the_gap(use_database, db_url):
 
     use_database(db_url)
     engine = make_engine(db_url)
-    manage.set_initiative(engine, "Bare", create=True)
+    manage.set_initiative(engine, EDITOR, "Bare", create=True)
     from liftoff import ingest
 
     ingest.import_file(
         engine,
+        EDITOR,
         b"iteration,metric,value\n1,accuracy,0.8\n",
         "m.csv",
         ingest.Options(initiative="Bare", create=True),
@@ -156,7 +159,7 @@ def test_editor_adds_suggested_and_own_alert_rules_and_edits_one(
     use_database, demo_url, demo_engine
 ):
     use_database(demo_url)
-    at = open_screen("screens/monitoring.py", initiative="Contract clause extractor")
+    at = open_screen("screens/monitoring.py", "editor", initiative="Contract clause extractor")
     before = len(evidence.for_initiative(demo_engine, "Contract clause extractor").rules)
     button(at, "Add the suggested rules").click().run()
     after = evidence.for_initiative(demo_engine, "Contract clause extractor").rules
@@ -170,7 +173,7 @@ def test_editor_adds_suggested_and_own_alert_rules_and_edits_one(
         rule = conn.execute(select(AlertRule).order_by(AlertRule.id.desc())).first()
     assert (rule.comparator, rule.threshold, rule.stages) == ("<", 8.0, "poc,pilot,production")
     # switch a rule off
-    at = open_screen("screens/monitoring.py", initiative="Contract clause extractor")
+    at = open_screen("screens/monitoring.py", "editor", initiative="Contract clause extractor")
     chosen = next(s for s in at.selectbox if s.label == "Rule").value
     at.checkbox[0].uncheck()
     button(at, "Save rule").click().run()
@@ -188,7 +191,9 @@ def test_editor_adds_suggested_and_own_alert_rules_and_edits_one(
 
 def test_editor_records_a_decision_with_who_and_when(use_database, demo_url, demo_engine):
     use_database(demo_url)
-    at = open_screen("screens/iterations.py", initiative="Churn early-warning", iteration="6")
+    at = open_screen(
+        "screens/iterations.py", "editor", initiative="Churn early-warning", iteration="6"
+    )
     at.radio[0].set_value("no-go")
     at.text_area[0].input("Retention did not move after six iterations.")
     at.text_input[0].input("Steering committee")
@@ -206,7 +211,9 @@ def test_editor_records_a_decision_with_who_and_when(use_database, demo_url, dem
 
 def test_a_decision_without_rationale_is_refused_plainly(use_database, demo_url):
     use_database(demo_url)
-    at = open_screen("screens/iterations.py", initiative="Churn early-warning", iteration="6")
+    at = open_screen(
+        "screens/iterations.py", "editor", initiative="Churn early-warning", iteration="6"
+    )
     at.radio[0].set_value("go")
     at.text_input[0].input("Tom")
     button(at, "Save the decision").click().run()
@@ -215,7 +222,9 @@ def test_a_decision_without_rationale_is_refused_plainly(use_database, demo_url)
 
 def test_editor_adds_edits_and_removes_a_criterion(use_database, demo_url, demo_engine):
     use_database(demo_url)
-    at = open_screen("screens/iterations.py", initiative="Contract clause extractor", iteration="5")
+    at = open_screen(
+        "screens/iterations.py", "editor", initiative="Contract clause extractor", iteration="5"
+    )
     form_selects = [s for s in at.selectbox if s.label == "Metric (none: judged by hand)"]
     form_selects[0].select("clause_f1")
     next(t for t in at.text_input if t.label == "Description").input(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from conftest import table_checksums
+from conftest import ADMIN, EDITOR, table_checksums
 from liftoff import db, evidence, ingest
 from liftoff.ingest import reader
 from liftoff.ingest.values import parse_dates, parse_numbers
@@ -29,9 +29,7 @@ CHURN = "Churn early-warning"
 
 def load(engine, name, data=None, **options):
     data = data if data is not None else (CORPUS / name).read_bytes()
-    return ingest.import_file(
-        engine, data, name, ingest.Options(**options), uploaded_by="pm@example.com"
-    )
+    return ingest.import_file(engine, EDITOR, data, name, ingest.Options(**options))
 
 
 def count(engine, model, *where):
@@ -87,14 +85,15 @@ def test_rollback_removes_exactly_its_rows_and_allows_reimport(demo_engine):
     version = db.data_version(demo_engine)
     _, batch = load(demo_engine, "loadtest_generic.csv", initiative=CHURN)
     assert count(demo_engine, LoadTestStep, LoadTestStep.batch_id == batch) == 3
-    message = ingest.rollback(demo_engine, batch, by="admin@example.com")
+    message = ingest.rollback(demo_engine, ADMIN, batch)
     assert message == f"Rolled back batch #{batch} (loadtest_generic.csv): removed 3 rows."
     after = table_checksums(demo_engine)
     changed = {t for t in before if before[t] != after[t]}
-    assert changed == {"import_batches", "data_version"}  # the data itself is as before
+    # The data itself is as before; the batch is marked and the audit log tells who did it.
+    assert changed == {"import_batches", "data_version", "audit_log"}
     with demo_engine.connect() as conn:
         row = conn.execute(select(ImportBatch).where(ImportBatch.id == batch)).one()
-    assert (row.status, row.rolled_back_by) == ("rolled_back", "admin@example.com")
+    assert (row.status, row.rolled_back_by) == ("rolled_back", ADMIN.email)
     assert (
         row.rolled_back_at is not None and row.raw == (CORPUS / "loadtest_generic.csv").read_bytes()
     )
@@ -103,9 +102,9 @@ def test_rollback_removes_exactly_its_rows_and_allows_reimport(demo_engine):
     _, again = load(demo_engine, "loadtest_generic.csv", initiative=CHURN)
     assert count(demo_engine, LoadTestStep, LoadTestStep.batch_id == again) == 3
     with pytest.raises(ingest.RollbackError, match="only committed batches can be rolled back"):
-        ingest.rollback(demo_engine, batch)
+        ingest.rollback(demo_engine, EDITOR, batch)
     with pytest.raises(ingest.RollbackError, match="There is no import batch #99999"):
-        ingest.rollback(demo_engine, 99999)
+        ingest.rollback(demo_engine, EDITOR, 99999)
 
 
 def test_concern_reimport_updates_by_key_records_history_and_rolls_back(demo_engine):
@@ -126,7 +125,7 @@ def test_concern_reimport_updates_by_key_records_history_and_rolls_back(demo_eng
         ).all()
     assert rows == [("resolved", "critical", "Lea")]  # one concern, updated; owner kept
     assert history == [(None, "open"), ("open", "resolved")]
-    assert "restored 1 changed rows" in ingest.rollback(demo_engine, second)
+    assert "restored 1 changed rows" in ingest.rollback(demo_engine, EDITOR, second)
     with demo_engine.connect() as conn:
         assert conn.execute(
             select(Concern.status, Concern.severity).where(Concern.external_key == "RISK-1")
@@ -149,7 +148,7 @@ def test_governance_import_updates_items_in_place(demo_engine):
     assert count(demo_engine, GovernanceItem) == n  # Churn already has every area
     status = lineage_status(demo_engine)
     assert status == "in_progress"
-    ingest.rollback(demo_engine, batch)
+    ingest.rollback(demo_engine, EDITOR, batch)
     status = lineage_status(demo_engine)
     assert status == "missing"
 
@@ -198,7 +197,7 @@ def test_mlflow_runs_become_candidates_and_the_best_run_leads(demo_engine):
     # The demo's primary metric is churn_auc; MLflow's "auc" is another metric, so make it primary.
     from liftoff import manage
 
-    manage.set_initiative(demo_engine, CHURN, primary_metric="auc")
+    manage.set_initiative(demo_engine, EDITOR, CHURN, primary_metric="auc")
     it6 = evidence.for_initiative(demo_engine, CHURN).iteration(6)
     assert it6.candidate == best["tags.mlflow.runName"]
     assert it6.metrics["auc"] == pytest.approx(best["metrics.auc"])
@@ -217,7 +216,11 @@ def test_a_file_over_the_size_limit_is_refused(demo_engine, monkeypatch):
 def test_dry_run_writes_nothing(demo_engine):
     before = table_checksums(demo_engine)
     prepared, batch = ingest.import_file(
-        demo_engine, (CORPUS / "metrics_long.csv").read_bytes(), "metrics_long.csv", dry_run=True
+        demo_engine,
+        EDITOR,
+        (CORPUS / "metrics_long.csv").read_bytes(),
+        "metrics_long.csv",
+        dry_run=True,
     )
     assert batch is None and prepared.rows_accepted == 3
     assert table_checksums(demo_engine) == before
@@ -260,10 +263,11 @@ _WORKER = textwrap.dedent(
     """
     import sys
     from liftoff import db, ingest
+    from liftoff.auth import SYSTEM
     engine = db.make_engine(sys.argv[1])
     data = open(sys.argv[2], "rb").read()
     try:
-        _, batch = ingest.import_file(engine, data, sys.argv[3], ingest.Options(initiative="Churn early-warning"))
+        _, batch = ingest.import_file(engine, SYSTEM, data, sys.argv[3], ingest.Options(initiative="Churn early-warning"))
         print("ok", batch)
     except db.DatabaseError as exc:
         print("busy", exc)
@@ -349,5 +353,5 @@ def test_a_checked_file_whose_iteration_vanished_is_refused_plainly(demo_engine)
         )
     before = table_checksums(demo_engine)
     with pytest.raises(ingest.ImportRejected, match="was removed while it was being imported"):
-        ingest.commit(demo_engine, prepared)
+        ingest.commit(demo_engine, EDITOR, prepared)
     assert table_checksums(demo_engine) == before

@@ -7,6 +7,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
+from conftest import EDITOR
 from liftoff import config, db, manage
 from liftoff.models import Base
 
@@ -43,15 +44,15 @@ def test_app_refuses_a_database_that_is_behind(blank_url):
 
 def test_every_write_bumps_the_data_version(engine):
     before = db.data_version(engine)
-    manage.set_initiative(engine, "Fraud screening", create=True, stage="poc")
-    manage.set_initiative(engine, "Fraud screening", stage="pilot")
+    manage.set_initiative(engine, EDITOR, "Fraud screening", create=True, stage="poc")
+    manage.set_initiative(engine, EDITOR, "Fraud screening", stage="pilot")
     assert db.data_version(engine) == before + 2
 
 
 def test_a_failed_write_leaves_the_data_version_alone(engine):
     before = db.data_version(engine)
     with pytest.raises(manage.InvalidValue):
-        manage.set_initiative(engine, "Unknown initiative", stage="pilot")
+        manage.set_initiative(engine, EDITOR, "Unknown initiative", stage="pilot")
     assert db.data_version(engine) == before
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from conftest import PROJECT_ROOT, table_checksums
+from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums
 from liftoff import ingest
 from liftoff.ingest.templates import TEMPLATES, template
 from liftoff.models import ImportBatch, Observation
@@ -16,7 +16,7 @@ CORPUS = Path(__file__).parent / "data" / "ingest"
 
 
 def upload_page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "editor")
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
@@ -54,8 +54,8 @@ def test_upload_preview_import_success(use_database, demo_url, demo_engine):
 
 def test_upload_with_errors_shows_the_table_and_writes_nothing(use_database, demo_url, demo_engine):
     use_database(demo_url)
-    before = table_checksums(demo_engine)
     at = upload_page(initiative="Churn early-warning")
+    before = table_checksums(demo_engine)  # with the signed-in editor's account
     at.file_uploader[0].set_value(
         ("bad.csv", (CORPUS / "bad_out_of_range.csv").read_bytes(), "text/csv")
     ).run()
@@ -97,9 +97,9 @@ def test_import_history_rolls_back_a_batch_and_offers_the_original(
     use_database(demo_url)
     data = (CORPUS / "traffic.csv").read_bytes()
     _, batch = ingest.import_file(
-        demo_engine, data, "traffic.csv", ingest.Options(initiative="Churn early-warning")
+        demo_engine, EDITOR, data, "traffic.csv", ingest.Options(initiative="Churn early-warning")
     )
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "editor")
     at.run()
     at.switch_page("screens/imports.py").run()
     assert at.selectbox[0].value == batch  # newest first

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
 
-from liftoff import db, demo, ingest, manage, queries, summary
-from liftoff.config import PROJECT_ROOT, database_url
+from liftoff import audit, auth, db, demo, ingest, manage, queries, summary
+from liftoff.config import PROJECT_ROOT, SettingError, database_url
 from liftoff.formatting import STAGE_LABELS, format_value
 from liftoff.models import STAGES
 
@@ -46,7 +47,7 @@ def cmd_demo(args) -> None:
     if args.if_empty and not demo.database_empty(engine):
         print("The database already holds initiatives; the demo portfolio was not loaded.")
         return
-    print(demo.load_demo(engine, reset=args.reset))
+    print(demo.load_demo(engine, reset=args.reset, actor=auth.cli_actor()))
 
 
 def cmd_initiative_list(args) -> None:
@@ -74,6 +75,7 @@ def cmd_initiative_set(args) -> None:
         print(
             manage.set_initiative(
                 _engine(),
+                auth.cli_actor(),
                 args.name,
                 create=args.create,
                 stage=args.stage,
@@ -142,7 +144,7 @@ def cmd_import(args) -> None:
         name = os.path.basename(path)
         try:
             prepared, batch_id = ingest.import_file(
-                engine, data, name, options, uploaded_by=args.user, dry_run=args.dry_run
+                engine, auth.cli_actor(), data, name, options, dry_run=args.dry_run
             )
         except ingest.ImportRejected as exc:
             failed = True
@@ -176,9 +178,80 @@ def cmd_import(args) -> None:
 
 def cmd_rollback(args) -> None:
     try:
-        print(ingest.rollback(_engine(), args.batch_id, by=args.user))
+        print(ingest.rollback(_engine(), auth.cli_actor(), args.batch_id))
     except ingest.RollbackError as exc:
         raise UserError(str(exc)) from None
+
+
+def _password(args, confirm: bool = True) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise UserError(
+            "No terminal to ask for the password: pipe it in with --password-stdin, "
+            "or add --sso-only for an account that signs in through single sign-on."
+        )
+    first = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Password again: ") != first:
+        raise UserError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def cmd_users_add(args) -> None:
+    password = None if args.sso_only else _password(args)
+    auth.add_user(
+        _engine(), auth.cli_actor(), args.email, args.role, password, display_name=args.name
+    )
+    how = "single sign-on only" if args.sso_only else "with a password"
+    print(f"Added {args.email.strip().lower()} as {args.role} ({how}).")
+
+
+def cmd_users_list(args) -> None:
+    rows = auth.list_users(_engine())
+    if args.json:
+        _print_json(rows)
+        return
+    if not rows:
+        print("No users yet. Add the first admin with `liftoff users add EMAIL --role admin`.")
+    for u in rows:
+        locked = " (locked)" if u["locked_until"] else ""
+        sso = "" if u["has_password"] else ", single sign-on only"
+        print(f"{u['email']}: {u['role']}{sso}{locked}")
+
+
+def cmd_users_remove(args) -> None:
+    auth.remove_user(_engine(), auth.cli_actor(), args.email)
+    print(f"Removed {args.email.strip().lower()}.")
+
+
+def cmd_users_set_role(args) -> None:
+    auth.set_role(_engine(), auth.cli_actor(), args.email, args.role)
+    print(f"{args.email.strip().lower()} is now {args.role}.")
+
+
+def cmd_users_set_password(args) -> None:
+    auth.set_password(_engine(), auth.cli_actor(), args.email, _password(args))
+    print(f"Set a new password for {args.email.strip().lower()}.")
+
+
+def cmd_users_unlock(args) -> None:
+    auth.unlock(_engine(), auth.cli_actor(), args.email)
+    print(f"Unlocked {args.email.strip().lower()}.")
+
+
+def cmd_audit(args) -> None:
+    f = audit.Filter(actor=args.actor or "", actions=tuple(args.action or ()))
+    rows = audit.entries(_engine(), f, limit=args.limit)
+    if args.json:
+        _print_json(rows)
+        return
+    if not rows:
+        print("Nothing in the audit log matches.")
+    for r in rows:
+        print(
+            f"{r['at']:%Y-%m-%d %H:%M:%S} {r['actor']} ({r['role'] or 'no role'}): {r['summary']}"
+        )
 
 
 def cmd_run(args) -> None:
@@ -272,17 +345,55 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COLUMN",
         help="MLflow runs: the column naming each run's iteration (default: tags.iteration)",
     )
-    p.add_argument("--user", default=os.environ.get("USER"), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("rollback", help="remove exactly the rows of an import batch")
     p.add_argument("batch_id", type=int, metavar="BATCH_ID")
-    p.add_argument("--user", default=os.environ.get("USER"), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("batches", help="list import batches")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_batches)
+
+    p = sub.add_parser("users", help="add, list, remove users and set their roles")
+    usub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = usub.add_parser("add", help="add a user")
+    q.add_argument("email", metavar="EMAIL")
+    q.add_argument("--role", required=True, choices=auth.ROLES)
+    q.add_argument("--name", help="display name")
+    q.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    q.add_argument(
+        "--sso-only", action="store_true", help="no password: signs in through single sign-on"
+    )
+    q.set_defaults(func=cmd_users_add)
+    q = usub.add_parser("list", help="list users")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=cmd_users_list)
+    q = usub.add_parser("remove", help="remove a user")
+    q.add_argument("email", metavar="EMAIL")
+    q.set_defaults(func=cmd_users_remove)
+    q = usub.add_parser("set-role", help="change a user's role")
+    q.add_argument("email", metavar="EMAIL")
+    q.add_argument("role", choices=auth.ROLES, metavar="ROLE")
+    q.set_defaults(func=cmd_users_set_role)
+    q = usub.add_parser("set-password", help="set a user's password")
+    q.add_argument("email", metavar="EMAIL")
+    q.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    q.set_defaults(func=cmd_users_set_password)
+    q = usub.add_parser("unlock", help="lift a lock-out after wrong passwords")
+    q.add_argument("email", metavar="EMAIL")
+    q.set_defaults(func=cmd_users_unlock)
+
+    p = sub.add_parser("audit", help="the newest audit-log entries")
+    p.add_argument("--limit", type=int, default=50, metavar="N")
+    p.add_argument("--actor", metavar="TEXT", help="only entries whose actor contains TEXT")
+    p.add_argument("--action", action="append", choices=sorted(audit.ACTIONS), metavar="ACTION")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("run", help="start the app")
     p.add_argument("--port", type=int, default=8501)
@@ -294,7 +405,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (UserError, db.DatabaseError, queries.NotFound) as exc:
+    except (
+        UserError,
+        db.DatabaseError,
+        queries.NotFound,
+        auth.AccountError,
+        auth.PermissionDenied,
+        SettingError,
+    ) as exc:
         print(f"liftoff: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     return 0

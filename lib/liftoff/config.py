@@ -19,7 +19,51 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "Any SQLAlchemy URL. Default: the SQLite file data/liftoff.db under the project root. "
         "Use postgresql+psycopg://user:password@host/db for teams and several app replicas.",
     ),
+    "LIFTOFF_ANONYMOUS_ROLE": (
+        "none",
+        "What a visitor who has not signed in may do: viewer (read every screen and export) or "
+        "none (only the sign-in page). `make run` sets viewer so the demo opens at once.",
+    ),
+    "LIFTOFF_OIDC_DEFAULT_ROLE": (
+        "none",
+        "With single sign-on ([auth] in .streamlit/secrets.toml): the role of a signed-in person "
+        "whose email is not in Liftoff's users table: none, viewer or editor.",
+    ),
+    "LIFTOFF_SESSION_HOURS": (
+        "8",
+        "Hours a password sign-in lasts before Liftoff asks for the password again.",
+    ),
+    "LIFTOFF_MAX_SIGN_IN_FAILURES": (
+        "5",
+        "Wrong passwords in a row that lock an account.",
+    ),
+    "LIFTOFF_LOCKOUT_MINUTES": (
+        "15",
+        "Minutes a locked account stays locked.",
+    ),
 }
+
+
+class SettingError(ValueError):
+    """A setting in the environment has a value Liftoff cannot use; the message says which."""
+
+
+def _choice(env, name: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(name, "").strip() or SETTINGS[name][0]).lower()
+    if value not in allowed:
+        raise SettingError(f"{name} is {value!r}; use one of: {', '.join(allowed)}.")
+    return value
+
+
+def _positive(env, name: str) -> float:
+    raw = env.get(name, "").strip() or SETTINGS[name][0]
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise SettingError(f"{name} is {raw!r}; use a positive number.")
+    return value
 
 
 @dataclass(frozen=True)
@@ -27,15 +71,29 @@ class Settings:
     """The settings in force, read from the environment."""
 
     database_url: str
+    anonymous_role: str = "none"
+    oidc_default_role: str = "none"
+    session_hours: float = 8.0
+    max_sign_in_failures: int = 5
+    lockout_minutes: float = 15.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read the settings from `environ` (default: the process environment)."""
         env = os.environ if environ is None else environ
         url = env.get("LIFTOFF_DATABASE_URL", "").strip() or SETTINGS["LIFTOFF_DATABASE_URL"][0]
-        return cls(database_url=url)
+        return cls(
+            database_url=url,
+            anonymous_role=_choice(env, "LIFTOFF_ANONYMOUS_ROLE", ("none", "viewer")),
+            oidc_default_role=_choice(
+                env, "LIFTOFF_OIDC_DEFAULT_ROLE", ("none", "viewer", "editor")
+            ),
+            session_hours=_positive(env, "LIFTOFF_SESSION_HOURS"),
+            max_sign_in_failures=int(_positive(env, "LIFTOFF_MAX_SIGN_IN_FAILURES")),
+            lockout_minutes=_positive(env, "LIFTOFF_LOCKOUT_MINUTES"),
+        )
 
 
 def database_url() -> str:
-    """The database URL in force."""
-    return Settings.from_env().database_url
+    """The database URL in force (read on its own: a bad value elsewhere does not stop it)."""
+    return os.environ.get("LIFTOFF_DATABASE_URL", "").strip() or SETTINGS["LIFTOFF_DATABASE_URL"][0]

@@ -21,7 +21,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from liftoff import db
+from liftoff import audit, db
+from liftoff.auth import SYSTEM, Actor, require
 from liftoff.models import (
     AlertRule,
     Concern,
@@ -1517,12 +1518,15 @@ def database_empty(engine: Engine) -> bool:
         return not conn.execute(select(func.count()).select_from(Initiative)).scalar()
 
 
-def load_demo(engine: Engine, reset: bool = False, today: date | None = None) -> str:
+def load_demo(
+    engine: Engine, reset: bool = False, today: date | None = None, actor: Actor = SYSTEM
+) -> str:
     """Load the demo portfolio; returns what was done, in a sentence.
 
     Without `reset`, an already loaded demo is left as it is (no duplicates). With `reset`, the
     demo initiatives and everything recorded under them are removed and loaded afresh.
     """
+    require(actor, "upload")
     today = today or date.today()
     with db.write(engine) as conn:
         present = (
@@ -1542,6 +1546,13 @@ def load_demo(engine: Engine, reset: bool = False, today: date | None = None) ->
             _write(
                 conn, story(today, random.Random(f"liftoff-demo:{spec.name}")), today, metric_ids
             )
+        audit.record(
+            conn,
+            actor,
+            "demo",
+            ("Reloaded" if present else "Loaded") + " the demo portfolio: " + ", ".join(DEMO_NAMES),
+            target="initiative",
+        )
     counts = ", ".join(DEMO_NAMES)
     return f"Loaded the demo portfolio: {counts}."
 

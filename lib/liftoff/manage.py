@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from liftoff import db
+from liftoff import audit, db
+from liftoff.auth import Actor, require
 from liftoff.models import (
     COMPARATORS,
     CRITERION_KINDS,
@@ -27,6 +28,7 @@ class InvalidValue(ValueError):
 
 def set_initiative(
     engine: Engine,
+    actor: Actor,
     name: str,
     *,
     create: bool = False,
@@ -38,6 +40,7 @@ def set_initiative(
     owner: str | None = None,
 ) -> str:
     """Change an initiative's settings (or create it with `create`); returns what happened."""
+    require(actor, "edit")
     name = name.strip()
     if not name:
         raise InvalidValue("The initiative needs a name.")
@@ -71,11 +74,35 @@ def set_initiative(
                     f"No initiative is named {name!r}. Add --create to create it, "
                     "or see `liftoff initiative list`."
                 )
-            conn.execute(insert(Initiative).values(name=name, created_at=datetime.now(), **values))
+            new_id = conn.execute(
+                insert(Initiative)
+                .values(name=name, created_at=datetime.now(), **values)
+                .returning(Initiative.id)
+            ).scalar_one()
+            audit.record(
+                conn,
+                actor,
+                "initiative.create",
+                f"Created initiative {name}",
+                target="initiative",
+                target_id=new_id,
+                after=audit.row(conn, Initiative, new_id),
+            )
             return f"Created initiative {name!r}."
         if not values:
             return f"Nothing to change for {name!r}: give --stage, --slo-p95-ms, --max-error-rate or --primary-metric."
+        before = audit.row(conn, Initiative, existing)
         conn.execute(update(Initiative).where(Initiative.id == existing).values(**values))
+        audit.record(
+            conn,
+            actor,
+            "initiative.update",
+            f"Changed {name}: " + ", ".join(f"{k} {before[k]} → {v}" for k, v in values.items()),
+            target="initiative",
+            target_id=existing,
+            before=before,
+            after=audit.row(conn, Initiative, existing),
+        )
         return (
             f"Updated initiative {name!r}: "
             + ", ".join(f"{k}={v}" for k, v in values.items())
@@ -136,6 +163,7 @@ def _criterion_values(
 
 def add_criterion(
     engine: Engine,
+    actor: Actor,
     initiative: str,
     number: int,
     *,
@@ -148,11 +176,12 @@ def add_criterion(
     evidence_note: str | None = None,
 ) -> int:
     """Add a criterion to an iteration; returns its id."""
+    require(actor, "edit")
     values = _criterion_values(
         kind, description, metric, comparator, target, manual_status, evidence_note
     )
     with db.write(engine) as conn:
-        return conn.execute(
+        new_id = conn.execute(
             insert(Criterion)
             .values(
                 iteration_id=_iteration_id(conn, initiative, number),
@@ -161,10 +190,21 @@ def add_criterion(
             )
             .returning(Criterion.id)
         ).scalar_one()
+        audit.record(
+            conn,
+            actor,
+            "criterion.add",
+            f"Added a criterion to {initiative} iteration {number}: {values['description']}",
+            target="criterion",
+            target_id=new_id,
+            after=audit.row(conn, Criterion, new_id),
+        )
+        return new_id
 
 
 def update_criterion(
     engine: Engine,
+    actor: Actor,
     criterion_id: int,
     *,
     kind: str,
@@ -176,10 +216,12 @@ def update_criterion(
     evidence_note: str | None = None,
 ) -> None:
     """Change a criterion."""
+    require(actor, "edit")
     values = _criterion_values(
         kind, description, metric, comparator, target, manual_status, evidence_note
     )
     with db.write(engine) as conn:
+        before = audit.row(conn, Criterion, criterion_id)
         done = conn.execute(
             update(Criterion)
             .where(Criterion.id == criterion_id)
@@ -189,18 +231,49 @@ def update_criterion(
             raise InvalidValue(
                 f"There is no criterion #{criterion_id}; it may have been removed meanwhile."
             )
+        audit.record(
+            conn,
+            actor,
+            "criterion.update",
+            f"Changed a criterion: {values['description']}",
+            target="criterion",
+            target_id=criterion_id,
+            before=before,
+            after=audit.row(conn, Criterion, criterion_id),
+        )
 
 
-def remove_criterion(engine: Engine, criterion_id: int) -> None:
+def remove_criterion(engine: Engine, actor: Actor, criterion_id: int) -> None:
     """Remove a criterion."""
+    require(actor, "edit")
     with db.write(engine) as conn:
+        before = audit.row(conn, Criterion, criterion_id)
+        if before is None:
+            return
         conn.execute(delete(Criterion).where(Criterion.id == criterion_id))
+        audit.record(
+            conn,
+            actor,
+            "criterion.remove",
+            f"Removed a criterion: {before['description']}",
+            target="criterion",
+            target_id=criterion_id,
+            before=before,
+        )
 
 
 def record_decision(
-    engine: Engine, initiative: str, number: int, *, decision: str, rationale: str, decided_by: str
+    engine: Engine,
+    actor: Actor,
+    initiative: str,
+    number: int,
+    *,
+    decision: str,
+    rationale: str,
+    decided_by: str,
 ) -> None:
     """Record the go / no-go decision of an iteration with its rationale, who and when."""
+    require(actor, "edit")
     if decision not in DECISIONS:
         raise InvalidValue(f"Decision {decision!r} is not one of: {', '.join(DECISIONS)}.")
     if decision != "pending" and not (rationale or "").strip():
@@ -209,6 +282,7 @@ def record_decision(
         raise InvalidValue("Say who decided (a person or a committee).")
     with db.write(engine) as conn:
         iteration_id = _iteration_id(conn, initiative, number)
+        before = audit.row(conn, Iteration, iteration_id)
         conn.execute(
             update(Iteration)
             .where(Iteration.id == iteration_id)
@@ -218,6 +292,16 @@ def record_decision(
                 decided_by=((decided_by or "").strip() or None) if decision != "pending" else None,
                 decided_at=datetime.now() if decision != "pending" else None,
             )
+        )
+        audit.record(
+            conn,
+            actor,
+            "decision",
+            f"{initiative} iteration {number}: {before['decision']} → {decision}",
+            target="iteration",
+            target_id=iteration_id,
+            before=before,
+            after=audit.row(conn, Iteration, iteration_id),
         )
 
 
@@ -246,6 +330,7 @@ def _rule_values(metric_id, comparator, threshold, severity, stages) -> dict:
 
 def add_alert_rule(
     engine: Engine,
+    actor: Actor,
     initiative: str | None,
     *,
     metric: str,
@@ -255,6 +340,7 @@ def add_alert_rule(
     stages: list[str],
 ) -> int:
     """Add an alert rule for one initiative (or all, with None); returns its id."""
+    require(actor, "edit")
     with db.write(engine) as conn:
         init_id = None
         if initiative is not None:
@@ -264,15 +350,27 @@ def add_alert_rule(
             if init_id is None:
                 raise InvalidValue(f"No initiative is named {initiative!r}.")
         values = _rule_values(_metric_id(conn, metric), comparator, threshold, severity, stages)
-        return conn.execute(
+        rule_id = conn.execute(
             insert(AlertRule)
             .values(initiative_id=init_id, enabled=True, **values)
             .returning(AlertRule.id)
         ).scalar_one()
+        audit.record(
+            conn,
+            actor,
+            "alert_rule.add",
+            f"Added an alert rule: {metric} {comparator} {threshold} ({severity})"
+            + (f" for {initiative}" if initiative else " for every initiative"),
+            target="alert_rule",
+            target_id=rule_id,
+            after=audit.row(conn, AlertRule, rule_id),
+        )
+        return rule_id
 
 
 def update_alert_rule(
     engine: Engine,
+    actor: Actor,
     rule_id: int,
     *,
     metric: str,
@@ -283,7 +381,9 @@ def update_alert_rule(
     enabled: bool = True,
 ) -> None:
     """Change an alert rule."""
+    require(actor, "edit")
     with db.write(engine) as conn:
+        before = audit.row(conn, AlertRule, rule_id)
         values = _rule_values(_metric_id(conn, metric), comparator, threshold, severity, stages)
         if not conn.execute(
             update(AlertRule).where(AlertRule.id == rule_id).values(enabled=enabled, **values)
@@ -291,12 +391,36 @@ def update_alert_rule(
             raise InvalidValue(
                 f"There is no alert rule #{rule_id}; it may have been removed meanwhile."
             )
+        audit.record(
+            conn,
+            actor,
+            "alert_rule.update",
+            f"Changed an alert rule: {metric} {comparator} {threshold} ({severity})"
+            + ("" if enabled else ", disabled"),
+            target="alert_rule",
+            target_id=rule_id,
+            before=before,
+            after=audit.row(conn, AlertRule, rule_id),
+        )
 
 
-def remove_alert_rule(engine: Engine, rule_id: int) -> None:
+def remove_alert_rule(engine: Engine, actor: Actor, rule_id: int) -> None:
     """Remove an alert rule."""
+    require(actor, "edit")
     with db.write(engine) as conn:
+        before = audit.row(conn, AlertRule, rule_id)
+        if before is None:
+            return
         conn.execute(delete(AlertRule).where(AlertRule.id == rule_id))
+        audit.record(
+            conn,
+            actor,
+            "alert_rule.remove",
+            f"Removed alert rule #{rule_id}",
+            target="alert_rule",
+            target_id=rule_id,
+            before=before,
+        )
 
 
 def default_alert_rules(ev) -> list[dict]:

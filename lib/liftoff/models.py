@@ -92,6 +92,29 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), nullable=False, default="viewer")
     password_hash: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # Wrong passwords in a row; reaching the limit sets locked_until.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """One write or sign-in event: who, when, what, the row before and after (JSON)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_action", "action"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(320), nullable=False)
+    role: Mapped[str | None] = mapped_column(String(20))
+    # How the actor came: password, oidc, cli, system.
+    via: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60), nullable=False)
+    target: Mapped[str | None] = mapped_column(String(60))
+    target_id: Mapped[str | None] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
 
 
 class Initiative(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -396,3 +396,82 @@ def reported_metrics(ev: InitiativeEvidence) -> list[str]:
 def all_metrics(ev: InitiativeEvidence) -> list[str]:
     """Keys of every metric Liftoff knows, by display name."""
     return sorted(ev.catalog, key=lambda k: ev.catalog[k]["display_name"])
+
+
+# ----------------------------------------------------------------------------- admin
+
+
+def users_table(users: list[dict], now: datetime | None = None) -> pd.DataFrame:
+    """The Users screen's table: email, name, role, how they sign in, last sign-in, lock."""
+    now = now or datetime.now()
+    return pd.DataFrame(
+        [
+            {
+                "Email": u["email"],
+                "Name": u["display_name"] or "—",
+                "Role": u["role"],
+                "Signs in with": "password" if u["has_password"] else "single sign-on",
+                "Last sign-in": u["last_sign_in_at"],
+                "Locked until": u["locked_until"]
+                if u["locked_until"] and u["locked_until"] > now
+                else None,
+                "Added": u["created_at"],
+            }
+            for u in users
+        ],
+        columns=["Email", "Name", "Role", "Signs in with", "Last sign-in", "Locked until", "Added"],
+    )
+
+
+def audit_table(entries: list[dict]) -> pd.DataFrame:
+    """The audit screen's table (and its CSV export): one row per event."""
+    return pd.DataFrame(
+        [
+            {
+                "When": e["at"],
+                "Who": e["actor"],
+                "Role": e["role"] or "—",
+                "Via": e["via"] or "—",
+                "What": e["summary"],
+                "Action": e["action"],
+                "Target": f"{e['target']} {e['target_id']}".strip()
+                if e["target"] or e["target_id"]
+                else "—",
+                "Before": e["before"] or "",
+                "After": e["after"] or "",
+            }
+            for e in entries
+        ],
+        columns=["When", "Who", "Role", "Via", "What", "Action", "Target", "Before", "After"],
+    )
+
+
+def settings_table(settings, single_sign_on: bool, described: dict) -> pd.DataFrame:
+    """The settings in force (never secrets: the database URL without its password)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(settings.database_url).render_as_string(hide_password=True)
+    except Exception:
+        url = "(unreadable)"
+    values = {
+        "LIFTOFF_DATABASE_URL": url,
+        "LIFTOFF_ANONYMOUS_ROLE": settings.anonymous_role,
+        "LIFTOFF_OIDC_DEFAULT_ROLE": settings.oidc_default_role,
+        "LIFTOFF_SESSION_HOURS": f"{settings.session_hours:g} h",
+        "LIFTOFF_MAX_SIGN_IN_FAILURES": f"{settings.max_sign_in_failures}",
+        "LIFTOFF_LOCKOUT_MINUTES": f"{settings.lockout_minutes:g} min",
+    }
+    rows = [
+        {"Setting": k, "Value": values.get(k, "—"), "What it does": described[k][1]}
+        for k in described
+    ]
+    rows.append(
+        {
+            "Setting": "[auth] in secrets.toml",
+            "Value": "configured" if single_sign_on else "not configured",
+            "What it does": "Single sign-on through OpenID Connect; without it, Liftoff's own "
+            "email-and-password accounts.",
+        }
+    )
+    return pd.DataFrame(rows)

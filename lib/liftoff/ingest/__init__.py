@@ -1,5 +1,6 @@
 """Ingestion: the one pipeline behind the Upload page and `liftoff import`."""
 
+from liftoff.auth import require
 from liftoff.ingest.describe import (
     describe,
     describe_success,
@@ -32,19 +33,21 @@ __all__ = [
 
 def import_file(
     engine,
+    actor,
     data: bytes,
     file_name: str,
     options: Options | None = None,
-    uploaded_by: str | None = None,
     dry_run: bool = False,
     progress=None,
 ) -> tuple[Prepared, int | None]:
     """Validate and load a file in one streaming pass; raises ImportRejected (nothing written)
     when it has problems. `dry_run` validates only."""
     options = options or Options()
+    if not dry_run:
+        require(actor, "upload")
     if dry_run:
         prepared = prepare(engine, data, file_name, options)
         if not prepared.ok:
             raise prepared.rejection()
         return prepared, None
-    return load_file(engine, data, file_name, options, uploaded_by, progress)
+    return load_file(engine, actor, data, file_name, options, progress)

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from liftoff import db
+from liftoff import audit, db
+from liftoff.auth import Actor, require
 from liftoff.ingest import pipeline
 from liftoff.ingest.pipeline import Prepared, _duplicate_batch, options_json
 from liftoff.models import (
@@ -539,10 +540,10 @@ def _load_governance(conn, frame, initiatives, batch_id):
 
 def load_file(
     engine: Engine,
+    actor: Actor,
     data: bytes,
     file_name: str,
     options,
-    uploaded_by: str | None = None,
     progress: Callable[[int], None] | None = None,
     checked: Prepared | None = None,
 ) -> tuple[Prepared, int]:
@@ -552,6 +553,8 @@ def load_file(
     goes on to collect every problem, and the transaction is rolled back: nothing is written.
     `checked` is a `prepare` result that kept every row (a small file): it is loaded as is.
     """
+    require(actor, "upload")
+    uploaded_by = actor.label
     with db.write(engine, bulk=True) as conn:
         # The batch row first: on SQLite it takes the write lock, so nothing changes the
         # initiatives, iterations and metrics between resolving their ids and using them.
@@ -616,13 +619,30 @@ def load_file(
                 warnings="\n".join(prepared.warnings) or None,
             )
         )
+        audit.record(
+            conn,
+            actor,
+            "import",
+            f"Imported {file_name}: {prepared.rows_accepted:,} rows of {prepared.kind} "
+            f"as batch #{batch_id}",
+            target="import_batch",
+            target_id=batch_id,
+            after={
+                "batch_id": batch_id,
+                "file_name": file_name,
+                "kind": prepared.kind,
+                "rows_read": prepared.rows_read,
+                "rows_accepted": prepared.rows_accepted,
+                "sha256": prepared.sha256,
+            },
+        )
     return prepared, batch_id
 
 
 def commit(
     engine: Engine,
+    actor: Actor,
     prepared: Prepared,
-    uploaded_by: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Load a file that `prepare` found valid; returns the import batch id. A large file is
@@ -631,19 +651,20 @@ def commit(
         raise prepared.rejection()
     _, batch_id = load_file(
         engine,
+        actor,
         prepared.raw,
         prepared.file_name,
         prepared.options,
-        uploaded_by,
         progress,
         checked=prepared if prepared.complete else None,
     )
     return batch_id
 
 
-def rollback(engine: Engine, batch_id: int, by: str | None = None) -> str:
+def rollback(engine: Engine, actor: Actor, batch_id: int) -> str:
     """Remove exactly the rows a batch added and restore what it changed; the batch is kept,
     marked rolled back, with its original file."""
+    require(actor, "rollback")
     with db.write(engine) as conn:
         batch = conn.execute(
             select(ImportBatch.id, ImportBatch.status, ImportBatch.file_name).where(
@@ -688,9 +709,20 @@ def rollback(engine: Engine, batch_id: int, by: str | None = None) -> str:
         conn.execute(
             update(ImportBatch)
             .where(ImportBatch.id == batch_id)
-            .values(status="rolled_back", rolled_back_by=by, rolled_back_at=datetime.now())
+            .values(status="rolled_back", rolled_back_by=actor.label, rolled_back_at=datetime.now())
         )
-    removed = sum(counts.values())
-    restored = sum(1 for c in changes if json.loads(c[2]))
-    text = f"Rolled back batch #{batch_id} ({batch.file_name}): removed {removed} rows"
-    return text + (f", restored {restored} changed rows." if restored else ".")
+        removed = sum(counts.values())
+        restored = sum(1 for c in changes if json.loads(c[2]))
+        text = f"Rolled back batch #{batch_id} ({batch.file_name}): removed {removed} rows"
+        text += f", restored {restored} changed rows." if restored else "."
+        audit.record(
+            conn,
+            actor,
+            "rollback",
+            text,
+            target="import_batch",
+            target_id=batch_id,
+            before={"status": "committed"},
+            after={"status": "rolled_back", "rows_removed": counts, "rows_restored": restored},
+        )
+    return text

@@ -1,0 +1,137 @@
+"""The audit log: every write and sign-in event, who, when, what, before and after."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from liftoff.models import AuditEntry
+
+#: What each recorded action means, for the audit screen's filter and the README.
+ACTIONS: dict[str, str] = {
+    "import": "imported a file",
+    "rollback": "rolled back an import",
+    "initiative.create": "created an initiative",
+    "initiative.update": "changed an initiative's settings",
+    "decision": "recorded a decision",
+    "criterion.add": "added a criterion",
+    "criterion.update": "changed a criterion",
+    "criterion.remove": "removed a criterion",
+    "alert_rule.add": "added an alert rule",
+    "alert_rule.update": "changed an alert rule",
+    "alert_rule.remove": "removed an alert rule",
+    "concern.add": "added a concern",
+    "concern.update": "changed a concern",
+    "feedback.update": "changed a feedback item's status",
+    "stakeholder.add": "added a stakeholder",
+    "stakeholder.update": "changed a stakeholder",
+    "stance": "recorded a stakeholder's stance",
+    "governance.update": "changed a governance item",
+    "rubric.update": "scored a readiness item",
+    "action_item.add": "added an action item",
+    "action_item.update": "changed an action item",
+    "snapshot": "froze a steering pack",
+    "demo": "loaded the demo portfolio",
+    "user.add": "added a user",
+    "user.update": "changed a user",
+    "user.remove": "removed a user",
+    "sign_in": "signed in",
+    "sign_in.failed": "failed to sign in",
+    "sign_in.locked": "was locked out",
+}
+
+
+def _json_default(value):
+    if isinstance(value, datetime | date):
+        return (
+            value.isoformat(sep=" ", timespec="seconds")
+            if isinstance(value, datetime)
+            else value.isoformat()
+        )
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return str(value)
+
+
+def as_json(values: dict | None) -> str | None:
+    """`values` as JSON for the before / after columns (None stays None)."""
+    if values is None:
+        return None
+    return json.dumps(values, default=_json_default, sort_keys=True, ensure_ascii=False)
+
+
+def row(conn: Connection, model, row_id) -> dict | None:
+    """A row of `model` as a plain dict (for before / after), or None when it is gone."""
+    found = conn.execute(select(model.__table__).where(model.id == row_id)).mappings().first()
+    return dict(found) if found is not None else None
+
+
+def record(
+    conn: Connection,
+    actor,
+    action: str,
+    summary: str,
+    *,
+    target: str | None = None,
+    target_id=None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    """Record one event inside the caller's transaction, so it stands or falls with the write."""
+    conn.execute(
+        insert(AuditEntry).values(
+            at=datetime.now(),
+            actor=actor.label,
+            role=actor.role,
+            via=actor.via,
+            action=action,
+            target=target,
+            target_id=None if target_id is None else str(target_id),
+            summary=summary,
+            before=as_json(before),
+            after=as_json(after),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the audit screen asks for."""
+
+    actor: str = ""
+    actions: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    text: str = ""
+
+
+def _where(query, f: Filter):
+    if f.actor.strip():
+        query = query.where(AuditEntry.actor.ilike(f"%{f.actor.strip()}%"))
+    if f.actions:
+        query = query.where(AuditEntry.action.in_(f.actions))
+    if f.since is not None:
+        query = query.where(AuditEntry.at >= datetime.combine(f.since, datetime.min.time()))
+    if f.until is not None:
+        end = datetime.combine(f.until, datetime.min.time()) + timedelta(days=1)
+        query = query.where(AuditEntry.at < end)
+    if f.text.strip():
+        query = query.where(AuditEntry.summary.ilike(f"%{f.text.strip()}%"))
+    return query
+
+
+def count(engine: Engine, f: Filter = Filter()) -> int:
+    """How many entries match."""
+    with engine.connect() as conn:
+        return conn.execute(_where(select(func.count(AuditEntry.id)), f)).scalar_one()
+
+
+def entries(engine: Engine, f: Filter = Filter(), limit: int = 100, offset: int = 0) -> list[dict]:
+    """Matching entries, newest first, one page at a time."""
+    query = _where(select(AuditEntry.__table__), f).order_by(AuditEntry.id.desc())
+    with engine.connect() as conn:
+        rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
+    return [dict(r) for r in rows]

@@ -1,0 +1,459 @@
+"""Who may do what: roles, the screens and actions each allows, accounts and sign-in.
+
+Every write function in Liftoff takes an `Actor` and calls `require` before it writes, so no
+screen, callback or command can write without the role for it. Passwords are hashed with
+scrypt (memory-hard, in the standard library); there is no default password.
+"""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+
+from liftoff import audit, db
+from liftoff.config import Settings
+from liftoff.models import ROLES, User
+
+RANK = {None: 0, "none": 0, "viewer": 1, "editor": 2, "admin": 3}
+
+#: Each action and the least role that may do it, with what it means (README's matrix).
+ACTIONS: dict[str, tuple[str, str]] = {
+    "read": ("viewer", "read every evidence, people and meeting screen"),
+    "export": ("viewer", "download steering packs, tables and the summary"),
+    "upload": ("editor", "upload files (Upload data page, `liftoff import`)"),
+    "rollback": ("editor", "roll back an import batch"),
+    "edit": (
+        "editor",
+        "edit criteria, decisions, concerns, feedback status, stakeholders, governance, "
+        "readiness, alert rules; freeze steering packs",
+    ),
+    "manage_users": ("admin", "add, remove and change users; see settings"),
+    "audit": ("admin", "see, filter and export the audit log"),
+}
+
+#: Each screen (router key → section, title) and the least role it is registered for.
+SCREENS: dict[str, tuple[str, str, str]] = {
+    "overview": ("Portfolio", "Overview", "viewer"),
+    "iterations": ("Initiative", "Iterations and decision", "viewer"),
+    "model_business": ("Initiative", "Model versus business", "viewer"),
+    "scalability": ("Initiative", "Scalability", "viewer"),
+    "monitoring": ("Initiative", "Monitoring and alerts", "viewer"),
+    "upload": ("Data", "Upload data", "editor"),
+    "imports": ("Data", "Import history", "viewer"),
+    "users": ("Admin", "Users and settings", "admin"),
+    "audit": ("Admin", "Audit log", "admin"),
+}
+
+MIN_PASSWORD_LENGTH = 12
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+# scrypt parameters: 2**15 x 8 x 1 uses 32 MiB per hash and ~0.1 s on one core.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**15, 8, 1
+_SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+
+class PermissionDenied(Exception):
+    """The actor's role does not allow the action; the message says who may."""
+
+
+class AccountError(ValueError):
+    """A user-management request that cannot be done; the message says why and what to do."""
+
+
+class SignInFailed(Exception):
+    """Wrong email or password, or a locked account; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: an email (or a name for the CLI and the system), a role and how they came."""
+
+    email: str | None
+    role: str | None
+    via: str  # password, oidc, anonymous, cli, system
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.email:
+            return self.email
+        return "anonymous visitor" if self.via == "anonymous" else (self.name or self.via)
+
+    @property
+    def display(self) -> str:
+        return self.name or self.label
+
+    def can(self, action: str) -> bool:
+        return RANK.get(self.role, 0) >= RANK[ACTIONS[action][0]]
+
+    def sees(self, screen: str) -> bool:
+        return RANK.get(self.role, 0) >= RANK[SCREENS[screen][2]]
+
+
+#: Loads the demo portfolio and migrations: Liftoff itself.
+SYSTEM = Actor(email=None, role="admin", via="system", name="Liftoff")
+
+
+def anonymous(settings: Settings) -> Actor:
+    """A visitor who has not signed in, with the role LIFTOFF_ANONYMOUS_ROLE gives."""
+    role = settings.anonymous_role
+    return Actor(email=None, role=None if role == "none" else role, via="anonymous")
+
+
+def cli_actor() -> Actor:
+    """The person at the command line. Whoever can run `liftoff` against the database holds its
+    credentials already, so the CLI acts as an admin, recorded under the operating-system user."""
+    try:
+        user = getpass.getuser()
+    except OSError:
+        user = "unknown"
+    return Actor(email=None, role="admin", via="cli", name=f"{user} (command line)")
+
+
+def require(actor: Actor | None, action: str) -> None:
+    """Raise PermissionDenied unless `actor` may do `action`."""
+    if actor is not None and actor.can(action):
+        return
+    least, meaning = ACTIONS[action]
+    who = (
+        "Visitors who have not signed in"
+        if actor is None or actor.role is None
+        else (f"{actor.label} ({actor.role})")
+    )
+    raise PermissionDenied(
+        f"{who} may not {meaning.split(';')[0].split(' (')[0]}: that needs the {least} role. "
+        "Sign in with an account that has it, or ask an admin."
+    )
+
+
+def matrix() -> str:
+    """The role matrix (role × screen and action) as a markdown table, as in the README."""
+    lines = ["| screen or action | viewer | editor | admin |", "| --- | --- | --- | --- |"]
+    for _, (section, title, least) in SCREENS.items():
+        marks = ["yes" if RANK[r] >= RANK[least] else "—" for r in ROLES]
+        lines.append(f"| screen: {section} › {title} | " + " | ".join(marks) + " |")
+    for action, (least, meaning) in ACTIONS.items():
+        marks = ["yes" if RANK[r] >= RANK[least] else "—" for r in ROLES]
+        lines.append(f"| {action}: {meaning} | " + " | ".join(marks) + " |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- passwords
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash: `scrypt$N$r$p$salt$hash`."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, maxmem=_SCRYPT_MAXMEM
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Whether `password` matches `stored` (always spends a hash's time, even without one)."""
+    try:
+        scheme, n, r, p, salt, digest = (stored or "").split("$")
+        if scheme != "scrypt":
+            raise ValueError
+        n_, r_, p_ = int(n), int(r), int(p)
+        salt_b, digest_b = base64.b64decode(salt), base64.b64decode(digest)
+    except ValueError:
+        n_, r_, p_, salt_b, digest_b = _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, b"0" * 16, b""
+    got = hashlib.scrypt(
+        password.encode(), salt=salt_b, n=n_, r=r_, p=p_, maxmem=_SCRYPT_MAXMEM, dklen=64
+    )
+    return bool(digest_b) and hmac.compare_digest(got, digest_b)
+
+
+def _check_password(password: str | None) -> str:
+    if password is None or len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters "
+            "(a few unrelated words work well)."
+        )
+    return password
+
+
+# ----------------------------------------------------------------------------- users
+
+
+def _normal_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not _EMAIL.match(email):
+        raise AccountError(f"{email!r} is not an email address (name@example.org).")
+    return email
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise AccountError(f"Role {role!r} is not one of: {', '.join(ROLES)}.")
+    return role
+
+
+def _public(user: dict | None) -> dict | None:
+    if user is None:
+        return None
+    return {k: v for k, v in user.items() if k != "password_hash"} | {
+        "has_password": bool(user.get("password_hash"))
+    }
+
+
+def list_users(engine: Engine) -> list[dict]:
+    """Every user (without password hashes), by email."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(User.__table__).order_by(User.email)).mappings().all()
+    return [_public(dict(r)) for r in rows]
+
+
+def add_user(
+    engine: Engine,
+    actor: Actor,
+    email: str,
+    role: str,
+    password: str | None = None,
+    display_name: str | None = None,
+) -> int:
+    """Add a user. Without a password the account can only sign in through single sign-on."""
+    require(actor, "manage_users")
+    email, role = _normal_email(email), _check_role(role)
+    hashed = hash_password(_check_password(password)) if password is not None else None
+    with db.write(engine) as conn:
+        if conn.execute(select(User.id).where(User.email == email)).scalar() is not None:
+            raise AccountError(
+                f"{email} already has an account; change it with `liftoff users set-role`."
+            )
+        user_id = conn.execute(
+            insert(User)
+            .values(
+                email=email,
+                display_name=(display_name or "").strip() or None,
+                role=role,
+                password_hash=hashed,
+                created_at=datetime.now(),
+                failed_sign_ins=0,
+            )
+            .returning(User.id)
+        ).scalar_one()
+        audit.record(
+            conn,
+            actor,
+            "user.add",
+            f"Added {email} as {role}",
+            target="user",
+            target_id=email,
+            after=_public(audit.row(conn, User, user_id)),
+        )
+    return user_id
+
+
+def _user_row(conn, email: str) -> dict:
+    found = conn.execute(select(User.__table__).where(User.email == email)).mappings().first()
+    if found is None:
+        raise AccountError(f"There is no user {email}. See `liftoff users list`.")
+    return dict(found)
+
+
+def _admins_left(conn, without: str) -> int:
+    return conn.execute(
+        select(func.count(User.id)).where(User.role == "admin", User.email != without)
+    ).scalar_one()
+
+
+def set_role(engine: Engine, actor: Actor, email: str, role: str) -> None:
+    """Change a user's role (the last admin keeps theirs, so someone can always manage users)."""
+    require(actor, "manage_users")
+    email, role = _normal_email(email), _check_role(role)
+    with db.write(engine) as conn:
+        before = _user_row(conn, email)
+        if before["role"] == "admin" and role != "admin" and not _admins_left(conn, email):
+            raise AccountError(f"{email} is the last admin; make someone else admin first.")
+        conn.execute(update(User).where(User.email == email).values(role=role))
+        audit.record(
+            conn,
+            actor,
+            "user.update",
+            f"Changed {email}'s role from {before['role']} to {role}",
+            target="user",
+            target_id=email,
+            before=_public(before),
+            after=_public(_user_row(conn, email)),
+        )
+
+
+def set_password(engine: Engine, actor: Actor, email: str, password: str) -> None:
+    """Set a user's password (admins for anyone; a signed-in user for themselves)."""
+    email = _normal_email(email)
+    if actor.email != email:
+        require(actor, "manage_users")
+    hashed = hash_password(_check_password(password))
+    with db.write(engine) as conn:
+        before = _user_row(conn, email)
+        conn.execute(
+            update(User)
+            .where(User.email == email)
+            .values(password_hash=hashed, failed_sign_ins=0, locked_until=None)
+        )
+        audit.record(
+            conn,
+            actor,
+            "user.update",
+            f"Set a new password for {email}",
+            target="user",
+            target_id=email,
+            before=_public(before),
+            after=_public(_user_row(conn, email)),
+        )
+
+
+def unlock(engine: Engine, actor: Actor, email: str) -> None:
+    """Lift a lock-out before it ends."""
+    require(actor, "manage_users")
+    email = _normal_email(email)
+    with db.write(engine) as conn:
+        before = _user_row(conn, email)
+        conn.execute(
+            update(User).where(User.email == email).values(failed_sign_ins=0, locked_until=None)
+        )
+        audit.record(
+            conn,
+            actor,
+            "user.update",
+            f"Unlocked {email}",
+            target="user",
+            target_id=email,
+            before=_public(before),
+            after=_public(_user_row(conn, email)),
+        )
+
+
+def remove_user(engine: Engine, actor: Actor, email: str) -> None:
+    """Remove a user (not the last admin)."""
+    require(actor, "manage_users")
+    email = _normal_email(email)
+    with db.write(engine) as conn:
+        before = _user_row(conn, email)
+        if before["role"] == "admin" and not _admins_left(conn, email):
+            raise AccountError(f"{email} is the last admin; make someone else admin first.")
+        conn.execute(delete(User).where(User.email == email))
+        audit.record(
+            conn,
+            actor,
+            "user.remove",
+            f"Removed {email} ({before['role']})",
+            target="user",
+            target_id=email,
+            before=_public(before),
+        )
+
+
+def role_of(engine: Engine, email: str | None) -> str | None:
+    """The role Liftoff's users table gives `email`, or None when it is not there."""
+    if not email:
+        return None
+    with engine.connect() as conn:
+        return conn.execute(select(User.role).where(User.email == email.strip().lower())).scalar()
+
+
+def user_actor(engine: Engine, email: str, via: str, default_role: str | None = None) -> Actor:
+    """The actor for a signed-in email: its role from the users table, else `default_role`."""
+    email = email.strip().lower()
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(User.role, User.display_name).where(User.email == email)
+        ).first()
+    if found is None:
+        role = None if default_role in (None, "none") else default_role
+        return Actor(email=email, role=role, via=via)
+    return Actor(email=email, role=found.role, via=via, name=found.display_name)
+
+
+def _event(engine: Engine, actor: Actor, action: str, summary: str, **changes) -> None:
+    """A sign-in event: recorded, with the user row's counters, without bumping the data
+    version (nothing on the screens changes when someone signs in)."""
+    with engine.begin() as conn:
+        if changes:
+            conn.execute(update(User).where(User.email == actor.email).values(**changes))
+        audit.record(conn, actor, action, summary, target="user", target_id=actor.email)
+
+
+def sign_in(engine: Engine, settings: Settings, email: str, password: str, now=None) -> Actor:
+    """Check an email and password; returns the actor or raises SignInFailed.
+
+    A wrong password counts towards the lock-out; reaching the limit locks the account for
+    the configured minutes. Every failure is in the audit log.
+    """
+    now = now or datetime.now()
+    email = (email or "").strip().lower()
+    with engine.connect() as conn:
+        user = conn.execute(select(User.__table__).where(User.email == email)).mappings().first()
+    attempt = Actor(email=email or "(no email)", role=None, via="password")
+    wrong = SignInFailed("Wrong email or password.")
+    if user is None or not user["password_hash"]:
+        verify_password(password or "", None)  # the same time as a real check
+        _event(
+            engine,
+            attempt,
+            "sign_in.failed",
+            f"Failed sign-in for {attempt.label}: no such account",
+        )
+        raise wrong
+    if user["locked_until"] is not None and user["locked_until"] > now:
+        minutes = max(1, round((user["locked_until"] - now).total_seconds() / 60))
+        _event(engine, attempt, "sign_in.failed", f"Sign-in refused for {email}: account locked")
+        raise SignInFailed(
+            f"This account is locked after {settings.max_sign_in_failures} wrong passwords. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, or ask an admin to unlock it."
+        )
+    if not verify_password(password or "", user["password_hash"]):
+        failures = (user["failed_sign_ins"] or 0) + 1
+        if failures >= settings.max_sign_in_failures:
+            until = now + timedelta(minutes=settings.lockout_minutes)
+            _event(
+                engine,
+                attempt,
+                "sign_in.locked",
+                f"Locked {email} after {failures} wrong passwords, until {until:%Y-%m-%d %H:%M}",
+                failed_sign_ins=0,
+                locked_until=until,
+            )
+            raise SignInFailed(
+                f"Wrong password {failures} times: this account is locked for "
+                f"{settings.lockout_minutes:g} minutes. An admin can unlock it sooner."
+            )
+        _event(
+            engine,
+            attempt,
+            "sign_in.failed",
+            f"Wrong password for {email} ({failures} of {settings.max_sign_in_failures})",
+            failed_sign_ins=failures,
+        )
+        raise wrong
+    actor = Actor(email=email, role=user["role"], via="password", name=user["display_name"])
+    _event(
+        engine,
+        actor,
+        "sign_in",
+        f"{email} signed in",
+        failed_sign_ins=0,
+        locked_until=None,
+        last_sign_in_at=now,
+    )
+    return actor
+
+
+def session_expired(signed_in_at: datetime, settings: Settings, now=None) -> bool:
+    """Whether a password sign-in made at `signed_in_at` has outlived the session lifetime."""
+    now = now or datetime.now()
+    return now - signed_in_at > timedelta(hours=settings.session_hours)

@@ -1,0 +1,87 @@
+"""Sign in and out: single sign-on when `[auth]` is configured, else Liftoff's own accounts."""
+
+import streamlit as st
+
+from liftoff import auth, ui
+
+current = ui.actor()
+conf = ui.settings()
+notice = st.session_state.pop("liftoff_notice", None)
+
+if not current.email:
+    st.title("Sign in")
+    if notice:
+        st.warning(notice, icon=":material/schedule:")
+    if current.role:
+        st.caption(
+            f"Without signing in you can {auth.ACTIONS['read'][1]} and "
+            f"{auth.ACTIONS['export'][1]}. Sign in to upload files or edit."
+        )
+    else:
+        st.info("Sign in to see Liftoff's screens.", icon=":material/lock:")
+    if ui.single_sign_on():
+        providers = ui.sso_providers()
+        for provider in providers or [None]:
+            label = (
+                "Sign in with single sign-on" if provider is None else f"Sign in with {provider}"
+            )
+            if st.button(label, type="primary", icon=":material/login:", key=f"sso_{provider}"):
+                st.login(provider) if provider else st.login()
+    else:
+        with st.form("sign_in"):
+            email = st.text_input("Email", autocomplete="username")
+            password = st.text_input("Password", type="password", autocomplete="current-password")
+            if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
+                try:
+                    ui.sign_in(email, password)
+                    st.rerun()
+                except auth.SignInFailed as exc:
+                    st.error(str(exc), icon=":material/error:")
+        st.caption(
+            "No account? An admin adds one on the Users page or with "
+            "`liftoff users add EMAIL --role editor`. A fresh installation has no accounts: "
+            "create the first admin with `liftoff users add you@example.org --role admin`."
+        )
+    st.stop()
+
+st.title("Account")
+if current.role is None:
+    st.warning(
+        f"You are signed in as {ui.plain(current.label)}, but Liftoff gives this email no role. "
+        "Ask an admin to add it on the Users page.",
+        icon=":material/block:",
+    )
+else:
+    st.markdown(
+        f"Signed in as **{ui.plain(current.display)}** ({ui.plain(current.label)}) with the "
+        f"**{current.role}** role: you may "
+        + "; ".join(m for a, (_, m) in auth.ACTIONS.items() if current.can(a))
+        + "."
+    )
+if current.via == "oidc":
+    if st.button("Sign out", icon=":material/logout:"):
+        st.logout()
+    st.stop()
+
+signed = st.session_state.get(ui.SIGNED_IN)
+if signed:
+    st.caption(
+        f"Signed in at {signed['at']:%H:%M}; the session lasts {conf.session_hours:g} hours."
+    )
+if st.button("Sign out", icon=":material/logout:"):
+    ui.sign_out()
+    st.rerun()
+
+with st.expander("Change my password"):
+    with st.form("own_password", clear_on_submit=True):
+        new = st.text_input("New password", type="password", autocomplete="new-password")
+        again = st.text_input("New password again", type="password", autocomplete="new-password")
+        if st.form_submit_button("Change password"):
+            if new != again:
+                st.error("The two passwords differ; nothing was changed.")
+            else:
+                try:
+                    auth.set_password(ui.engine(), current, current.email, new)
+                    st.success("Your password is changed.", icon=":material/check_circle:")
+                except auth.AccountError as exc:
+                    st.error(ui.plain(str(exc)))

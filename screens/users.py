@@ -1,0 +1,99 @@
+"""Users and settings (admins): who may do what, and the settings in force."""
+
+import streamlit as st
+
+from liftoff import auth, ui, views
+from liftoff.config import SETTINGS
+from liftoff.models import ROLES
+
+st.title("Users and settings")
+admin = ui.actor()
+users = auth.list_users(ui.engine())
+
+if users:
+    st.caption(
+        f"{len(users)} account{'s' if len(users) != 1 else ''}. Roles: "
+        + "; ".join(
+            f"{r} — "
+            + ", ".join(
+                a for a, (least, _) in auth.ACTIONS.items() if auth.RANK[r] >= auth.RANK[least]
+            )
+            for r in ROLES
+        )
+    )
+    st.dataframe(views.users_table(users), hide_index=True, width="stretch")
+else:
+    st.info("No accounts yet. Add the first below.", icon=":material/person_add:")
+
+
+def attempt(fn, *args, done: str) -> None:
+    try:
+        fn(ui.engine(), admin, *args)
+        st.session_state["liftoff_users_done"] = done
+        st.rerun()
+    except (auth.AccountError, auth.PermissionDenied) as exc:
+        st.error(ui.plain(str(exc)))
+
+
+done = st.session_state.pop("liftoff_users_done", None)
+if done:
+    st.success(ui.plain(done), icon=":material/check_circle:")
+
+add, change = st.columns(2)
+with add.form("add_user", clear_on_submit=True):
+    st.markdown("**Add a user**")
+    email = st.text_input("Email")
+    name = st.text_input("Display name (optional)")
+    role = st.selectbox("Role", ROLES)
+    sso = ui.single_sign_on()
+    password = st.text_input(
+        "Password" + (" (leave empty: signs in with single sign-on)" if sso else ""),
+        type="password",
+        autocomplete="new-password",
+        help=f"At least {auth.MIN_PASSWORD_LENGTH} characters.",
+    )
+    if st.form_submit_button("Add user", type="primary", icon=":material/person_add:"):
+        try:
+            auth.add_user(
+                ui.engine(),
+                admin,
+                email,
+                role,
+                password or (None if sso else ""),
+                display_name=name,
+            )
+            st.session_state["liftoff_users_done"] = f"Added {email.strip().lower()} as {role}."
+            st.rerun()
+        except (auth.AccountError, auth.PermissionDenied) as exc:
+            st.error(ui.plain(str(exc)))
+
+if users:
+    with change.container(border=True):
+        st.markdown("**Change a user**")
+        emails = [u["email"] for u in users]
+        chosen = st.selectbox("User", emails)
+        user = next(u for u in users if u["email"] == chosen)
+        new_role = st.selectbox("Role", ROLES, index=ROLES.index(user["role"]), key="change_role")
+        if st.button("Save role", disabled=new_role == user["role"]):
+            attempt(auth.set_role, chosen, new_role, done=f"{chosen} is now {new_role}.")
+        new_password = st.text_input("New password", type="password", autocomplete="new-password")
+        if st.button("Set password", disabled=not new_password):
+            attempt(
+                auth.set_password, chosen, new_password, done=f"Set a new password for {chosen}."
+            )
+        if user["locked_until"] is not None and st.button("Unlock"):
+            attempt(auth.unlock, chosen, done=f"Unlocked {chosen}.")
+        sure = st.checkbox(f"Yes, remove {ui.plain(chosen)}", key=f"remove_{chosen}")
+        if st.button("Remove user", disabled=not sure, icon=":material/person_remove:"):
+            attempt(auth.remove_user, chosen, done=f"Removed {chosen}.")
+
+st.subheader("Settings in force", anchor=False)
+st.caption(
+    "Set in the environment of the app (see the README); secrets such as single sign-on "
+    "credentials live in .streamlit/secrets.toml and are never shown here."
+)
+st.dataframe(
+    views.settings_table(ui.settings(), ui.single_sign_on(), SETTINGS),
+    hide_index=True,
+    width="stretch",
+)

@@ -1,0 +1,475 @@
+"""Who may do what: roles per screen and action, sign-in, lock-out, single sign-on, the audit
+log and the hardened configuration."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from conftest import ADMIN, EDITOR, PROJECT_ROOT, VIEWER, sign_in_as
+from liftoff import audit, auth, cli, demo, ingest, manage
+from liftoff.config import Settings
+from liftoff.ingest import pipeline
+from liftoff.models import User
+
+APP = str(PROJECT_ROOT / "app.py")
+ALL_SCREENS = [f"screens/{key}.py" for key in auth.SCREENS]
+PASSWORD = "correct horse battery staple"
+SSO_SECRETS = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "test-only-not-a-secret",
+        "client_id": "liftoff",
+        "client_secret": "test-only",
+        "server_metadata_url": "https://idp.example.invalid/.well-known/openid-configuration",
+    }
+}
+
+
+def registered(at: AppTest) -> set[str]:
+    """The screens this session can reach: switch_page refuses a page not registered."""
+    found = set()
+    for page in ALL_SCREENS:
+        try:
+            at.switch_page(page)
+        except ValueError:
+            continue
+        found.add(page)
+    return found
+
+
+def expected(role: str | None) -> set[str]:
+    return {
+        f"screens/{key}.py"
+        for key, (_, _, least) in auth.SCREENS.items()
+        if auth.RANK[role] >= auth.RANK[least]
+    }
+
+
+def texts(at) -> str:
+    parts = []
+    for kind in ("title", "markdown", "caption", "info", "warning", "error", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts).replace("\\", "")
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor", "admin"])
+def test_each_role_gets_exactly_its_screens(use_database, demo_url, role):
+    use_database(demo_url)
+    at = sign_in_as(AppTest.from_file(APP, default_timeout=60), role).run()
+    assert not at.exception
+    assert registered(at) == expected(role)
+
+
+def test_anonymous_visitors_see_only_sign_in_when_the_setting_says_none(
+    use_database, demo_url, monkeypatch
+):
+    use_database(demo_url)
+    monkeypatch.setenv("LIFTOFF_ANONYMOUS_ROLE", "none")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert registered(at) == set()
+    assert at.title[0].value == "Sign in"
+    assert "Sign in to see Liftoff's screens." in texts(at)
+
+
+def test_anonymous_viewers_browse_but_cannot_reach_upload(use_database, demo_url):
+    use_database(demo_url)  # LIFTOFF_ANONYMOUS_ROLE=viewer, as `make run` sets it
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert registered(at) == expected("viewer")
+    assert "screens/upload.py" not in registered(at)
+    assert "Browsing as a visitor (viewer). Sign in to upload or edit." in texts(at)
+
+
+def test_readme_role_matrix_is_the_one_the_code_enforces():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert auth.matrix() in readme
+
+
+# ----------------------------------------------------------------------------- viewers cannot write
+
+
+def test_viewer_sees_no_editing_controls(use_database, demo_url):
+    use_database(demo_url)
+    at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "viewer").run()
+    at.switch_page("screens/iterations.py").run()
+    assert not [b for b in at.button if b.label in ("Save the decision", "Add criterion")]
+    assert "Editors record the decision and change the criteria here." in texts(at)
+    at.switch_page("screens/monitoring.py").run()
+    assert not [b for b in at.button if b.label in ("Add rule", "Add the suggested rules")]
+    at.switch_page("screens/imports.py").run()
+    assert not [b for b in at.button if b.label == "Roll back this batch"]
+    assert "Editors can roll back a batch." in texts(at)
+
+
+def test_viewer_cannot_write_by_calling_the_library(demo_engine):
+    from conftest import table_checksums
+
+    before = table_checksums(demo_engine)
+    data = (PROJECT_ROOT / "tests/data/ingest/traffic.csv").read_bytes()
+    options = ingest.Options(initiative="Churn early-warning")
+    prepared = pipeline.prepare(demo_engine, data, "traffic.csv", options)
+    attempts = [
+        lambda: ingest.import_file(demo_engine, VIEWER, data, "traffic.csv", options),
+        lambda: ingest.commit(demo_engine, VIEWER, prepared),
+        lambda: ingest.rollback(demo_engine, VIEWER, 1),
+        lambda: manage.set_initiative(demo_engine, VIEWER, "Churn early-warning", stage="paused"),
+        lambda: manage.record_decision(
+            demo_engine,
+            VIEWER,
+            "Churn early-warning",
+            6,
+            decision="go",
+            rationale="x",
+            decided_by="x",
+        ),
+        lambda: manage.add_criterion(
+            demo_engine, VIEWER, "Churn early-warning", 6, kind="learning", description="x"
+        ),
+        lambda: manage.remove_criterion(demo_engine, VIEWER, 1),
+        lambda: manage.add_alert_rule(
+            demo_engine,
+            VIEWER,
+            None,
+            metric="churn_auc",
+            comparator="<",
+            threshold=0.5,
+            severity="low",
+            stages=["pilot"],
+        ),
+        lambda: manage.remove_alert_rule(demo_engine, VIEWER, 1),
+        lambda: demo.load_demo(demo_engine, reset=True, actor=VIEWER),
+        lambda: auth.add_user(demo_engine, VIEWER, "x@example.com", "admin", PASSWORD),
+        lambda: auth.add_user(demo_engine, EDITOR, "x@example.com", "admin", PASSWORD),
+        lambda: auth.set_role(demo_engine, EDITOR, "pm@example.com", "admin"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(auth.PermissionDenied, match="needs the (editor|admin) role"):
+            attempt()
+    assert table_checksums(demo_engine) == before
+    # An anonymous visitor (no role at all) is refused the same way.
+    with pytest.raises(auth.PermissionDenied, match="Visitors who have not signed in"):
+        ingest.import_file(
+            demo_engine, auth.anonymous(Settings.from_env({})), data, "t.csv", options
+        )
+
+
+def test_a_role_taken_away_counts_on_the_next_rerun(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "editor").run()
+    assert "screens/upload.py" in registered(at)
+    auth.set_role(demo_engine, ADMIN, "editor@example.com", "viewer")
+    at.run()
+    assert "screens/upload.py" not in registered(at)
+    auth.remove_user(demo_engine, ADMIN, "editor@example.com")
+    at.run()
+    assert not at.exception
+    assert "Browsing as a visitor (viewer)" in texts(at)
+
+
+# ----------------------------------------------------------------------------- passwords and sign-in
+
+
+def test_password_hashes_are_salted_scrypt_and_verify(engine):
+    auth.add_user(engine, ADMIN, "a@example.com", "viewer", PASSWORD)
+    auth.add_user(engine, ADMIN, "b@example.com", "viewer", PASSWORD)
+    with engine.connect() as conn:
+        hashes = conn.execute(select(User.password_hash).order_by(User.email)).scalars().all()
+    assert hashes[0] != hashes[1]
+    assert all(h.startswith("scrypt$32768$8$1$") and PASSWORD not in h for h in hashes)
+    assert auth.verify_password(PASSWORD, hashes[0])
+    assert not auth.verify_password(PASSWORD + "!", hashes[0])
+    assert not auth.verify_password(PASSWORD, None)
+
+
+def test_short_passwords_and_bad_emails_are_refused_plainly(engine):
+    with pytest.raises(auth.AccountError, match="at least 12 characters"):
+        auth.add_user(engine, ADMIN, "a@example.com", "viewer", "short")
+    with pytest.raises(auth.AccountError, match="is not an email address"):
+        auth.add_user(engine, ADMIN, "not-an-email", "viewer", PASSWORD)
+    with pytest.raises(auth.AccountError, match="Role 'boss' is not one of"):
+        auth.add_user(engine, ADMIN, "a@example.com", "boss", PASSWORD)
+    assert auth.list_users(engine) == []
+
+
+def test_wrong_password_then_lock_out_then_unlock(engine):
+    settings = Settings.from_env({"LIFTOFF_MAX_SIGN_IN_FAILURES": "3"})
+    auth.add_user(engine, ADMIN, "pm@example.com", "editor", PASSWORD)
+    now = datetime(2026, 11, 25, 10, 0)
+    for _ in range(2):
+        with pytest.raises(auth.SignInFailed, match="^Wrong email or password.$"):
+            auth.sign_in(engine, settings, "pm@example.com", "wrong password!!", now=now)
+    with pytest.raises(
+        auth.SignInFailed, match="Wrong password 3 times: this account is locked for 15"
+    ):
+        auth.sign_in(engine, settings, "pm@example.com", "wrong password!!", now=now)
+    # Locked: even the right password is refused until the lock ends.
+    with pytest.raises(
+        auth.SignInFailed, match="locked after 3 wrong passwords. Try again in 10 minutes"
+    ):
+        auth.sign_in(engine, settings, "pm@example.com", PASSWORD, now=now + timedelta(minutes=5))
+    actor = auth.sign_in(
+        engine, settings, "PM@example.com ", PASSWORD, now=now + timedelta(minutes=16)
+    )
+    assert (actor.email, actor.role, actor.via) == ("pm@example.com", "editor", "password")
+    # Unknown accounts get the same message as a wrong password.
+    with pytest.raises(auth.SignInFailed, match="^Wrong email or password.$"):
+        auth.sign_in(engine, settings, "nobody@example.com", PASSWORD, now=now)
+    actions = [
+        e["action"]
+        for e in audit.entries(
+            engine, audit.Filter(actions=("sign_in", "sign_in.failed", "sign_in.locked"))
+        )
+    ]
+    assert actions == [
+        "sign_in.failed",
+        "sign_in",
+        "sign_in.failed",
+        "sign_in.locked",
+        "sign_in.failed",
+        "sign_in.failed",
+    ]
+
+
+def test_sign_in_form_wrong_password_then_editor_session(
+    use_database, demo_url, demo_engine, monkeypatch
+):
+    use_database(demo_url)
+    monkeypatch.setenv("LIFTOFF_ANONYMOUS_ROLE", "none")
+    auth.add_user(demo_engine, ADMIN, "pm@example.com", "editor", PASSWORD, display_name="Priya M.")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input[0].input("pm@example.com")
+    at.text_input[1].input("not the password")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["Wrong email or password."]
+    assert registered(at) == set()
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert registered(at) == expected("editor")
+    assert "Signed in as Priya M. · editor" in texts(at)
+    # Sign out from the account page.
+    at.switch_page("screens/account.py").run()
+    next(b for b in at.button if b.label == "Sign out").click().run()
+    assert registered(at) == set()
+
+
+def test_a_session_ends_after_its_lifetime(use_database, demo_url, monkeypatch):
+    use_database(demo_url)
+    monkeypatch.setenv("LIFTOFF_SESSION_HOURS", "8")
+    at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "editor")
+    at.session_state["liftoff_signed_in"] = {
+        "email": "editor@example.com",
+        "at": datetime.now() - timedelta(hours=8, minutes=1),
+    }
+    at.run()
+    assert "screens/upload.py" not in registered(at)
+    at.switch_page("screens/account.py").run()
+    assert "Your session ended after 8 hours. Sign in again." in texts(at)
+
+
+def test_a_bad_setting_is_named(use_database, demo_url, monkeypatch):
+    use_database(demo_url)
+    monkeypatch.setenv("LIFTOFF_ANONYMOUS_ROLE", "everyone")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "LIFTOFF_ANONYMOUS_ROLE is 'everyone'; use one of: none, viewer." in at.error[0].value
+
+
+# ----------------------------------------------------------------------------- single sign-on
+
+
+@pytest.mark.parametrize(
+    ("email", "default_role", "role"),
+    [
+        ("viewer@example.com", "none", "viewer"),
+        ("editor@example.com", "none", "editor"),
+        ("admin@example.com", "none", "admin"),
+        ("stranger@example.com", "none", None),
+        ("stranger@example.com", "viewer", "viewer"),
+    ],
+)
+def test_single_sign_on_users_get_their_role_from_the_users_table(
+    use_database, demo_url, demo_engine, monkeypatch, email, default_role, role
+):
+    use_database(demo_url)
+    monkeypatch.setenv("LIFTOFF_ANONYMOUS_ROLE", "none")
+    monkeypatch.setenv("LIFTOFF_OIDC_DEFAULT_ROLE", default_role)
+    for r in ("viewer", "editor", "admin"):
+        auth.add_user(demo_engine, ADMIN, f"{r}@example.com", r)  # no password: SSO only
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets.update(SSO_SECRETS)
+    at.user = {"is_logged_in": True, "email": email, "name": "Someone"}
+    at.run()
+    assert not at.exception
+    assert registered(at) == (expected(role) if role else set())
+    if role is None:
+        assert "Liftoff gives this email no role" in texts(at)
+
+
+def test_single_sign_on_shows_the_provider_button_when_signed_out(
+    use_database, demo_url, monkeypatch
+):
+    use_database(demo_url)
+    monkeypatch.setenv("LIFTOFF_ANONYMOUS_ROLE", "none")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets.update(SSO_SECRETS)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in with single sign-on"]
+    assert not at.text_input  # no password form when single sign-on is configured
+
+
+# ----------------------------------------------------------------------------- users and audit
+
+
+def test_users_command_add_list_set_role_remove(use_database, db_url, capsys, monkeypatch):
+    import io
+
+    use_database(db_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert (
+        cli.main(["users", "add", "Boss@Example.com", "--role", "admin", "--password-stdin"]) == 0
+    )
+    assert cli.main(["users", "add", "pm@example.com", "--role", "editor", "--sso-only"]) == 0
+    assert cli.main(["users", "set-role", "pm@example.com", "viewer"]) == 0
+    assert cli.main(["users", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "boss@example.com: admin\n" in out
+    assert "pm@example.com: viewer, single sign-on only" in out
+    assert cli.main(["users", "remove", "boss@example.com"]) == 1
+    assert "is the last admin" in capsys.readouterr().err
+    assert cli.main(["users", "remove", "pm@example.com"]) == 0
+    assert cli.main(["audit", "--json"]) == 0
+    import json
+
+    entries = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert [e["action"] for e in entries] == ["user.remove", "user.update", "user.add", "user.add"]
+    assert all(e["actor"].endswith("(command line)") and e["role"] == "admin" for e in entries)
+    assert '"password_hash"' not in json.dumps(entries)
+
+
+def test_every_write_is_in_the_audit_log_with_before_and_after(demo_engine):
+    churn = "Churn early-warning"
+    start = audit.count(demo_engine)
+    manage.set_initiative(demo_engine, EDITOR, churn, stage="production")
+    manage.record_decision(
+        demo_engine, EDITOR, churn, 6, decision="go", rationale="AUC clears", decided_by="Board"
+    )
+    cid = manage.add_criterion(demo_engine, EDITOR, churn, 6, kind="learning", description="Ask")
+    manage.update_criterion(demo_engine, EDITOR, cid, kind="learning", description="Ask users")
+    manage.remove_criterion(demo_engine, EDITOR, cid)
+    rid = manage.add_alert_rule(
+        demo_engine,
+        EDITOR,
+        churn,
+        metric="churn_auc",
+        comparator="<",
+        threshold=0.7,
+        severity="high",
+        stages=["pilot"],
+    )
+    manage.update_alert_rule(
+        demo_engine,
+        EDITOR,
+        rid,
+        metric="churn_auc",
+        comparator="<",
+        threshold=0.75,
+        severity="high",
+        stages=["pilot"],
+    )
+    manage.remove_alert_rule(demo_engine, EDITOR, rid)
+    data = (PROJECT_ROOT / "tests/data/ingest/traffic.csv").read_bytes()
+    _, batch = ingest.import_file(
+        demo_engine, EDITOR, data, "traffic.csv", ingest.Options(initiative=churn)
+    )
+    ingest.rollback(demo_engine, ADMIN, batch)
+    rows = audit.entries(demo_engine, limit=audit.count(demo_engine) - start)
+    assert [r["action"] for r in reversed(rows)] == [
+        "initiative.update",
+        "decision",
+        "criterion.add",
+        "criterion.update",
+        "criterion.remove",
+        "alert_rule.add",
+        "alert_rule.update",
+        "alert_rule.remove",
+        "import",
+        "rollback",
+    ]
+    by_action = {r["action"]: r for r in rows}
+    assert by_action["decision"]["actor"] == "pm@example.com"
+    assert '"decision": "pending"' in by_action["decision"]["before"]
+    assert '"decision": "go"' in by_action["decision"]["after"]
+    assert '"threshold": 0.7' in by_action["alert_rule.update"]["before"]
+    assert '"threshold": 0.75' in by_action["alert_rule.update"]["after"]
+    assert by_action["rollback"]["actor"] == "admin@example.com"
+    assert (
+        by_action["import"]["summary"]
+        == f"Imported traffic.csv: 3 rows of traffic as batch #{batch}"
+    )
+
+
+def test_admin_screens_add_a_user_and_filter_the_log(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "admin").run()
+    at.switch_page("screens/users.py").run()
+    form = {t.label: t for t in at.text_input}
+    form["Email"].input("new.editor@example.com")
+    form["Password"].input(PASSWORD)
+    next(s for s in at.selectbox if s.label == "Role").select("editor")
+    next(b for b in at.button if b.label == "Add user").click().run()
+    assert not at.exception
+    assert "Added new.editor@example.com as editor." in texts(at)
+    assert auth.role_of(demo_engine, "new.editor@example.com") == "editor"
+    at.switch_page("screens/audit.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.iloc[0]["What"] == "Added new.editor@example.com as editor"
+    assert table.iloc[0]["Who"] == "admin@example.com"
+    next(t for t in at.text_input if t.label == "Who (contains)").input("nobody-at-all").run()
+    assert "Nothing in the audit log matches these filters." in texts(at)
+
+
+# ----------------------------------------------------------------------------- hardening
+
+
+def test_streamlit_config_is_hardened():
+    config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["enableCORS"] is True
+    assert config["server"]["maxUploadSize"] == pipeline.MAX_UPLOAD_MB
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_secrets_are_never_committed():
+    ignored = (PROJECT_ROOT / ".gitignore").read_text().splitlines()
+    assert ".streamlit/secrets.toml" in ignored
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert not [f for f in tracked if f.endswith("secrets.toml")]
+
+
+def test_no_user_text_reaches_html_rendering():
+    sources = (
+        list((PROJECT_ROOT / "screens").glob("*.py"))
+        + list((PROJECT_ROOT / "lib" / "liftoff").rglob("*.py"))
+        + [PROJECT_ROOT / "app.py"]
+    )
+    for path in sources:
+        text = path.read_text()
+        assert "unsafe_allow_html" not in text, path
+        assert "st.html(" not in text, path
