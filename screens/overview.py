@@ -22,7 +22,14 @@ for card in cards:
         head, link = st.columns([5, 1], vertical_alignment="center")
         head.subheader(ui.plain(card.name), anchor=False)
         # The decision label is one of Liftoff's own words, never user text.
-        head.badge(f"Decision: {card.decision}", color=card.decision_colour)
+        badges = head.container(horizontal=True)
+        badges.badge(f"Decision: {card.decision}", color=card.decision_colour)
+        if card.ready is not None:
+            badges.badge(
+                "Ready" if card.ready else "Not ready",
+                icon=":material/check_circle:" if card.ready else ":material/block:",
+                color="green" if card.ready else "red",
+            )
         head.caption(ui.plain(" · ".join(x for x in (card.stage, card.owner) if x)))
         link.page_link(
             "screens/iterations.py",
@@ -73,6 +80,8 @@ for card in cards:
                     f"Model figures from candidate {card.candidate}, the best on the primary metric."
                 )
             )
+        if card.gate_text and not card.ready:
+            st.caption(ui.plain("Readiness gate — " + card.gate_text))
         if card.attention:
             st.warning(
                 ui.plain("Needs attention: " + "; ".join(card.attention) + "."),

@@ -25,7 +25,7 @@ def headroom_bars(cards: list, warning: float) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=[c.headroom * 100 for c in with_data],
-            y=[c.name for c in with_data],
+            y=[safe(c.name) for c in with_data],
             orientation="h",
             marker_color=["#c62828" if c.headroom < warning else "#2e7d32" for c in with_data],
             text=[c.headroom_text for c in with_data],
@@ -68,7 +68,7 @@ def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
                 name=decision.capitalize() if decision != "no-go" else "No-go",
                 marker_color=colour,
                 customdata=[
-                    [it.label or "", it.start_date.isoformat(), it.end_date.isoformat()]
+                    [safe(it.label or ""), it.start_date.isoformat(), it.end_date.isoformat()]
                     for it in its
                 ],
                 hovertemplate="%{y}: %{customdata[0]}<br>%{customdata[1]} to %{customdata[2]}<extra>%{fullData.name}</extra>",
@@ -97,7 +97,7 @@ def _axis_title(meta: dict) -> str:
         "h": " (h)",
         "EUR": " (€)",
     }.get(unit or "", f" ({unit})" if unit else "")
-    return meta.get("display_name", "") + suffix
+    return safe(meta.get("display_name", "")) + suffix
 
 
 def _scaled(values, meta):
@@ -118,10 +118,10 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
         go.Scatter(
             x=x,
             y=_scaled([it.metrics.get(model) for it in its], meta_m),
-            name=meta_m["display_name"],
+            name=safe(meta_m["display_name"]),
             mode="lines+markers",
             line=dict(color="#1f4e79", width=3),
-            customdata=[[it.candidate or "—"] for it in its],
+            customdata=[[safe(it.candidate or "—")] for it in its],
             hovertemplate="%{x}: %{y:.3~f}<br>candidate %{customdata[0]}<extra>"
             + meta_m["display_name"]
             + "</extra>",
@@ -131,7 +131,7 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
         go.Scatter(
             x=x,
             y=_scaled([it.metrics.get(kpi) for it in its], meta_k),
-            name=meta_k["display_name"],
+            name=safe(meta_k["display_name"]),
             mode="lines+markers",
             yaxis="y2",
             line=dict(color="#ef6c00", width=3, dash="dash"),
@@ -214,7 +214,7 @@ def segments(rows: list[dict], catalog: dict) -> go.Figure:
         mine = [r for r in rows if r["metric"] == key]
         fig.add_trace(
             go.Bar(
-                x=[r["segment"] for r in mine],
+                x=[safe(r["segment"]) for r in mine],
                 y=_scaled([r["value"] for r in mine], meta),
                 marker_color=colours[(i - 1) % len(colours)],
                 texttemplate="%{y:.3~f}",
@@ -427,7 +427,7 @@ def metric_history(
             y=_scaled([v for _, v in history], meta),
             mode="lines+markers",
             line=dict(color="#1f4e79"),
-            name=meta["display_name"],
+            name=safe(meta["display_name"]),
         )
     )
     fig.add_hline(
@@ -437,4 +437,306 @@ def metric_history(
         annotation_text=f"alert when {comparator} {_scaled([threshold], meta)[0]:.4g}",
     )
     fig.update_layout(**{**_LAYOUT, "height": 220}, title=_axis_title(meta), showlegend=False)
+    return fig
+
+
+# ----------------------------------------------------------------------------- people
+
+STANCE_COLOURS = {
+    "blocker": "#b71c1c",
+    "skeptic": "#ef6c00",
+    "neutral": "#9e9e9e",
+    "supporter": "#66bb6a",
+    "advocate": "#1b5e20",
+}
+SEVERITY_COLOURS = {"critical": "#b71c1c", "high": "#ef6c00", "medium": "#fbc02d", "low": "#90a4ae"}
+
+
+def safe(text: object) -> str:
+    """User text for a plotly label: plotly reads a few HTML tags in labels, so < > & are
+    escaped to show as typed."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def feedback_volume(rows: list[dict]) -> go.Figure:
+    """Comments per iteration (bars) and their mean rating (line, 1–5)."""
+    rows = [r for r in rows if r["iteration"] is not None]
+    x = [f"It. {r['iteration']}" for r in rows]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=[r["count"] for r in rows],
+            name="Comments",
+            marker_color="#90caf9",
+            hovertemplate="%{x}: %{y:,} comments<extra></extra>",
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[r["mean_rating"] for r in rows],
+            name="Mean rating",
+            mode="lines+markers",
+            line=dict(color="#1f4e79", width=3),
+            hovertemplate="%{x}: mean rating %{y:.2f} of 5<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        title="Feedback volume and mean rating per iteration",
+        legend=dict(orientation="h", y=-0.2),
+    )
+    fig.update_yaxes(title_text="Comments", secondary_y=False)
+    fig.update_yaxes(
+        title_text="Mean rating (1–5)", range=[1, 5], dtick=1, showgrid=False, secondary_y=True
+    )
+    return fig
+
+
+def rating_distribution(rows: list[dict]) -> go.Figure:
+    """Share of each rating (1–5) per iteration, stacked to 100%."""
+    rows = [r for r in rows if r["iteration"] is not None and r["ratings"]]
+    x = [f"It. {r['iteration']}" for r in rows]
+    colours = {1: "#c62828", 2: "#ef6c00", 3: "#bdbdbd", 4: "#81c784", 5: "#2e7d32"}
+    fig = go.Figure()
+    for rating in range(1, 6):
+        shares = [
+            100 * r["ratings"].get(rating, 0) / max(sum(r["ratings"].values()), 1) for r in rows
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=shares,
+                name=f"{rating} ★",
+                marker_color=colours[rating],
+                hovertemplate=f"%{{x}}: %{{y:.0f}}% rated {rating}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        **_LAYOUT,
+        barmode="stack",
+        title="Rating distribution per iteration",
+        yaxis_title="Share of rated comments (%)",
+        legend=dict(orientation="h", y=-0.2),
+    )
+    return fig
+
+
+def sentiment(rows: list[dict]) -> go.Figure:
+    rows = [r for r in rows if r["iteration"] is not None and r["mean_sentiment"] is not None]
+    fig = go.Figure(
+        go.Scatter(
+            x=[f"It. {r['iteration']}" for r in rows],
+            y=[r["mean_sentiment"] for r in rows],
+            mode="lines+markers",
+            line=dict(color="#6a1b9a", width=3),
+            hovertemplate="%{x}: mean sentiment %{y:+.2f}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=0, line_dash="dot", line_color="#9e9e9e")
+    fig.update_layout(
+        **_LAYOUT,
+        title="Mean sentiment per iteration (−1 negative … +1 positive)",
+        yaxis_title="Sentiment",
+    )
+    return fig
+
+
+def themes(by_iteration: dict, source: str) -> go.Figure:
+    """How often each top theme (or distinctive term) came up, per iteration."""
+    labels = sorted({t for items in by_iteration.values() for t, _ in items})
+    fig = go.Figure()
+    for label in labels:
+        fig.add_trace(
+            go.Bar(
+                x=[f"It. {k}" for k in by_iteration],
+                y=[dict(v).get(label, 0) for v in by_iteration.values()],
+                name=safe(label),
+                hovertemplate="%{x}: %{y:,} comments<extra>" + safe(label) + "</extra>",
+            )
+        )
+    what = "themes" if source == "themes" else "distinctive words"
+    fig.update_layout(
+        **_LAYOUT,
+        barmode="stack",
+        title=f"Top {what} per iteration",
+        yaxis_title="Comments",
+        legend=dict(orientation="h", y=-0.25),
+    )
+    fig.update_layout(height=320)
+    return fig
+
+
+def engagement(ev: InitiativeEvidence, keys: list[str]) -> go.Figure:
+    """Engagement metrics across iterations, indexed to their first value (= 100) so metrics
+    of different units share one axis; hover shows the values themselves."""
+    from liftoff.formatting import format_value
+
+    fig = go.Figure()
+    for key in keys:
+        hist = ev.history(key)
+        if not hist or not hist[0][1]:
+            continue
+        meta = ev.catalog.get(key, {})
+        first = hist[0][1]
+        fig.add_trace(
+            go.Scatter(
+                x=[f"It. {n}" for n, _ in hist],
+                y=[100 * v / first for _, v in hist],
+                customdata=[format_value(v, meta.get("unit")) for _, v in hist],
+                name=safe(meta.get("display_name", key)),
+                mode="lines+markers",
+                hovertemplate="%{x}: %{customdata} (index %{y:.0f})<extra></extra>",
+            )
+        )
+    fig.add_hline(y=100, line_dash="dot", line_color="#9e9e9e")
+    fig.update_layout(
+        **_LAYOUT,
+        title="Engagement metrics across iterations (first iteration = 100)",
+        yaxis_title="Index",
+        legend=dict(orientation="h", y=-0.2),
+    )
+    return fig
+
+
+def concern_burndown(rows: list[dict]) -> go.Figure:
+    """Open concerns at the end of each iteration, with the high and critical ones."""
+    x = [f"It. {r['iteration']}" + (f" · {r['date']:%d %b}" if r["date"] else "") for r in rows]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[r["open"] for r in rows],
+            name="Open",
+            mode="lines+markers",
+            fill="tozeroy",
+            line=dict(color="#ef6c00", width=3),
+            hovertemplate="%{x}: %{y} open<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[r["severe"] for r in rows],
+            name="High or critical",
+            mode="lines+markers",
+            line=dict(color="#b71c1c", dash="dot"),
+            hovertemplate="%{x}: %{y} high or critical<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        title="Open concerns at the end of each iteration",
+        yaxis_title="Concerns",
+        legend=dict(orientation="h", y=-0.25),
+    )
+    return fig
+
+
+def concern_matrix(matrix: list, categories: dict, severities: list[str]) -> go.Figure:
+    """Open concerns by failure category (rows) and severity (columns)."""
+    counts = {(cat, sev): n for cat, sev, n in matrix}
+    z = [[counts.get((cat, sev), 0) for sev in severities] for cat in categories]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[s.capitalize() for s in severities],
+            y=list(categories.values()),
+            colorscale=[[0, "#fafafa"], [1, "#c62828"]],
+            showscale=False,
+            text=z,
+            texttemplate="%{text}",
+            hovertemplate="%{y}, %{x}: %{z} open<extra></extra>",
+        )
+    )
+    fig.update_layout(**_LAYOUT, title="Open concerns: failure category × severity")
+    fig.update_layout(height=300)
+    return fig
+
+
+def buy_in(people: list[dict], numbers: list[int]) -> go.Figure:
+    """Stakeholders by stance per iteration (bars) and the influence-weighted support (line)."""
+    from liftoff.people import STANCE_VALUE
+
+    x = [f"It. {n}" for n in numbers]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for stance, colour in STANCE_COLOURS.items():
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=[sum(1 for p in people if p["stances"].get(n) == stance) for n in numbers],
+                name=stance.capitalize(),
+                marker_color=colour,
+                hovertemplate=f"%{{x}}: %{{y}} {stance}s<extra></extra>",
+            ),
+            secondary_y=False,
+        )
+    weighted = []
+    for n in numbers:
+        with_stance = [p for p in people if n in p["stances"]]
+        total = sum(p["influence"] for p in with_stance)
+        weighted.append(
+            sum(p["influence"] * STANCE_VALUE[p["stances"][n]] for p in with_stance) / total
+            if total
+            else None
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=weighted,
+            name="Support weighted by influence",
+            mode="lines+markers",
+            line=dict(color="#1f4e79", width=3),
+            hovertemplate="%{x}: %{y:+.2f} (−2 all blockers … +2 all advocates)<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        barmode="stack",
+        title="Stakeholder buy-in across iterations",
+        legend=dict(orientation="h", y=-0.25),
+    )
+    fig.update_layout(height=320)
+    fig.update_yaxes(title_text="Stakeholders", secondary_y=False)
+    fig.update_yaxes(
+        title_text="Weighted support", range=[-2, 2], dtick=1, showgrid=False, secondary_y=True
+    )
+    return fig
+
+
+def rubric_sections(sections: dict[str, float], maxima: dict[str, int], floor: float) -> go.Figure:
+    """Each rubric section's total against the gate's floor (the score is the lowest)."""
+    from liftoff.people import SECTION_LABELS
+
+    lowest = min(sections.values())
+    fig = go.Figure(
+        go.Bar(
+            x=[SECTION_LABELS[s] for s in sections],
+            y=list(sections.values()),
+            marker_color=[
+                "#c62828" if v < floor else ("#ef6c00" if v == lowest else "#2e7d32")
+                for v in sections.values()
+            ],
+            text=[f"{v:g} of {maxima[s]}" for s, v in sections.items()],
+            textposition="auto",
+            hovertemplate="%{x}: %{y:g} points<extra></extra>",
+        )
+    )
+    fig.add_hline(
+        y=floor,
+        line_dash="dash",
+        line_color="#616161",
+        annotation_text=f"floor {floor:g}",
+        annotation_position="top left",
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        title="Readiness rubric by section (score = the lowest)",
+        yaxis_title="Points",
+        yaxis_range=[0, max(maxima.values())],
+    )
     return fig

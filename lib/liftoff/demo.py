@@ -36,6 +36,7 @@ from liftoff.models import (
     LoadTestStep,
     Metric,
     Observation,
+    ReadinessItem,
     Stakeholder,
     StakeholderStance,
     TrafficPoint,
@@ -134,6 +135,7 @@ class _Builder:
         self.stakeholders: list[tuple[str, str, int, list[tuple[str, str | None]]]] = []
         self.governance: list[dict] = []
         self.alerts: list[dict] = []
+        self.rubric: list[dict] = []
 
     def at(self, k: int, day_offset: int = 0, hour: int = 17) -> datetime:
         """A timestamp inside iteration k (1-based), never after today."""
@@ -363,6 +365,11 @@ class _Builder:
                 owner=owner,
             )
         )
+
+    def readiness(self, scores: dict[str, float], notes: dict[str, str] | None = None) -> None:
+        """Rubric items scored by the team (0, 0.5 or 1); the rest stay unscored."""
+        for item, score in scores.items():
+            self.rubric.append(dict(item=item, score=score, note=(notes or {}).get(item)))
 
     def alert(
         self, metric: str, comparator: str, threshold: float, severity: str, stages: str
@@ -879,6 +886,37 @@ def _claims(today: date, rng: random.Random) -> _Builder:
     b.alert("triage_accuracy", "<", 0.88, "high", "pilot,production")
     b.alert("suggestion_acceptance", "<", 0.6, "medium", "production")
     b.alert("weekly_active_users", "<", 200, "medium", "production")
+    b.readiness(
+        {
+            "data_schema": 1,
+            "data_features_useful": 0.5,
+            "data_feature_cost": 0.5,
+            "data_meta_requirements": 1,
+            "data_privacy": 1,
+            "data_new_features": 0.5,
+            "data_feature_code_tested": 1,
+            "model_spec_reviewed": 1,
+            "model_offline_online": 0.5,
+            "model_hyperparameters": 0.5,
+            "model_staleness": 0.5,
+            "model_simpler_baseline": 1,
+            "model_slices": 0.5,
+            "model_inclusion": 0.5,
+            "infra_reproducible": 1,
+            "infra_spec_unit_tests": 1,
+            "infra_pipeline_tests": 0.5,
+            "infra_validated_before_serving": 1,
+            "infra_debuggable": 0.5,
+            "infra_canary": 0.5,
+            "infra_rollback": 1,
+            "mon_dependencies": 0.5,
+            "mon_invariants": 0.5,
+            "mon_skew": 0,
+            "mon_staleness": 0.5,
+            "mon_numerics": 1,
+        },
+        {"mon_skew": "Feature logging at serving time is planned for peak season."},
+    )
     return b
 
 
@@ -1235,6 +1273,31 @@ def _churn(today: date, rng: random.Random) -> _Builder:
     b.alert("retention_rate_90d", "<", 0.89, "high", "pilot,production")
     b.alert("p95_latency_ms", ">", 300, "medium", "poc,pilot,production")
     b.alert("error_rate", ">", 0.005, "high", "poc,pilot,production")
+    b.readiness(
+        {
+            "data_schema": 1,
+            "data_features_useful": 0.5,
+            "data_feature_cost": 0.5,
+            "data_meta_requirements": 0.5,
+            "data_privacy": 1,
+            "data_new_features": 0.5,
+            "model_spec_reviewed": 1,
+            "model_offline_online": 0,
+            "model_hyperparameters": 1,
+            "model_staleness": 0.5,
+            "model_simpler_baseline": 0.5,
+            "model_slices": 0.5,
+            "infra_reproducible": 0.5,
+            "infra_validated_before_serving": 0.5,
+            "infra_rollback": 0.5,
+            "mon_invariants": 0.5,
+            "mon_numerics": 0.5,
+        },
+        {
+            "model_offline_online": "AUC rises while retention stays flat: offline and online disagree.",
+            "infra_rollback": "Scores are a nightly batch; rolling back is a manual re-run.",
+        },
+    )
     return b
 
 
@@ -1503,6 +1566,19 @@ def _contracts(today: date, rng: random.Random) -> _Builder:
     b.alert("p95_latency_ms", ">", 1500, "high", "poc,pilot,production")
     b.alert("error_rate", ">", 0.02, "medium", "poc,pilot,production")
     b.alert("clause_f1", "<", 0.8, "medium", "pilot,production")
+    b.readiness(
+        {
+            "data_schema": 0.5,
+            "data_privacy": 1,
+            "data_meta_requirements": 0.5,
+            "model_spec_reviewed": 0.5,
+            "model_slices": 0.5,
+            "model_simpler_baseline": 0.5,
+            "infra_reproducible": 0.5,
+            "infra_debuggable": 1,
+            "mon_numerics": 0.5,
+        },
+    )
     return b
 
 
@@ -1697,6 +1773,14 @@ def _write(conn, b: _Builder, today: date, metric_ids: dict[str, int]) -> None:
         insert(GovernanceItem),
         [dict(g, initiative_id=init_id, updated_at=now) for g in b.governance],
     )
+    if b.rubric:
+        conn.execute(
+            insert(ReadinessItem),
+            [
+                dict(r, initiative_id=init_id, updated_by=spec.owner, updated_at=now)
+                for r in b.rubric
+            ],
+        )
     conn.execute(
         insert(AlertRule),
         [

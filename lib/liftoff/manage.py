@@ -10,15 +10,28 @@ from liftoff import audit, db
 from liftoff.auth import Actor, require
 from liftoff.models import (
     COMPARATORS,
+    CONCERN_STATUSES,
     CRITERION_KINDS,
     DECISIONS,
+    FAILURE_CATEGORIES,
+    FEEDBACK_STATUSES,
+    GOVERNANCE_AREAS,
+    GOVERNANCE_STATUSES,
     SEVERITIES,
     STAGES,
+    STANCES,
     AlertRule,
+    Concern,
+    ConcernStatusChange,
     Criterion,
+    Feedback,
+    GovernanceItem,
     Initiative,
     Iteration,
     Metric,
+    ReadinessItem,
+    Stakeholder,
+    StakeholderStance,
 )
 
 
@@ -479,3 +492,441 @@ def default_alert_rules(ev) -> list[dict]:
                 )
     existing = {(r["metric"], r["comparator"]) for r in ev.rules}
     return [r for r in rules if (r["metric"], r["comparator"]) not in existing]
+
+
+# ----------------------------------------------------------------------------- people
+
+
+def _initiative_id(conn, name: str) -> int:
+    found = conn.execute(select(Initiative.id).where(Initiative.name == name)).scalar()
+    if found is None:
+        raise InvalidValue(f"No initiative is named {name!r}.")
+    return found
+
+
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def update_feedback(
+    engine: Engine, actor: Actor, feedback_id: int, *, status: str, action_taken: str | None
+) -> None:
+    """Move a feedback item through new → triaged → actioned / won't fix, with the action taken."""
+    require(actor, "edit")
+    if status not in FEEDBACK_STATUSES:
+        raise InvalidValue(f"Status {status!r} is not one of: {', '.join(FEEDBACK_STATUSES)}.")
+    if status == "actioned" and not _text(action_taken):
+        raise InvalidValue("Say what was done: feedback marked actioned needs the action taken.")
+    with db.write(engine) as conn:
+        before = audit.row(conn, Feedback, feedback_id)
+        if before is None:
+            raise InvalidValue(
+                f"There is no feedback item #{feedback_id}; it may have been rolled back."
+            )
+        conn.execute(
+            update(Feedback)
+            .where(Feedback.id == feedback_id)
+            .values(
+                status=status,
+                action_taken=_text(action_taken),
+                updated_by=actor.label,
+                updated_at=datetime.now(),
+            )
+        )
+        audit.record(
+            conn,
+            actor,
+            "feedback.update",
+            f"Feedback #{feedback_id}: {before['status']} → {status}",
+            target="feedback",
+            target_id=feedback_id,
+            before=before,
+            after=audit.row(conn, Feedback, feedback_id),
+        )
+
+
+def _concern_values(values: dict) -> dict:
+    title = _text(values.get("title"))
+    if not title:
+        raise InvalidValue("Give the concern a title: what worries the stakeholder, in a line.")
+    for name, allowed in (
+        ("failure_category", FAILURE_CATEGORIES),
+        ("severity", SEVERITIES),
+    ):
+        if values.get(name) not in allowed:
+            raise InvalidValue(
+                f"{name.replace('_', ' ').capitalize()} must be one of: {', '.join(allowed)}."
+            )
+    comparator, threshold = values.get("comparator"), values.get("threshold")
+    if values.get("metric") and (comparator not in COMPARATORS or threshold is None):
+        raise InvalidValue("A concern linked to a metric needs a comparator and a threshold.")
+    due, raised = values.get("due"), values.get("raised_at")
+    if due is not None and raised is not None and due < raised:
+        raise InvalidValue("The due date is before the date the concern was raised.")
+    return dict(
+        title=title,
+        description=_text(values.get("description")),
+        raised_by=_text(values.get("raised_by")),
+        stakeholder_group=_text(values.get("stakeholder_group")),
+        failure_category=values["failure_category"],
+        severity=values["severity"],
+        owner=_text(values.get("owner")),
+        due=due,
+        comparator=comparator if values.get("metric") else None,
+        threshold=threshold if values.get("metric") else None,
+    )
+
+
+def add_concern(engine: Engine, actor: Actor, initiative: str, **values) -> int:
+    """Add a concern (status open) with its first history entry; returns its id."""
+    require(actor, "edit")
+    clean = _concern_values(values)
+    raised = values.get("raised_at") or datetime.now().date()
+    with db.write(engine) as conn:
+        init_id = _initiative_id(conn, initiative)
+        iteration = values.get("iteration")
+        it_id = _iteration_id(conn, initiative, iteration) if iteration else None
+        concern_id = conn.execute(
+            insert(Concern)
+            .values(
+                initiative_id=init_id,
+                iteration_id=it_id,
+                status="open",
+                raised_at=raised,
+                metric_id=_metric_id(conn, values.get("metric")),
+                **clean,
+            )
+            .returning(Concern.id)
+        ).scalar_one()
+        conn.execute(
+            insert(ConcernStatusChange).values(
+                concern_id=concern_id,
+                changed_at=datetime.now(),
+                changed_by=actor.label,
+                from_status=None,
+                to_status="open",
+                note=_text(values.get("note")) or "Raised.",
+            )
+        )
+        audit.record(
+            conn,
+            actor,
+            "concern.add",
+            f"Added concern “{clean['title']}” ({clean['severity']}) to {initiative}",
+            target="concern",
+            target_id=concern_id,
+            after=audit.row(conn, Concern, concern_id),
+        )
+    return concern_id
+
+
+def update_concern(
+    engine: Engine,
+    actor: Actor,
+    concern_id: int,
+    *,
+    status: str,
+    note: str | None = None,
+    resolution: str | None = None,
+    **values,
+) -> None:
+    """Change a concern; a status change is kept as history (who, when, from, to, note)."""
+    require(actor, "edit")
+    if status not in CONCERN_STATUSES:
+        raise InvalidValue(f"Status {status!r} is not one of: {', '.join(CONCERN_STATUSES)}.")
+    clean = _concern_values(values)
+    closing = status in ("resolved", "accepted")
+    if closing and not _text(resolution):
+        raise InvalidValue("Say how it was resolved (or why the risk is accepted).")
+    with db.write(engine) as conn:
+        before = audit.row(conn, Concern, concern_id)
+        if before is None:
+            raise InvalidValue(f"There is no concern #{concern_id}; it may have been rolled back.")
+        now = datetime.now()
+        conn.execute(
+            update(Concern)
+            .where(Concern.id == concern_id)
+            .values(
+                status=status,
+                resolution=_text(resolution),
+                resolved_at=(before["resolved_at"] or now.date()) if closing else None,
+                metric_id=_metric_id(conn, values.get("metric")),
+                **clean,
+            )
+        )
+        if status != before["status"]:
+            if not _text(note):
+                raise InvalidValue("Add a note to the status change: the history says why.")
+            conn.execute(
+                insert(ConcernStatusChange).values(
+                    concern_id=concern_id,
+                    changed_at=now,
+                    changed_by=actor.label,
+                    from_status=before["status"],
+                    to_status=status,
+                    note=_text(note),
+                )
+            )
+        audit.record(
+            conn,
+            actor,
+            "concern.update",
+            f"Concern “{clean['title']}”: {before['status']} → {status}"
+            if status != before["status"]
+            else f"Changed concern “{clean['title']}”",
+            target="concern",
+            target_id=concern_id,
+            before=before,
+            after=audit.row(conn, Concern, concern_id),
+        )
+
+
+def save_stakeholder(
+    engine: Engine,
+    actor: Actor,
+    initiative: str,
+    name: str,
+    *,
+    group: str | None,
+    influence: int,
+    stakeholder_id: int | None = None,
+) -> int:
+    """Add a stakeholder (or change one with `stakeholder_id`); returns its id."""
+    require(actor, "edit")
+    name = _text(name)
+    if not name:
+        raise InvalidValue("Give the stakeholder's name.")
+    if not 1 <= int(influence) <= 5:
+        raise InvalidValue("Influence is a whole number from 1 (little) to 5 (decisive).")
+    with db.write(engine) as conn:
+        init_id = _initiative_id(conn, initiative)
+        clash = conn.execute(
+            select(Stakeholder.id).where(
+                Stakeholder.initiative_id == init_id, Stakeholder.name == name
+            )
+        ).scalar()
+        if clash is not None and clash != stakeholder_id:
+            raise InvalidValue(f"{name} is already a stakeholder of {initiative}.")
+        values = dict(name=name, group=_text(group), influence=int(influence))
+        if stakeholder_id is None:
+            sid = conn.execute(
+                insert(Stakeholder)
+                .values(initiative_id=init_id, **values)
+                .returning(Stakeholder.id)
+            ).scalar_one()
+            audit.record(
+                conn,
+                actor,
+                "stakeholder.add",
+                f"Added stakeholder {name} to {initiative}",
+                target="stakeholder",
+                target_id=sid,
+                after=audit.row(conn, Stakeholder, sid),
+            )
+            return sid
+        before = audit.row(conn, Stakeholder, stakeholder_id)
+        if before is None:
+            raise InvalidValue(f"There is no stakeholder #{stakeholder_id}.")
+        conn.execute(update(Stakeholder).where(Stakeholder.id == stakeholder_id).values(**values))
+        audit.record(
+            conn,
+            actor,
+            "stakeholder.update",
+            f"Changed stakeholder {name}",
+            target="stakeholder",
+            target_id=stakeholder_id,
+            before=before,
+            after=audit.row(conn, Stakeholder, stakeholder_id),
+        )
+        return stakeholder_id
+
+
+def set_stance(
+    engine: Engine, actor: Actor, stakeholder_id: int, number: int, *, stance: str, note: str | None
+) -> None:
+    """Record a stakeholder's stance at an iteration (replacing what was recorded there)."""
+    require(actor, "edit")
+    if stance not in STANCES:
+        raise InvalidValue(f"Stance {stance!r} is not one of: {', '.join(STANCES)}.")
+    with db.write(engine) as conn:
+        person = audit.row(conn, Stakeholder, stakeholder_id)
+        if person is None:
+            raise InvalidValue(f"There is no stakeholder #{stakeholder_id}.")
+        it_id = conn.execute(
+            select(Iteration.id).where(
+                Iteration.initiative_id == person["initiative_id"], Iteration.number == number
+            )
+        ).scalar()
+        if it_id is None:
+            raise InvalidValue(f"The initiative has no iteration {number}.")
+        existing = conn.execute(
+            select(StakeholderStance.id).where(
+                StakeholderStance.stakeholder_id == stakeholder_id,
+                StakeholderStance.iteration_id == it_id,
+            )
+        ).scalar()
+        before = audit.row(conn, StakeholderStance, existing) if existing else None
+        if existing:
+            conn.execute(
+                update(StakeholderStance)
+                .where(StakeholderStance.id == existing)
+                .values(stance=stance, note=_text(note))
+            )
+        else:
+            existing = conn.execute(
+                insert(StakeholderStance)
+                .values(
+                    stakeholder_id=stakeholder_id,
+                    iteration_id=it_id,
+                    stance=stance,
+                    note=_text(note),
+                )
+                .returning(StakeholderStance.id)
+            ).scalar_one()
+        audit.record(
+            conn,
+            actor,
+            "stance",
+            f"{person['name']} at iteration {number}: {(before or {}).get('stance', 'no stance')} → {stance}",
+            target="stakeholder",
+            target_id=stakeholder_id,
+            before=before,
+            after=audit.row(conn, StakeholderStance, existing),
+        )
+
+
+def save_governance_item(
+    engine: Engine,
+    actor: Actor,
+    initiative: str,
+    area: str,
+    *,
+    status: str,
+    evidence: str | None,
+    owner: str | None,
+    required_from: str | None = None,
+) -> None:
+    """Set a governance item's status, evidence and owner (creating it when missing)."""
+    require(actor, "edit")
+    if area not in GOVERNANCE_AREAS:
+        raise InvalidValue(f"Area {area!r} is not one of: {', '.join(GOVERNANCE_AREAS)}.")
+    if status not in GOVERNANCE_STATUSES:
+        raise InvalidValue(f"Status {status!r} is not one of: {', '.join(GOVERNANCE_STATUSES)}.")
+    if status == "done" and not _text(evidence):
+        raise InvalidValue("Link or describe the evidence: a done item needs it.")
+    from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
+
+    with db.write(engine) as conn:
+        init_id = _initiative_id(conn, initiative)
+        existing = conn.execute(
+            select(GovernanceItem.id).where(
+                GovernanceItem.initiative_id == init_id, GovernanceItem.area == area
+            )
+        ).scalar()
+        values = dict(
+            status=status, evidence=_text(evidence), owner=_text(owner), updated_at=datetime.now()
+        )
+        if required_from:
+            values["required_from"] = required_from
+        before = audit.row(conn, GovernanceItem, existing) if existing else None
+        if existing is None:
+            values.setdefault("required_from", GOVERNANCE_DEFAULT_STAGE[area])
+            existing = conn.execute(
+                insert(GovernanceItem)
+                .values(initiative_id=init_id, area=area, **values)
+                .returning(GovernanceItem.id)
+            ).scalar_one()
+        else:
+            conn.execute(
+                update(GovernanceItem).where(GovernanceItem.id == existing).values(**values)
+            )
+        audit.record(
+            conn,
+            actor,
+            "governance.update",
+            f"{initiative} governance {area.replace('_', ' ')}: "
+            f"{(before or {}).get('status', 'not listed')} → {status}",
+            target="governance_item",
+            target_id=existing,
+            before=before,
+            after=audit.row(conn, GovernanceItem, existing),
+        )
+
+
+def score_readiness(
+    engine: Engine, actor: Actor, initiative: str, item: str, *, score: float, note: str | None
+) -> None:
+    """Score one rubric item 0, 0.5 or 1 (items Liftoff fills itself cannot be set by hand)."""
+    require(actor, "edit")
+    from liftoff.people import AUTOMATIC, RUBRIC_ITEMS, SCORES
+
+    if item not in RUBRIC_ITEMS:
+        raise InvalidValue(f"There is no readiness item {item!r}.")
+    if item in AUTOMATIC:
+        raise InvalidValue("Liftoff scores this item from what it holds; it cannot be set by hand.")
+    if float(score) not in SCORES:
+        raise InvalidValue("Score 0 (not done), 0.5 (done by hand) or 1 (automated).")
+    with db.write(engine) as conn:
+        init_id = _initiative_id(conn, initiative)
+        existing = conn.execute(
+            select(ReadinessItem.id).where(
+                ReadinessItem.initiative_id == init_id, ReadinessItem.item == item
+            )
+        ).scalar()
+        values = dict(
+            score=float(score), note=_text(note), updated_by=actor.label, updated_at=datetime.now()
+        )
+        before = audit.row(conn, ReadinessItem, existing) if existing else None
+        if existing is None:
+            existing = conn.execute(
+                insert(ReadinessItem)
+                .values(initiative_id=init_id, item=item, **values)
+                .returning(ReadinessItem.id)
+            ).scalar_one()
+        else:
+            conn.execute(update(ReadinessItem).where(ReadinessItem.id == existing).values(**values))
+        audit.record(
+            conn,
+            actor,
+            "rubric.update",
+            f"{initiative} readiness “{RUBRIC_ITEMS[item][1]}”: "
+            f"{(before or {}).get('score', 'unscored')} → {float(score):g}",
+            target="readiness_item",
+            target_id=existing,
+            before=before,
+            after=audit.row(conn, ReadinessItem, existing),
+        )
+
+
+def set_gate_floors(
+    engine: Engine,
+    actor: Actor,
+    initiative: str,
+    *,
+    min_headroom: float | None,
+    min_readiness: float | None,
+) -> None:
+    """Set the readiness gate's floors for an initiative (None: the stage's default)."""
+    require(actor, "edit")
+    if min_headroom is not None and not 0 <= min_headroom < 1:
+        raise InvalidValue("The headroom floor is a fraction from 0 to below 1 (25% is 0.25).")
+    if min_readiness is not None and not 0 <= min_readiness <= 8:
+        raise InvalidValue("The readiness floor is a score from 0 to 8.")
+    with db.write(engine) as conn:
+        init_id = _initiative_id(conn, initiative)
+        before = audit.row(conn, Initiative, init_id)
+        conn.execute(
+            update(Initiative)
+            .where(Initiative.id == init_id)
+            .values(min_headroom=min_headroom, min_readiness=min_readiness)
+        )
+        audit.record(
+            conn,
+            actor,
+            "initiative.update",
+            f"Changed {initiative}'s readiness-gate floors",
+            target="initiative",
+            target_id=init_id,
+            before=before,
+            after=audit.row(conn, Initiative, init_id),
+        )

@@ -133,6 +133,9 @@ class Initiative(Base):
     max_error_rate: Mapped[float] = mapped_column(Float, nullable=False, default=0.01)
     primary_metric_key: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # Readiness-gate floors; NULL means the stage's default (see liftoff.people).
+    min_headroom: Mapped[float | None] = mapped_column(Float)
+    min_readiness: Mapped[float | None] = mapped_column(Float)
 
 
 class ImportBatch(Base):
@@ -297,6 +300,7 @@ class Feedback(Base):
         _one_of("status", FEEDBACK_STATUSES),
         CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
         Index("ix_feedback_initiative_iteration", "initiative_id", "iteration_id"),
+        Index("ix_feedback_initiative_received", "initiative_id", "received_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     initiative_id: Mapped[int] = mapped_column(
@@ -314,6 +318,8 @@ class Feedback(Base):
     sentiment: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="new")
     action_taken: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE")
     )
@@ -360,6 +366,7 @@ class Concern(Base):
 
 class ConcernStatusChange(Base):
     __tablename__ = "concern_history"
+    __table_args__ = (Index("ix_concern_history_changed", "changed_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     concern_id: Mapped[int] = mapped_column(
         ForeignKey("concerns.id", ondelete="CASCADE"), nullable=False, index=True
@@ -404,6 +411,25 @@ class StakeholderStance(Base):
     )
     stance: Mapped[str] = mapped_column(String(20), nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class ReadinessItem(Base):
+    """One item of the readiness rubric (ML Test Score) for an initiative: 0, 0.5 or 1."""
+
+    __tablename__ = "readiness_items"
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "item", name="uq_readiness_items_initiative_item"),
+        CheckConstraint("score IN (0, 0.5, 1)", name="score_valid"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    item: Mapped[str] = mapped_column(String(60), nullable=False)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class AlertRule(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from liftoff import analytics, evidence
+from liftoff import analytics, evidence, people_db
 from liftoff.evidence import InitiativeEvidence
 from liftoff.formatting import (
     DECISION_LABELS,
@@ -61,6 +61,8 @@ class OverviewCard:
     attention: list[str]
     firing_alerts: int = 0
     decision_colour: str = "gray"
+    ready: bool | None = None
+    gate_text: str = ""
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -100,8 +102,8 @@ def runway_sentence(ev: InitiativeEvidence) -> str:
     return f"At the current trend capacity runs out around {rw.crossing.day} {rw.crossing:%B} ({span})."
 
 
-def card(ev: InitiativeEvidence) -> OverviewCard:
-    """The overview card of one initiative."""
+def card(ev: InitiativeEvidence, gate=None) -> OverviewCard:
+    """The overview card of one initiative (with its readiness gate, when given)."""
     ini = ev.initiative
     latest = ev.latest
     severe = ev.open_concerns.get("high", 0) + ev.open_concerns.get("critical", 0)
@@ -142,6 +144,8 @@ def card(ev: InitiativeEvidence) -> OverviewCard:
         attention=attention,
         firing_alerts=len(ev.firing),
         decision_colour=DECISION_COLOURS.get(latest.decision, "gray") if latest else "gray",
+        ready=gate.ready if gate is not None else None,
+        gate_text=gate.sentence if gate is not None else "",
     )
 
 
@@ -167,4 +171,6 @@ def headline(cards: list[OverviewCard]) -> str:
 
 def overview(engine) -> list[OverviewCard]:
     """Cards for every initiative, by name."""
-    return [card(ev) for ev in evidence.portfolio(engine)]
+    evs = evidence.portfolio(engine)
+    gates = people_db.gates(engine, evs)
+    return [card(ev, gates.get(ev.initiative["id"])) for ev in evs]

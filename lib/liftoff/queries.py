@@ -44,6 +44,8 @@ def _initiative_dict(row) -> dict:
         "slo_p95_ms": row["slo_p95_ms"],
         "max_error_rate": row["max_error_rate"],
         "primary_metric": row["primary_metric_key"],
+        "min_headroom": row["min_headroom"],
+        "min_readiness": row["min_readiness"],
     }
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from liftoff import evidence
+from liftoff import evidence, people, people_db
 
 
 def _iso(value) -> str | None:
@@ -114,6 +114,69 @@ def summarize(ev: evidence.InitiativeEvidence) -> dict:
     }
 
 
+def people_figures(engine: Engine, ev, today: date | None = None) -> dict:
+    """Feedback, concerns, stakeholders, governance, readiness and the gate of the latest
+    iteration: the figures of the people screens."""
+    today = today or date.today()
+    init_id = ev.initiative["id"]
+    fb = people_db.feedback_counts(engine, [init_id]).get(init_id, {})
+    concerns = people_db.concern_summary(engine, [init_id], today)[init_id]
+    oldest = concerns["oldest"]
+    stances = people_db.stance_counts(engine, [init_id]).get(init_id, {})
+    items = people_db.governance_items(engine, [init_id]).get(init_id, [])
+    gov = people.governance_score(items, ev.initiative["stage"])
+    rubric = people_db.readiness_for(engine, [ev])[init_id]
+    g = people.gate(
+        ev,
+        None,
+        rubric,
+        min_headroom=ev.initiative.get("min_headroom"),
+        min_readiness=ev.initiative.get("min_readiness"),
+    )
+    return {
+        "feedback": {
+            "count": fb.get("count", 0),
+            "mean_rating": _round(fb.get("mean_rating"), 4),
+            "actioned": fb.get("actioned", 0),
+            "actioned_share": _round(fb.get("actioned_share"), 4),
+        },
+        "concerns": {
+            "open_by_severity": dict(sorted(concerns["by_severity"].items())),
+            "open_by_category": dict(sorted(concerns["by_category"].items())),
+            "oldest_open": (
+                {
+                    "title": oldest["title"],
+                    "severity": oldest["severity"],
+                    "raised_at": _iso(oldest["raised_at"]),
+                    "age_days": oldest["age_days"],
+                }
+                if oldest
+                else None
+            ),
+        },
+        "stakeholders": {"latest_stance": dict(sorted(stances.items()))},
+        "governance": {
+            "required": gov.required,
+            "done": gov.done,
+            "share": _round(gov.share, 4),
+            "missing": gov.missing,
+        },
+        "readiness": {
+            "score": rubric.score,
+            "sections": rubric.sections,
+            "weakest": rubric.weakest,
+        },
+        "gate": {
+            "iteration": g.iteration,
+            "ready": g.ready,
+            "reasons": [{"text": r.text, "screen": r.screen} for r in g.reasons],
+        },
+    }
+
+
 def summary(engine: Engine, name: str) -> dict:
     """The summary of the initiative called `name`."""
-    return summarize(evidence.for_initiative(engine, name))
+    ev = evidence.for_initiative(engine, name)
+    out = summarize(ev)
+    out.update(people_figures(engine, ev))
+    return out

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from liftoff import auth, charts, db, evidence, ingest, portfolio, queries
+from liftoff import auth, charts, db, evidence, ingest, people_db, people_views, portfolio, queries
 from liftoff.config import SettingError, Settings, database_url
 
 # Reads pages may ask for through `read`; results are cached per data version.
@@ -23,6 +23,17 @@ READS: dict[str, Callable[..., Any]] = {
     "import_batch": queries.import_batch,
     "load_steps": queries.load_steps,
     "segment_values": queries.segment_values,
+    "feedback_page": people_db.feedback_page,
+    "concerns_page": people_db.concerns_page,
+    "concern": people_db.concern,
+    "concern_history": people_db.concern_history,
+    "stakeholders": people_db.stakeholders,
+}
+# Reads of one initiative's evidence (first argument: its name), built on the cached evidence.
+EVIDENCE_READS: dict[str, Callable[..., Any]] = {
+    "feedback_view": people_views.feedback_view,
+    "concerns_view": people_views.concerns_view,
+    "governance_view": people_views.governance_view,
 }
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|:<>~$&^=])")
@@ -63,6 +74,9 @@ def require_database() -> Engine:
 # from them), and copying a portfolio's evidence on every rerun costs more than drawing it.
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _read(name: str, url: str, version: int, args: tuple) -> Any:
+    if name in EVIDENCE_READS:
+        ev = _read("initiative", url, version, args[:1])
+        return EVIDENCE_READS[name](_engine(url), ev, *args[1:])
     return READS[name](_engine(url), *args)
 
 
@@ -329,3 +343,39 @@ def who() -> str:
     """The name to suggest for decisions: the signed-in person's."""
     current = actor()
     return current.display if current.email else ""
+
+
+# Charts of the people screens: (the evidence read they draw from, how).
+VIEW_FIGURES: dict[str, tuple[str, Callable[..., Any]]] = {
+    "feedback_volume": ("feedback_view", lambda v: charts.feedback_volume(v.rows)),
+    "rating_distribution": ("feedback_view", lambda v: charts.rating_distribution(v.rows)),
+    "sentiment": ("feedback_view", lambda v: charts.sentiment(v.rows)),
+    "themes": (
+        "feedback_view",
+        lambda v: charts.themes(v.themes["by_iteration"], v.themes["source"]),
+    ),
+    "concern_burndown": ("concerns_view", lambda v: charts.concern_burndown(v.burndown)),
+    "concern_matrix": (
+        "concerns_view",
+        lambda v: charts.concern_matrix(
+            v.facets["matrix"], people_views.CATEGORY_LABELS, people_views.SEVERITY_LIST[::-1]
+        ),
+    ),
+    "rubric": (
+        "governance_view",
+        lambda v: charts.rubric_sections(
+            v.readiness.sections, people_views.rubric_maxima(), v.floor_readiness
+        ),
+    ),
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=200)
+def _view_figure(chart: str, url: str, version: int, args: tuple):
+    view_name, draw = VIEW_FIGURES[chart]
+    return draw(_read(view_name, url, version, args))
+
+
+def view_figure(chart: str, initiative: str, *view_args: Any):
+    """A people-screen chart, built once per data version from the same cached view."""
+    return _view_figure(chart, database_url(), data_version(), (initiative, *view_args))

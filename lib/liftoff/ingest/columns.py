@@ -14,6 +14,7 @@ from liftoff.models import (
     GOVERNANCE_AREAS,
     GOVERNANCE_STATUSES,
     SEVERITIES,
+    STANCES,
 )
 
 _UNIT_IN_BRACKETS = re.compile(r"[\(\[\{]\s*([^\)\]\}]*?)\s*[\)\]\}]")
@@ -377,6 +378,39 @@ KINDS: dict[str, list[Field]] = {
         ),
         Field("evidence", "text", ("evidence", "evidence_note", "note", "notes")),
     ],
+    "stakeholders": [
+        INITIATIVE,
+        Field(
+            "name",
+            "text",
+            ("name", "stakeholder", "stakeholder_name", "person", "who"),
+            required=True,
+        ),
+        Field(
+            "stance",
+            "choice",
+            ("stance", "position", "attitude", "support", "sentiment_towards"),
+            required=True,
+            choices=_choices(
+                STANCES,
+                {
+                    "blocking": "blocker",
+                    "against": "blocker",
+                    "sceptic": "skeptic",
+                    "sceptical": "skeptic",
+                    "skeptical": "skeptic",
+                    "undecided": "neutral",
+                    "supportive": "supporter",
+                    "champion": "advocate",
+                    "sponsor": "advocate",
+                },
+            ),
+        ),
+        Field("group", "text", ("group", "stakeholder_group", "team", "department", "role")),
+        Field("influence", "number", ("influence", "power", "weight", "influence_1_5")),
+        Field("iteration", "int", ITERATION.aliases),
+        Field("note", "text", ("note", "notes", "comment", "why")),
+    ],
     "governance": [
         INITIATIVE,
         Field(
@@ -456,6 +490,7 @@ KIND_LABELS = {
     "traffic": "Peak traffic",
     "criteria": "Iteration criteria",
     "governance": "Governance checklist",
+    "stakeholders": "Stakeholders and their stance",
     "mlflow-runs": "MLflow runs (search_runs export)",
     "mlflow-history": "MLflow metric history",
     "locust": "Locust results (_stats.csv or _stats_history.csv)",

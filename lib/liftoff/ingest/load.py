@@ -31,6 +31,8 @@ from liftoff.models import (
     LoadTestStep,
     Metric,
     Observation,
+    Stakeholder,
+    StakeholderStance,
     TrafficPoint,
 )
 
@@ -390,6 +392,8 @@ class _Loader:
             )
         elif target == "governance_items":
             _load_governance(conn, frame, self.initiatives, batch_id)
+        elif target == "stakeholder_stances":
+            _load_stakeholders(conn, frame, self.initiatives, self.iterations, batch_id)
         self.written += len(frame)
         if self.progress:
             self.progress(self.written)
@@ -535,6 +539,67 @@ def _load_governance(conn, frame, initiatives, batch_id):
                 update(GovernanceItem)
                 .where(GovernanceItem.id == existing)
                 .values(**{k: v for k, v in values.items() if v is not None})
+            )
+
+
+def _load_stakeholders(conn, frame, initiatives, iterations, batch_id):
+    """Upsert stakeholders by (initiative, name) and their stance at each iteration; what was
+    there before is kept for rollback."""
+    for rec in _records(frame, list(frame.columns)):
+        init_id = initiatives[rec["initiative"]]
+        person = {"stakeholder_group": rec["group"], "influence": rec["influence"]}
+        sid = conn.execute(
+            select(Stakeholder.id).where(
+                Stakeholder.initiative_id == init_id, Stakeholder.name == rec["name"]
+            )
+        ).scalar()
+        if sid is None:
+            sid = conn.execute(
+                insert(Stakeholder)
+                .values(
+                    initiative_id=init_id,
+                    name=rec["name"],
+                    group=rec["group"],
+                    influence=int(rec["influence"]) if rec["influence"] is not None else 3,
+                )
+                .returning(Stakeholder.id)
+            ).scalar_one()
+            _remember(conn, batch_id, "stakeholders", sid, {})
+        elif any(v is not None for v in person.values()):
+            _remember(conn, batch_id, "stakeholders", sid, _snapshot(conn, Stakeholder, sid))
+            changes = {}
+            if rec["group"] is not None:
+                changes["group"] = rec["group"]
+            if rec["influence"] is not None:
+                changes["influence"] = int(rec["influence"])
+            conn.execute(update(Stakeholder).where(Stakeholder.id == sid).values(**changes))
+        it_id = iterations[(rec["initiative"], int(rec["iteration"]))]
+        existing = conn.execute(
+            select(StakeholderStance.id).where(
+                StakeholderStance.stakeholder_id == sid, StakeholderStance.iteration_id == it_id
+            )
+        ).scalar()
+        if existing is None:
+            new_id = conn.execute(
+                insert(StakeholderStance)
+                .values(
+                    stakeholder_id=sid, iteration_id=it_id, stance=rec["stance"], note=rec["note"]
+                )
+                .returning(StakeholderStance.id)
+            ).scalar_one()
+            _remember(conn, batch_id, "stakeholder_stances", new_id, {})
+        else:
+            _remember(
+                conn,
+                batch_id,
+                "stakeholder_stances",
+                existing,
+                _snapshot(conn, StakeholderStance, existing),
+            )
+            conn.execute(
+                update(StakeholderStance)
+                .where(StakeholderStance.id == existing)
+                .values(stance=rec["stance"], note=rec["note"])
             )
 
 
@@ -684,7 +749,12 @@ def rollback(engine: Engine, actor: Actor, batch_id: int) -> str:
             .where(BatchChange.batch_id == batch_id)
             .order_by(BatchChange.id.desc())
         ).all()
-        models = {"concerns": Concern, "governance_items": GovernanceItem}
+        models = {
+            "concerns": Concern,
+            "governance_items": GovernanceItem,
+            "stakeholders": Stakeholder,
+            "stakeholder_stances": StakeholderStance,
+        }
         for table_name, row_id, before in changes:
             model = models[table_name]
             values = json.loads(before)

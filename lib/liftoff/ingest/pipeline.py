@@ -31,12 +31,21 @@ KINDS = (
     "traffic",
     "criteria",
     "governance",
+    "stakeholders",
     "mlflow-runs",
     "mlflow-history",
     "locust",
 )
 # Kinds whose rows belong to one iteration each.
-_NEEDS_ITERATION = {"metrics", "loadtest", "criteria", "mlflow-runs", "mlflow-history", "locust"}
+_NEEDS_ITERATION = {
+    "metrics",
+    "loadtest",
+    "criteria",
+    "stakeholders",
+    "mlflow-runs",
+    "mlflow-history",
+    "locust",
+}
 
 
 @dataclass
@@ -143,6 +152,7 @@ def detect_kind(headers: list[Header]) -> str | None:
     for kind in (
         "metrics",
         "loadtest",
+        "stakeholders",
         "concerns",
         "criteria",
         "feedback",
@@ -848,6 +858,37 @@ def _kind_governance(ctx, frame, names, unmatched):
     )
 
 
+def _kind_stakeholders(ctx, frame, names, unmatched):
+    initiative = ctx.initiative(frame, names["initiative"])
+    iteration = ctx.iteration(frame, names["iteration"], initiative)
+    name = ctx.required_text(frame, names["name"], "name")
+    influence = ctx.number(
+        frame, names["influence"], "influence", integer=True, minimum=1, maximum=5
+    )
+    pairs = pd.DataFrame({"i": initiative, "n": name, "k": iteration})
+    dup = pairs.notna().all(axis=1) & pairs.duplicated(keep=False)
+    ctx.report(
+        dup,
+        frame,
+        names["name"],
+        "This stakeholder has two stances for the same iteration in the file.",
+        "Keep one row per stakeholder and iteration.",
+    )
+    return pd.DataFrame(
+        {
+            "initiative": initiative,
+            "iteration": iteration,
+            "name": name,
+            "group": ctx.text(frame, names["group"]),
+            "influence": influence,
+            "stance": ctx.choice(
+                frame, names["stance"], _field("stakeholders", "stance"), required=True
+            ),
+            "note": ctx.text(frame, names["note"]),
+        }
+    )
+
+
 _KIND_FUNCTIONS = {
     "metrics": ("observations", _kind_metrics),
     "loadtest": ("load_test_steps", _kind_loadtest),
@@ -856,6 +897,7 @@ _KIND_FUNCTIONS = {
     "concerns": ("concerns", _kind_concerns),
     "criteria": ("criteria", _kind_criteria),
     "governance": ("governance_items", _kind_governance),
+    "stakeholders": ("stakeholder_stances", _kind_stakeholders),
 }
 
 

@@ -31,6 +31,10 @@ TEMPLATES: dict[str, str] = {
         "initiative,area,required_from,status,evidence,owner\n"
         "Churn early-warning,model_card,production,in_progress,Draft on the wiki,Lea Fischer\n"
     ),
+    "stakeholders": (
+        "initiative,iteration,name,group,influence,stance,note\n"
+        "Churn early-warning,6,Karl Schmidt,Finance,5,skeptic,Wants retention uplift before more spend\n"
+    ),
     "mlflow-runs": (
         "run_id,experiment_id,status,start_time,end_time,metrics.auc,metrics.val_loss,params.learning_rate,tags.mlflow.runName,tags.iteration\n"
         "3f2a9c1e,1,FINISHED,2026-11-20 10:00:00+00:00,2026-11-20 10:20:00+00:00,0.842,0.331,0.05,lgbm-offers,6\n"

@@ -1,0 +1,736 @@
+"""Reads behind the people screens: feedback, concerns, stakeholders, governance, readiness.
+
+Counts, means and distributions are computed in SQL; tables come back one page at a time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, and_, case, func, literal, or_, select
+
+from liftoff.models import (
+    AlertRule,
+    Concern,
+    ConcernStatusChange,
+    Feedback,
+    GovernanceItem,
+    Iteration,
+    LoadTestStep,
+    Metric,
+    ReadinessItem,
+    Stakeholder,
+    StakeholderStance,
+)
+
+PAGE = 50
+# Comments read per iteration to find distinctive terms when the file had no themes or tags.
+TERM_SAMPLE = 1500
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its wildcards taken literally (escape: !)."""
+    escaped = text.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+# ----------------------------------------------------------------------------- feedback
+
+
+def feedback_by_iteration(engine: Engine, initiative_id: int) -> list[dict]:
+    """Per iteration (None: feedback without one): volume, mean rating and sentiment, status
+    counts, rating distribution."""
+    f = Feedback
+    stmt = (
+        select(
+            f.iteration_id,
+            Iteration.number,
+            func.count(),
+            func.avg(f.rating),
+            func.count(f.rating),
+            func.avg(f.sentiment),
+            func.count(f.sentiment),
+            *[
+                func.sum(case((f.status == s, 1), else_=0))
+                for s in ("new", "triaged", "actioned", "wont_fix")
+            ],
+        )
+        .select_from(f)
+        .outerjoin(Iteration, Iteration.id == f.iteration_id)
+        .where(f.initiative_id == initiative_id)
+        .group_by(f.iteration_id, Iteration.number)
+    )
+    hist = (
+        select(f.iteration_id, func.round(f.rating), func.count())
+        .where(f.initiative_id == initiative_id, f.rating.is_not(None))
+        .group_by(f.iteration_id, func.round(f.rating))
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+        dist: dict = defaultdict(dict)
+        for it_id, rating, n in conn.execute(hist):
+            dist[it_id][int(rating)] = dist[it_id].get(int(rating), 0) + n
+    out = []
+    for (
+        it_id,
+        number,
+        n,
+        mean,
+        rated,
+        sentiment,
+        with_sentiment,
+        new,
+        triaged,
+        actioned,
+        wont,
+    ) in rows:
+        out.append(
+            {
+                "iteration_id": it_id,
+                "iteration": number,
+                "count": n,
+                "mean_rating": float(mean) if mean is not None else None,
+                "rated": rated,
+                "mean_sentiment": float(sentiment) if sentiment is not None else None,
+                "with_sentiment": with_sentiment,
+                "status": {
+                    "new": new or 0,
+                    "triaged": triaged or 0,
+                    "actioned": actioned or 0,
+                    "wont_fix": wont or 0,
+                },
+                "ratings": dist.get(it_id, {}),
+            }
+        )
+    out.sort(key=lambda r: (r["iteration"] is None, r["iteration"] or 0))
+    return out
+
+
+def feedback_themes(engine: Engine, initiative_id: int, top: int = 5) -> dict:
+    """Themes per iteration number, from the theme column (or tags) where given:
+    {"source": "themes" | "terms" | None, "by_iteration": {number: [(theme, count)]}}."""
+    f = Feedback
+    label = func.coalesce(f.theme, f.tags)
+    stmt = (
+        select(Iteration.number, label, func.count())
+        .join(Iteration, Iteration.id == f.iteration_id)
+        .where(f.initiative_id == initiative_id, label.is_not(None), label != "")
+        .group_by(Iteration.number, label)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    if rows:
+        grouped: dict = defaultdict(list)
+        for number, theme, n in rows:
+            grouped[number].append((theme, n))
+        return {
+            "source": "themes",
+            "by_iteration": {
+                k: sorted(v, key=lambda x: (-x[1], x[0]))[:top] for k, v in sorted(grouped.items())
+            },
+        }
+    texts = feedback_texts_sample(engine, initiative_id)
+    if not texts:
+        return {"source": None, "by_iteration": {}}
+    from liftoff.people import distinctive_terms
+
+    return {"source": "terms", "by_iteration": dict(sorted(distinctive_terms(texts, top).items()))}
+
+
+def feedback_texts_sample(
+    engine: Engine, initiative_id: int, per_iteration: int = TERM_SAMPLE
+) -> dict:
+    """The newest comments of each iteration (at most `per_iteration`), for term extraction."""
+    f = Feedback
+    rank = (
+        func.row_number()
+        .over(partition_by=f.iteration_id, order_by=f.received_at.desc())
+        .label("r")
+    )
+    inner = (
+        select(Iteration.number.label("n"), f.text.label("text"), rank)
+        .join(Iteration, Iteration.id == f.iteration_id)
+        .where(f.initiative_id == initiative_id)
+        .subquery()
+    )
+    out: dict = defaultdict(list)
+    with engine.connect() as conn:
+        for n, text in conn.execute(
+            select(inner.c.n, inner.c.text).where(inner.c.r <= per_iteration)
+        ):
+            out[n].append(text)
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class FeedbackFilter:
+    iteration: int | None = None  # iteration number
+    statuses: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    ratings: tuple[int, ...] = ()
+    theme: str = ""
+    search: str = ""
+
+
+def _feedback_where(initiative_id: int, flt: FeedbackFilter):
+    f = Feedback
+    conds = [f.initiative_id == initiative_id]
+    if flt.iteration is not None:
+        conds.append(Iteration.number == flt.iteration)
+    if flt.statuses:
+        conds.append(f.status.in_(flt.statuses))
+    if flt.sources:
+        conds.append(f.source.in_(flt.sources))
+    if flt.ratings:
+        conds.append(func.round(f.rating).in_(flt.ratings))
+    if flt.theme.strip():
+        conds.append(
+            or_(
+                func.lower(f.theme) == flt.theme.strip().lower(),
+                func.lower(f.tags).like(_like(flt.theme), escape="!"),
+            )
+        )
+    if flt.search.strip():
+        pattern = _like(flt.search)
+        conds.append(
+            or_(
+                func.lower(f.text).like(pattern, escape="!"),
+                func.lower(func.coalesce(f.action_taken, "")).like(pattern, escape="!"),
+            )
+        )
+    return and_(*conds)
+
+
+def feedback_page(
+    engine: Engine, initiative_id: int, flt: FeedbackFilter, page: int = 1, size: int = PAGE
+) -> tuple[int, list[dict]]:
+    """(matching count, one page of feedback rows newest first)."""
+    f = Feedback
+    where = _feedback_where(initiative_id, flt)
+    base = select(f).outerjoin(Iteration, Iteration.id == f.iteration_id).where(where)
+    rows_stmt = (
+        select(
+            f.id,
+            Iteration.number.label("iteration"),
+            f.received_at,
+            f.source,
+            f.rating,
+            f.sentiment,
+            f.text,
+            f.theme,
+            f.tags,
+            f.status,
+            f.action_taken,
+            f.updated_by,
+            f.updated_at,
+        )
+        .select_from(f)
+        .outerjoin(Iteration, Iteration.id == f.iteration_id)
+        .where(where)
+        .order_by(f.received_at.desc(), f.id.desc())
+        .limit(size)
+        .offset((max(page, 1) - 1) * size)
+    )
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        rows = [dict(r) for r in conn.execute(rows_stmt).mappings()]
+    return total, rows
+
+
+def feedback_item(engine: Engine, feedback_id: int) -> dict | None:
+    with engine.connect() as conn:
+        row = (
+            conn.execute(select(Feedback.__table__).where(Feedback.id == feedback_id))
+            .mappings()
+            .first()
+        )
+    return dict(row) if row else None
+
+
+def feedback_counts(engine: Engine, initiative_ids: list[int]) -> dict[int, dict]:
+    """Per initiative: count, mean rating, actioned (and its share of all), handled (not new)."""
+    f = Feedback
+    stmt = (
+        select(
+            f.initiative_id,
+            func.count(),
+            func.avg(f.rating),
+            func.sum(case((f.status == "actioned", 1), else_=0)),
+            func.sum(case((f.status != "new", 1), else_=0)),
+        )
+        .where(f.initiative_id.in_(initiative_ids))
+        .group_by(f.initiative_id)
+    )
+    out = {}
+    with engine.connect() as conn:
+        for init_id, n, mean, actioned, handled in conn.execute(stmt):
+            out[init_id] = {
+                "count": n,
+                "mean_rating": float(mean) if mean is not None else None,
+                "actioned": actioned or 0,
+                "actioned_share": (actioned or 0) / n if n else None,
+                "handled": handled or 0,
+            }
+    return out
+
+
+def feedback_in_iterations(engine: Engine, iteration_ids: list[int]) -> dict[int, int]:
+    """Feedback count per iteration id."""
+    if not iteration_ids:
+        return {}
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                select(Feedback.iteration_id, func.count())
+                .where(Feedback.iteration_id.in_(iteration_ids))
+                .group_by(Feedback.iteration_id)
+            ).all()
+        )
+
+
+# ----------------------------------------------------------------------------- concerns
+
+
+@dataclass(frozen=True)
+class ConcernFilter:
+    statuses: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    iteration: int | None = None  # iteration raised, by number
+    search: str = ""
+
+
+def _concern_where(initiative_id: int, flt: ConcernFilter):
+    c = Concern
+    conds = [c.initiative_id == initiative_id]
+    for col, values in (
+        (c.status, flt.statuses),
+        (c.severity, flt.severities),
+        (c.stakeholder_group, flt.groups),
+        (c.failure_category, flt.categories),
+        (c.owner, flt.owners),
+    ):
+        if values:
+            conds.append(col.in_(values))
+    if flt.iteration is not None:
+        conds.append(Iteration.number == flt.iteration)
+    if flt.search.strip():
+        pattern = _like(flt.search)
+        conds.append(
+            or_(
+                *[
+                    func.lower(func.coalesce(col, "")).like(pattern, escape="!")
+                    for col in (
+                        c.title,
+                        c.description,
+                        c.raised_by,
+                        c.owner,
+                        c.external_key,
+                        c.resolution,
+                    )
+                ]
+            )
+        )
+    return and_(*conds)
+
+
+_SEVERITY_RANK = case(
+    {"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Concern.severity, else_=9
+)
+_STATUS_RANK = case(
+    {"open": 0, "mitigating": 1, "resolved": 2, "accepted": 3}, value=Concern.status, else_=9
+)
+
+
+def concerns_page(
+    engine: Engine, initiative_id: int, flt: ConcernFilter, page: int = 1, size: int = PAGE
+) -> tuple[int, list[dict]]:
+    """(matching count, one page of concerns: open first, most severe first, oldest first)."""
+    c = Concern
+    where = _concern_where(initiative_id, flt)
+    stmt = (
+        select(
+            c.id,
+            c.external_key,
+            c.title,
+            c.description,
+            c.raised_by,
+            c.stakeholder_group,
+            c.failure_category,
+            c.severity,
+            c.status,
+            c.owner,
+            c.raised_at,
+            c.due,
+            c.resolved_at,
+            c.resolution,
+            Metric.key.label("metric"),
+            c.comparator,
+            c.threshold,
+            Iteration.number.label("iteration"),
+        )
+        .select_from(c)
+        .outerjoin(Iteration, Iteration.id == c.iteration_id)
+        .outerjoin(Metric, Metric.id == c.metric_id)
+        .where(where)
+        .order_by(_STATUS_RANK, _SEVERITY_RANK, c.raised_at, c.id)
+        .limit(size)
+        .offset((max(page, 1) - 1) * size)
+    )
+    count = (
+        select(func.count(c.id))
+        .select_from(c)
+        .outerjoin(Iteration, Iteration.id == c.iteration_id)
+        .where(where)
+    )
+    with engine.connect() as conn:
+        total = conn.execute(count).scalar_one()
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    return total, rows
+
+
+def concern_facets(engine: Engine, initiative_id: int) -> dict:
+    """Values to filter by, and the open-concern matrix of failure category against severity."""
+    c = Concern
+    with engine.connect() as conn:
+        groups = [
+            g
+            for (g,) in conn.execute(
+                select(c.stakeholder_group)
+                .where(c.initiative_id == initiative_id, c.stakeholder_group.is_not(None))
+                .distinct()
+                .order_by(c.stakeholder_group)
+            )
+        ]
+        owners = [
+            o
+            for (o,) in conn.execute(
+                select(c.owner)
+                .where(c.initiative_id == initiative_id, c.owner.is_not(None))
+                .distinct()
+                .order_by(c.owner)
+            )
+        ]
+        matrix = conn.execute(
+            select(c.failure_category, c.severity, func.count())
+            .where(c.initiative_id == initiative_id, c.status.in_(("open", "mitigating")))
+            .group_by(c.failure_category, c.severity)
+        ).all()
+        total = conn.execute(
+            select(func.count()).where(c.initiative_id == initiative_id)
+        ).scalar_one()
+    return {"groups": groups, "owners": owners, "matrix": matrix, "total": total}
+
+
+def overdue_count(engine: Engine, initiative_id: int, today: date) -> int:
+    """Open or mitigating concerns past their due date."""
+    c = Concern
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).where(
+                c.initiative_id == initiative_id,
+                c.status.in_(("open", "mitigating")),
+                c.due < today,
+            )
+        ).scalar_one()
+
+
+def most_severe_open(engine: Engine, initiative_id: int, limit: int = 3) -> list[dict]:
+    """The most severe open concerns, oldest first within a severity."""
+    c = Concern
+    stmt = (
+        select(c.id, c.title, c.severity, c.raised_at, c.status, c.owner)
+        .where(c.initiative_id == initiative_id, c.status.in_(("open", "mitigating")))
+        .order_by(_SEVERITY_RANK, c.raised_at, c.id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def open_concerns_over_time(engine: Engine, initiative_id: int, today: date) -> list[dict]:
+    """Open concerns at the end of each iteration (the burn-down), counted in SQL."""
+    c, it = Concern, Iteration
+    end = func.coalesce(it.end_date, literal(today))
+    still_open = or_(
+        c.resolved_at > end,
+        and_(c.resolved_at.is_(None), c.status.in_(("open", "mitigating"))),
+    )
+    stmt = (
+        select(
+            it.number,
+            it.end_date,
+            func.count(c.id),
+            func.sum(case((c.severity.in_(("critical", "high")), 1), else_=0)),
+        )
+        .select_from(it)
+        .outerjoin(c, and_(c.initiative_id == it.initiative_id, c.raised_at <= end, still_open))
+        .where(it.initiative_id == initiative_id)
+        .group_by(it.number, it.end_date)
+        .order_by(it.number)
+    )
+    with engine.connect() as conn:
+        return [
+            {"iteration": n, "date": d, "open": total, "severe": severe or 0}
+            for n, d, total, severe in conn.execute(stmt)
+        ]
+
+
+def concern_history(engine: Engine, concern_id: int) -> list[dict]:
+    h = ConcernStatusChange
+    with engine.connect() as conn:
+        return [
+            dict(r)
+            for r in conn.execute(
+                select(h.changed_at, h.changed_by, h.from_status, h.to_status, h.note)
+                .where(h.concern_id == concern_id)
+                .order_by(h.changed_at, h.id)
+            ).mappings()
+        ]
+
+
+def concern(engine: Engine, concern_id: int) -> dict | None:
+    c = Concern
+    with engine.connect() as conn:
+        row = (
+            conn.execute(
+                select(c.__table__, Metric.key.label("metric"))
+                .outerjoin(Metric, Metric.id == c.metric_id)
+                .where(c.id == concern_id)
+            )
+            .mappings()
+            .first()
+        )
+    return dict(row) if row else None
+
+
+def concern_summary(engine: Engine, initiative_ids: list[int], today: date) -> dict[int, dict]:
+    """Per initiative: open concerns by severity and category, and the oldest open one."""
+    c = Concern
+    out: dict[int, dict] = {
+        i: {"by_severity": {}, "by_category": {}, "oldest": None} for i in initiative_ids
+    }
+    if not initiative_ids:
+        return out
+    open_ = and_(c.initiative_id.in_(initiative_ids), c.status.in_(("open", "mitigating")))
+    with engine.connect() as conn:
+        for init_id, sev, n in conn.execute(
+            select(c.initiative_id, c.severity, func.count())
+            .where(open_)
+            .group_by(c.initiative_id, c.severity)
+        ):
+            out[init_id]["by_severity"][sev] = n
+        for init_id, cat, n in conn.execute(
+            select(c.initiative_id, c.failure_category, func.count())
+            .where(open_)
+            .group_by(c.initiative_id, c.failure_category)
+        ):
+            out[init_id]["by_category"][cat] = n
+        rank = (
+            func.row_number()
+            .over(partition_by=c.initiative_id, order_by=(c.raised_at, c.id))
+            .label("r")
+        )
+        inner = (
+            select(c.initiative_id, c.title, c.raised_at, c.severity, rank).where(open_).subquery()
+        )
+        for init_id, title, raised, sev, _ in conn.execute(select(inner).where(inner.c.r == 1)):
+            out[init_id]["oldest"] = {
+                "title": title,
+                "raised_at": raised,
+                "severity": sev,
+                "age_days": (today - raised).days,
+            }
+    return out
+
+
+# ----------------------------------------------------------------------------- stakeholders
+
+
+def stakeholders(engine: Engine, initiative_id: int) -> list[dict]:
+    """Stakeholders with their stance per iteration number and the concerns they raised."""
+    s, st_ = Stakeholder, StakeholderStance
+    with engine.connect() as conn:
+        people = [
+            dict(r)
+            for r in conn.execute(
+                select(s.id, s.name, s.group.label("group"), s.influence)
+                .where(s.initiative_id == initiative_id)
+                .order_by(s.influence.desc(), s.name)
+            ).mappings()
+        ]
+        stances = conn.execute(
+            select(st_.stakeholder_id, Iteration.number, st_.stance, st_.note)
+            .join(Iteration, Iteration.id == st_.iteration_id)
+            .join(s, s.id == st_.stakeholder_id)
+            .where(s.initiative_id == initiative_id)
+            .order_by(Iteration.number)
+        ).all()
+        raised = conn.execute(
+            select(Concern.raised_by, Concern.status, Concern.severity, Concern.title)
+            .where(Concern.initiative_id == initiative_id, Concern.raised_by.is_not(None))
+            .order_by(_STATUS_RANK, _SEVERITY_RANK)
+        ).all()
+    by_person: dict = defaultdict(dict)
+    notes: dict = defaultdict(dict)
+    for sid, number, stance, note in stances:
+        by_person[sid][number] = stance
+        if note:
+            notes[sid][number] = note
+    concerns_by: dict = defaultdict(list)
+    for who, status, severity, title in raised:
+        concerns_by[who.strip().lower()].append(
+            {"status": status, "severity": severity, "title": title}
+        )
+    for p in people:
+        p["stances"] = by_person.get(p["id"], {})
+        p["notes"] = notes.get(p["id"], {})
+        p["concerns"] = concerns_by.get(p["name"].strip().lower(), [])
+    return people
+
+
+def stance_counts(engine: Engine, initiative_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per initiative: stakeholders by their latest stance."""
+    s, st_ = Stakeholder, StakeholderStance
+    rank = (
+        func.row_number()
+        .over(partition_by=st_.stakeholder_id, order_by=Iteration.number.desc())
+        .label("r")
+    )
+    inner = (
+        select(s.initiative_id.label("i"), st_.stance.label("stance"), rank)
+        .join(s, s.id == st_.stakeholder_id)
+        .join(Iteration, Iteration.id == st_.iteration_id)
+        .where(s.initiative_id.in_(initiative_ids))
+        .subquery()
+    )
+    out: dict = defaultdict(dict)
+    with engine.connect() as conn:
+        for i, stance, n in conn.execute(
+            select(inner.c.i, inner.c.stance, func.count())
+            .where(inner.c.r == 1)
+            .group_by(inner.c.i, inner.c.stance)
+        ):
+            out[i][stance] = n
+    return out
+
+
+# ----------------------------------------------------------------------------- governance and readiness
+
+
+def governance_items(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]:
+    g = GovernanceItem
+    out: dict = defaultdict(list)
+    with engine.connect() as conn:
+        for r in conn.execute(
+            select(g.__table__).where(g.initiative_id.in_(initiative_ids)).order_by(g.id)
+        ).mappings():
+            out[r["initiative_id"]].append(dict(r))
+    return out
+
+
+def readiness_items(engine: Engine, initiative_ids: list[int]) -> dict[int, dict[str, dict]]:
+    r = ReadinessItem
+    out: dict = defaultdict(dict)
+    with engine.connect() as conn:
+        for row in conn.execute(
+            select(r.__table__).where(r.initiative_id.in_(initiative_ids))
+        ).mappings():
+            out[row["initiative_id"]][row["item"]] = dict(row)
+    return out
+
+
+def monitoring_signals(engine: Engine, latest_iteration_ids: dict[int, int]) -> dict[int, dict]:
+    """Per initiative, what Liftoff sees for the rubric's monitoring items: alert rules on model
+    and system metrics, load tests and feedback in the latest iteration."""
+    ids = list(latest_iteration_ids)
+    out = {
+        i: {
+            "alert_on_model_metric": False,
+            "alert_on_system_metric": False,
+            "load_tested_latest": False,
+            "feedback_in_latest": 0,
+        }
+        for i in ids
+    }
+    if not ids:
+        return out
+    with engine.connect() as conn:
+        rules = conn.execute(
+            select(AlertRule.initiative_id, Metric.category)
+            .join(Metric, Metric.id == AlertRule.metric_id)
+            .where(
+                AlertRule.enabled.is_(True),
+                or_(AlertRule.initiative_id.in_(ids), AlertRule.initiative_id.is_(None)),
+            )
+            .distinct()
+        ).all()
+        latest = [v for v in latest_iteration_ids.values() if v is not None]
+        tested = (
+            set(
+                conn.execute(
+                    select(LoadTestStep.iteration_id)
+                    .where(LoadTestStep.iteration_id.in_(latest))
+                    .distinct()
+                ).scalars()
+            )
+            if latest
+            else set()
+        )
+        feedback = (
+            dict(
+                conn.execute(
+                    select(Feedback.iteration_id, func.count())
+                    .where(Feedback.iteration_id.in_(latest))
+                    .group_by(Feedback.iteration_id)
+                ).all()
+            )
+            if latest
+            else {}
+        )
+    for init_id, category in rules:
+        for i in ids if init_id is None else [init_id]:
+            if category in ("model", "business_kpi"):
+                out[i]["alert_on_model_metric"] = True
+            if category == "system":
+                out[i]["alert_on_system_metric"] = True
+    for i, it_id in latest_iteration_ids.items():
+        out[i]["load_tested_latest"] = it_id in tested
+        out[i]["feedback_in_latest"] = feedback.get(it_id, 0)
+    return out
+
+
+# ----------------------------------------------------------------------------- assembled
+
+
+def readiness_for(engine: Engine, evs: list) -> dict:
+    """The readiness rubric of each initiative's evidence, by initiative id."""
+    from liftoff import people
+
+    ids = [ev.initiative["id"] for ev in evs]
+    stored = readiness_items(engine, ids)
+    signals = monitoring_signals(
+        engine, {ev.initiative["id"]: ev.latest.id if ev.latest else None for ev in evs}
+    )
+    return {i: people.readiness(stored.get(i, {}), **signals[i]) for i in ids}
+
+
+def gates(engine: Engine, evs: list) -> dict:
+    """The readiness gate of each initiative's latest iteration, by initiative id."""
+    from liftoff import people
+
+    rubric = readiness_for(engine, evs)
+    return {
+        ev.initiative["id"]: people.gate(
+            ev,
+            None,
+            rubric[ev.initiative["id"]],
+            min_headroom=ev.initiative.get("min_headroom"),
+            min_readiness=ev.initiative.get("min_readiness"),
+        )
+        for ev in evs
+    }

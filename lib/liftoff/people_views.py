@@ -1,0 +1,467 @@
+"""What the people screens show: sentences, tables and the figures behind them, built from the
+reads in people_db and the rules in people. Pages only lay these out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from liftoff import people, people_db
+from liftoff.evidence import InitiativeEvidence
+from liftoff.formatting import format_value
+from liftoff.models import FAILURE_CATEGORIES, SEVERITIES
+
+FEEDBACK_STATUS_LABELS = {
+    "new": "New",
+    "triaged": "Triaged",
+    "actioned": "Actioned",
+    "wont_fix": "Won't fix",
+}
+SOURCE_LABELS = {"end_user": "End user", "stakeholder": "Stakeholder", "support": "Support"}
+CATEGORY_LABELS = {
+    "unclear_criteria": "Unclear production criteria",
+    "scalability": "Scalability blind spots",
+    "data_gaps": "Real-world data gaps",
+    "misalignment": "Stakeholder misalignment",
+    "operations": "Operational underestimation",
+}
+CONCERN_STATUS_LABELS = {
+    "open": "Open",
+    "mitigating": "Mitigating",
+    "resolved": "Resolved",
+    "accepted": "Accepted",
+}
+GOVERNANCE_LABELS = {
+    "data_sources": "Data sources",
+    "pii_consent": "PII and consent",
+    "access_control": "Access control",
+    "retention": "Retention",
+    "lineage": "Lineage",
+    "model_card": "Model card",
+    "fairness": "Fairness",
+    "monitoring": "Monitoring",
+    "runbook_oncall": "Runbook and on-call",
+    "rollback_plan": "Rollback plan",
+}
+GOVERNANCE_STATUS_LABELS = {
+    "missing": "Missing",
+    "in_progress": "In progress",
+    "done": "Done",
+    "not_applicable": "Not applicable",
+}
+STAGE_WORDS = {"poc": "proof of concept", "pilot": "pilot", "production": "production"}
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+# ----------------------------------------------------------------------------- feedback
+
+
+@dataclass
+class FeedbackView:
+    rows: list[dict]  # per iteration, from people_db.feedback_by_iteration
+    themes: dict
+    totals: dict
+    headline: str
+    loop: pd.DataFrame
+    engagement_keys: list[str]
+
+
+def _rating_text(mean: float | None) -> str:
+    return "no ratings" if mean is None else f"mean rating {mean:.1f} of 5"
+
+
+def feedback_view(engine: Engine, ev: InitiativeEvidence) -> FeedbackView:
+    """Everything the feedback screen shows above its table, for one initiative."""
+    init_id = ev.initiative["id"]
+    rows = people_db.feedback_by_iteration(engine, init_id)
+    totals = people_db.feedback_counts(engine, [init_id]).get(
+        init_id,
+        {"count": 0, "mean_rating": None, "actioned": 0, "actioned_share": None, "handled": 0},
+    )
+    themes = people_db.feedback_themes(engine, init_id)
+    per_it = [r for r in rows if r["iteration"] is not None]
+    engagement_keys = sorted(
+        {
+            k
+            for it in ev.iterations
+            for k in it.metrics
+            if ev.catalog.get(k, {}).get("category") == "engagement"
+        }
+    )
+    return FeedbackView(
+        rows=rows,
+        themes=themes,
+        totals=totals,
+        headline=_feedback_headline(per_it, totals, themes),
+        loop=closed_loop(per_it, ev, engagement_keys),
+        engagement_keys=engagement_keys,
+    )
+
+
+def _feedback_headline(per_it: list[dict], totals: dict, themes: dict) -> str:
+    if not totals["count"]:
+        return "No feedback yet."
+    text = f"{_plural(totals['count'], 'comment')} so far, {_rating_text(totals['mean_rating'])}"
+    if per_it:
+        last = per_it[-1]
+        text += f"; iteration {last['iteration']}: {_plural(last['count'], 'comment')}, {_rating_text(last['mean_rating'])}"
+        if (
+            len(per_it) > 1
+            and last["mean_rating"] is not None
+            and per_it[-2]["mean_rating"] is not None
+        ):
+            change = last["mean_rating"] - per_it[-2]["mean_rating"]
+            text += f" ({'up' if change >= 0 else 'down'} {abs(change):.1f} from iteration {per_it[-2]['iteration']})"
+    text += "."
+    text += (
+        f" {totals['actioned']:,} of them ({totals['actioned_share']:.0%}) acted on, "
+        f"{totals['count'] - totals['handled']:,} waiting for triage."
+    )
+    if per_it and themes["by_iteration"].get(per_it[-1]["iteration"]):
+        top = ", ".join(t for t, _ in themes["by_iteration"][per_it[-1]["iteration"]][:3])
+        what = "Most mentioned" if themes["source"] == "themes" else "Most distinctive words"
+        text += f" {what} in iteration {per_it[-1]['iteration']}: {top}."
+    return text
+
+
+def closed_loop(
+    per_it: list[dict], ev: InitiativeEvidence, engagement_keys: list[str]
+) -> pd.DataFrame:
+    """Feedback actioned in iteration N and how rating and engagement moved in N+1."""
+    out = []
+    for cur, nxt in zip(per_it, per_it[1:], strict=False):
+        row = {
+            "Iteration": cur["iteration"],
+            "Actioned": cur["status"]["actioned"],
+            "Comments": cur["count"],
+            "Mean rating": _fmt_rating(cur["mean_rating"]),
+            "Mean rating next iteration": _fmt_rating(nxt["mean_rating"]),
+            "Rating change": (
+                f"{nxt['mean_rating'] - cur['mean_rating']:+.2f}"
+                if cur["mean_rating"] is not None and nxt["mean_rating"] is not None
+                else "—"
+            ),
+        }
+        a, b = ev.iteration(cur["iteration"]), ev.iteration(nxt["iteration"])
+        for key in engagement_keys:
+            meta = ev.catalog.get(key, {})
+            before = a.metrics.get(key) if a else None
+            after = b.metrics.get(key) if b else None
+            label = meta.get("display_name", key)
+            row[f"{label}: this → next"] = (
+                f"{format_value(before, meta.get('unit'))} → {format_value(after, meta.get('unit'))}"
+            )
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def _fmt_rating(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} of 5"
+
+
+def feedback_table(rows: list[dict]) -> pd.DataFrame:
+    """One page of comments as plain text columns."""
+    return pd.DataFrame(
+        [
+            {
+                "#": r["id"],
+                "Received": r["received_at"],
+                "Iteration": r["iteration"],
+                "Source": SOURCE_LABELS.get(r["source"], r["source"]),
+                "Rating": r["rating"],
+                "Comment": r["text"],
+                "Theme": r["theme"] or r["tags"] or "",
+                "Status": FEEDBACK_STATUS_LABELS.get(r["status"], r["status"]),
+                "Action taken": r["action_taken"] or "",
+            }
+            for r in rows
+        ],
+        columns=[
+            "#",
+            "Received",
+            "Iteration",
+            "Source",
+            "Rating",
+            "Comment",
+            "Theme",
+            "Status",
+            "Action taken",
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------- concerns
+
+
+@dataclass
+class ConcernsView:
+    headline: str
+    facets: dict
+    severe: list[dict]
+    burndown: list[dict]
+    summary: dict
+    metrics: dict  # open, severe, overdue, oldest age
+
+
+def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> ConcernsView:
+    init_id = ev.initiative["id"]
+    facets = people_db.concern_facets(engine, init_id)
+    severe = people_db.most_severe_open(engine, init_id)
+    summary = people_db.concern_summary(engine, [init_id], today)[init_id]
+    overdue = people_db.overdue_count(engine, init_id, today)
+    open_total = sum(summary["by_severity"].values())
+    return ConcernsView(
+        headline=concerns_headline(severe, open_total, today),
+        facets=facets,
+        severe=severe,
+        burndown=people_db.open_concerns_over_time(engine, init_id, today),
+        summary=summary,
+        metrics={
+            "open": open_total,
+            "severe": summary["by_severity"].get("critical", 0)
+            + summary["by_severity"].get("high", 0),
+            "overdue": overdue,
+            "oldest_days": summary["oldest"]["age_days"] if summary["oldest"] else None,
+        },
+    )
+
+
+def concerns_headline(severe: list[dict], open_total: int, today: date) -> str:
+    if not open_total:
+        return "No open concerns: every concern raised so far is resolved or accepted."
+    parts = [
+        f"“{c['title']}” ({c['severity']}, open {_plural(people.age_days(c['raised_at'], today), 'day')})"
+        for c in severe[:2]
+    ]
+    return f"{_plural(open_total, 'open concern')}. Most severe: " + "; ".join(parts) + "."
+
+
+def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.DataFrame:
+    """One page of the register, with age, overdue flag and what the evidence suggests."""
+    latest = ev.latest.metrics if ev.latest else {}
+    out = []
+    for r in rows:
+        value = latest.get(r["metric"]) if r["metric"] else None
+        suggestion = ""
+        if r["status"] in ("open", "mitigating") and people.clears(
+            value, r["comparator"], r["threshold"]
+        ):
+            meta = ev.catalog.get(r["metric"], {})
+            suggestion = (
+                f"Evidence suggests this can be resolved: {meta.get('display_name', r['metric'])} is "
+                f"{format_value(value, meta.get('unit'))} ({r['comparator']} {format_value(r['threshold'], meta.get('unit'))})"
+            )
+        out.append(
+            {
+                "#": r["id"],
+                "Key": r["external_key"] or "",
+                "Title": r["title"],
+                "Severity": r["severity"].capitalize(),
+                "Status": CONCERN_STATUS_LABELS.get(r["status"], r["status"]),
+                "Failure category": CATEGORY_LABELS.get(
+                    r["failure_category"], r["failure_category"]
+                ),
+                "Group": r["stakeholder_group"] or "",
+                "Raised by": r["raised_by"] or "",
+                "Owner": r["owner"] or "",
+                "Raised": r["raised_at"],
+                "Age (days)": people.age_days(r["raised_at"], today, r["resolved_at"]),
+                "Due": r["due"],
+                "Overdue": "Overdue" if people.overdue(r["due"], r["status"], today) else "",
+                "Evidence": suggestion,
+            }
+        )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "#",
+            "Key",
+            "Title",
+            "Severity",
+            "Status",
+            "Failure category",
+            "Group",
+            "Raised by",
+            "Owner",
+            "Raised",
+            "Age (days)",
+            "Due",
+            "Overdue",
+            "Evidence",
+        ],
+    )
+
+
+def history_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "When": r["changed_at"],
+                "Who": r["changed_by"] or "",
+                "From": CONCERN_STATUS_LABELS.get(r["from_status"], "—")
+                if r["from_status"]
+                else "—",
+                "To": CONCERN_STATUS_LABELS.get(r["to_status"], r["to_status"]),
+                "Note": r["note"] or "",
+            }
+            for r in rows
+        ],
+        columns=["When", "Who", "From", "To", "Note"],
+    )
+
+
+# ----------------------------------------------------------------------------- stakeholders
+
+
+def buy_in_headline(people_rows: list[dict], numbers: list[int]) -> str:
+    if not people_rows:
+        return "No stakeholders recorded yet."
+    latest = {p["name"]: _latest_stance(p) for p in people_rows}
+    to_win = sorted(
+        (p for p in people_rows if latest[p["name"]] in ("blocker", "skeptic", "neutral")),
+        key=lambda p: (people.STANCE_VALUE[latest[p["name"]]], -p["influence"]),
+    )
+    won = [
+        p["name"]
+        for p in people_rows
+        if people.won_over([p["stances"][n] for n in sorted(p["stances"])])
+    ]
+    supportive = sum(1 for s in latest.values() if s in people.SUPPORTIVE)
+    text = f"{supportive} of {len(people_rows)} stakeholders support the initiative now"
+    if won:
+        text += f"; won over so far: {', '.join(won)}"
+    text += "."
+    if to_win:
+        names = ", ".join(
+            f"{p['name']} ({latest[p['name']]}, influence {p['influence']})" for p in to_win[:3]
+        )
+        text += f" Still to win over: {names}."
+    else:
+        text += " Nobody is left to win over."
+    return text
+
+
+def _latest_stance(p: dict) -> str | None:
+    return p["stances"][max(p["stances"])] if p["stances"] else None
+
+
+def stakeholder_table(people_rows: list[dict], numbers: list[int]) -> pd.DataFrame:
+    out = []
+    for p in people_rows:
+        open_ = [c for c in p["concerns"] if c["status"] in ("open", "mitigating")]
+        row = {
+            "Name": p["name"],
+            "Group": p["group"] or "",
+            "Influence (1–5)": p["influence"],
+        }
+        for n in numbers:
+            row[f"It. {n}"] = (p["stances"].get(n) or "").capitalize()
+        row["Concerns raised"] = (
+            f"{len(p['concerns'])} ({len(open_)} open)" if p["concerns"] else "None"
+        )
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+# ----------------------------------------------------------------------------- governance and readiness
+
+
+@dataclass
+class GovernanceView:
+    items: list[dict]
+    score: people.GovernanceScore
+    readiness: people.Readiness
+    floor_readiness: float
+    floor_headroom: float
+    gate: people.Gate
+
+
+def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) -> GovernanceView:
+    init_id = ev.initiative["id"]
+    items = people_db.governance_items(engine, [init_id]).get(init_id, [])
+    rubric = people_db.readiness_for(engine, [ev])[init_id]
+    stage = ev.initiative["stage"]
+    floor_r = ev.initiative.get("min_readiness")
+    floor_h = ev.initiative.get("min_headroom")
+    return GovernanceView(
+        items=items,
+        score=people.governance_score(items, stage),
+        readiness=rubric,
+        floor_readiness=people.READINESS_FLOOR.get(stage, 3.0) if floor_r is None else floor_r,
+        floor_headroom=people.HEADROOM_FLOOR if floor_h is None else floor_h,
+        gate=people.gate(ev, number, rubric, min_headroom=floor_h, min_readiness=floor_r),
+    )
+
+
+def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
+    """The checklist: every area, whether the stage requires it, status, evidence, owner."""
+    by_area = {i["area"]: i for i in items}
+    out = []
+    for area, label in GOVERNANCE_LABELS.items():
+        item = by_area.get(area)
+        from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
+
+        required_from = item["required_from"] if item else GOVERNANCE_DEFAULT_STAGE[area]
+        required = people.governance_required(stage, required_from)
+        status = item["status"] if item else "missing"
+        out.append(
+            {
+                "Area": label,
+                "Required from": STAGE_WORDS.get(required_from, required_from),
+                "Required now": "Yes" if required else "Not yet",
+                "Status": GOVERNANCE_STATUS_LABELS.get(status, status),
+                "Gap": "Missing" if required and status in ("missing", "in_progress") else "",
+                "Evidence": (item or {}).get("evidence") or "",
+                "Owner": (item or {}).get("owner") or "",
+                "Updated": (item or {}).get("updated_at"),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def rubric_table(readiness: people.Readiness, section: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Test": i.text,
+                "Score": people.SCORE_LABELS[i.score],
+                "Scored by": {
+                    "liftoff": "Liftoff, from its data",
+                    "unscored": "not scored yet",
+                }.get(i.source, i.updated_by or "an editor"),
+                "Note": i.note or "",
+            }
+            for i in readiness.items
+            if i.section == section
+        ]
+    )
+
+
+def rubric_maxima() -> dict[str, int]:
+    return {s: len(items) for s, items in people.RUBRIC.items()}
+
+
+def readiness_sentence(view: GovernanceView) -> str:
+    r = view.readiness
+    weakest = people.SECTION_LABELS[r.weakest].lower()
+    return (
+        f"Readiness score {r.score:g} (the lowest section, {weakest}; floor {view.floor_readiness:g}): "
+        f"{people.score_meaning(r.score)}. Governance: {view.score.done} of {view.score.required} "
+        "items required at this stage are done"
+        + (
+            f"; missing: {', '.join(GOVERNANCE_LABELS[a].lower() for a in view.score.missing)}."
+            if view.score.missing
+            else "."
+        )
+    )
+
+
+# Lists used by the filters of the screens.
+SEVERITY_LIST = list(SEVERITIES)
+CATEGORY_LIST = list(FAILURE_CATEGORIES)
