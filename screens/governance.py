@@ -21,7 +21,7 @@ st.subheader(f"Readiness gate for iteration {number}", anchor=False)
 if view.gate.ready:
     st.success(ui.plain(view.gate.sentence), icon=":material/check_circle:")
 else:
-    st.error("**Not ready**, because:", icon=":material/block:")
+    st.warning("**Not ready**, because:", icon=":material/block:")
     for reason in view.gate.reasons:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.markdown("- " + ui.plain(reason.text[0].upper() + reason.text[1:]) + ".")

@@ -54,7 +54,7 @@ def texts(at) -> str:
     parts = []
     for kind in ("title", "markdown", "caption", "info", "warning", "error", "success"):
         parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "")
+    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
 
 
 # ----------------------------------------------------------------------------- registration

@@ -44,15 +44,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(sqlite_templates, tmp_path_factory):
-    """The app served by `streamlit run` on a free port against a copy of the demo database."""
-    _require_browser()
-    folder = tmp_path_factory.mktemp("browser")
-    shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
-    engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
-    auth.add_user(engine, auth.SYSTEM, EDITOR_EMAIL, "editor", EDITOR_PASSWORD, "Priya Editor")
-    engine.dispose()
+def _serve(folder: Path):
+    """Serve the app with `streamlit run` on a free port against folder/liftoff.db; yields its URL."""
     port = _free_port()
     log = open(folder / "streamlit.log", "w")
     proc = subprocess.Popen(
@@ -98,6 +91,33 @@ def app_url(sqlite_templates, tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(sqlite_templates, tmp_path_factory):
+    """The app against a copy of the demo database, with an editor account."""
+    _require_browser()
+    folder = tmp_path_factory.mktemp("browser")
+    shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
+    engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
+    auth.add_user(engine, auth.SYSTEM, EDITOR_EMAIL, "editor", EDITOR_PASSWORD, "Priya Editor")
+    engine.dispose()
+    yield from _serve(folder)
+
+
+@pytest.fixture(scope="module")
+def payload_url(sqlite_templates, tmp_path_factory):
+    """The app against a demo database whose concerns, feedback and stakeholders hold the
+    payload battery."""
+    _require_browser()
+    from test_people import _plant_payloads
+
+    folder = tmp_path_factory.mktemp("payloads")
+    shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
+    engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
+    _plant_payloads(engine)
+    engine.dispose()
+    yield from _serve(folder)
 
 
 @pytest.fixture(scope="module")
@@ -254,3 +274,60 @@ def test_a_visitor_cannot_open_upload_and_an_editor_signs_in_and_uploads(page, a
     page.get_by_text("Imported 3 rows").first.wait_for(timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     shot(page, "upload-as-editor")
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "charts"),
+    [("feedback", "feedback", 4), ("concerns", "concerns", 2), ("governance", "governance", 0)],
+)
+def test_people_screen_in_the_browser(page, app_url, path, name, charts):
+    page.goto(f"{app_url}/{path}?initiative={quote('Churn early-warning')}")
+    _wait_until_idle(page)
+    if charts:
+        _wait_for_count(page, ".js-plotly-plot", charts)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.wait_for_timeout(1000)
+    assert shot(page, name).stat().st_size > 10_000
+
+
+def _no_injection(page, dialogs: list) -> None:
+    assert dialogs == [], f"a dialog opened: {dialogs}"
+    for selector in (
+        'img[src="x"]',
+        'img[src*="example.invalid"]',
+        'a[href*="example.invalid"]',
+        "[onerror]",
+        "[onload]",
+        'a[href^="javascript:"]',
+        'a[href^="data:"]',
+    ):
+        assert page.locator(selector).count() == 0, f"injected: {selector}"
+    assert page.get_by_role("heading", name="HEADING").count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize("path", ["", "feedback", "concerns", "governance"])
+def test_payloads_stay_text_in_the_browser(page, payload_url, path):
+    from test_people import PAYLOADS
+
+    dialogs: list = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{payload_url}/{path}?initiative={quote('Churn early-warning')}")
+    _wait_until_idle(page)
+    page.wait_for_timeout(1500)
+    _no_injection(page, dialogs)
+    if path == "concerns":
+        # The headline names the two most severe open concerns: one is a payload, as typed.
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        assert f"“{PAYLOADS[0]}” (critical, open" in body
+        page.get_by_role("tab", name="Stakeholder buy-in").click()
+        page.wait_for_timeout(1500)
+        _no_injection(page, dialogs)
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        # Stakeholders still to win over are named, their payload names shown as typed.
+        named = [f"{p} {i} (blocker, influence 5)" for i, p in enumerate(PAYLOADS)]
+        assert sum(n in body for n in named) == 3, body[:2000]
+        shot(page, "payloads-concerns")
+    if path == "":
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        assert "Churn early-warning" in body

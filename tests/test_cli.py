@@ -58,6 +58,8 @@ def test_demo_then_list(run, db_url):
         "business_goal": demo.CLAIMS.goal,
         "owner": demo.CLAIMS.owner,
         "stage": "production",
+        "min_headroom": None,
+        "min_readiness": None,
         "slo_p95_ms": 800.0,
         "max_error_rate": 0.01,
         "primary_metric": "triage_accuracy",

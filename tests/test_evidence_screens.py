@@ -36,7 +36,7 @@ def texts(at) -> str:
         "success",
     ):
         parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "")
+    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
 
 
 def button(at, label):

@@ -30,7 +30,7 @@ def texts(at: AppTest) -> str:
     parts = []
     for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "text"):
         parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "")
+    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
 
 
 def test_every_screen_file_is_known_to_the_router():

@@ -62,7 +62,7 @@ def texts(at) -> str:
         "text",
     ):
         parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "")
+    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
 
 
 def button(at, label):
@@ -442,6 +442,7 @@ def test_summary_has_people_figures(demo_engine):
 
 
 def _plant_payloads(engine):
+    latest = evidence.for_initiative(engine, CHURN).latest.number
     for i, payload in enumerate(PAYLOADS):
         manage.add_concern(
             engine,
@@ -454,7 +455,10 @@ def _plant_payloads(engine):
             failure_category="misalignment",
             severity="critical",
         )
-        manage.save_stakeholder(engine, EDITOR, CHURN, f"{payload} {i}", group=payload, influence=3)
+        sid = manage.save_stakeholder(
+            engine, EDITOR, CHURN, f"{payload} {i}", group=payload, influence=5
+        )
+        manage.set_stance(engine, EDITOR, sid, latest, stance="blocker", note=payload)
     ev = evidence.for_initiative(engine, CHURN)
     with engine.begin() as conn:
         for payload in PAYLOADS:

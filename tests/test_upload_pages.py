@@ -27,7 +27,7 @@ def texts(at) -> str:
     parts = []
     for kind in ("subheader", "markdown", "caption", "info", "warning", "error", "success"):
         parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "")
+    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
 
 
 def test_upload_preview_import_success(use_database, demo_url, demo_engine):
