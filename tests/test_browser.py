@@ -318,16 +318,16 @@ def test_payloads_stay_text_in_the_browser(page, payload_url, path):
     _no_injection(page, dialogs)
     if path == "concerns":
         # The headline names the two most severe open concerns: one is a payload, as typed.
-        body = page.locator('[data-testid="stMain"]').inner_text()
+        body = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
         assert f"“{PAYLOADS[0]}” (critical, open" in body
         page.get_by_role("tab", name="Stakeholder buy-in").click()
         page.wait_for_timeout(1500)
         _no_injection(page, dialogs)
-        body = page.locator('[data-testid="stMain"]').inner_text()
+        body = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
         # Stakeholders still to win over are named, their payload names shown as typed.
         named = [f"{p} {i} (blocker, influence 5)" for i, p in enumerate(PAYLOADS)]
         assert sum(n in body for n in named) == 3, body[:2000]
         shot(page, "payloads-concerns")
     if path == "":
-        body = page.locator('[data-testid="stMain"]').inner_text()
+        body = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
         assert "Churn early-warning" in body

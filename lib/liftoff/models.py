@@ -413,6 +413,70 @@ class StakeholderStance(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+ACTION_STATUSES = ("open", "done")
+
+
+class DecisionRecord(Base):
+    """A decision taken on an iteration in a meeting: who was there and who recorded it."""
+
+    __tablename__ = "decision_records"
+    __table_args__ = (
+        _one_of("decision", DECISIONS),
+        Index("ix_decision_records_iteration", "iteration_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iteration_id: Mapped[int] = mapped_column(
+        ForeignKey("iterations.id", ondelete="CASCADE"), nullable=False
+    )
+    decision: Mapped[str] = mapped_column(String(20), nullable=False)
+    rationale: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    # One attendee per line.
+    attendees: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(320), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class ActionItem(Base):
+    """Something a meeting asked someone to do by a date; open until marked done."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (
+        _one_of("status", ACTION_STATUSES),
+        Index("ix_action_items_initiative_status", "initiative_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("decision_records.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    due: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open")
+    created_by: Mapped[str] = mapped_column(String(320), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Snapshot(Base):
+    """A frozen steering pack: its figures and chart data as JSON, read-only."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (Index("ix_snapshots_initiative", "initiative_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    iteration_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(320), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    pack: Mapped[str] = mapped_column(Text, nullable=False)
+
+
 class ReadinessItem(Base):
     """One item of the readiness rubric (ML Test Score) for an initiative: 0, 0.5 or 1."""
 
