@@ -4,7 +4,13 @@ import streamlit as st
 
 from liftoff import auth, ui
 
-st.set_page_config(page_title="Liftoff", page_icon=":material/rocket_launch:", layout="wide")
+st.set_page_config(
+    page_title="Liftoff",
+    page_icon=":material/rocket_launch:",
+    layout="wide",
+    # A presentation link (?present=1) opens with the sidebar out of the way.
+    initial_sidebar_state="collapsed" if st.query_params.get("present") == "1" else "auto",
+)
 ui.restore_query_params()
 ui.require_database()
 actor = ui.resolve_actor()
@@ -39,4 +45,6 @@ account = st.Page(
 )
 pages.setdefault("Account", []).append(account)
 ui.sidebar_identity()
-st.navigation(pages).run()
+current = st.navigation(pages)
+st.session_state["liftoff_page"] = current.url_path  # the sidebar pickers follow page switches
+current.run()

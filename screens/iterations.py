@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import export, manage, ui, views
+from liftoff import export, manage, report, ui, views
 from liftoff.formatting import DECISION_LABELS, KIND_LABELS
 from liftoff.models import COMPARATORS
 
@@ -52,6 +52,33 @@ with right:
                 f"Headline figures come from candidate {view.candidate}, the best on the primary metric."
             )
         )
+
+records = ui.read("decisions", ev.iteration(number).id)
+if records:
+    with st.expander(
+        f"Decisions recorded in meetings ({len(records)})", icon=":material/gavel:", expanded=True
+    ):
+        st.dataframe(report.decision_table(records), hide_index=True, width="stretch")
+        items = [a for r in records for a in r["actions"]]
+        if items:
+            st.markdown("**Action items**")
+            st.dataframe(report.action_table(items), hide_index=True, width="stretch")
+            still_open = [a for a in items if a["status"] == "open"]
+            if still_open and ui.can("edit"):
+                done = st.selectbox(
+                    "Mark an action item done",
+                    [None, *[a["id"] for a in still_open]],
+                    format_func=lambda i: (
+                        "—"
+                        if i is None
+                        else next(
+                            f"{a['title']} ({a['owner']})" for a in still_open if a["id"] == i
+                        )
+                    ),
+                )
+                if done is not None and st.button("Mark done", icon=":material/task_alt:"):
+                    report.set_action_done(ui.engine(), ui.actor(), done)
+                    st.rerun()
 
 st.subheader("Criteria", anchor=False)
 if view.criteria.empty:

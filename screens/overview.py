@@ -80,6 +80,14 @@ for card in cards:
                     f"Model figures from candidate {card.candidate}, the best on the primary metric."
                 )
             )
+        if card.open_actions:
+            st.caption(
+                ui.plain(
+                    f"Open action items ({len(card.open_actions)}): "
+                    + "; ".join(card.open_actions[:3])
+                    + ("; …" if len(card.open_actions) > 3 else "")
+                )
+            )
         if card.gate_text and not card.ready:
             st.caption(ui.plain("Readiness gate — " + card.gate_text))
         if card.attention:

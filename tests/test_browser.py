@@ -331,3 +331,14 @@ def test_payloads_stay_text_in_the_browser(page, payload_url, path):
     if path == "":
         body = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
         assert "Churn early-warning" in body
+
+
+def test_the_chosen_initiative_follows_sidebar_navigation(page, app_url):
+    page.goto(f"{app_url}/scalability?initiative={quote('Claims triage assistant')}")
+    _wait_until_idle(page)
+    for path in ("iterations", "feedback", "steering"):
+        page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
+        page.wait_for_url(f"**/{path}?initiative=Claims+triage+assistant*", timeout=30_000)
+        _wait_until_idle(page)
+        assert "iteration=8" in page.url  # the latest iteration of that initiative
+        assert page.locator('[data-testid="stException"]').count() == 0

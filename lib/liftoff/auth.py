@@ -49,6 +49,7 @@ SCREENS: dict[str, tuple[str, str, str]] = {
     "feedback": ("People", "User feedback", "viewer"),
     "concerns": ("People", "Stakeholders and concerns", "viewer"),
     "governance": ("People", "Governance and readiness", "viewer"),
+    "steering": ("Meeting", "Steering pack", "viewer"),
     "upload": ("Data", "Upload data", "editor"),
     "imports": ("Data", "Import history", "viewer"),
     "users": ("Admin", "Users and settings", "admin"),

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from liftoff import audit, auth, db, demo, ingest, manage, queries, summary
+from liftoff import audit, auth, db, demo, ingest, manage, queries, report, summary
 from liftoff.config import PROJECT_ROOT, SettingError, database_url
 from liftoff.formatting import STAGE_LABELS, format_value
 from liftoff.models import STAGES
@@ -254,6 +254,39 @@ def cmd_audit(args) -> None:
         )
 
 
+def cmd_export(args) -> None:
+    engine = _engine()
+    try:
+        if args.snapshot is not None:
+            pack = report.snapshot(engine, args.snapshot)
+            if args.initiative and pack["initiative"]["name"] != args.initiative:
+                raise UserError(
+                    f"Snapshot #{args.snapshot} belongs to {pack['initiative']['name']!r}, "
+                    f"not {args.initiative!r}."
+                )
+        else:
+            if not args.initiative:
+                raise UserError("Give --initiative NAME (or --snapshot ID).")
+            pack = report.build(engine, args.initiative, args.iteration)
+    except (report.SnapshotNotFound, LookupError) as exc:
+        raise UserError(str(exc.args[0] if exc.args else exc)) from None
+    data = (
+        report.to_html(pack).encode("utf-8") if args.format == "html" else report.to_csv_zip(pack)
+    )
+    try:
+        with open(args.output, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise UserError(f"Cannot write {args.output}: {exc.strerror}.") from None
+    what = "HTML pack" if args.format == "html" else "ZIP of CSVs"
+    stamp = report.as_of(pack)
+    print(
+        f"Wrote the {what} of {pack['initiative']['name']} iteration {pack['iteration']['number']}"
+        + (f" ({stamp})" if stamp else "")
+        + f" to {args.output} ({len(data) / 1024:,.0f} KB)."
+    )
+
+
 def cmd_run(args) -> None:
     _engine()  # refuse to start on an unreachable or outdated database
     command = [
@@ -354,6 +387,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batches", help="list import batches")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_batches)
+
+    p = sub.add_parser("export", help="write a steering pack as HTML or a ZIP of CSVs")
+    p.add_argument("--initiative", metavar="NAME")
+    p.add_argument("--iteration", type=int, metavar="N", help="default: the latest")
+    p.add_argument("--snapshot", type=int, metavar="ID", help="a frozen pack instead of today's")
+    p.add_argument("--format", choices=["html", "csv"], required=True)
+    p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("users", help="add, list, remove users and set their roles")
     usub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

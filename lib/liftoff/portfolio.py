@@ -63,6 +63,7 @@ class OverviewCard:
     decision_colour: str = "gray"
     ready: bool | None = None
     gate_text: str = ""
+    open_actions: tuple[str, ...] = ()
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -102,7 +103,7 @@ def runway_sentence(ev: InitiativeEvidence) -> str:
     return f"At the current trend capacity runs out around {rw.crossing.day} {rw.crossing:%B} ({span})."
 
 
-def card(ev: InitiativeEvidence, gate=None) -> OverviewCard:
+def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -> OverviewCard:
     """The overview card of one initiative (with its readiness gate, when given)."""
     ini = ev.initiative
     latest = ev.latest
@@ -146,6 +147,11 @@ def card(ev: InitiativeEvidence, gate=None) -> OverviewCard:
         decision_colour=DECISION_COLOURS.get(latest.decision, "gray") if latest else "gray",
         ready=gate.ready if gate is not None else None,
         gate_text=gate.sentence if gate is not None else "",
+        open_actions=tuple(
+            f"{a['title']} — {a['owner'] or 'no owner'}"
+            + (f", due {a['due']:%d %b %Y}" if a["due"] else "")
+            for a in actions or []
+        ),
     )
 
 
@@ -172,5 +178,10 @@ def headline(cards: list[OverviewCard]) -> str:
 def overview(engine) -> list[OverviewCard]:
     """Cards for every initiative, by name."""
     evs = evidence.portfolio(engine)
+    from liftoff import report  # report builds on views, which build on this module
+
     gates = people_db.gates(engine, evs)
-    return [card(ev, gates.get(ev.initiative["id"])) for ev in evs]
+    actions = report.open_actions(engine, [ev.initiative["id"] for ev in evs])
+    return [
+        card(ev, gates.get(ev.initiative["id"]), actions.get(ev.initiative["id"])) for ev in evs
+    ]

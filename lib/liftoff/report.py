@@ -22,6 +22,7 @@ from liftoff import audit, charts, db, evidence, people, people_db, people_views
 from liftoff.auth import Actor, require
 from liftoff.export import safe_csv
 from liftoff.formatting import DECISION_LABELS, STAGE_LABELS
+from liftoff.manage import InvalidValue
 from liftoff.models import ActionItem, DecisionRecord, Initiative, Iteration, Snapshot
 
 PACK_VERSION = 1
@@ -125,6 +126,24 @@ def open_actions(engine: Engine, initiative_ids: list[int]) -> dict[int, list[di
         ).mappings():
             out[r["initiative_id"]].append(dict(r))
     return out
+
+
+def decision_table(records: list[dict]) -> pd.DataFrame:
+    """Decision records for the iterations screen: when, what, who decided, who was there."""
+    return pd.DataFrame(
+        [
+            {
+                "Recorded": r["recorded_at"],
+                "Decision": DECISION_LABELS.get(r["decision"], r["decision"]),
+                "Decided by": r["decided_by"] or "",
+                "Attendees": ", ".join(a for a in (r["attendees"] or "").splitlines() if a.strip()),
+                "Rationale": r["rationale"] or "",
+                "Recorded by": r["recorded_by"],
+                "Action items": len(r["actions"]),
+            }
+            for r in records
+        ]
+    )
 
 
 def action_table(items: list[dict], today: date | None = None) -> pd.DataFrame:
@@ -285,13 +304,18 @@ def build(
             + (f", with {attendees}" if attendees else "")
             + f". Rationale: {last['rationale'] or '—'}"
         )
-        actions = action_table(last["actions"], today)
+        table = (
+            action_table(last["actions"], today)
+            if last["actions"]
+            else decision_table(records)[["Recorded", "Decision", "Decided by", "Attendees"]]
+        )
+        missing = None
     else:
         sentence = (
             "No decision recorded yet for this iteration: record it here before the meeting ends."
         )
-        actions = None
-    slides.append(_slide("decision", sentence, actions))
+        table, missing = None, "Nothing recorded yet: no decision, attendees or action items."
+    slides.append(_slide("decision", sentence, table, missing=missing))
 
     metrics_raw = view.metrics_raw
     return {
@@ -418,7 +442,7 @@ def record_meeting_decision(
     from liftoff import manage
 
     require(actor, "edit")
-    if decision == "pending":
+    if decision not in ("go", "no-go", "pivot", "extend"):
         raise manage.InvalidValue("Choose the decision: go, no-go, pivot or extend.")
     clean_actions = []
     for k, a in enumerate(actions, start=1):
@@ -484,6 +508,33 @@ def record_meeting_decision(
                 after=a,
             )
     return rec
+
+
+def parse_actions(text: str) -> list[dict]:
+    """Action items typed one per line as `what; owner; due` (due optional, YYYY-MM-DD)."""
+    out = []
+    for k, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split(";")]
+        if len(parts) < 2 or not parts[1]:
+            raise InvalidValue(
+                f"Action item line {k} (“{line.strip()}”) needs an owner: write what; owner; due."
+            )
+        if len(parts) > 3:
+            raise InvalidValue(
+                f"Action item line {k} has more than three parts; write what; owner; due."
+            )
+        due = None
+        if len(parts) == 3 and parts[2]:
+            try:
+                due = date.fromisoformat(parts[2])
+            except ValueError:
+                raise InvalidValue(
+                    f"Action item line {k}: the due date “{parts[2]}” is not a date like 2026-12-10."
+                ) from None
+        out.append({"title": parts[0], "owner": parts[1], "due": due})
+    return out
 
 
 def set_action_done(engine: Engine, actor: Actor, action_id: int, done: bool = True) -> None:
@@ -565,7 +616,7 @@ section p.missing { color: #8a6d00; font-style: italic; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { border-bottom: 1px solid #e5e5e5; padding: 6px 8px; text-align: left; vertical-align: top; }
 th { background: #f3f4f6; }
-.chart { width: 100%; height: 360px; }
+.chart { width: 100%; }
 footer { color: #888; font-size: 12px; margin: 16px 48px 32px; }
 @media print {
   body { background: #fff; }

@@ -11,7 +11,18 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from liftoff import auth, charts, db, evidence, ingest, people_db, people_views, portfolio, queries
+from liftoff import (
+    auth,
+    charts,
+    db,
+    evidence,
+    ingest,
+    people_db,
+    people_views,
+    portfolio,
+    queries,
+    report,
+)
 from liftoff.config import SettingError, Settings, database_url
 
 # Reads pages may ask for through `read`; results are cached per data version.
@@ -28,6 +39,11 @@ READS: dict[str, Callable[..., Any]] = {
     "concern": people_db.concern,
     "concern_history": people_db.concern_history,
     "stakeholders": people_db.stakeholders,
+    "pack": report.build,
+    "snapshot": report.snapshot,
+    "snapshots": report.snapshots,
+    "decisions": report.decisions,
+    "open_actions": report.open_actions,
 }
 # Reads of one initiative's evidence (first argument: its name), built on the cached evidence.
 EVIDENCE_READS: dict[str, Callable[..., Any]] = {
@@ -155,11 +171,22 @@ def restore_query_params() -> None:
 
 def _sidebar_select(key: str, label: str, options: list, wanted, default, **kwargs):
     """A sidebar selectbox whose value follows the URL when the URL changed from outside
-    (a shared link, a click on another page) and the user's pick otherwise."""
+    (a shared link, a click on another page) and the user's pick otherwise.
+
+    Each page has its own copy of the widget, so on arriving from another page it is set to
+    the choice remembered for the session (the URL's, else the last pick)."""
     widget_key = f"pick_{key}"
-    url_changed = wanted is not None and str(wanted) != st.session_state.get(f"liftoff_{key}")
-    if url_changed or st.session_state.get(widget_key) not in options:
-        st.session_state[widget_key] = wanted if wanted is not None else default
+    remembered = st.session_state.get(f"liftoff_{key}")
+    url_changed = wanted is not None and str(wanted) != remembered
+    page = st.session_state.get("liftoff_page")
+    arrived = st.session_state.get(f"liftoff_{key}_page") != page
+    st.session_state[f"liftoff_{key}_page"] = page
+    if url_changed or arrived or st.session_state.get(widget_key) not in options:
+        if wanted is not None:
+            st.session_state[widget_key] = wanted
+        else:
+            known = next((o for o in options if str(o) == remembered), None)
+            st.session_state[widget_key] = known if known is not None else default
     return st.sidebar.selectbox(label, options, key=widget_key, **kwargs)
 
 
@@ -216,10 +243,11 @@ def pick_iteration(numbers: list[int], labels: dict[int, str]) -> int | None:
     return choice
 
 
-def initiative_screen(title: str, upload_hint: str):
+def initiative_screen(title: str | None, upload_hint: str, caption: bool = True):
     """Title, the initiative picker and its evidence; stops with an empty state that says what
     to upload when there is nothing to show."""
-    st.title(title)
+    if title:
+        st.title(title)
     names = [i["name"] for i in read("initiatives")]
     if not names:
         st.info(
@@ -230,7 +258,10 @@ def initiative_screen(title: str, upload_hint: str):
         st.stop()
     ev = read("initiative", pick_initiative(names))
     ini = ev.initiative
-    st.caption(plain(f"{ini['name']} · {ini['business_goal'] or 'no business goal written yet'}"))
+    if caption:
+        st.caption(
+            plain(f"{ini['name']} · {ini['business_goal'] or 'no business goal written yet'}")
+        )
     if not ev.iterations:
         st.info(
             plain(f"{ini['name']} has no iterations yet. {upload_hint}"),
@@ -385,3 +416,11 @@ def _view_figure(chart: str, url: str, version: int, args: tuple):
 def view_figure(chart: str, initiative: str, *view_args: Any):
     """A people-screen chart, built once per data version from the same cached view."""
     return _view_figure(chart, database_url(), data_version(), (initiative, *view_args))
+
+
+@st.cache_resource(show_spinner=False, max_entries=100)
+def figure_from_json(text: str):
+    """A plotly figure from a pack's chart JSON (parsed once per chart, shared, read-only)."""
+    import plotly.io as pio
+
+    return pio.from_json(text, skip_invalid=True)

@@ -1,0 +1,337 @@
+"""Steering-meeting mode: slides, decision capture with action items, frozen snapshots, and the
+offline HTML and CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from conftest import EDITOR, PROJECT_ROOT, sign_in_as
+from liftoff import cli, ingest, manage, report
+from liftoff.models import ActionItem, DecisionRecord, Iteration
+
+APP = str(PROJECT_ROOT / "app.py")
+CLAIMS, CHURN = "Claims triage assistant", "Churn early-warning"
+FORMULAS = ["=1+1", '=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(1,1)", "-2+3"]
+
+
+def open_pack(role: str | None = None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if role:
+        sign_in_as(at, role)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    return at.switch_page("screens/steering.py").run()
+
+
+def texts(at) -> str:
+    parts = []
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_walk_through_every_slide_with_next_and_previous(use_database, demo_url):
+    use_database(demo_url)
+    at = open_pack(initiative=CLAIMS)
+    assert not at.exception
+    seen = []
+    for k, (_, title) in enumerate(report.SLIDES, start=1):
+        progress = at.get("progress")[0].proto
+        assert progress.text == f"Slide {k} of 8 · {title}"
+        assert at.header[0].value == title
+        assert at.subheader[0].value.strip()  # one plain sentence per slide
+        assert at.query_params.get("slide", ["1"])[0] == str(k) or k == 1
+        # one chart or one table, or a note that the data is missing
+        assert at.get("plotly_chart") or at.dataframe or at.info
+        seen.append(title)
+        if k < 8:
+            button(at, "Next").click().run()
+            assert not at.exception
+    assert button(at, "Next").disabled
+    button(at, "Previous").click().run()
+    assert at.header[0].value == report.SLIDES[6][1]
+    assert seen == [t for _, t in report.SLIDES]
+
+
+def test_a_link_opens_on_its_slide_in_presentation_mode(use_database, demo_url):
+    use_database(demo_url)
+    at = open_pack(initiative=CLAIMS, slide="4", present="1")
+    assert not at.exception
+    assert at.header[0].value == "Scalability headroom and runway"
+    assert "Steering pack" not in [t.value for t in at.title]  # large type, no page chrome
+    assert "15% headroom" in at.subheader[0].value
+    assert any(p.proto.label == "Leave presentation mode" for p in at.get("page_link"))
+
+
+def test_missing_data_says_so_instead_of_disappearing(use_database, db_url, engine):
+    use_database(db_url)
+    manage.set_initiative(engine, EDITOR, "Bare", create=True)
+    ingest.import_file(
+        engine,
+        EDITOR,
+        b"iteration,metric,value\n1,accuracy,0.8\n",
+        "m.csv",
+        ingest.Options(initiative="Bare", create=True),
+    )
+    pack = report.build(engine, "Bare")
+    missing = {s["key"]: s["missing"] for s in pack["slides"]}
+    assert len(pack["slides"]) == 8
+    assert missing["scalability"].startswith("Import load-test results")
+    assert missing["feedback"] == "Import user feedback to close the loop."
+    assert missing["criteria"] == "No criteria set for this iteration yet."
+
+
+def test_editor_records_the_decision_with_attendees_and_action_items(
+    use_database, demo_url, demo_engine
+):
+    use_database(demo_url)
+    at = open_pack("editor", initiative=CLAIMS, slide="8")
+    at.radio[0].set_value("go")
+    next(t for t in at.text_area if t.label == "Rationale").input("Peak plan agreed.")
+    next(t for t in at.text_area if t.label.startswith("Attendees")).input(
+        "Anna Keller\nJonas Weber"
+    )
+    next(t for t in at.text_area if t.label.startswith("Action items")).input(
+        "Scale out before December; Jonas Weber; 2026-12-01\nRollback drill"
+    )
+    button(at, "Save the decision").click().run()
+    assert "Action item line 2 (“Rollback drill”) needs an owner" in texts(at)
+    next(t for t in at.text_area if t.label.startswith("Action items")).input(
+        "Scale out before December; Jonas Weber; 2026-12-01\nRollback drill; Anna Keller"
+    )
+    button(at, "Save the decision").click().run()
+    assert not at.exception
+    with demo_engine.connect() as conn:
+        rec = conn.execute(select(DecisionRecord)).one()
+        it = conn.execute(select(Iteration).where(Iteration.id == rec.iteration_id)).one()
+        actions = conn.execute(select(ActionItem).order_by(ActionItem.id)).all()
+    assert (rec.decision, rec.attendees, rec.recorded_by) == (
+        "go",
+        "Anna Keller\nJonas Weber",
+        "editor@example.com",
+    )
+    assert (it.decision, it.rationale) == ("go", "Peak plan agreed.")
+    assert [(a.title, a.owner, str(a.due)) for a in actions] == [
+        ("Scale out before December", "Jonas Weber", "2026-12-01"),
+        ("Rollback drill", "Anna Keller", "None"),
+    ]
+    # The decision slide now tells it, the iterations screen lists it, the overview shows the
+    # open action items until they are done.
+    said = at.subheader[0].value.replace("\\", "").replace("\u2060", "")
+    assert said.startswith("Decided: go by editor@example.com on ")
+    assert "with Anna Keller, Jonas Weber. Rationale: Peak plan agreed." in said
+    at.switch_page("screens/iterations.py").run()
+    assert not at.exception, at.exception
+    assert "Decisions recorded in meetings (1)" in [e.label for e in at.expander], texts(at)[:500]
+    at.switch_page("screens/overview.py").run()
+    assert (
+        "Open action items (2): Scale out before December — Jonas Weber, due 01 Dec 2026"
+        in texts(at)
+    )
+    report.set_action_done(demo_engine, EDITOR, actions[0].id)
+    report.set_action_done(demo_engine, EDITOR, actions[1].id)
+    at.run()
+    assert "Open action items" not in texts(at)
+
+
+def test_freeze_then_new_import_leaves_the_snapshot_unchanged(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = open_pack("editor", initiative=CLAIMS)
+    button(at, "Freeze this pack").click().run()
+    assert not at.exception
+    snap_id = report.snapshots(demo_engine, CLAIMS)[0]["id"]
+    assert f"Frozen as snapshot #{snap_id}." in texts(at)
+    frozen = report.values_of(report.snapshot(demo_engine, snap_id))
+    # New evidence arrives for the same iteration, recorded now (so it is the headline value).
+    from datetime import datetime, timedelta
+
+    when = (datetime.now() - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
+    ingest.import_file(
+        demo_engine,
+        EDITOR,
+        f"iteration,metric,value,recorded_at\n8,triage_accuracy,0.99,{when}\n".encode(),
+        "late.csv",
+        ingest.Options(initiative=CLAIMS),
+    )
+    live = report.values_of(report.build(demo_engine, CLAIMS))
+    assert live["model_vs_kpi"] != frozen["model_vs_kpi"]
+    assert report.values_of(report.snapshot(demo_engine, snap_id)) == frozen
+    # The link shows exactly the frozen figures, labelled with when they were frozen.
+    at = open_pack(snapshot=str(snap_id))
+    assert not at.exception
+    assert f"Snapshot #{snap_id}, as of" in texts(at)
+    button(at, "Next").click().run()
+    button(at, "Next").click().run()
+    assert at.subheader[0].value.replace("\\", "") == frozen["model_vs_kpi"]["sentence"]
+    assert not [b for b in at.button if b.label == "Freeze this pack"]  # read-only
+    at = open_pack(snapshot="999")
+    assert "There is no snapshot “999”" in texts(at)
+
+
+def test_viewers_cannot_freeze_or_record(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    at = open_pack(initiative=CLAIMS, slide="8")
+    assert not [b for b in at.button if b.label in ("Freeze this pack", "Save the decision")]
+    from conftest import VIEWER
+    from liftoff import auth
+
+    with pytest.raises(auth.PermissionDenied):
+        report.freeze(demo_engine, VIEWER, CLAIMS)
+    with pytest.raises(auth.PermissionDenied):
+        report.record_meeting_decision(
+            demo_engine,
+            VIEWER,
+            CLAIMS,
+            8,
+            decision="go",
+            rationale="x",
+            decided_by="x",
+            attendees=[],
+            actions=[],
+        )
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+def _formula_pack(engine):
+    for text in FORMULAS:
+        manage.add_concern(
+            engine, EDITOR, CHURN, title=text, failure_category="operations", severity="high"
+        )
+    ingest.import_file(
+        engine,
+        EDITOR,
+        b"iteration,metric,value\n6,net_change,-5\n",
+        "net.csv",
+        ingest.Options(initiative=CHURN),
+    )
+    return report.build(engine, CHURN)
+
+
+def test_csv_export_neutralises_formulas_and_keeps_numbers(demo_engine):
+    pack = _formula_pack(demo_engine)
+    z = zipfile.ZipFile(io.BytesIO(report.to_csv_zip(pack)))
+    names = z.namelist()
+    assert "00-summary.csv" in names and "metrics-across-iterations.csv" in names
+    concerns = list(csv.reader(io.StringIO(z.read("06-concerns.csv").decode("utf-8-sig"))))
+    titles = [row[0] for row in concerns[1:]]
+    for text in FORMULAS:
+        assert "'" + text in titles, (text, titles)
+    metrics = list(
+        csv.DictReader(io.StringIO(z.read("metrics-across-iterations.csv").decode("utf-8-sig")))
+    )
+    net = next(r for r in metrics if r["metric"] == "net_change")
+    assert float(net["iteration_6"]) == -5  # a number, not text: no quote in front
+
+
+def test_cli_exports_html_and_csv(use_database, demo_url, tmp_path, capsys):
+    use_database(demo_url)
+    out = tmp_path / "pack.html"
+    assert cli.main(["export", "--initiative", CLAIMS, "--format", "html", "-o", str(out)]) == 0
+    assert "Wrote the HTML pack of Claims triage assistant iteration 8" in capsys.readouterr().out
+    assert out.read_text().count("<section") == 8
+    assert (
+        cli.main(
+            [
+                "export",
+                "--initiative",
+                CLAIMS,
+                "--iteration",
+                "3",
+                "--format",
+                "csv",
+                "-o",
+                str(tmp_path / "p.zip"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        cli.main(["export", "--snapshot", "77", "--format", "csv", "-o", str(tmp_path / "x.zip")])
+        == 1
+    )
+    assert "There is no snapshot #77" in capsys.readouterr().err
+
+
+def test_exported_html_opens_offline_in_chromium(demo_engine, tmp_path):
+    from test_browser import CHROMIUM, _require_browser
+    from test_people import PAYLOADS, _plant_payloads
+
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    _plant_payloads(demo_engine)
+    pack = report.build(demo_engine, CHURN)
+    path = tmp_path / "pack.html"
+    path.write_text(report.to_html(pack), encoding="utf-8")
+    assert path.stat().st_size < 10 * 1024 * 1024
+    charts = sum(1 for s in pack["slides"] if s["chart"])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
+        outside: list[str] = []
+
+        def block(route):
+            if route.request.url.startswith("file:"):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", block)
+        page = context.new_page()
+        errors, dialogs = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(path.as_uri())
+        page.wait_for_function(
+            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=charts
+        )
+        assert page.locator("section").count() == 8
+        for _, title in report.SLIDES:
+            assert page.get_by_role("heading", name=title).count() == 1
+        assert page.locator(".js-plotly-plot").count() == charts
+        assert errors == [] and dialogs == [] and outside == []
+        # Scripts: plotly's and one per chart; none came from user text.
+        assert page.locator("script").count() == 1 + charts
+        assert (
+            page.locator('img[src="x"], [onerror], [onload], a[href^="javascript:"]').count() == 0
+        )
+        body = page.locator("body").inner_text()
+        assert PAYLOADS[0] in body  # the concern title, shown as typed
+        page.screenshot(
+            path=str(PROJECT_ROOT / "artifacts" / "screenshots" / "pack-offline.png"),
+            full_page=True,
+        )
+        browser.close()
