@@ -26,11 +26,11 @@ from screens import build  # noqa: E402  (the same large portfolio)
 NAME = "Initiative 07"
 
 
-def timed(fn, runs: int):
+def timed(runs: int, fn, *args):
     times, result = [], None
     for _ in range(runs):
         t = time.perf_counter()
-        result = fn()
+        result = fn(*args)
         times.append(time.perf_counter() - t)
     return statistics.median(times), result
 
@@ -52,10 +52,10 @@ def main() -> None:
             build(url)
             print(f"\n{label}: built the large portfolio in {time.perf_counter() - t:.1f} s")
             engine = db.make_engine(url)
-            base, _ = timed(lambda: summary.summary(engine, NAME), args.runs)
-            pack_s, pack = timed(lambda: report.build(engine, NAME), args.runs)
-            html_s, page = timed(lambda: report.to_html(pack), args.runs)
-            zip_s, archive = timed(lambda: report.to_csv_zip(pack), args.runs)
+            base, _ = timed(args.runs, summary.summary, engine, NAME)
+            pack_s, pack = timed(args.runs, report.build, engine, NAME)
+            html_s, page = timed(args.runs, report.to_html, pack)
+            zip_s, archive = timed(args.runs, report.to_csv_zip, pack)
             html_total, csv_total = pack_s + html_s, pack_s + zip_s
             size = len(page.encode("utf-8")) / 1024 / 1024
             print(f"  {'step':34} {'median':>9}")

@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from liftoff import charts, export, manage, people_db, ui, views
+from liftoff import export, manage, people_db, ui, views
 from liftoff import people_views as pv
 from liftoff.models import COMPARATORS, CONCERN_STATUSES, FAILURE_CATEGORIES, SEVERITIES, STANCES
 
@@ -233,7 +233,7 @@ with tab_buy_in:
             icon=":material/groups:",
         )
     else:
-        st.plotly_chart(charts.buy_in(people, numbers), width="stretch")
+        st.plotly_chart(ui.buy_in_figure(init_id, numbers), width="stretch")
         st.dataframe(pv.stakeholder_table(people, numbers), hide_index=True, width="stretch")
         who = st.selectbox(
             "Concerns raised by",

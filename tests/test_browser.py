@@ -342,3 +342,29 @@ def test_the_chosen_initiative_follows_sidebar_navigation(page, app_url):
         _wait_until_idle(page)
         assert "iteration=8" in page.url  # the latest iteration of that initiative
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize("slide", [2, 4])
+def test_presentation_mode_fits_a_projector(browser, app_url, slide):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(
+        f"{app_url}/steering?initiative={quote('Claims triage assistant')}&slide={slide}&present=1"
+    )
+    _wait_until_idle(page)
+    page.get_by_text(f"Slide {slide} of 8").wait_for(timeout=30_000)
+    # The sidebar starts closed; the slide's heading, sentence and its chart or table show.
+    assert page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() == 0
+    heading = page.get_by_role("heading", level=2).first
+    assert heading.is_visible() and heading.bounding_box()["y"] < 360
+    if slide == 4:
+        _wait_for_count(page, ".js-plotly-plot", 1)
+    else:
+        _wait_for_count(page, '[data-testid="stDataFrame"]', 1)
+    page.wait_for_timeout(1200)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"present-slide-{slide}.png"))  # the 1280x720 screen
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"**slide={slide + 1}*", timeout=30_000)
+    context.close()

@@ -424,3 +424,13 @@ def figure_from_json(text: str):
     import plotly.io as pio
 
     return pio.from_json(text, skip_invalid=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=100)
+def _buy_in_figure(url: str, version: int, initiative_id: int, numbers: tuple):
+    return charts.buy_in(_read("stakeholders", url, version, (initiative_id,)), list(numbers))
+
+
+def buy_in_figure(initiative_id: int, numbers: list[int]):
+    """The buy-in chart of an initiative, built once per data version."""
+    return _buy_in_figure(database_url(), data_version(), initiative_id, tuple(numbers))
