@@ -215,3 +215,29 @@ def sign_in_as(at, role: str, email: str | None = None):
         engine.dispose()
     at.session_state["liftoff_signed_in"] = {"email": email, "at": datetime.now()}
     return at
+
+
+TEXT_ELEMENTS = (
+    "title",
+    "header",
+    "subheader",
+    "markdown",
+    "caption",
+    "info",
+    "warning",
+    "error",
+    "success",
+    "text",
+)
+
+
+def texts(at) -> str:
+    """Everything an AppTest screen says in words, as one string, as a reader sees it: markdown
+    escapes and the invisible joiners that keep user URLs and emails from becoming links removed."""
+    parts = [str(e.value) for kind in TEXT_ELEMENTS for e in getattr(at, kind)]
+    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
+
+
+def button(at, label: str):
+    """The button labelled `label` (StopIteration names a missing button in the traceback)."""
+    return next(b for b in at.button if b.label == label)

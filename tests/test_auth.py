@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from conftest import ADMIN, EDITOR, PROJECT_ROOT, VIEWER, sign_in_as
+from conftest import ADMIN, EDITOR, PROJECT_ROOT, VIEWER, sign_in_as, texts
 from liftoff import audit, auth, cli, demo, ingest, manage
 from liftoff.config import Settings
 from liftoff.ingest import pipeline
@@ -48,13 +48,6 @@ def expected(role: str | None) -> set[str]:
         for key, (_, _, least) in auth.SCREENS.items()
         if auth.RANK[role] >= auth.RANK[least]
     }
-
-
-def texts(at) -> str:
-    parts = []
-    for kind in ("title", "markdown", "caption", "info", "warning", "error", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
 
 
 # ----------------------------------------------------------------------------- registration

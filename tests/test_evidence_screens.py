@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, sign_in_as
+from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, texts
 from liftoff import evidence, summary
 from liftoff.formatting import format_percent
 from liftoff.models import AlertRule, Criterion, Iteration
@@ -21,26 +21,6 @@ def open_screen(page: str, role: str | None = None, **params) -> AppTest:
         at.query_params[k] = v
     at.run()
     return at.switch_page(page).run()
-
-
-def texts(at) -> str:
-    parts = []
-    for kind in (
-        "title",
-        "subheader",
-        "markdown",
-        "caption",
-        "info",
-        "warning",
-        "error",
-        "success",
-    ):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
-
-
-def button(at, label):
-    return next(b for b in at.button if b.label == label)
 
 
 # ----------------------------------------------------------------------------- model versus business

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, sign_in_as
+from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, texts
 from liftoff import cli, ingest, manage, report
 from liftoff.models import ActionItem, DecisionRecord, Iteration
 
@@ -28,27 +28,6 @@ def open_pack(role: str | None = None, **params) -> AppTest:
         at.query_params[k] = v
     at.run()
     return at.switch_page("screens/steering.py").run()
-
-
-def texts(at) -> str:
-    parts = []
-    for kind in (
-        "title",
-        "header",
-        "subheader",
-        "markdown",
-        "caption",
-        "info",
-        "warning",
-        "error",
-        "success",
-    ):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
-
-
-def button(at, label):
-    return next(b for b in at.button if b.label == label)
 
 
 def test_walk_through_every_slide_with_next_and_previous(use_database, demo_url):

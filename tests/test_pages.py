@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, sign_in_as
+from conftest import EDITOR, PROJECT_ROOT, sign_in_as, texts
 from liftoff import auth, evidence, manage, portfolio, summary
 from liftoff.formatting import format_percent, format_value
 
@@ -23,14 +23,6 @@ def open_app(page: str | None = None, role: str | None = None, **params) -> AppT
     if page:
         at.switch_page(page).run()
     return at
-
-
-def texts(at: AppTest) -> str:
-    """Everything the screen says in markdown, captions, alerts and titles, as one string."""
-    parts = []
-    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "text"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
 
 
 def test_every_screen_file_is_known_to_the_router():

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums
+from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, table_checksums, texts
 from liftoff import audit, evidence, ingest, manage, people, people_db, people_views, summary
 from liftoff.models import (
     Concern,
@@ -46,27 +46,6 @@ def open_screen(page: str, role: str | None = None, **params) -> AppTest:
         at.query_params[k] = v
     at.run()
     return at.switch_page(f"screens/{page}.py").run()
-
-
-def texts(at) -> str:
-    parts = []
-    for kind in (
-        "title",
-        "subheader",
-        "markdown",
-        "caption",
-        "info",
-        "warning",
-        "error",
-        "success",
-        "text",
-    ):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
-
-
-def button(at, label):
-    return next(b for b in at.button if b.label == label)
 
 
 # ----------------------------------------------------------------------------- feedback

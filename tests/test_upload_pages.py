@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums
+from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums, texts
 from liftoff import ingest
 from liftoff.ingest.templates import TEMPLATES, template
 from liftoff.models import ImportBatch, Observation
@@ -21,13 +21,6 @@ def upload_page(**params) -> AppTest:
         at.query_params[k] = v
     at.run()
     return at.switch_page("screens/upload.py").run()
-
-
-def texts(at) -> str:
-    parts = []
-    for kind in ("subheader", "markdown", "caption", "info", "warning", "error", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts).replace("\\", "").replace("\u2060", "")
 
 
 def test_upload_preview_import_success(use_database, demo_url, demo_engine):
