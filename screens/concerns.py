@@ -31,272 +31,287 @@ d.metric(
     help="Days since the oldest open concern was raised.",
 )
 
-tab_register, tab_buy_in = st.tabs(["Concern register", "Stakeholder buy-in"])
+tab_register, tab_trends, tab_buy_in = st.tabs(
+    ["Concern register", "Over time and by category", "Stakeholder buy-in"],
+    key="tab",
+    bind="query-params",
+)
 
-with tab_register:
-    if not view.facets["total"]:
-        st.info(
-            "No concerns recorded yet. Upload a concerns file on the Upload data page (title, "
-            "failure category, severity; optionally owner, due date, a linked metric and "
-            "threshold)" + (", or add one below." if editor else "."),
-            icon=":material/groups:",
-        )
-    else:
-        left, right = st.columns(2)
-        left.plotly_chart(ui.view_figure("concern_burndown", name, today), width="stretch")
-        right.plotly_chart(ui.view_figure("concern_matrix", name, today), width="stretch")
-
-        st.subheader("Register", anchor=False)
-        f1, f2, f3 = st.columns(3)
-        statuses = f1.multiselect(
-            "Status",
-            CONCERN_STATUSES,
-            default=["open", "mitigating"],
-            format_func=pv.CONCERN_STATUS_LABELS.get,
-        )
-        severities = f2.multiselect("Severity", SEVERITIES, format_func=str.capitalize)
-        categories = f3.multiselect(
-            "Failure category", FAILURE_CATEGORIES, format_func=pv.CATEGORY_LABELS.get
-        )
-        f4, f5, f6, f7 = st.columns([2, 2, 1, 3])
-        groups = f4.multiselect("Stakeholder group", view.facets["groups"])
-        owners = f5.multiselect("Owner", view.facets["owners"])
-        raised_in = f6.selectbox(
-            "Raised in", [None, *numbers], format_func=lambda n: "any" if n is None else f"It. {n}"
-        )
-        search = f7.text_input("Search", placeholder="title, description, people, key")
-        flt = people_db.ConcernFilter(
-            statuses=tuple(statuses),
-            severities=tuple(severities),
-            groups=tuple(groups),
-            categories=tuple(categories),
-            owners=tuple(owners),
-            iteration=raised_in,
-            search=search,
-        )
-        total, _ = ui.read("concerns_page", init_id, flt, 1)
-        if not total:
-            st.caption("No concern matches these filters.")
+if tab_trends.open:
+    with tab_trends:
+        if view.facets["total"]:
+            left, right = st.columns(2)
+            left.plotly_chart(ui.view_figure("concern_burndown", name, today), width="stretch")
+            right.plotly_chart(ui.view_figure("concern_matrix", name, today), width="stretch")
         else:
-            pages = (total + people_db.PAGE - 1) // people_db.PAGE
-            page = (
-                st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
-                if pages > 1
-                else 1
-            )
-            _, rows = ui.read("concerns_page", init_id, flt, page)
-            st.caption(f"{total:,} concerns match; open first, most severe first, oldest first.")
-            table = pv.register_table(rows, ev, today)
-            st.dataframe(
-                table,
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "Title": st.column_config.TextColumn(width="medium"),
-                    "Evidence": st.column_config.TextColumn(width="large"),
-                },
-            )
-            st.download_button(
-                "Download this page as CSV",
-                export.safe_csv(table),
-                file_name=f"{name}-concerns.csv",
-                mime="text/csv",
-                icon=":material/download:",
-            )
+            st.info("No concerns recorded yet.", icon=":material/groups:")
 
-            st.subheader("One concern", anchor=False)
-            chosen = st.selectbox(
-                "Concern",
-                [r["id"] for r in rows],
-                format_func=lambda i: next(
-                    f"#{r['id']} · {r['severity']} · {r['title'][:90]}"
-                    for r in rows
-                    if r["id"] == i
-                ),
+if tab_register.open:  # only the chosen tab runs
+    with tab_register:
+        if not view.facets["total"]:
+            st.info(
+                "No concerns recorded yet. Upload a concerns file on the Upload data page (title, "
+                "failure category, severity; optionally owner, due date, a linked metric and "
+                "threshold)" + (", or add one below." if editor else "."),
+                icon=":material/groups:",
             )
-            item = ui.read("concern", chosen)
-            if item["description"]:
-                st.text(item["description"])
-            st.caption("Status history")
-            st.dataframe(
-                pv.history_table(ui.read("concern_history", chosen)),
-                hide_index=True,
-                width="stretch",
+        else:
+            st.caption("Open concerns over time and by failure category: see the next tab.")
+            f1, f2, f3 = st.columns(3)
+            statuses = f1.multiselect(
+                "Status",
+                CONCERN_STATUSES,
+                default=["open", "mitigating"],
+                format_func=pv.CONCERN_STATUS_LABELS.get,
             )
-            if editor:
-                with st.form(f"edit_concern_{chosen}"):
-                    st.markdown("**Change this concern**")
-                    e1, e2, e3 = st.columns(3)
-                    status = e1.selectbox(
-                        "Status",
-                        CONCERN_STATUSES,
-                        index=CONCERN_STATUSES.index(item["status"]),
-                        format_func=pv.CONCERN_STATUS_LABELS.get,
+            severities = f2.multiselect("Severity", SEVERITIES, format_func=str.capitalize)
+            categories = f3.multiselect(
+                "Failure category", FAILURE_CATEGORIES, format_func=pv.CATEGORY_LABELS.get
+            )
+            f4, f5, f6, f7 = st.columns([2, 2, 1, 3])
+            groups = f4.multiselect("Stakeholder group", view.facets["groups"])
+            owners = f5.multiselect("Owner", view.facets["owners"])
+            raised_in = f6.selectbox(
+                "Raised in",
+                [None, *numbers],
+                format_func=lambda n: "any" if n is None else f"It. {n}",
+            )
+            search = f7.text_input("Search", placeholder="title, description, people, key")
+            flt = people_db.ConcernFilter(
+                statuses=tuple(statuses),
+                severities=tuple(severities),
+                groups=tuple(groups),
+                categories=tuple(categories),
+                owners=tuple(owners),
+                iteration=raised_in,
+                search=search,
+            )
+            total, _ = ui.read("concerns_page", init_id, flt, 1)
+            if not total:
+                st.caption("No concern matches these filters.")
+            else:
+                pages = (total + people_db.PAGE - 1) // people_db.PAGE
+                page = (
+                    st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
+                    if pages > 1
+                    else 1
+                )
+                _, rows = ui.read("concerns_page", init_id, flt, page)
+                st.caption(
+                    f"{total:,} concerns match; open first, most severe first, oldest first."
+                )
+                table = pv.register_table(rows, ev, today)
+                st.dataframe(
+                    table,
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "Title": st.column_config.TextColumn(width="medium"),
+                        "Evidence": st.column_config.TextColumn(width="large"),
+                    },
+                )
+                st.download_button(
+                    "Download this page as CSV",
+                    lambda: export.safe_csv(table),
+                    file_name=f"{name}-concerns.csv",
+                    mime="text/csv",
+                    icon=":material/download:",
+                )
+
+                st.subheader("One concern", anchor=False)
+                chosen = st.selectbox(
+                    "Concern",
+                    [r["id"] for r in rows],
+                    format_func=lambda i: next(
+                        f"#{r['id']} · {r['severity']} · {r['title'][:90]}"
+                        for r in rows
+                        if r["id"] == i
+                    ),
+                )
+                item = ui.read("concern", chosen)
+                if item["description"]:
+                    st.text(item["description"])
+                st.caption("Status history")
+                st.dataframe(
+                    pv.history_table(ui.read("concern_history", chosen)),
+                    hide_index=True,
+                    width="stretch",
+                )
+                if editor:
+                    with st.form(f"edit_concern_{chosen}"):
+                        st.markdown("**Change this concern**")
+                        e1, e2, e3 = st.columns(3)
+                        status = e1.selectbox(
+                            "Status",
+                            CONCERN_STATUSES,
+                            index=CONCERN_STATUSES.index(item["status"]),
+                            format_func=pv.CONCERN_STATUS_LABELS.get,
+                        )
+                        severity = e2.selectbox(
+                            "Severity", SEVERITIES, index=SEVERITIES.index(item["severity"])
+                        )
+                        owner = e3.text_input("Owner", value=item["owner"] or "")
+                        note = st.text_input(
+                            "Note for the history (needed when the status changes)",
+                            placeholder="What changed and why",
+                        )
+                        resolution = st.text_area(
+                            "Resolution (needed when resolved or accepted)",
+                            value=item["resolution"] or "",
+                        )
+                        due = st.date_input("Due", value=item["due"], format="YYYY-MM-DD")
+                        if st.form_submit_button("Save the concern", type="primary"):
+                            try:
+                                manage.update_concern(
+                                    ui.engine(),
+                                    ui.actor(),
+                                    chosen,
+                                    status=status,
+                                    note=note,
+                                    resolution=resolution,
+                                    title=item["title"],
+                                    description=item["description"],
+                                    raised_by=item["raised_by"],
+                                    stakeholder_group=item["stakeholder_group"],
+                                    failure_category=item["failure_category"],
+                                    severity=severity,
+                                    owner=owner,
+                                    due=due,
+                                    raised_at=item["raised_at"],
+                                    metric=item["metric"],
+                                    comparator=item["comparator"],
+                                    threshold=item["threshold"],
+                                )
+                                st.rerun()
+                            except manage.InvalidValue as exc:
+                                st.error(ui.plain(str(exc)))
+
+        if editor:
+            with st.expander("Add a concern", icon=":material/add:"):
+                with st.form("add_concern", clear_on_submit=True):
+                    title = st.text_input(
+                        "Title", placeholder="What worries the stakeholder, in a line"
                     )
-                    severity = e2.selectbox(
-                        "Severity", SEVERITIES, index=SEVERITIES.index(item["severity"])
+                    description = st.text_area("Description")
+                    g1, g2, g3 = st.columns(3)
+                    raised_by = g1.text_input("Raised by")
+                    group = g2.text_input("Stakeholder group")
+                    owner = g3.text_input("Owner")
+                    h1, h2, h3, h4 = st.columns(4)
+                    category = h1.selectbox(
+                        "Failure category", FAILURE_CATEGORIES, format_func=pv.CATEGORY_LABELS.get
                     )
-                    owner = e3.text_input("Owner", value=item["owner"] or "")
-                    note = st.text_input(
-                        "Note for the history (needed when the status changes)",
-                        placeholder="What changed and why",
+                    severity = h2.selectbox("Severity", SEVERITIES, index=1)
+                    iteration = h3.selectbox("Raised in iteration", numbers, index=len(numbers) - 1)
+                    due = h4.date_input("Due", value=None, format="YYYY-MM-DD")
+                    m1, m2, m3 = st.columns([3, 1, 2])
+                    metric = m1.selectbox(
+                        "Linked metric (optional)",
+                        [None, *views.all_metrics(ev)],
+                        format_func=lambda k: "— none —" if k is None else views.label(ev, k),
                     )
-                    resolution = st.text_area(
-                        "Resolution (needed when resolved or accepted)",
-                        value=item["resolution"] or "",
+                    comparator = m2.selectbox("Resolved when", COMPARATORS, index=2)
+                    threshold = m3.number_input(
+                        "Threshold (stored units: 0.05 for 5%)", value=None, format="%g"
                     )
-                    due = st.date_input("Due", value=item["due"], format="YYYY-MM-DD")
-                    if st.form_submit_button("Save the concern", type="primary"):
+                    if st.form_submit_button("Add the concern", type="primary"):
                         try:
-                            manage.update_concern(
+                            manage.add_concern(
                                 ui.engine(),
                                 ui.actor(),
-                                chosen,
-                                status=status,
-                                note=note,
-                                resolution=resolution,
-                                title=item["title"],
-                                description=item["description"],
-                                raised_by=item["raised_by"],
-                                stakeholder_group=item["stakeholder_group"],
-                                failure_category=item["failure_category"],
-                                severity=severity,
+                                name,
+                                title=title,
+                                description=description,
+                                raised_by=raised_by,
+                                stakeholder_group=group,
                                 owner=owner,
+                                failure_category=category,
+                                severity=severity,
+                                iteration=iteration,
                                 due=due,
-                                raised_at=item["raised_at"],
-                                metric=item["metric"],
-                                comparator=item["comparator"],
-                                threshold=item["threshold"],
+                                metric=metric,
+                                comparator=comparator,
+                                threshold=threshold,
                             )
                             st.rerun()
                         except manage.InvalidValue as exc:
                             st.error(ui.plain(str(exc)))
+        else:
+            ui.edit_hint("add concerns and change their status here")
 
-    if editor:
-        with st.expander("Add a concern", icon=":material/add:"):
-            with st.form("add_concern", clear_on_submit=True):
-                title = st.text_input(
-                    "Title", placeholder="What worries the stakeholder, in a line"
-                )
-                description = st.text_area("Description")
-                g1, g2, g3 = st.columns(3)
-                raised_by = g1.text_input("Raised by")
-                group = g2.text_input("Stakeholder group")
-                owner = g3.text_input("Owner")
-                h1, h2, h3, h4 = st.columns(4)
-                category = h1.selectbox(
-                    "Failure category", FAILURE_CATEGORIES, format_func=pv.CATEGORY_LABELS.get
-                )
-                severity = h2.selectbox("Severity", SEVERITIES, index=1)
-                iteration = h3.selectbox("Raised in iteration", numbers, index=len(numbers) - 1)
-                due = h4.date_input("Due", value=None, format="YYYY-MM-DD")
-                m1, m2, m3 = st.columns([3, 1, 2])
-                metric = m1.selectbox(
-                    "Linked metric (optional)",
-                    [None, *views.all_metrics(ev)],
-                    format_func=lambda k: "— none —" if k is None else views.label(ev, k),
-                )
-                comparator = m2.selectbox("Resolved when", COMPARATORS, index=2)
-                threshold = m3.number_input(
-                    "Threshold (stored units: 0.05 for 5%)", value=None, format="%g"
-                )
-                if st.form_submit_button("Add the concern", type="primary"):
-                    try:
-                        manage.add_concern(
-                            ui.engine(),
-                            ui.actor(),
-                            name,
-                            title=title,
-                            description=description,
-                            raised_by=raised_by,
-                            stakeholder_group=group,
-                            owner=owner,
-                            failure_category=category,
-                            severity=severity,
-                            iteration=iteration,
-                            due=due,
-                            metric=metric,
-                            comparator=comparator,
-                            threshold=threshold,
-                        )
-                        st.rerun()
-                    except manage.InvalidValue as exc:
-                        st.error(ui.plain(str(exc)))
-    else:
-        ui.edit_hint("add concerns and change their status here")
-
-with tab_buy_in:
-    if not people:
-        st.info(
-            "No stakeholders recorded yet. Upload a stakeholders file (name, group, influence, "
-            "iteration, stance)" + (" or add them below." if editor else "."),
-            icon=":material/groups:",
-        )
-    else:
-        st.plotly_chart(ui.buy_in_figure(init_id, numbers), width="stretch")
-        st.dataframe(pv.stakeholder_table(people, numbers), hide_index=True, width="stretch")
-        who = st.selectbox(
-            "Concerns raised by",
-            [p["id"] for p in people],
-            format_func=lambda i: next(p["name"] for p in people if p["id"] == i),
-        )
-        person = next(p for p in people if p["id"] == who)
-        if person["concerns"]:
-            st.dataframe(
-                [
-                    {
-                        "Concern": c["title"],
-                        "Severity": c["severity"].capitalize(),
-                        "Status": pv.CONCERN_STATUS_LABELS[c["status"]],
-                    }
-                    for c in person["concerns"]
-                ],
-                hide_index=True,
-                width="stretch",
+if tab_buy_in.open:  # only the chosen tab runs
+    with tab_buy_in:
+        if not people:
+            st.info(
+                "No stakeholders recorded yet. Upload a stakeholders file (name, group, influence, "
+                "iteration, stance)" + (" or add them below." if editor else "."),
+                icon=":material/groups:",
             )
         else:
-            st.caption("No concerns raised under this name.")
+            st.plotly_chart(ui.buy_in_figure(init_id, numbers), width="stretch")
+            st.dataframe(pv.stakeholder_table(people, numbers), hide_index=True, width="stretch")
+            who = st.selectbox(
+                "Concerns raised by",
+                [p["id"] for p in people],
+                format_func=lambda i: next(p["name"] for p in people if p["id"] == i),
+            )
+            person = next(p for p in people if p["id"] == who)
+            if person["concerns"]:
+                st.dataframe(
+                    [
+                        {
+                            "Concern": c["title"],
+                            "Severity": c["severity"].capitalize(),
+                            "Status": pv.CONCERN_STATUS_LABELS[c["status"]],
+                        }
+                        for c in person["concerns"]
+                    ],
+                    hide_index=True,
+                    width="stretch",
+                )
+            else:
+                st.caption("No concerns raised under this name.")
+            if editor:
+                with st.form(f"stance_{who}"):
+                    st.markdown("**Record a stance**")
+                    s1, s2 = st.columns(2)
+                    at_iteration = s1.selectbox("At iteration", numbers, index=len(numbers) - 1)
+                    stance = s2.selectbox(
+                        "Stance",
+                        STANCES,
+                        index=STANCES.index(person["stances"].get(at_iteration, "neutral")),
+                        format_func=str.capitalize,
+                    )
+                    note = st.text_input(
+                        "Note", placeholder="What they said, what would change their mind"
+                    )
+                    if st.form_submit_button("Save the stance", type="primary"):
+                        try:
+                            manage.set_stance(
+                                ui.engine(), ui.actor(), who, at_iteration, stance=stance, note=note
+                            )
+                            st.rerun()
+                        except manage.InvalidValue as exc:
+                            st.error(ui.plain(str(exc)))
         if editor:
-            with st.form(f"stance_{who}"):
-                st.markdown("**Record a stance**")
-                s1, s2 = st.columns(2)
-                at_iteration = s1.selectbox("At iteration", numbers, index=len(numbers) - 1)
-                stance = s2.selectbox(
-                    "Stance",
-                    STANCES,
-                    index=STANCES.index(person["stances"].get(at_iteration, "neutral")),
-                    format_func=str.capitalize,
-                )
-                note = st.text_input(
-                    "Note", placeholder="What they said, what would change their mind"
-                )
-                if st.form_submit_button("Save the stance", type="primary"):
-                    try:
-                        manage.set_stance(
-                            ui.engine(), ui.actor(), who, at_iteration, stance=stance, note=note
-                        )
-                        st.rerun()
-                    except manage.InvalidValue as exc:
-                        st.error(ui.plain(str(exc)))
-    if editor:
-        with st.expander("Add a stakeholder", icon=":material/person_add:"):
-            with st.form("add_stakeholder", clear_on_submit=True):
-                n1, n2, n3 = st.columns([2, 2, 1])
-                person_name = n1.text_input("Name")
-                group = n2.text_input("Group")
-                influence = n3.slider("Influence", 1, 5, 3)
-                if st.form_submit_button("Add the stakeholder", type="primary"):
-                    try:
-                        manage.save_stakeholder(
-                            ui.engine(),
-                            ui.actor(),
-                            name,
-                            person_name,
-                            group=group,
-                            influence=influence,
-                        )
-                        st.rerun()
-                    except manage.InvalidValue as exc:
-                        st.error(ui.plain(str(exc)))
-    else:
-        ui.edit_hint("add stakeholders and record their stance here")
+            with st.expander("Add a stakeholder", icon=":material/person_add:"):
+                with st.form("add_stakeholder", clear_on_submit=True):
+                    n1, n2, n3 = st.columns([2, 2, 1])
+                    person_name = n1.text_input("Name")
+                    group = n2.text_input("Group")
+                    influence = n3.slider("Influence", 1, 5, 3)
+                    if st.form_submit_button("Add the stakeholder", type="primary"):
+                        try:
+                            manage.save_stakeholder(
+                                ui.engine(),
+                                ui.actor(),
+                                name,
+                                person_name,
+                                group=group,
+                                influence=influence,
+                            )
+                            st.rerun()
+                        except manage.InvalidValue as exc:
+                            st.error(ui.plain(str(exc)))
+        else:
+            ui.edit_hint("add stakeholders and record their stance here")

@@ -47,121 +47,134 @@ d.metric(
     help="Comments of the chosen iteration still marked new.",
 )
 
-left, right = st.columns(2)
-left.plotly_chart(ui.view_figure("feedback_volume", name), width="stretch")
-right.plotly_chart(ui.view_figure("rating_distribution", name), width="stretch")
-if any(r["mean_sentiment"] is not None for r in view.rows):
-    st.plotly_chart(ui.view_figure("sentiment", name), width="stretch")
-
-st.subheader("Themes", anchor=False)
-if view.themes["source"] is None:
-    st.caption("No themes yet: add a theme or tags column to the feedback file.")
-else:
-    st.plotly_chart(ui.view_figure("themes", name), width="stretch")
-    if view.themes["source"] == "terms":
-        st.caption(
-            "The file had no themes or tags, so these are the words most distinctive of each "
-            "iteration's comments compared with the others (the newest "
-            f"{people_db.TERM_SAMPLE:,} comments of each iteration are read)."
-        )
-
-st.subheader("The closed loop", anchor=False)
-st.caption(
-    "Feedback actioned in an iteration, and how ratings and engagement moved in the next one."
+tab_ratings, tab_loop, tab_comments = st.tabs(
+    ["Ratings and themes", "The closed loop", "Every comment"], key="tab", bind="query-params"
 )
-if view.loop.empty:
-    st.caption("The loop shows once there is feedback in two iterations.")
-else:
-    st.dataframe(view.loop, hide_index=True, width="stretch")
-if view.engagement_keys:
-    st.plotly_chart(ui.figure("engagement", name, tuple(view.engagement_keys)), width="stretch")
-else:
-    st.caption("No engagement metrics yet: import metrics of the engagement category.")
+if tab_ratings.open:  # only the chosen tab runs
+    with tab_ratings:
+        left, right = st.columns(2)
+        left.plotly_chart(ui.view_figure("feedback_volume", name), width="stretch")
+        right.plotly_chart(ui.view_figure("rating_distribution", name), width="stretch")
+        if any(r["mean_sentiment"] is not None for r in view.rows):
+            st.plotly_chart(ui.view_figure("sentiment", name), width="stretch")
 
-st.subheader("Every comment", anchor=False)
-f1, f2, f3, f4 = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
-only_iteration = f1.toggle(f"Only iteration {number}", value=True)
-statuses = f2.multiselect("Status", FEEDBACK_STATUSES, format_func=pv.FEEDBACK_STATUS_LABELS.get)
-sources = f3.multiselect("Source", FEEDBACK_SOURCES, format_func=pv.SOURCE_LABELS.get)
-ratings = f4.multiselect("Rating", [1, 2, 3, 4, 5], format_func=lambda r: f"{r} ★")
-s1, s2 = st.columns([3, 1])
-search = s1.text_input("Search the comments and actions", placeholder="a word or phrase")
-theme = s2.text_input("Theme or tag")
-flt = people_db.FeedbackFilter(
-    iteration=number if only_iteration else None,
-    statuses=tuple(statuses),
-    sources=tuple(sources),
-    ratings=tuple(ratings),
-    theme=theme,
-    search=search,
-)
-total, _ = ui.read("feedback_page", ev.initiative["id"], flt, 1)
-if not total:
-    st.caption("No comment matches these filters.")
-else:
-    pages = (total + people_db.PAGE - 1) // people_db.PAGE
-    page = (
-        st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
-        if pages > 1
-        else 1
-    )
-    _, rows = ui.read("feedback_page", ev.initiative["id"], flt, page)
-    st.caption(
-        f"{total:,} comments match; showing {len(rows)} from number "
-        f"{(page - 1) * people_db.PAGE + 1:,}, newest first."
-    )
-    table = pv.feedback_table(rows)
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={"Comment": st.column_config.TextColumn(width="large")},
-    )
-    st.download_button(
-        "Download this page as CSV",
-        export.safe_csv(table),
-        file_name=f"{name}-feedback.csv",
-        mime="text/csv",
-        icon=":material/download:",
-    )
-
-    if not ui.can("edit"):
-        ui.edit_hint("move feedback from new to triaged, actioned or won't fix here")
-        st.stop()
-    st.markdown("**Triage a comment**")
-    chosen = st.selectbox(
-        "Comment",
-        [r["id"] for r in rows],
-        format_func=lambda i: next(
-            f"#{r['id']} · {pv.FEEDBACK_STATUS_LABELS[r['status']]} · {r['text'][:80]}"
-            for r in rows
-            if r["id"] == i
-        ),
-    )
-    item = next(r for r in rows if r["id"] == chosen)
-    with st.form(f"triage_{chosen}"):
-        st.text(item["text"])
-        status = st.radio(
-            "Status",
-            FEEDBACK_STATUSES,
-            index=FEEDBACK_STATUSES.index(item["status"]),
-            format_func=pv.FEEDBACK_STATUS_LABELS.get,
-            horizontal=True,
-        )
-        action = st.text_area(
-            "Action taken", value=item["action_taken"] or "", placeholder="What was done about it"
-        )
-        if st.form_submit_button("Save", type="primary"):
-            try:
-                manage.update_feedback(
-                    ui.engine(), ui.actor(), chosen, status=status, action_taken=action
+        st.markdown("**Themes**")
+        if view.themes["source"] is None:
+            st.caption("No themes yet: add a theme or tags column to the feedback file.")
+        else:
+            st.plotly_chart(ui.view_figure("themes", name), width="stretch")
+            if view.themes["source"] == "terms":
+                st.caption(
+                    "The file had no themes or tags, so these are the words most distinctive of each "
+                    "iteration's comments compared with the others (the newest "
+                    f"{people_db.TERM_SAMPLE:,} comments of each iteration are read)."
                 )
-                st.rerun()
-            except manage.InvalidValue as exc:
-                st.error(ui.plain(str(exc)))
-    if item["updated_by"]:
+
+if tab_loop.open:
+    with tab_loop:
         st.caption(
-            ui.plain(
-                f"Last changed by {item['updated_by']} on {item['updated_at']:%Y-%m-%d %H:%M}."
-            )
+            "Feedback actioned in an iteration, and how ratings and engagement moved in the next one."
         )
+        if view.loop.empty:
+            st.caption("The loop shows once there is feedback in two iterations.")
+        else:
+            st.dataframe(view.loop, hide_index=True, width="stretch")
+        if view.engagement_keys:
+            st.plotly_chart(
+                ui.figure("engagement", name, tuple(view.engagement_keys)), width="stretch"
+            )
+        else:
+            st.caption("No engagement metrics yet: import metrics of the engagement category.")
+
+if tab_comments.open:
+    with tab_comments:
+        f1, f2, f3, f4 = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
+        only_iteration = f1.toggle(f"Only iteration {number}", value=True)
+        statuses = f2.multiselect(
+            "Status", FEEDBACK_STATUSES, format_func=pv.FEEDBACK_STATUS_LABELS.get
+        )
+        sources = f3.multiselect("Source", FEEDBACK_SOURCES, format_func=pv.SOURCE_LABELS.get)
+        ratings = f4.multiselect("Rating", [1, 2, 3, 4, 5], format_func=lambda r: f"{r} ★")
+        s1, s2 = st.columns([3, 1])
+        search = s1.text_input("Search the comments and actions", placeholder="a word or phrase")
+        theme = s2.text_input("Theme or tag")
+        flt = people_db.FeedbackFilter(
+            iteration=number if only_iteration else None,
+            statuses=tuple(statuses),
+            sources=tuple(sources),
+            ratings=tuple(ratings),
+            theme=theme,
+            search=search,
+        )
+        total, _ = ui.read("feedback_page", ev.initiative["id"], flt, 1)
+        if not total:
+            st.caption("No comment matches these filters.")
+        else:
+            pages = (total + people_db.PAGE - 1) // people_db.PAGE
+            page = (
+                st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
+                if pages > 1
+                else 1
+            )
+            _, rows = ui.read("feedback_page", ev.initiative["id"], flt, page)
+            st.caption(
+                f"{total:,} comments match; showing {len(rows)} from number "
+                f"{(page - 1) * people_db.PAGE + 1:,}, newest first."
+            )
+            table = pv.feedback_table(rows)
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                column_config={"Comment": st.column_config.TextColumn(width="large")},
+            )
+            st.download_button(
+                "Download this page as CSV",
+                lambda: export.safe_csv(table),
+                file_name=f"{name}-feedback.csv",
+                mime="text/csv",
+                icon=":material/download:",
+            )
+
+            if not ui.can("edit"):
+                ui.edit_hint("move feedback from new to triaged, actioned or won't fix here")
+                st.stop()
+            st.markdown("**Triage a comment**")
+            chosen = st.selectbox(
+                "Comment",
+                [r["id"] for r in rows],
+                format_func=lambda i: next(
+                    f"#{r['id']} · {pv.FEEDBACK_STATUS_LABELS[r['status']]} · {r['text'][:80]}"
+                    for r in rows
+                    if r["id"] == i
+                ),
+            )
+            item = next(r for r in rows if r["id"] == chosen)
+            with st.form(f"triage_{chosen}"):
+                st.text(item["text"])
+                status = st.radio(
+                    "Status",
+                    FEEDBACK_STATUSES,
+                    index=FEEDBACK_STATUSES.index(item["status"]),
+                    format_func=pv.FEEDBACK_STATUS_LABELS.get,
+                    horizontal=True,
+                )
+                action = st.text_area(
+                    "Action taken",
+                    value=item["action_taken"] or "",
+                    placeholder="What was done about it",
+                )
+                if st.form_submit_button("Save", type="primary"):
+                    try:
+                        manage.update_feedback(
+                            ui.engine(), ui.actor(), chosen, status=status, action_taken=action
+                        )
+                        st.rerun()
+                    except manage.InvalidValue as exc:
+                        st.error(ui.plain(str(exc)))
+            if item["updated_by"]:
+                st.caption(
+                    ui.plain(
+                        f"Last changed by {item['updated_by']} on {item['updated_at']:%Y-%m-%d %H:%M}."
+                    )
+                )

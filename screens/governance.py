@@ -58,126 +58,130 @@ c.metric(
     help="Each is listed above with a link to its screen.",
 )
 
-tab_checklist, tab_rubric = st.tabs(["Governance checklist", "Readiness rubric"])
-with tab_checklist:
-    st.caption(
-        "Essentials first: a proof of concept needs data sources, PII and consent; a pilot adds "
-        "access control, retention and monitoring; production adds lineage, model card, "
-        "fairness, runbook and on-call, and a rollback plan."
-    )
-    st.dataframe(
-        pv.governance_table(view.items, stage),
-        hide_index=True,
-        width="stretch",
-        column_config={"Evidence": st.column_config.TextColumn(width="large")},
-    )
-    if editor:
-        existing = {i["area"]: i for i in view.items}
-        area = st.selectbox("Item", GOVERNANCE_AREAS, format_func=pv.GOVERNANCE_LABELS.get)
-        item = existing.get(area, {})
-        with st.form(f"governance_{area}"):
-            g1, g2, g3 = st.columns(3)
-            status = g1.selectbox(
-                "Status",
-                GOVERNANCE_STATUSES,
-                index=GOVERNANCE_STATUSES.index(item.get("status", "missing")),
-                format_func=pv.GOVERNANCE_STATUS_LABELS.get,
-            )
-            from_stage = g2.selectbox(
-                "Required from",
-                STAGES[:3],
-                index=STAGES[:3].index(item["required_from"]) if item else 0,
-                format_func=pv.STAGE_WORDS.get,
-            )
-            owner = g3.text_input("Owner", value=item.get("owner") or "")
-            evidence = st.text_area(
-                "Evidence", value=item.get("evidence") or "", placeholder="A link or a sentence"
-            )
-            if st.form_submit_button("Save the item", type="primary"):
-                try:
-                    manage.save_governance_item(
-                        ui.engine(),
-                        ui.actor(),
-                        name,
-                        area,
-                        status=status,
-                        evidence=evidence,
-                        owner=owner,
-                        required_from=from_stage if item else None,
-                    )
-                    st.rerun()
-                except manage.InvalidValue as exc:
-                    st.error(ui.plain(str(exc)))
-    else:
-        ui.edit_hint("set each item's status, evidence and owner here")
-
-with tab_rubric:
-    st.plotly_chart(ui.view_figure("rubric", name, number), width="stretch")
-    st.caption(
-        "Modelled on Google's ML Test Score (Breck et al., 2017): each test scores 0 (not done), "
-        "0.5 (done by hand) or 1 (automated); a section's points add up and the score is the "
-        "lowest section. Liftoff fills three monitoring tests from what it holds."
-    )
-    for section, label in people.SECTION_LABELS.items():
-        st.markdown(f"**{label}: {view.readiness.sections[section]:g} points**")
+tab_checklist, tab_rubric = st.tabs(
+    ["Governance checklist", "Readiness rubric"], key="tab", bind="query-params"
+)
+if tab_checklist.open:  # only the chosen tab runs
+    with tab_checklist:
+        st.caption(
+            "Essentials first: a proof of concept needs data sources, PII and consent; a pilot adds "
+            "access control, retention and monitoring; production adds lineage, model card, "
+            "fairness, runbook and on-call, and a rollback plan."
+        )
         st.dataframe(
-            pv.rubric_table(view.readiness, section),
+            pv.governance_table(view.items, stage),
             hide_index=True,
             width="stretch",
-            column_config={"Test": st.column_config.TextColumn(width="large")},
+            column_config={"Evidence": st.column_config.TextColumn(width="large")},
         )
-    if editor:
-        scorable = [i for i in view.readiness.items if i.key not in people.AUTOMATIC]
-        with st.form("score_item"):
-            st.markdown("**Score a test**")
-            key = st.selectbox(
-                "Test",
-                [i.key for i in scorable],
-                format_func=lambda k: (
-                    f"{people.SECTION_LABELS[people.RUBRIC_ITEMS[k][0]]} · "
-                    + people.RUBRIC_ITEMS[k][1]
-                ),
+        if editor:
+            existing = {i["area"]: i for i in view.items}
+            area = st.selectbox("Item", GOVERNANCE_AREAS, format_func=pv.GOVERNANCE_LABELS.get)
+            item = existing.get(area, {})
+            with st.form(f"governance_{area}"):
+                g1, g2, g3 = st.columns(3)
+                status = g1.selectbox(
+                    "Status",
+                    GOVERNANCE_STATUSES,
+                    index=GOVERNANCE_STATUSES.index(item.get("status", "missing")),
+                    format_func=pv.GOVERNANCE_STATUS_LABELS.get,
+                )
+                from_stage = g2.selectbox(
+                    "Required from",
+                    STAGES[:3],
+                    index=STAGES[:3].index(item["required_from"]) if item else 0,
+                    format_func=pv.STAGE_WORDS.get,
+                )
+                owner = g3.text_input("Owner", value=item.get("owner") or "")
+                evidence = st.text_area(
+                    "Evidence", value=item.get("evidence") or "", placeholder="A link or a sentence"
+                )
+                if st.form_submit_button("Save the item", type="primary"):
+                    try:
+                        manage.save_governance_item(
+                            ui.engine(),
+                            ui.actor(),
+                            name,
+                            area,
+                            status=status,
+                            evidence=evidence,
+                            owner=owner,
+                            required_from=from_stage if item else None,
+                        )
+                        st.rerun()
+                    except manage.InvalidValue as exc:
+                        st.error(ui.plain(str(exc)))
+        else:
+            ui.edit_hint("set each item's status, evidence and owner here")
+
+if tab_rubric.open:  # only the chosen tab runs
+    with tab_rubric:
+        st.plotly_chart(ui.view_figure("rubric", name, number), width="stretch")
+        st.caption(
+            "Modelled on Google's ML Test Score (Breck et al., 2017): each test scores 0 (not done), "
+            "0.5 (done by hand) or 1 (automated); a section's points add up and the score is the "
+            "lowest section. Liftoff fills three monitoring tests from what it holds."
+        )
+        for section, label in people.SECTION_LABELS.items():
+            st.markdown(f"**{label}: {view.readiness.sections[section]:g} points**")
+            st.dataframe(
+                pv.rubric_table(view.readiness, section),
+                hide_index=True,
+                width="stretch",
+                column_config={"Test": st.column_config.TextColumn(width="large")},
             )
-            score = st.radio(
-                "Score", people.SCORES, format_func=people.SCORE_LABELS.get, horizontal=True
-            )
-            note = st.text_input("Note", placeholder="How it is done, or what is missing")
-            if st.form_submit_button("Save the score", type="primary"):
-                try:
-                    manage.score_readiness(
-                        ui.engine(), ui.actor(), name, key, score=score, note=note
-                    )
-                    st.rerun()
-                except manage.InvalidValue as exc:
-                    st.error(ui.plain(str(exc)))
-        with st.form("floors"):
-            st.markdown("**Gate floors for this initiative**")
-            f1, f2 = st.columns(2)
-            headroom = f1.number_input(
-                "Headroom floor (fraction: 0.25 is 25%)",
-                value=float(view.floor_headroom),
-                min_value=0.0,
-                max_value=0.95,
-                step=0.05,
-            )
-            readiness = f2.number_input(
-                "Readiness floor (score)",
-                value=float(view.floor_readiness),
-                min_value=0.0,
-                max_value=8.0,
-                step=0.5,
-            )
-            if st.form_submit_button("Save the floors"):
-                try:
-                    manage.set_gate_floors(
-                        ui.engine(),
-                        ui.actor(),
-                        name,
-                        min_headroom=headroom,
-                        min_readiness=readiness,
-                    )
-                    st.rerun()
-                except manage.InvalidValue as exc:
-                    st.error(ui.plain(str(exc)))
-    else:
-        ui.edit_hint("score the rubric and set the gate's floors here")
+        if editor:
+            scorable = [i for i in view.readiness.items if i.key not in people.AUTOMATIC]
+            with st.form("score_item"):
+                st.markdown("**Score a test**")
+                key = st.selectbox(
+                    "Test",
+                    [i.key for i in scorable],
+                    format_func=lambda k: (
+                        f"{people.SECTION_LABELS[people.RUBRIC_ITEMS[k][0]]} · "
+                        + people.RUBRIC_ITEMS[k][1]
+                    ),
+                )
+                score = st.radio(
+                    "Score", people.SCORES, format_func=people.SCORE_LABELS.get, horizontal=True
+                )
+                note = st.text_input("Note", placeholder="How it is done, or what is missing")
+                if st.form_submit_button("Save the score", type="primary"):
+                    try:
+                        manage.score_readiness(
+                            ui.engine(), ui.actor(), name, key, score=score, note=note
+                        )
+                        st.rerun()
+                    except manage.InvalidValue as exc:
+                        st.error(ui.plain(str(exc)))
+            with st.form("floors"):
+                st.markdown("**Gate floors for this initiative**")
+                f1, f2 = st.columns(2)
+                headroom = f1.number_input(
+                    "Headroom floor (fraction: 0.25 is 25%)",
+                    value=float(view.floor_headroom),
+                    min_value=0.0,
+                    max_value=0.95,
+                    step=0.05,
+                )
+                readiness = f2.number_input(
+                    "Readiness floor (score)",
+                    value=float(view.floor_readiness),
+                    min_value=0.0,
+                    max_value=8.0,
+                    step=0.5,
+                )
+                if st.form_submit_button("Save the floors"):
+                    try:
+                        manage.set_gate_floors(
+                            ui.engine(),
+                            ui.actor(),
+                            name,
+                            min_headroom=headroom,
+                            min_readiness=readiness,
+                        )
+                        st.rerun()
+                    except manage.InvalidValue as exc:
+                        st.error(ui.plain(str(exc)))
+        else:
+            ui.edit_hint("score the rubric and set the gate's floors here")

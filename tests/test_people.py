@@ -53,7 +53,7 @@ def open_screen(page: str, role: str | None = None, **params) -> AppTest:
 
 def test_feedback_screen_figures_match_the_summary(use_database, demo_url, demo_engine):
     use_database(demo_url)
-    at = open_screen("feedback", initiative=CLAIMS)
+    at = open_screen("feedback", initiative=CLAIMS, tab="Every comment")
     assert not at.exception
     data = summary.summary(demo_engine, CLAIMS)["feedback"]
     body = texts(at)
@@ -68,7 +68,7 @@ def test_feedback_screen_figures_match_the_summary(use_database, demo_url, demo_
 
 def test_feedback_search_and_filters_narrow_the_table(use_database, demo_url):
     use_database(demo_url)
-    at = open_screen("feedback", initiative=CLAIMS)
+    at = open_screen("feedback", initiative=CLAIMS, tab="Every comment")
     next(t for t in at.toggle).set_value(False).run()
     all_rows = int(next(c.value for c in at.caption if "comments match" in c.value).split()[0])
     next(t for t in at.text_input if t.label.startswith("Search")).input("travel").run()
@@ -92,7 +92,7 @@ def test_closed_loop_pairs_each_iteration_with_the_next(demo_engine):
 
 def test_editor_triages_feedback_and_it_is_audited(use_database, demo_url, demo_engine):
     use_database(demo_url)
-    at = open_screen("feedback", "editor", initiative=CLAIMS)
+    at = open_screen("feedback", "editor", initiative=CLAIMS, tab="Every comment")
     chosen = next(s for s in at.selectbox if s.label == "Comment").value
     at.radio[0].set_value("actioned")
     next(t for t in at.text_area if t.label == "Action taken").input("")
@@ -214,7 +214,7 @@ def test_editor_adds_a_concern_and_a_stakeholder_stance(use_database, demo_url, 
         added = conn.execute(select(Concern).where(Concern.title == "GDPR review not booked")).one()
         assert (added.status, added.severity) == ("open", "high")
     # Record Karl Schmidt (blocker) as a supporter at the latest iteration.
-    at = open_screen("concerns", "editor", initiative=CHURN)
+    at = open_screen("concerns", "editor", initiative=CHURN, tab="Stakeholder buy-in")
     who = next(s for s in at.selectbox if s.label == "Concerns raised by")
     people_rows = people_db.stakeholders(
         demo_engine, evidence.for_initiative(demo_engine, CHURN).initiative["id"]
@@ -296,6 +296,7 @@ def test_editor_sets_a_governance_item_and_scores_the_rubric(use_database, demo_
     assert (item.status, item.evidence) == ("done", "Scores kept 90 days; DPO sign-off.")
     # Score an infrastructure test: the churn initiative's weakest section rises.
     before = people_db.readiness_for(demo_engine, [evidence.for_initiative(demo_engine, CHURN)])
+    at = open_screen("governance", "editor", initiative=CHURN, tab="Readiness rubric")
     next(s for s in at.selectbox if s.label == "Test").set_value("infra_canary")
     next(r for r in at.radio if r.label == "Score").set_value(1.0)
     button(at, "Save the score").click().run()
@@ -461,7 +462,8 @@ def _plant_payloads(engine):
 def test_payloads_show_as_literal_text(use_database, demo_url, demo_engine, page):
     use_database(demo_url)
     _plant_payloads(demo_engine)
-    at = open_screen(page, "editor", initiative=CHURN)
+    tab = {"feedback": "Every comment"}.get(page)
+    at = open_screen(page, "editor", initiative=CHURN, **({"tab": tab} if tab else {}))
     assert not at.exception
     # Markdown-rendered elements get the payload escaped, so it shows exactly as typed.
     for kind in (
