@@ -45,6 +45,6 @@ account = st.Page(
 )
 pages.setdefault("Account", []).append(account)
 ui.sidebar_identity()
-current = st.navigation(pages)
+current = st.navigation(pages, expanded=True)  # every screen listed, none behind "View more"
 st.session_state["liftoff_page"] = current.url_path  # the sidebar pickers follow page switches
 current.run()
