@@ -272,8 +272,11 @@ class _Context:
     def text(self, frame: pd.DataFrame, col: str | None) -> pd.Series:
         if col is None:
             return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        s = frame[col].astype(str).str.strip().astype(object)
-        return s.where(s != "", None)
+        # Cleaned once per distinct value: names, units and keys repeat on every row.
+        codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+        clean = [(str(u).strip() or None) for u in uniques]
+        clean.append(None)  # what code -1 (a missing cell) maps to
+        return pd.Series(np.array(clean, dtype=object)[codes], index=frame.index, dtype=object)
 
     def required_text(self, frame, col, label) -> pd.Series:
         s = self.text(frame, col)
@@ -632,7 +635,11 @@ def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.Da
             units[k], _ = _metric_definition(ctx, k, str(n), hint, c)
         values = parsed.values
         # A unit column of "%" means the values are percentages: store fractions.
-        pct_unit = unit_col.fillna("").str.strip().isin(["%", "percent", "pct"])
+        pct_unit = (
+            unit_col.isin(["%", "percent", "pct"])
+            if names["unit"] is not None
+            else pd.Series(False, index=frame.index)
+        )
         values = values.where(~pct_unit, values / 100)
         _check_metric_values(
             ctx, frame, names["value"], keys, values, parsed.percent | pct_unit, units
