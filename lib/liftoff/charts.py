@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from liftoff.evidence import InitiativeEvidence
+from liftoff.formatting import format_value
+from liftoff.people import SECTION_LABELS, STANCE_VALUE
 
 DECISION_COLOURS = {
     "go": "#2e7d32",
@@ -573,8 +575,6 @@ def themes(by_iteration: dict, source: str) -> go.Figure:
 def engagement(ev: InitiativeEvidence, keys: list[str]) -> go.Figure:
     """Engagement metrics across iterations, indexed to their first value (= 100) so metrics
     of different units share one axis; hover shows the values themselves."""
-    from liftoff.formatting import format_value
-
     fig = go.Figure()
     for key in keys:
         hist = ev.history(key)
@@ -659,8 +659,6 @@ def concern_matrix(matrix: list, categories: dict, severities: list[str]) -> go.
 
 def buy_in(people: list[dict], numbers: list[int]) -> go.Figure:
     """Stakeholders by stance per iteration (bars) and the influence-weighted support (line)."""
-    from liftoff.people import STANCE_VALUE
-
     x = [f"It. {n}" for n in numbers]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     for stance, colour in STANCE_COLOURS.items():
@@ -710,8 +708,6 @@ def buy_in(people: list[dict], numbers: list[int]) -> go.Figure:
 
 def rubric_sections(sections: dict[str, float], maxima: dict[str, int], floor: float) -> go.Figure:
     """Each rubric section's total against the gate's floor (the score is the lowest)."""
-    from liftoff.people import SECTION_LABELS
-
     lowest = min(sections.values())
     fig = go.Figure(
         go.Bar(

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from liftoff import audit, db
 from liftoff.auth import Actor, require
+from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
 from liftoff.models import (
     COMPARATORS,
     CONCERN_STATUSES,
@@ -814,8 +815,6 @@ def save_governance_item(
         raise InvalidValue(f"Status {status!r} is not one of: {', '.join(GOVERNANCE_STATUSES)}.")
     if status == "done" and not _text(evidence):
         raise InvalidValue("Link or describe the evidence: a done item needs it.")
-    from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
-
     with db.write(engine) as conn:
         init_id = _initiative_id(conn, initiative)
         existing = conn.execute(

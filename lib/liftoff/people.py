@@ -226,6 +226,15 @@ class Gate:
         return "Not ready, because: " + "; ".join(r.text for r in self.reasons) + "."
 
 
+def floors(ini: dict) -> tuple[float, float]:
+    """The gate's (headroom, readiness) floors of an initiative: its own, else the stage's."""
+    h, r = ini.get("min_headroom"), ini.get("min_readiness")
+    return (
+        HEADROOM_FLOOR if h is None else h,
+        READINESS_FLOOR.get(ini["stage"], 3.0) if r is None else r,
+    )
+
+
 def gate(
     ev,
     number: int | None,
@@ -234,14 +243,15 @@ def gate(
     min_headroom: float | None = None,
     min_readiness: float | None = None,
 ) -> Gate:
-    """The readiness gate of iteration `number` of an initiative's evidence `ev`: criteria met,
-    no open critical concerns, no firing critical alerts, headroom and rubric above the floors."""
+    """The readiness gate of iteration `number` (None: the latest) of an initiative's evidence
+    `ev`: criteria met, no open critical concerns, no firing critical alerts, headroom and rubric
+    above the floors (given here, else the initiative's own, else the stage's)."""
     it = ev.iteration(number) if number is not None else ev.latest
     if it is None:
         return Gate(None, [Reason("there is no iteration to judge yet", "iterations")])
-    stage = ev.initiative["stage"]
-    floor_h = HEADROOM_FLOOR if min_headroom is None else min_headroom
-    floor_r = READINESS_FLOOR.get(stage, 3.0) if min_readiness is None else min_readiness
+    own_h, own_r = floors(ev.initiative)
+    floor_h = own_h if min_headroom is None else min_headroom
+    floor_r = own_r if min_readiness is None else min_readiness
     g = Gate(it.number)
     if not it.criteria:
         g.reasons.append(Reason("the iteration has no criteria to judge it by", "iterations"))

@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
+from liftoff import people
 from liftoff.models import (
     AlertRule,
     Concern,
@@ -134,9 +135,10 @@ def feedback_themes(engine: Engine, initiative_id: int, top: int = 5) -> dict:
     texts = feedback_texts_sample(engine, initiative_id)
     if not texts:
         return {"source": None, "by_iteration": {}}
-    from liftoff.people import distinctive_terms
-
-    return {"source": "terms", "by_iteration": dict(sorted(distinctive_terms(texts, top).items()))}
+    return {
+        "source": "terms",
+        "by_iteration": dict(sorted(people.distinctive_terms(texts, top).items())),
+    }
 
 
 def feedback_texts_sample(
@@ -709,8 +711,6 @@ def monitoring_signals(engine: Engine, latest_iteration_ids: dict[int, int]) -> 
 
 def readiness_for(engine: Engine, evs: list) -> dict:
     """The readiness rubric of each initiative's evidence, by initiative id."""
-    from liftoff import people
-
     ids = [ev.initiative["id"] for ev in evs]
     stored = readiness_items(engine, ids)
     signals = monitoring_signals(
@@ -721,16 +721,5 @@ def readiness_for(engine: Engine, evs: list) -> dict:
 
 def gates(engine: Engine, evs: list) -> dict:
     """The readiness gate of each initiative's latest iteration, by initiative id."""
-    from liftoff import people
-
     rubric = readiness_for(engine, evs)
-    return {
-        ev.initiative["id"]: people.gate(
-            ev,
-            None,
-            rubric[ev.initiative["id"]],
-            min_headroom=ev.initiative.get("min_headroom"),
-            min_readiness=ev.initiative.get("min_readiness"),
-        )
-        for ev in evs
-    }
+    return {ev.initiative["id"]: people.gate(ev, None, rubric[ev.initiative["id"]]) for ev in evs}

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from liftoff import people, people_db
 from liftoff.evidence import InitiativeEvidence
 from liftoff.formatting import format_value
+from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
 from liftoff.models import FAILURE_CATEGORIES, SEVERITIES
 
 FEEDBACK_STATUS_LABELS = {
@@ -386,16 +387,14 @@ def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) 
     init_id = ev.initiative["id"]
     items = people_db.governance_items(engine, [init_id]).get(init_id, [])
     rubric = people_db.readiness_for(engine, [ev])[init_id]
-    stage = ev.initiative["stage"]
-    floor_r = ev.initiative.get("min_readiness")
-    floor_h = ev.initiative.get("min_headroom")
+    floor_h, floor_r = people.floors(ev.initiative)
     return GovernanceView(
         items=items,
-        score=people.governance_score(items, stage),
+        score=people.governance_score(items, ev.initiative["stage"]),
         readiness=rubric,
-        floor_readiness=people.READINESS_FLOOR.get(stage, 3.0) if floor_r is None else floor_r,
-        floor_headroom=people.HEADROOM_FLOOR if floor_h is None else floor_h,
-        gate=people.gate(ev, number, rubric, min_headroom=floor_h, min_readiness=floor_r),
+        floor_readiness=floor_r,
+        floor_headroom=floor_h,
+        gate=people.gate(ev, number, rubric),
     )
 
 
@@ -405,8 +404,6 @@ def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
     out = []
     for area, label in GOVERNANCE_LABELS.items():
         item = by_area.get(area)
-        from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
-
         required_from = item["required_from"] if item else GOVERNANCE_DEFAULT_STAGE[area]
         required = people.governance_required(stage, required_from)
         status = item["status"] if item else "missing"

@@ -16,13 +16,13 @@ from datetime import date, datetime
 
 import pandas as pd
 import plotly.io as pio
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, update
 
-from liftoff import audit, charts, db, evidence, people, people_db, people_views, views
+from liftoff import audit, charts, db, evidence, manage, people, people_db, people_views, views
 from liftoff.auth import Actor, require
 from liftoff.export import safe_csv
 from liftoff.formatting import DECISION_LABELS, STAGE_LABELS
-from liftoff.manage import InvalidValue
+from liftoff.manage import InvalidValue  # raised here, caught by the screen
 from liftoff.models import ActionItem, DecisionRecord, Initiative, Iteration, Snapshot
 
 PACK_VERSION = 1
@@ -439,20 +439,18 @@ def record_meeting_decision(
 ) -> int:
     """Record the decision taken in the meeting with who was there and the action items
     (title, owner, due); it becomes the iteration's decision. Returns the record id."""
-    from liftoff import manage
-
     require(actor, "edit")
     if decision not in ("go", "no-go", "pivot", "extend"):
-        raise manage.InvalidValue("Choose the decision: go, no-go, pivot or extend.")
+        raise InvalidValue("Choose the decision: go, no-go, pivot or extend.")
     clean_actions = []
     for k, a in enumerate(actions, start=1):
         title = (a.get("title") or "").strip()
         if not title and not (a.get("owner") or "").strip() and not a.get("due"):
             continue  # an empty row of the editor
         if not title:
-            raise manage.InvalidValue(f"Action item {k} needs a description of what to do.")
+            raise InvalidValue(f"Action item {k} needs a description of what to do.")
         if not (a.get("owner") or "").strip():
-            raise manage.InvalidValue(f"Action item {k} (“{title}”) needs an owner.")
+            raise InvalidValue(f"Action item {k} (“{title}”) needs an owner.")
         due = a.get("due")
         if isinstance(due, datetime):
             due = due.date()
@@ -540,14 +538,10 @@ def parse_actions(text: str) -> list[dict]:
 def set_action_done(engine: Engine, actor: Actor, action_id: int, done: bool = True) -> None:
     """Mark an action item done (or open again)."""
     require(actor, "edit")
-    from sqlalchemy import update
-
     with db.write(engine) as conn:
         before = audit.row(conn, ActionItem, action_id)
         if before is None:
-            from liftoff import manage
-
-            raise manage.InvalidValue(f"There is no action item #{action_id}.")
+            raise InvalidValue(f"There is no action item #{action_id}.")
         conn.execute(
             update(ActionItem)
             .where(ActionItem.id == action_id)

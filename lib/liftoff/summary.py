@@ -126,13 +126,7 @@ def people_figures(engine: Engine, ev, today: date | None = None) -> dict:
     items = people_db.governance_items(engine, [init_id]).get(init_id, [])
     gov = people.governance_score(items, ev.initiative["stage"])
     rubric = people_db.readiness_for(engine, [ev])[init_id]
-    g = people.gate(
-        ev,
-        None,
-        rubric,
-        min_headroom=ev.initiative.get("min_headroom"),
-        min_readiness=ev.initiative.get("min_readiness"),
-    )
+    g = people.gate(ev, None, rubric)
     return {
         "feedback": {
             "count": fb.get("count", 0),
