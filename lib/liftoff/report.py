@@ -446,16 +446,13 @@ def record_meeting_decision(
     for k, a in enumerate(actions, start=1):
         title = (a.get("title") or "").strip()
         if not title and not (a.get("owner") or "").strip() and not a.get("due"):
-            continue  # an empty row of the editor
+            continue  # a blank entry
         if not title:
             raise InvalidValue(f"Action item {k} needs a description of what to do.")
         if not (a.get("owner") or "").strip():
             raise InvalidValue(f"Action item {k} (“{title}”) needs an owner.")
         due = a.get("due")
-        if isinstance(due, datetime):
-            due = due.date()
-        if isinstance(due, pd.Timestamp):
-            due = due.date()
+        due = due.date() if isinstance(due, datetime) else due  # a date, or a datetime's day
         clean_actions.append({"title": title, "owner": a["owner"].strip(), "due": due})
     manage.record_decision(
         engine,
