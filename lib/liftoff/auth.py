@@ -275,6 +275,21 @@ def _admins_left(conn, without: str) -> int:
     ).scalar_one()
 
 
+def _change_user(conn, actor: Actor, email: str, before: dict, summary: str, **values) -> None:
+    """Update one user's row and record the change with the row before and after."""
+    conn.execute(update(User).where(User.email == email).values(**values))
+    audit.record(
+        conn,
+        actor,
+        "user.update",
+        summary,
+        target="user",
+        target_id=email,
+        before=_public(before),
+        after=_public(_user_row(conn, email)),
+    )
+
+
 def set_role(engine: Engine, actor: Actor, email: str, role: str) -> None:
     """Change a user's role (the last admin keeps theirs, so someone can always manage users)."""
     require(actor, "manage_users")
@@ -283,17 +298,8 @@ def set_role(engine: Engine, actor: Actor, email: str, role: str) -> None:
         before = _user_row(conn, email)
         if before["role"] == "admin" and role != "admin" and not _admins_left(conn, email):
             raise AccountError(f"{email} is the last admin; make someone else admin first.")
-        conn.execute(update(User).where(User.email == email).values(role=role))
-        audit.record(
-            conn,
-            actor,
-            "user.update",
-            f"Changed {email}'s role from {before['role']} to {role}",
-            target="user",
-            target_id=email,
-            before=_public(before),
-            after=_public(_user_row(conn, email)),
-        )
+        summary = f"Changed {email}'s role from {before['role']} to {role}"
+        _change_user(conn, actor, email, before, summary, role=role)
 
 
 def set_password(engine: Engine, actor: Actor, email: str, password: str) -> None:
@@ -303,21 +309,15 @@ def set_password(engine: Engine, actor: Actor, email: str, password: str) -> Non
         require(actor, "manage_users")
     hashed = hash_password(_check_password(password))
     with db.write(engine) as conn:
-        before = _user_row(conn, email)
-        conn.execute(
-            update(User)
-            .where(User.email == email)
-            .values(password_hash=hashed, failed_sign_ins=0, locked_until=None)
-        )
-        audit.record(
+        _change_user(
             conn,
             actor,
-            "user.update",
+            email,
+            _user_row(conn, email),
             f"Set a new password for {email}",
-            target="user",
-            target_id=email,
-            before=_public(before),
-            after=_public(_user_row(conn, email)),
+            password_hash=hashed,
+            failed_sign_ins=0,
+            locked_until=None,
         )
 
 
@@ -326,19 +326,14 @@ def unlock(engine: Engine, actor: Actor, email: str) -> None:
     require(actor, "manage_users")
     email = _normal_email(email)
     with db.write(engine) as conn:
-        before = _user_row(conn, email)
-        conn.execute(
-            update(User).where(User.email == email).values(failed_sign_ins=0, locked_until=None)
-        )
-        audit.record(
+        _change_user(
             conn,
             actor,
-            "user.update",
+            email,
+            _user_row(conn, email),
             f"Unlocked {email}",
-            target="user",
-            target_id=email,
-            before=_public(before),
-            after=_public(_user_row(conn, email)),
+            failed_sign_ins=0,
+            locked_until=None,
         )
 
 

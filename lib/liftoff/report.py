@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import plotly.io as pio
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from liftoff import audit, charts, db, evidence, manage, people, people_db, people_views, views
 from liftoff.auth import Actor, require
@@ -554,11 +554,6 @@ def set_action_done(engine: Engine, actor: Actor, action_id: int, done: bool = T
             before=before,
             after=audit.row(conn, ActionItem, action_id),
         )
-
-
-def count_snapshots(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count(Snapshot.id))).scalar_one()
 
 
 # ----------------------------------------------------------------------------- exports
