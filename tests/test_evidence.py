@@ -219,3 +219,89 @@ def test_capacity_headroom_and_daily_peak(engine, fixture_ids):
 def test_unknown_initiative_names_the_ones_that_exist(engine, fixture_ids):
     with pytest.raises(LookupError, match="No initiative is named 'Nope'. Initiatives: Fixture."):
         evidence.for_initiative(engine, "Nope")
+
+
+def test_latest_values_rank_dated_then_date_then_batch_then_row_for_one_and_many(engine):
+    """Each (iteration, metric, candidate) keeps one row: dated before undated, the newest date,
+    then the newest batch, then the last row; segmented rows never count. SQLite and PostgreSQL
+    answer with different queries, and SQLite one initiative differently from several."""
+    import random
+
+    from liftoff import queries
+
+    rng = random.Random(5)
+    owner = {}  # iteration id -> initiative id
+    with db.write(engine) as conn:
+        batches = [
+            conn.execute(
+                insert(ImportBatch)
+                .values(
+                    kind="metrics",
+                    file_name=f"f{n}.csv",
+                    sha256=f"{n:064d}",
+                    rows_read=1,
+                    rows_accepted=1,
+                    uploaded_at=datetime(2026, 5, 1),
+                    status="committed",
+                )
+                .returning(ImportBatch.id)
+            ).scalar_one()
+            for n in range(3)
+        ]
+        metric = conn.execute(
+            insert(Metric)
+            .values(key="m", display_name="M", category="model", unit="ratio")
+            .returning(Metric.id)
+        ).scalar_one()
+        initiatives = []
+        for name in ("A", "B"):
+            ini = conn.execute(
+                insert(Initiative)
+                .values(name=name, stage="pilot", created_at=datetime(2026, 1, 1))
+                .returning(Initiative.id)
+            ).scalar_one()
+            initiatives.append(ini)
+            for n in (1, 2):
+                it = conn.execute(
+                    insert(Iteration).values(initiative_id=ini, number=n).returning(Iteration.id)
+                ).scalar_one()
+                owner[it] = ini
+        dates = [None, datetime(2026, 3, 1), datetime(2026, 3, 2, 9, 30)]
+        conn.execute(
+            insert(Observation),
+            [
+                dict(
+                    iteration_id=rng.choice(list(owner)),
+                    metric_id=metric,
+                    value=float(i),
+                    recorded_at=rng.choice(dates),
+                    segment=rng.choice([None, None, "EU"]),
+                    candidate=rng.choice([None, "run-a"]),
+                    batch_id=rng.choice(batches),
+                )
+                for i in range(300)
+            ],
+        )
+    with engine.connect() as conn:
+        every = conn.execute(Observation.__table__.select()).mappings().all()
+    best: dict = {}
+    for r in every:
+        if r["segment"] is not None:
+            continue
+        rank = (
+            r["recorded_at"] is not None,
+            r["recorded_at"] or datetime.min,
+            r["batch_id"],
+            r["id"],
+        )
+        key = (r["iteration_id"], r["candidate"])
+        best[key] = max(best.get(key, rank), rank)
+    want = {key: rank[-1] for key, rank in best.items()}
+    assert len(want) == 8  # every iteration has both an unnamed and a named candidate
+    for scope in ([initiatives[0]], [initiatives[1]], initiatives):
+        got = {
+            (it, v.candidate): v.observation_id
+            for it, values in queries.latest_values(engine, scope).items()
+            for v in values
+        }
+        assert got == {k: oid for k, oid in want.items() if owner[k[0]] in scope}

@@ -210,8 +210,9 @@ class Metric(Base):
 class Observation(Base):
     __tablename__ = "observations"
     __table_args__ = (
+        # No index on batch_id: only a rollback looks rows up by batch, and one pass over the
+        # table then costs less than keeping an index on every import (migration 0006).
         Index("ix_observations_iteration_metric", "iteration_id", "metric_id"),
-        Index("ix_observations_batch", "batch_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     iteration_id: Mapped[int] = mapped_column(

@@ -164,12 +164,6 @@ _OBSERVATION_COLUMNS = [
     "candidate",
     "batch_id",
 ]
-# Indexes of the observations table, dropped and rebuilt around a load larger than the table:
-# building an index once is cheaper than updating it a million times.
-_OBSERVATION_INDEXES = {
-    "ix_observations_iteration_metric": "observations (iteration_id, metric_id)",
-    "ix_observations_batch": "observations (batch_id)",
-}
 
 
 class _Loader:
@@ -211,9 +205,11 @@ class _Loader:
         if self.dialect == "sqlite" and expected_rows > 50_000:
             existing = conn.execute(select(func.max(Observation.id))).scalar() or 0
             if expected_rows > existing:
-                # Inside the transaction: a failed import rolls the drop back too.
-                for name in _OBSERVATION_INDEXES:
-                    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+                # Indexes are dropped and rebuilt around a load larger than the table: building
+                # an index once is cheaper than updating it a million times. Inside the
+                # transaction: a failed import rolls the drop back too.
+                for index in Observation.__table__.indexes:
+                    index.drop(conn, checkfirst=True)
                 self.rebuild_indexes = True
         self.pending: queue.Queue = queue.Queue(maxsize=1)
         self.failure: list[BaseException] = []
@@ -235,8 +231,8 @@ class _Loader:
         if self.failure:
             raise self.failure[0]
         if self.rebuild_indexes:
-            for name, target in _OBSERVATION_INDEXES.items():
-                self.conn.exec_driver_sql(f"CREATE INDEX {name} ON {target}")
+            for index in Observation.__table__.indexes:
+                index.create(self.conn)
 
     def _ensure(self, prepared: Prepared, frame: pd.DataFrame) -> bool:
         """Create what the chunk names and does not exist yet (when allowed); False if the
