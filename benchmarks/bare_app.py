@@ -1,12 +1,11 @@
-"""A bare page behind the same router as app.py: the baseline of benchmarks/screens.py."""
+"""A page with nothing on it behind Liftoff's own router: the baseline of the screen benchmarks.
+
+Every Liftoff page pays for the router (page config, the database check, who the user is, the
+navigation), so the bare page does too; benchmarks/bare_streamlit.py is a page without it."""
 
 import streamlit as st
 
 from liftoff import ui
-
-st.set_page_config(page_title="Liftoff", page_icon=":material/rocket_launch:", layout="wide")
-ui.restore_query_params()
-ui.require_database()
 
 
 def bare() -> None:
@@ -14,4 +13,4 @@ def bare() -> None:
     st.write("Nothing else.")
 
 
-st.navigation({"Bare": [st.Page(bare, title="Bare page", default=True)]}).run()
+ui.run_app(first=st.Page(bare, title="Bare page", default=True), screens="../screens")

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "lib"))
 
-from screens import render  # noqa: E402  (the same cold / warm measurement)
+from screens import measure  # noqa: E402  (the same cold / warm measurement)
 
 SCREENS = {
     "User feedback": "screens/feedback.py",
@@ -222,7 +222,7 @@ def build(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", help="also measure on this (empty) PostgreSQL database")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         targets = [("SQLite", f"sqlite:///{Path(tmp) / 'people.db'}")]
@@ -235,15 +235,7 @@ def main() -> None:
                 f"\n{label}: built 1 initiative x 30 iterations, 100,000 feedback rows, "
                 f"5,000 concerns, 40 stakeholders in {time.perf_counter() - t:.1f} s"
             )
-            bare_cold, bare_warm = render(None, url, args.runs)
-            print(
-                f"  {'screen':28} {'cold':>8} {'warm':>8} {'warm / bare':>12}  targets: cold < 2 s, warm <= 3x bare"
-            )
-            print(f"  {'bare page':28} {bare_cold:7.3f}s {bare_warm:7.3f}s {1:11.1f}x")
-            for name, page in SCREENS.items():
-                cold, warm = render(page, url, args.runs)
-                ok = "ok" if cold < 2 and warm <= 3 * bare_warm else "MISSED"
-                print(f"  {name:28} {cold:7.3f}s {warm:7.3f}s {warm / bare_warm:11.1f}x  {ok}")
+            measure(SCREENS, url, args.runs)
             print(
                 f"  peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"
             )

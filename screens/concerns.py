@@ -16,11 +16,11 @@ name, init_id = ev.initiative["name"], ev.initiative["id"]
 numbers = [it.number for it in ev.iterations]
 today = date.today()
 view = ui.read("concerns_view", name, today)
-people = ui.read("stakeholders", init_id)
+people = view.people
 editor = ui.can("edit")
 
 st.markdown("**" + ui.plain(view.headline) + "**")
-st.markdown(ui.plain(pv.buy_in_headline(people, numbers)))
+st.markdown(ui.plain(view.buy_in))
 a, b, c, d = st.columns(4)
 a.metric("Open concerns", view.metrics["open"], help="Open or mitigating.")
 b.metric("High or critical", view.metrics["severe"], help="Open or mitigating, high or critical.")
@@ -86,23 +86,22 @@ if tab_register.open:  # only the chosen tab runs
                 iteration=raised_in,
                 search=search,
             )
-            total, _ = ui.read("concerns_page", init_id, flt, 1)
-            if not total:
+            first = ui.read("register_page", name, flt, 1, today)
+            if not first.total:
                 st.caption("No concern matches these filters.")
             else:
-                pages = (total + people_db.PAGE - 1) // people_db.PAGE
+                pages = (first.total + people_db.PAGE - 1) // people_db.PAGE
                 page = (
                     st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
                     if pages > 1
                     else 1
                 )
-                _, rows = ui.read("concerns_page", init_id, flt, page)
+                shown = first if page == 1 else ui.read("register_page", name, flt, page, today)
                 st.caption(
-                    f"{total:,} concerns match; open first, most severe first, oldest first."
+                    f"{first.total:,} concerns match; open first, most severe first, oldest first."
                 )
-                table = pv.register_table(rows, ev, today)
                 st.dataframe(
-                    table,
+                    shown.table,
                     hide_index=True,
                     width="stretch",
                     column_config={
@@ -112,79 +111,79 @@ if tab_register.open:  # only the chosen tab runs
                 )
                 st.download_button(
                     "Download this page as CSV",
-                    lambda: export.safe_csv(table),
+                    lambda: export.safe_csv(shown.frame),
                     file_name=f"{name}-concerns.csv",
                     mime="text/csv",
                     icon=":material/download:",
                 )
 
                 st.subheader("One concern", anchor=False)
+                titles = {
+                    r["id"]: f"#{r['id']} · {r['severity']} · {r['title'][:90]}" for r in shown.rows
+                }
                 chosen = st.selectbox(
                     "Concern",
-                    [r["id"] for r in rows],
-                    format_func=lambda i: next(
-                        f"#{r['id']} · {r['severity']} · {r['title'][:90]}"
-                        for r in rows
-                        if r["id"] == i
-                    ),
+                    list(titles),
+                    index=None,
+                    format_func=titles.get,
+                    placeholder="Choose one to see its status history"
+                    + (" and change it" if editor else ""),
                 )
-                item = ui.read("concern", chosen)
-                if item["description"]:
-                    st.text(item["description"])
-                st.caption("Status history")
-                st.dataframe(
-                    pv.history_table(ui.read("concern_history", chosen)),
-                    hide_index=True,
-                    width="stretch",
-                )
-                if editor:
-                    with st.form(f"edit_concern_{chosen}"):
-                        st.markdown("**Change this concern**")
-                        e1, e2, e3 = st.columns(3)
-                        status = e1.selectbox(
-                            "Status",
-                            CONCERN_STATUSES,
-                            index=CONCERN_STATUSES.index(item["status"]),
-                            format_func=pv.CONCERN_STATUS_LABELS.get,
-                        )
-                        severity = e2.selectbox(
-                            "Severity", SEVERITIES, index=SEVERITIES.index(item["severity"])
-                        )
-                        owner = e3.text_input("Owner", value=item["owner"] or "")
-                        note = st.text_input(
-                            "Note for the history (needed when the status changes)",
-                            placeholder="What changed and why",
-                        )
-                        resolution = st.text_area(
-                            "Resolution (needed when resolved or accepted)",
-                            value=item["resolution"] or "",
-                        )
-                        due = st.date_input("Due", value=item["due"], format="YYYY-MM-DD")
-                        if st.form_submit_button("Save the concern", type="primary"):
-                            try:
-                                manage.update_concern(
-                                    ui.engine(),
-                                    ui.actor(),
-                                    chosen,
-                                    status=status,
-                                    note=note,
-                                    resolution=resolution,
-                                    title=item["title"],
-                                    description=item["description"],
-                                    raised_by=item["raised_by"],
-                                    stakeholder_group=item["stakeholder_group"],
-                                    failure_category=item["failure_category"],
-                                    severity=severity,
-                                    owner=owner,
-                                    due=due,
-                                    raised_at=item["raised_at"],
-                                    metric=item["metric"],
-                                    comparator=item["comparator"],
-                                    threshold=item["threshold"],
-                                )
-                                st.rerun()
-                            except manage.InvalidValue as exc:
-                                st.error(ui.plain(str(exc)))
+                if chosen is not None:
+                    detail = ui.read("concern_detail", chosen)
+                    item = detail.item
+                    if item["description"]:
+                        st.text(item["description"])
+                    st.caption("Status history")
+                    st.dataframe(detail.history, hide_index=True, width="stretch")
+                    if editor:
+                        with st.form(f"edit_concern_{chosen}"):
+                            st.markdown("**Change this concern**")
+                            e1, e2, e3 = st.columns(3)
+                            status = e1.selectbox(
+                                "Status",
+                                CONCERN_STATUSES,
+                                index=CONCERN_STATUSES.index(item["status"]),
+                                format_func=pv.CONCERN_STATUS_LABELS.get,
+                            )
+                            severity = e2.selectbox(
+                                "Severity", SEVERITIES, index=SEVERITIES.index(item["severity"])
+                            )
+                            owner = e3.text_input("Owner", value=item["owner"] or "")
+                            note = st.text_input(
+                                "Note for the history (needed when the status changes)",
+                                placeholder="What changed and why",
+                            )
+                            resolution = st.text_area(
+                                "Resolution (needed when resolved or accepted)",
+                                value=item["resolution"] or "",
+                            )
+                            due = st.date_input("Due", value=item["due"], format="YYYY-MM-DD")
+                            if st.form_submit_button("Save the concern", type="primary"):
+                                try:
+                                    manage.update_concern(
+                                        ui.engine(),
+                                        ui.actor(),
+                                        chosen,
+                                        status=status,
+                                        note=note,
+                                        resolution=resolution,
+                                        title=item["title"],
+                                        description=item["description"],
+                                        raised_by=item["raised_by"],
+                                        stakeholder_group=item["stakeholder_group"],
+                                        failure_category=item["failure_category"],
+                                        severity=severity,
+                                        owner=owner,
+                                        due=due,
+                                        raised_at=item["raised_at"],
+                                        metric=item["metric"],
+                                        comparator=item["comparator"],
+                                        threshold=item["threshold"],
+                                    )
+                                    st.rerun()
+                                except manage.InvalidValue as exc:
+                                    st.error(ui.plain(str(exc)))
 
         if editor:
             with st.expander("Add a concern", icon=":material/add:"):
@@ -249,7 +248,7 @@ if tab_buy_in.open:  # only the chosen tab runs
             )
         else:
             st.plotly_chart(ui.buy_in_figure(init_id, numbers), width="stretch")
-            st.dataframe(pv.stakeholder_table(people, numbers), hide_index=True, width="stretch")
+            st.dataframe(view.stakeholder_table, hide_index=True, width="stretch")
             who = st.selectbox(
                 "Concerns raised by",
                 [p["id"] for p in people],

@@ -78,7 +78,7 @@ if tab_loop.open:
         if view.loop.empty:
             st.caption("The loop shows once there is feedback in two iterations.")
         else:
-            st.dataframe(view.loop, hide_index=True, width="stretch")
+            st.dataframe(view.loop_table, hide_index=True, width="stretch")
         if view.engagement_keys:
             st.plotly_chart(
                 ui.figure("engagement", name, tuple(view.engagement_keys)), width="stretch"
@@ -106,31 +106,31 @@ if tab_comments.open:
             theme=theme,
             search=search,
         )
-        total, _ = ui.read("feedback_page", ev.initiative["id"], flt, 1)
-        if not total:
+        first = ui.read("comments_page", name, flt, 1)
+        if not first.total:
             st.caption("No comment matches these filters.")
         else:
-            pages = (total + people_db.PAGE - 1) // people_db.PAGE
+            pages = (first.total + people_db.PAGE - 1) // people_db.PAGE
             page = (
                 st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
                 if pages > 1
                 else 1
             )
-            _, rows = ui.read("feedback_page", ev.initiative["id"], flt, page)
+            shown = first if page == 1 else ui.read("comments_page", name, flt, page)
+            rows = shown.rows
             st.caption(
-                f"{total:,} comments match; showing {len(rows)} from number "
+                f"{first.total:,} comments match; showing {len(rows)} from number "
                 f"{(page - 1) * people_db.PAGE + 1:,}, newest first."
             )
-            table = pv.feedback_table(rows)
             st.dataframe(
-                table,
+                shown.table,
                 hide_index=True,
                 width="stretch",
                 column_config={"Comment": st.column_config.TextColumn(width="large")},
             )
             st.download_button(
                 "Download this page as CSV",
-                lambda: export.safe_csv(table),
+                lambda: export.safe_csv(shown.frame),
                 file_name=f"{name}-feedback.csv",
                 mime="text/csv",
                 icon=":material/download:",

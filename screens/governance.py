@@ -69,7 +69,7 @@ if tab_checklist.open:  # only the chosen tab runs
             "fairness, runbook and on-call, and a rollback plan."
         )
         st.dataframe(
-            pv.governance_table(view.items, stage),
+            view.checklist,
             hide_index=True,
             width="stretch",
             column_config={"Evidence": st.column_config.TextColumn(width="large")},
@@ -125,7 +125,7 @@ if tab_rubric.open:  # only the chosen tab runs
         for section, label in people.SECTION_LABELS.items():
             st.markdown(f"**{label}: {view.readiness.sections[section]:g} points**")
             st.dataframe(
-                pv.rubric_table(view.readiness, section),
+                view.rubric_tables[section],
                 hide_index=True,
                 width="stretch",
                 column_config={"Test": st.column_config.TextColumn(width="large")},

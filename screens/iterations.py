@@ -30,7 +30,7 @@ if not ev.iterations:
 number = ui.pick_iteration(
     [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
 )
-view = views.iteration_view(ev, number)
+view = ui.read("iteration_view", ev.initiative["name"], number)
 st.markdown("**" + ui.plain(view.headline) + "**")
 
 st.plotly_chart(ui.figure("iteration_timeline", ev.initiative["name"]), width="stretch")
@@ -86,7 +86,7 @@ if view.criteria.empty:
         "No criteria for this iteration yet. Import a criteria file for it.", icon=":material/rule:"
     )
 else:
-    st.dataframe(view.criteria, hide_index=True, width="stretch")
+    st.dataframe(view.criteria_shown, hide_index=True, width="stretch")
 
 st.subheader("Headline metrics across iterations", anchor=False)
 if view.metrics.empty:
@@ -95,10 +95,10 @@ if view.metrics.empty:
     )
 else:
     st.caption("★ marks the best value of each metric. Click a column to sort.")
-    st.dataframe(view.metrics, hide_index=True, width="stretch")
+    st.dataframe(view.metrics_shown, hide_index=True, width="stretch")
     st.download_button(
         "Download as CSV",
-        export.safe_csv(view.metrics_raw),
+        lambda: export.safe_csv(view.metrics_raw),
         file_name=f"{ev.initiative['name']}-metrics.csv",
         mime="text/csv",
         icon=":material/download:",

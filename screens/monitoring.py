@@ -15,14 +15,16 @@ st.caption(
     )
 )
 
-firing = views.firing_table(ev)
+firing = ui.evidence_table("firing", ev.initiative["name"])
 if not firing.empty:
     st.subheader("Firing now", anchor=False)
-    st.dataframe(firing, hide_index=True, width="stretch")
+    st.dataframe(firing.shown, hide_index=True, width="stretch")
 
 if ev.rules:
     st.subheader("Rules", anchor=False)
-    st.dataframe(views.rules_table(ev), hide_index=True, width="stretch")
+    st.dataframe(
+        ui.evidence_table("rules", ev.initiative["name"]).shown, hide_index=True, width="stretch"
+    )
     cols = st.columns(2)
     for i, rule in enumerate(r for r in ev.rules if r["enabled"]):
         cols[i % 2].plotly_chart(

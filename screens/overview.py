@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import charts, portfolio, ui
+from liftoff import portfolio, ui
 
 st.title("Portfolio")
 cards = ui.read("overview")
@@ -16,8 +16,33 @@ if not cards:
     st.stop()
 
 st.markdown(ui.plain(portfolio.headline(cards)))
+default = "Cards" if len(cards) <= portfolio.CARDS_UP_TO else "Table"
+layout = st.segmented_control(
+    "Show the initiatives as",
+    ["Cards", "Table"],
+    default=default,
+    key="overview_layout",
+    help="Cards give each initiative a panel; the table puts one initiative on each line.",
+)
 
-for card in cards:
+if (layout or default) == "Table":
+    st.dataframe(
+        ui.overview_table().shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Initiative": st.column_config.TextColumn(pinned=True),
+            "Model trend": st.column_config.LineChartColumn(help="Every iteration, oldest first."),
+            "KPI trend": st.column_config.LineChartColumn(help="Every iteration, oldest first."),
+            "Needs attention": st.column_config.TextColumn(width="large"),
+            "Runway": st.column_config.TextColumn(width="large"),
+            "Open": st.column_config.LinkColumn(
+                display_text="Open", help="The initiative's iterations and decision."
+            ),
+        },
+    )
+
+for card in cards if (layout or default) == "Cards" else []:
     with st.container(border=True):
         head, link = st.columns([5, 1], vertical_alignment="center")
         head.subheader(ui.plain(card.name), anchor=False)
@@ -97,4 +122,4 @@ for card in cards:
             )
 
 if any(c.headroom is not None for c in cards):
-    st.plotly_chart(charts.headroom_bars(cards, portfolio.HEADROOM_WARNING), width="stretch")
+    st.plotly_chart(ui.headroom_figure(), width="stretch")

@@ -172,11 +172,13 @@ def use_database(monkeypatch):
     def use(url: str) -> str:
         import streamlit as st
 
+        from liftoff import ui
+
         monkeypatch.setenv("LIFTOFF_DATABASE_URL", url)
         # Pages open for viewers, as with `make run`; editing tests sign in (see sign_in_as).
         monkeypatch.setenv("LIFTOFF_ANONYMOUS_ROLE", "viewer")
         st.cache_data.clear()
-        st.cache_resource.clear()
+        ui.clear_caches()
         return url
 
     return use

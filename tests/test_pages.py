@@ -78,6 +78,45 @@ def test_overview_shows_each_initiative_with_the_summary_figures(
     assert len(at.get("plotly_chart")) == 1
 
 
+def test_overview_as_a_table_shows_the_cards_figures_one_initiative_a_line(
+    use_database, demo_url, demo_engine
+):
+    use_database(demo_url)
+    at = open_app()
+    layout = at.button_group[0]
+    assert layout.value == "Cards"  # three initiatives: cards by default
+    layout.set_value("Table").run()
+    assert not at.subheader  # no cards any more
+    table = at.dataframe[0].value.set_index("Initiative")
+    cards = {c.name: c for c in portfolio.overview(demo_engine)}
+    assert list(table.index) == list(cards)
+    for name, card in cards.items():
+        row = table.loc[name]
+        assert (row["Criteria met"], row["Headroom"], row["Alerts firing"]) == (
+            card.criteria,
+            card.headroom_text,
+            card.firing_alerts,
+        )
+        assert (row["Model metric"], row["Model value"]) == (card.model.label, card.model.value)
+        assert list(row["Model trend"]) == pytest.approx(card.model.trend)
+        assert row["Gate"] == ("Ready" if card.ready else "Not ready")
+    assert table.loc["Churn early-warning", "Open"] == "iterations?initiative=Churn%20early-warning"
+    assert "only 15% capacity headroom" in table.loc["Claims triage assistant", "Needs attention"]
+    assert len(at.get("plotly_chart")) == 1  # the headroom chart stays
+
+
+def test_a_large_portfolio_opens_as_a_table(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    for n in range(portfolio.CARDS_UP_TO):
+        manage.set_initiative(demo_engine, EDITOR, f"Initiative {n}", create=True)
+    at = open_app()
+    assert at.button_group[0].value == "Table"
+    assert len(at.dataframe[0].value) == 3 + portfolio.CARDS_UP_TO
+    assert not at.subheader
+    at.button_group[0].set_value("Cards").run()
+    assert len(at.subheader) == 3 + portfolio.CARDS_UP_TO
+
+
 def test_overview_empty_state_names_the_demo_command(use_database, db_url):
     use_database(db_url)
     at = open_app()

@@ -172,7 +172,12 @@ def test_register_filters_search_and_flags_resolvable_concerns(use_database, dem
 def test_editor_changes_a_concern_status_and_history_keeps_it(use_database, demo_url, demo_engine):
     use_database(demo_url)
     at = open_screen("concerns", "editor", initiative=CHURN)
-    concern_id = next(s for s in at.selectbox if s.label == "Concern").value
+    picker = next(s for s in at.selectbox if s.label == "Concern")
+    assert picker.value is None  # nothing chosen yet: no history, no form
+    assert "Status history" not in texts(at)
+    concern_id = int(at.dataframe[0].value.iloc[0]["#"])  # the register's first row
+    picker.set_value(concern_id).run()
+    assert "Status history" in texts(at)
     next(s for s in at.selectbox if s.label == "Status").set_value("mitigating")
     button(at, "Save the concern").click().run()
     assert "Add a note to the status change" in texts(at)

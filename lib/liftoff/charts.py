@@ -21,6 +21,20 @@ DECISION_COLOURS = {
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", height=260)
 
 
+def frozen(fig: go.Figure | None) -> go.Figure | None:
+    """`fig` with its dict form worked out once, for a figure that is shared and never changed.
+
+    st.plotly_chart asks the figure for its dict on every rerun, and plotly deep-copies and
+    re-encodes every array for it each time: milliseconds per chart, per rerun. A figure kept
+    in Liftoff's shared cache is read-only, so that dict never changes.
+    """
+    if fig is None:
+        return None
+    as_dict = fig.to_dict()
+    fig.to_dict = lambda: as_dict  # plotly's BaseFigure allows setting its own attributes
+    return fig
+
+
 def headroom_bars(cards: list, warning: float) -> go.Figure:
     """Horizontal bars of capacity headroom per initiative with the warning line."""
     with_data = [c for c in cards if c.headroom is not None]

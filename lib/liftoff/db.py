@@ -12,9 +12,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 from liftoff.config import PACKAGE_DIR
 from liftoff.models import DataVersion
@@ -126,21 +132,49 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
-def require_current_schema(engine: Engine) -> None:
-    """Raise DatabaseBehind unless the schema is at the newest migration."""
-    current = current_revision(engine)
-    head = head_revision()
-    if current == head:
-        return
+def _schema_error(current: str | None, head: str) -> DatabaseBehind:
     if current is None:
-        raise DatabaseBehind(
+        return DatabaseBehind(
             "The database has no Liftoff tables yet. Run `liftoff migrate` "
             "(or `make run`, which migrates and loads the demo portfolio)."
         )
-    raise DatabaseBehind(
+    return DatabaseBehind(
         f"The database schema is at version {current}, this Liftoff expects {head}. "
         "Run `liftoff migrate` to bring it up to date, then reload the page."
     )
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Raise DatabaseBehind unless the schema is at the newest migration."""
+    current = current_revision(engine)
+    if current != head_revision():
+        raise _schema_error(current, head_revision())
+
+
+def checked_data_version(engine: Engine) -> int:
+    """The data-version stamp, once the schema is known to be current (else DatabaseBehind;
+    DatabaseUnavailable when the server went away). One connection and two small queries: the
+    app asks on every rerun."""
+    head = head_revision()
+    try:
+        with engine.connect() as conn:
+            try:
+                current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except (OperationalError, ProgrammingError):
+                conn.rollback()
+                if inspect(conn).has_table("alembic_version"):
+                    raise
+                current = None  # an empty database
+            if current == head:
+                version = conn.execute(select(DataVersion.version).where(DataVersion.id == 1))
+                return version.scalar() or 0
+    except OperationalError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseUnavailable(
+            f"Cannot reach the database {engine.url.render_as_string(hide_password=True)}: {reason}. "
+            "Check that the server is running, then reload the page."
+        ) from None
+    raise _schema_error(current, head)
 
 
 def bump_data_version(conn: Connection) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Engine
 
 from liftoff import people, people_db
@@ -14,6 +15,7 @@ from liftoff.evidence import InitiativeEvidence
 from liftoff.formatting import format_value
 from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
 from liftoff.models import FAILURE_CATEGORIES, SEVERITIES
+from liftoff.tables import arrow
 
 FEEDBACK_STATUS_LABELS = {
     "new": "New",
@@ -56,6 +58,17 @@ GOVERNANCE_STATUS_LABELS = {
 STAGE_WORDS = {"poc": "proof of concept", "pilot": "pilot", "production": "production"}
 
 
+@dataclass
+class TablePage:
+    """One page of a long table: how many rows match, the page's rows, and the page as a
+    table (a DataFrame for the CSV download, the same as Arrow for display)."""
+
+    total: int
+    rows: list[dict]
+    frame: pd.DataFrame
+    table: pa.Table
+
+
 def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
@@ -70,6 +83,7 @@ class FeedbackView:
     totals: dict
     headline: str
     loop: pd.DataFrame
+    loop_table: pa.Table  # the same, for display
     engagement_keys: list[str]
 
 
@@ -95,12 +109,14 @@ def feedback_view(engine: Engine, ev: InitiativeEvidence) -> FeedbackView:
             if ev.catalog.get(k, {}).get("category") == "engagement"
         }
     )
+    loop = closed_loop(per_it, ev, engagement_keys)
     return FeedbackView(
         rows=rows,
         themes=themes,
         totals=totals,
         headline=_feedback_headline(per_it, totals, themes),
-        loop=closed_loop(per_it, ev, engagement_keys),
+        loop=loop,
+        loop_table=arrow(loop),
         engagement_keys=engagement_keys,
     )
 
@@ -197,6 +213,15 @@ def feedback_table(rows: list[dict]) -> pd.DataFrame:
     )
 
 
+def comments_page(
+    engine: Engine, ev: InitiativeEvidence, flt: people_db.FeedbackFilter, page: int
+) -> TablePage:
+    """One page of the comments that match `flt`, newest first."""
+    total, rows = people_db.feedback_page(engine, ev.initiative["id"], flt, page)
+    frame = feedback_table(rows)
+    return TablePage(total, rows, frame, arrow(frame))
+
+
 # ----------------------------------------------------------------------------- concerns
 
 
@@ -208,10 +233,15 @@ class ConcernsView:
     burndown: list[dict]
     summary: dict
     metrics: dict  # open, severe, overdue, oldest age
+    people: list[dict]  # stakeholders with their stances and concerns
+    buy_in: str  # who still needs winning over
+    stakeholder_table: pa.Table
 
 
 def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> ConcernsView:
     init_id = ev.initiative["id"]
+    numbers = [it.number for it in ev.iterations]
+    stakeholders = people_db.stakeholders(engine, init_id)
     facets = people_db.concern_facets(engine, init_id)
     severe = people_db.most_severe_open(engine, init_id)
     summary = people_db.concern_summary(engine, [init_id], today)[init_id]
@@ -230,6 +260,9 @@ def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> Concer
             "overdue": overdue,
             "oldest_days": summary["oldest"]["age_days"] if summary["oldest"] else None,
         },
+        people=stakeholders,
+        buy_in=buy_in_headline(stakeholders, numbers),
+        stakeholder_table=arrow(stakeholder_table(stakeholders, numbers)),
     )
 
 
@@ -296,6 +329,29 @@ def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.
             "Overdue",
             "Evidence",
         ],
+    )
+
+
+def register_page(
+    engine: Engine, ev: InitiativeEvidence, flt: people_db.ConcernFilter, page: int, today: date
+) -> TablePage:
+    """One page of the register that matches `flt`: open first, most severe, oldest."""
+    total, rows = people_db.concerns_page(engine, ev.initiative["id"], flt, page)
+    frame = register_table(rows, ev, today)
+    return TablePage(total, rows, frame, arrow(frame))
+
+
+@dataclass
+class ConcernDetail:
+    item: dict
+    history: pa.Table  # every status change, oldest first
+
+
+def concern_detail(engine: Engine, concern_id: int) -> ConcernDetail:
+    """One concern with its status history."""
+    return ConcernDetail(
+        people_db.concern(engine, concern_id),
+        arrow(history_table(people_db.concern_history(engine, concern_id))),
     )
 
 
@@ -381,6 +437,8 @@ class GovernanceView:
     floor_readiness: float
     floor_headroom: float
     gate: people.Gate
+    checklist: pa.Table  # governance_table, for display
+    rubric_tables: dict[str, pa.Table]  # rubric_table of each section
 
 
 def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) -> GovernanceView:
@@ -389,6 +447,8 @@ def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) 
     rubric = people_db.readiness_for(engine, [ev])[init_id]
     floor_h, floor_r = people.floors(ev.initiative)
     return GovernanceView(
+        checklist=arrow(governance_table(items, ev.initiative["stage"])),
+        rubric_tables={s: arrow(rubric_table(rubric, s)) for s in people.SECTION_LABELS},
         items=items,
         score=people.governance_score(items, ev.initiative["stage"]),
         readiness=rubric,

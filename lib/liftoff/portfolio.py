@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
+
+import pandas as pd
 
 from liftoff import analytics, evidence, people_db
 from liftoff.evidence import InitiativeEvidence
@@ -26,6 +29,9 @@ DECISION_COLOURS = {
 }
 # A runway shorter than this many days needs attention.
 RUNWAY_WARNING_DAYS = 60
+# Up to this many initiatives the overview opens as cards; a larger portfolio opens as one
+# table (twenty cards are a long scroll, and hundreds of elements to draw on every rerun).
+CARDS_UP_TO = 6
 
 
 @dataclass(frozen=True)
@@ -185,3 +191,41 @@ def overview(engine) -> list[OverviewCard]:
     return [
         card(ev, gates.get(ev.initiative["id"]), actions.get(ev.initiative["id"])) for ev in evs
     ]
+
+
+def table(cards: list[OverviewCard]) -> pd.DataFrame:
+    """The overview as one row per initiative, with the same figures as the cards."""
+
+    def tile(t: MetricTile | None) -> tuple[str, str, str, list[float]]:
+        if t is None:
+            return "—", "—", "", []
+        return t.label, t.value, t.delta or "", [float(v) for v in t.trend]
+
+    rows = []
+    for c in cards:
+        model, model_value, model_change, model_trend = tile(c.model)
+        kpi, kpi_value, kpi_change, kpi_trend = tile(c.kpi)
+        rows.append(
+            {
+                "Initiative": c.name,
+                "Stage": c.stage,
+                "Decision": c.decision,
+                "Gate": "—" if c.ready is None else ("Ready" if c.ready else "Not ready"),
+                "Criteria met": c.criteria,
+                "Model metric": model,
+                "Model value": model_value,
+                "Model change": model_change,
+                "Model trend": model_trend,
+                "Business KPI": kpi,
+                "KPI value": kpi_value,
+                "KPI change": kpi_change,
+                "KPI trend": kpi_trend,
+                "Severe concerns": c.open_severe_concerns,
+                "Alerts firing": c.firing_alerts,
+                "Headroom": c.headroom_text,
+                "Needs attention": "; ".join(c.attention),
+                "Runway": c.runway_text,
+                "Open": f"iterations?initiative={quote(c.name, safe='')}",
+            }
+        )
+    return pd.DataFrame(rows)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -22,8 +26,10 @@ from liftoff import (
     portfolio,
     queries,
     report,
+    views,
 )
 from liftoff.config import SettingError, Settings, database_url
+from liftoff.tables import Table
 
 # Reads pages may ask for through `read`; results are cached per data version.
 READS: dict[str, Callable[..., Any]] = {
@@ -37,7 +43,7 @@ READS: dict[str, Callable[..., Any]] = {
     "feedback_page": people_db.feedback_page,
     "concerns_page": people_db.concerns_page,
     "concern": people_db.concern,
-    "concern_history": people_db.concern_history,
+    "concern_detail": people_views.concern_detail,
     "stakeholders": people_db.stakeholders,
     "pack": report.build,
     "snapshot": report.snapshot,
@@ -50,6 +56,15 @@ EVIDENCE_READS: dict[str, Callable[..., Any]] = {
     "feedback_view": people_views.feedback_view,
     "concerns_view": people_views.concerns_view,
     "governance_view": people_views.governance_view,
+    "comments_page": people_views.comments_page,
+    "register_page": people_views.register_page,
+    "iteration_view": lambda _engine, ev, number: views.iteration_view(ev, number),
+}
+# Tables of one initiative's evidence (first argument: its name), kept with their Arrow form.
+EVIDENCE_TABLES: dict[str, Callable[..., pd.DataFrame]] = {
+    "capacity": views.capacity_table,
+    "firing": views.firing_table,
+    "rules": views.rules_table,
 }
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|:<>~$&^=])")
@@ -84,22 +99,86 @@ def require_database() -> Engine:
     """
     try:
         eng = engine()
-        db.require_current_schema(eng)
-        st.session_state["liftoff_data_version"] = db.data_version(eng)
+        st.session_state["liftoff_data_version"] = db.checked_data_version(eng)
     except db.DatabaseError as exc:
         st.error(str(exc), icon=":material/database:")
         st.stop()
     return eng
 
 
+class Shared:
+    """Values shared by every session of this process, each built once per key.
+
+    What st.cache_resource does for Liftoff's reads, without its cost on every call (it hashes
+    each argument and inspects the function's signature, several milliseconds a rerun on a
+    busy screen): keys here are plain tuples whose parts are already hashable. The oldest
+    entries go when there are more than `max_entries`; concurrent sessions asking for the same
+    missing key build it once.
+    """
+
+    registry: list[Shared] = []
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._building: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        Shared.registry.append(self)
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = build()
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.max_entries:
+                    self._values.popitem(last=False)
+                self._building.pop(key, None)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+def _key(value: Any) -> Hashable:
+    """`value` as a hashable key part: lists and sets become tuples, dicts sorted pairs."""
+    if isinstance(value, list | tuple):
+        return tuple(_key(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return tuple(sorted(_key(v) for v in value))
+    if isinstance(value, dict):
+        return tuple(sorted((k, _key(v)) for k, v in value.items()))
+    return value
+
+
+def clear_caches() -> None:
+    """Forget every shared read and chart (tests and benchmarks start cold with it)."""
+    for shared in Shared.registry:
+        shared.clear()
+    st.cache_resource.clear()
+
+
 # Shared, not copied: results are read-only by convention (screens and views build new objects
 # from them), and copying a portfolio's evidence on every rerun costs more than drawing it.
-@st.cache_resource(show_spinner=False, max_entries=64)
+_READS = Shared(max_entries=64)
+
+
 def _read(name: str, url: str, version: int, args: tuple) -> Any:
-    if name in EVIDENCE_READS:
-        ev = _read("initiative", url, version, args[:1])
-        return EVIDENCE_READS[name](_engine(url), ev, *args[1:])
-    return READS[name](_engine(url), *args)
+    def build() -> Any:
+        if name in EVIDENCE_READS:
+            ev = _read("initiative", url, version, args[:1])
+            return EVIDENCE_READS[name](_engine(url), ev, *args[1:])
+        return READS[name](_engine(url), *args)
+
+    return _READS.get((name, url, version, args), build)
 
 
 def data_version() -> int:
@@ -108,27 +187,70 @@ def data_version() -> int:
     return db.data_version(engine()) if version is None else version
 
 
-@st.cache_resource(show_spinner=False, max_entries=300)
+_FIGURES = Shared(max_entries=300)
+
+
 def _figure(name: str, url: str, version: int, initiative: str, args: tuple):
-    ev = _read("initiative", url, version, (initiative,))
-    if name == "load_curves":
-        args = (_read("load_steps", url, version, ([ev.initiative["id"]],)),)
-    if name == "segments":  # args: iteration number, metric keys
-        rows = _read("segment_values", url, version, (ev.iteration(args[0]).id, list(args[1])))
-        return charts.segments(rows, ev.catalog) if rows else None
-    return getattr(charts, name)(ev, *args)
+    def build():
+        ev = _read("initiative", url, version, (initiative,))
+        if name == "load_curves":
+            steps = _read("load_steps", url, version, ((ev.initiative["id"],),))
+            return charts.frozen(charts.load_curves(ev, steps))
+        if name == "headroom_gauge":
+            return charts.frozen(charts.headroom_gauge(ev.headroom, portfolio.HEADROOM_WARNING))
+        if name == "segments":  # args: iteration number, metric keys
+            rows = _read("segment_values", url, version, (ev.iteration(args[0]).id, tuple(args[1])))
+            return charts.frozen(charts.segments(rows, ev.catalog)) if rows else None
+        return charts.frozen(getattr(charts, name)(ev, *args))
+
+    return _FIGURES.get((name, url, version, initiative, args), build)
 
 
 def figure(name: str, initiative: str, *args: Any):
     """A chart of one initiative's evidence, built once per data version and shared (plotly
     figures are slow to build; streamlit only reads them)."""
-    return _figure(name, database_url(), data_version(), initiative, args)
+    return _figure(name, database_url(), data_version(), initiative, _key(args))
 
 
 def read(name: str, *args: Any) -> Any:
     """A registered read, cached until the data changes (in this process or any other).
     The result is shared between sessions: never mutate it."""
-    return _read(name, database_url(), data_version(), args)
+    return _read(name, database_url(), data_version(), _key(args))
+
+
+_TABLES = Shared(max_entries=200)
+
+
+def overview_table() -> Table:
+    """The portfolio overview as one table (portfolio.table), once per data version."""
+    url, version = database_url(), data_version()
+    return _TABLES.get(
+        ("overview", url, version),
+        lambda: Table.of(portfolio.table(_read("overview", url, version, ()))),
+    )
+
+
+def headroom_figure():
+    """The portfolio's capacity headroom chart, once per data version."""
+    url, version = database_url(), data_version()
+    return _FIGURES.get(
+        ("headroom", url, version),
+        lambda: charts.frozen(
+            charts.headroom_bars(_read("overview", url, version, ()), portfolio.HEADROOM_WARNING)
+        ),
+    )
+
+
+def evidence_table(name: str, initiative: str, *args: Any) -> Table:
+    """A table of one initiative's evidence (EVIDENCE_TABLES), built and converted for display
+    once per data version."""
+    url, version, key = database_url(), data_version(), _key(args)
+
+    def build() -> Table:
+        ev = _read("initiative", url, version, (initiative,))
+        return Table.of(EVIDENCE_TABLES[name](ev, *key))
+
+    return _TABLES.get((name, url, version, initiative, key), build)
 
 
 def prepare_upload(data: bytes, file_name: str, options) -> Any:
@@ -407,30 +529,100 @@ VIEW_FIGURES: dict[str, tuple[str, Callable[..., Any]]] = {
 }
 
 
-@st.cache_resource(show_spinner=False, max_entries=200)
 def _view_figure(chart: str, url: str, version: int, args: tuple):
-    view_name, draw = VIEW_FIGURES[chart]
-    return draw(_read(view_name, url, version, args))
+    def build():
+        view_name, draw = VIEW_FIGURES[chart]
+        return charts.frozen(draw(_read(view_name, url, version, args)))
+
+    return _FIGURES.get(("view", chart, url, version, args), build)
 
 
 def view_figure(chart: str, initiative: str, *view_args: Any):
     """A people-screen chart, built once per data version from the same cached view."""
-    return _view_figure(chart, database_url(), data_version(), (initiative, *view_args))
+    return _view_figure(chart, database_url(), data_version(), _key((initiative, *view_args)))
 
 
-@st.cache_resource(show_spinner=False, max_entries=100)
+_PACK_FIGURES = Shared(max_entries=100)
+
+
 def figure_from_json(text: str):
     """A plotly figure from a pack's chart JSON (parsed once per chart, shared, read-only)."""
     import plotly.io as pio
 
-    return pio.from_json(text, skip_invalid=True)
-
-
-@st.cache_resource(show_spinner=False, max_entries=100)
-def _buy_in_figure(url: str, version: int, initiative_id: int, numbers: tuple):
-    return charts.buy_in(_read("stakeholders", url, version, (initiative_id,)), list(numbers))
+    return _PACK_FIGURES.get(
+        hashlib.sha256(text.encode()).digest(),
+        lambda: charts.frozen(pio.from_json(text, skip_invalid=True)),
+    )
 
 
 def buy_in_figure(initiative_id: int, numbers: list[int]):
     """The buy-in chart of an initiative, built once per data version."""
-    return _buy_in_figure(database_url(), data_version(), initiative_id, tuple(numbers))
+    url, version, key = database_url(), data_version(), tuple(numbers)
+    return _FIGURES.get(
+        ("buy_in", url, version, initiative_id, key),
+        lambda: charts.frozen(
+            charts.buy_in(_read("stakeholders", url, version, (initiative_id,)), list(key))
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- the router
+
+ICONS = {
+    "overview": ":material/dashboard:",
+    "iterations": ":material/flag:",
+    "model_business": ":material/insights:",
+    "scalability": ":material/speed:",
+    "monitoring": ":material/notifications:",
+    "feedback": ":material/forum:",
+    "concerns": ":material/groups:",
+    "governance": ":material/verified_user:",
+    "steering": ":material/co_present:",
+    "upload": ":material/upload_file:",
+    "imports": ":material/history:",
+    "users": ":material/manage_accounts:",
+    "audit": ":material/policy:",
+}
+
+
+def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> None:
+    """The router (app.py runs it): page config, the database check, who the user is, and the
+    pages this person may use; then the page the URL asks for.
+
+    `screens` is the folder of screen files, relative to the main script. `first`, when
+    given, is registered in front of the screens as the default page (the benchmarks' bare
+    page)."""
+    st.set_page_config(
+        page_title="Liftoff",
+        page_icon=":material/rocket_launch:",
+        layout="wide",
+        # A presentation link (?present=1) opens with the sidebar out of the way.
+        initial_sidebar_state="collapsed" if st.query_params.get("present") == "1" else "auto",
+    )
+    restore_query_params()
+    require_database()
+    actor = resolve_actor()
+
+    # Only the screens this person's role allows are registered: a URL to any other is
+    # "not found".
+    pages: dict[str, list] = {"": [first]} if first is not None else {}
+    for key, (section, title, _) in auth.SCREENS.items():
+        if actor.sees(key):
+            page = st.Page(
+                Path(screens) / f"{key}.py",
+                title=title,
+                icon=ICONS[key],
+                default=key == "overview" and first is None,
+            )
+            pages.setdefault(section, []).append(page)
+    account = st.Page(
+        Path(screens) / "account.py",
+        title="Account" if actor.email else "Sign in",
+        icon=":material/account_circle:",
+        default=not pages,
+    )
+    pages.setdefault("Account", []).append(account)
+    sidebar_identity()
+    current = st.navigation(pages, expanded=True)  # every screen listed, none behind "View more"
+    st.session_state["liftoff_page"] = current.url_path  # the sidebar pickers follow page switches
+    current.run()

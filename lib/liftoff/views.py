@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
+import pyarrow as pa
 
 from liftoff import analytics
 from liftoff.evidence import InitiativeEvidence, IterationEvidence, compare_model_and_kpi
@@ -20,6 +21,7 @@ from liftoff.formatting import (
     format_value,
 )
 from liftoff.portfolio import runway_sentence
+from liftoff.tables import arrow
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class IterationView:
     criteria: pd.DataFrame
     metrics: pd.DataFrame
     metrics_raw: pd.DataFrame
+    criteria_shown: pa.Table  # criteria and metrics as Arrow, for display (liftoff.tables)
+    metrics_shown: pa.Table
 
 
 def _target_text(c: dict, unit: str | None) -> str:
@@ -138,6 +142,7 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
         who = it.decided_by or "unknown"
         detail = f"Decided by {who} on {format_date(it.decided_at)}"
     shown, raw = metrics_across_iterations(ev)
+    criteria = _criteria_table(ev, it, prev)
     return IterationView(
         headline=sentence,
         decision=decision,
@@ -145,9 +150,11 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
         rationale=it.rationale,
         hypothesis=it.hypothesis,
         candidate=it.candidate,
-        criteria=_criteria_table(ev, it, prev),
+        criteria=criteria,
         metrics=shown,
         metrics_raw=raw,
+        criteria_shown=arrow(criteria),
+        metrics_shown=arrow(shown),
     )
 
 
