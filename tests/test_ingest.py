@@ -67,6 +67,32 @@ def test_dates_day_first_month_first_excel_and_ambiguity():
     assert parse_dates(pd.Series(["2026-01-02", "02/01/2026"])).mixed
 
 
+@pytest.mark.parametrize(
+    "distinct",
+    [
+        ["2026-01-02 10:00", "2026-01-03", "", None, "2026-13-40", " 2026-01-04T08:30:00Z "],
+        ["13/03/2026", "01/03/2026", "", None, "40/40/2026"],
+        ["03/04/2026", "04/03/2026", None],
+        ["2026-01-02", "02/01/2026"],
+        ["46000", "46001.5", ""],
+    ],
+)
+def test_dates_with_repeats_read_like_each_value_alone(distinct):
+    """A column whose values repeat is parsed once per distinct value: the outcome (dates,
+    bad rows, style, ambiguity, mixture) is the same as for the distinct values alone."""
+    alone = parse_dates(pd.Series(distinct, dtype=object))
+    repeated = pd.Series(distinct * 3, dtype=object, index=range(100, 100 + 3 * len(distinct)))
+    together = parse_dates(repeated)
+    assert (together.style, together.ambiguous, together.mixed) == (
+        alone.style,
+        alone.ambiguous,
+        alone.mixed,
+    )
+    assert list(together.values.index) == list(repeated.index)
+    assert together.values.tolist() == alone.values.tolist() * 3
+    assert together.bad.tolist() == alone.bad.tolist() * 3
+
+
 # ------------------------------------------------------------------ duplicates and rollback
 
 

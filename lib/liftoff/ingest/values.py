@@ -105,7 +105,23 @@ def parse_dates(column: pd.Series, order: str | None = None) -> Dates:
 
     `order` ("dayfirst" or "monthfirst") settles numeric dates that could be read both ways;
     without it such a column is reported as ambiguous.
+
+    Exports repeat their timestamps (one per run or load step, many metrics each), so a column
+    with repeats is parsed once per distinct value and spread back.
     """
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    if len(distinct) * 2 <= len(column):
+        once = parse_dates(pd.Series(distinct, dtype=object), order)
+        spread = np.where(codes < 0, len(distinct), codes)  # missing -> the appended empty
+        values = np.append(once.values.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT"))
+        bad = np.append(once.bad.to_numpy(dtype=bool), False)
+        return Dates(
+            pd.Series(values[spread], index=column.index),
+            pd.Series(bad[spread], index=column.index),
+            once.style,
+            once.ambiguous,
+            once.mixed,
+        )
     text = column.fillna("").astype(str).str.strip()
     empty = text.eq("")
     idx = column.index
