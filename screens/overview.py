@@ -34,6 +34,12 @@ if (layout or default) == "Table":
             "Initiative": st.column_config.TextColumn(pinned=True),
             "Model trend": st.column_config.LineChartColumn(help="Every iteration, oldest first."),
             "KPI trend": st.column_config.LineChartColumn(help="Every iteration, oldest first."),
+            "Model metric": st.column_config.TextColumn(
+                help="The primary model metric: latest value and change from the previous iteration."
+            ),
+            "Business KPI": st.column_config.TextColumn(
+                help="The lead business KPI: latest value and change from the previous iteration."
+            ),
             "Needs attention": st.column_config.TextColumn(width="large"),
             "Runway": st.column_config.TextColumn(width="large"),
             "Open": st.column_config.LinkColumn(

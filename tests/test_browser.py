@@ -190,6 +190,20 @@ def test_overview_in_the_browser(page, app_url):
     assert shot(page, "overview").stat().st_size > 10_000
 
 
+def test_overview_as_a_table_in_the_browser(page, app_url):
+    page.goto(app_url)
+    _wait_until_idle(page)
+    page.locator('[data-testid="stButtonGroup"]').get_by_text("Table", exact=True).click()
+    _wait_until_idle(page)
+    _wait_for_count(page, '[data-testid="stDataFrame"] canvas', 1)
+    page.wait_for_timeout(1500)  # the data grid paints its canvas after it mounts
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stMetric"]').count() == 0  # no cards
+    assert page.get_by_role("heading", name="Churn early-warning").count() == 0
+    _wait_for_count(page, ".js-plotly-plot", 1)
+    assert shot(page, "overview-table").stat().st_size > 10_000
+
+
 def test_open_link_leads_to_the_initiative_with_its_url(page, app_url):
     page.goto(app_url)
     _wait_until_idle(page)

@@ -97,7 +97,7 @@ def test_overview_as_a_table_shows_the_cards_figures_one_initiative_a_line(
             card.headroom_text,
             card.firing_alerts,
         )
-        assert (row["Model metric"], row["Model value"]) == (card.model.label, card.model.value)
+        assert row["Model metric"] == f"{card.model.label} {card.model.value} ({card.model.delta})"
         assert list(row["Model trend"]) == pytest.approx(card.model.trend)
         assert row["Gate"] == ("Ready" if card.ready else "Not ready")
     assert table.loc["Churn early-warning", "Open"] == "iterations?initiative=Churn%20early-warning"

@@ -193,39 +193,35 @@ def overview(engine) -> list[OverviewCard]:
     ]
 
 
+def tile_text(t: MetricTile | None) -> str:
+    """A metric tile in one phrase: "Triage accuracy 90.5% (+0.4 pts)"."""
+    if t is None:
+        return "—"
+    return f"{t.label} {t.value}" + (f" ({t.delta})" if t.delta else "")
+
+
 def table(cards: list[OverviewCard]) -> pd.DataFrame:
-    """The overview as one row per initiative, with the same figures as the cards."""
-
-    def tile(t: MetricTile | None) -> tuple[str, str, str, list[float]]:
-        if t is None:
-            return "—", "—", "", []
-        return t.label, t.value, t.delta or "", [float(v) for v in t.trend]
-
-    rows = []
-    for c in cards:
-        model, model_value, model_change, model_trend = tile(c.model)
-        kpi, kpi_value, kpi_change, kpi_trend = tile(c.kpi)
-        rows.append(
+    """The overview as one row per initiative, with the same figures as the cards; what needs
+    a decision first, the evidence after."""
+    return pd.DataFrame(
+        [
             {
                 "Initiative": c.name,
                 "Stage": c.stage,
                 "Decision": c.decision,
                 "Gate": "—" if c.ready is None else ("Ready" if c.ready else "Not ready"),
                 "Criteria met": c.criteria,
-                "Model metric": model,
-                "Model value": model_value,
-                "Model change": model_change,
-                "Model trend": model_trend,
-                "Business KPI": kpi,
-                "KPI value": kpi_value,
-                "KPI change": kpi_change,
-                "KPI trend": kpi_trend,
                 "Severe concerns": c.open_severe_concerns,
                 "Alerts firing": c.firing_alerts,
                 "Headroom": c.headroom_text,
-                "Needs attention": "; ".join(c.attention),
+                "Model metric": tile_text(c.model),
+                "Model trend": [float(v) for v in c.model.trend] if c.model else [],
+                "Business KPI": tile_text(c.kpi),
+                "KPI trend": [float(v) for v in c.kpi.trend] if c.kpi else [],
+                "Needs attention": "; ".join(c.attention) or "Nothing",
                 "Runway": c.runway_text,
                 "Open": f"iterations?initiative={quote(c.name, safe='')}",
             }
-        )
-    return pd.DataFrame(rows)
+            for c in cards
+        ]
+    )
