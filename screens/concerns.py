@@ -56,7 +56,6 @@ if tab_register.open:  # only the chosen tab runs
                 icon=":material/groups:",
             )
         else:
-            st.caption("Open concerns over time and by failure category: see the next tab.")
             f1, f2, f3 = st.columns(3)
             statuses = f1.multiselect(
                 "Status",
@@ -117,12 +116,11 @@ if tab_register.open:  # only the chosen tab runs
                     icon=":material/download:",
                 )
 
-                st.subheader("One concern", anchor=False)
                 titles = {
                     r["id"]: f"#{r['id']} · {r['severity']} · {r['title'][:90]}" for r in shown.rows
                 }
                 chosen = st.selectbox(
-                    "Concern",
+                    "One concern",
                     list(titles),
                     index=None,
                     format_func=titles.get,

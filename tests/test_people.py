@@ -172,7 +172,7 @@ def test_register_filters_search_and_flags_resolvable_concerns(use_database, dem
 def test_editor_changes_a_concern_status_and_history_keeps_it(use_database, demo_url, demo_engine):
     use_database(demo_url)
     at = open_screen("concerns", "editor", initiative=CHURN)
-    picker = next(s for s in at.selectbox if s.label == "Concern")
+    picker = next(s for s in at.selectbox if s.label == "One concern")
     assert picker.value is None  # nothing chosen yet: no history, no form
     assert "Status history" not in texts(at)
     concern_id = int(at.dataframe[0].value.iloc[0]["#"])  # the register's first row
@@ -199,7 +199,7 @@ def test_editor_changes_a_concern_status_and_history_keeps_it(use_database, demo
         "editor@example.com",
         "Finance agreed to a pricing test.",
     )
-    next(s for s in at.selectbox if s.label == "Concern").set_value(concern_id).run()
+    next(s for s in at.selectbox if s.label == "One concern").set_value(concern_id).run()
     history = at.dataframe[1].value  # the status history under the register
     assert list(history.iloc[-1][["Who", "From", "To"]]) == [
         "editor@example.com",
