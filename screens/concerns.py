@@ -19,8 +19,7 @@ view = ui.read("concerns_view", name, today)
 people = view.people
 editor = ui.can("edit")
 
-st.markdown("**" + ui.plain(view.headline) + "**")
-st.markdown(ui.plain(view.buy_in))
+st.markdown("**" + ui.plain(view.headline) + "**\n\n" + ui.plain(view.buy_in))
 a, b, c, d = st.columns(4)
 a.metric("Open concerns", view.metrics["open"], help="Open or mitigating.")
 b.metric("High or critical", view.metrics["severe"], help="Open or mitigating, high or critical.")
@@ -56,7 +55,7 @@ if tab_register.open:  # only the chosen tab runs
                 icon=":material/groups:",
             )
         else:
-            f1, f2, f3 = st.columns(3)
+            f1, f2, f3, f4 = st.columns([2, 2, 3, 3])
             statuses = f1.multiselect(
                 "Status",
                 CONCERN_STATUSES,
@@ -67,15 +66,18 @@ if tab_register.open:  # only the chosen tab runs
             categories = f3.multiselect(
                 "Failure category", FAILURE_CATEGORIES, format_func=pv.CATEGORY_LABELS.get
             )
-            f4, f5, f6, f7 = st.columns([2, 2, 1, 3])
-            groups = f4.multiselect("Stakeholder group", view.facets["groups"])
-            owners = f5.multiselect("Owner", view.facets["owners"])
-            raised_in = f6.selectbox(
-                "Raised in",
-                [None, *numbers],
-                format_func=lambda n: "any" if n is None else f"It. {n}",
-            )
-            search = f7.text_input("Search", placeholder="title, description, people, key")
+            search = f4.text_input("Search", placeholder="title, description, people, key")
+            groups, owners, raised_in = [], [], None
+            # Off, these filters are not applied (and their choices are forgotten).
+            if st.toggle("More filters: stakeholder group, owner, iteration raised"):
+                g1, g2, g3 = st.columns([2, 2, 1])
+                groups = g1.multiselect("Stakeholder group", view.facets["groups"])
+                owners = g2.multiselect("Owner", view.facets["owners"])
+                raised_in = g3.selectbox(
+                    "Raised in",
+                    [None, *numbers],
+                    format_func=lambda n: "any" if n is None else f"It. {n}",
+                )
             flt = people_db.ConcernFilter(
                 statuses=tuple(statuses),
                 severities=tuple(severities),

@@ -169,6 +169,21 @@ def test_register_filters_search_and_flags_resolvable_concerns(use_database, dem
     assert "No concern matches these filters." in texts(at)
 
 
+def test_more_filters_narrow_the_register_and_stop_applying_when_hidden(use_database, demo_url):
+    use_database(demo_url)
+    at = open_screen("concerns", initiative=CHURN)
+    everyone = at.dataframe[0].value
+    assert len(set(everyone["Group"])) > 1
+    assert not [m for m in at.multiselect if m.label == "Stakeholder group"]  # hidden at first
+    at.toggle[0].set_value(True).run()
+    group = everyone["Group"].iloc[0]
+    next(m for m in at.multiselect if m.label == "Stakeholder group").set_value([group]).run()
+    narrowed = at.dataframe[0].value
+    assert set(narrowed["Group"]) == {group} and len(narrowed) < len(everyone)
+    at.toggle[0].set_value(False).run()
+    assert list(at.dataframe[0].value["#"]) == list(everyone["#"])  # hidden: not applied
+
+
 def test_editor_changes_a_concern_status_and_history_keeps_it(use_database, demo_url, demo_engine):
     use_database(demo_url)
     at = open_screen("concerns", "editor", initiative=CHURN)
