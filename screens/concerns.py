@@ -55,7 +55,7 @@ if tab_register.open:  # only the chosen tab runs
                 icon=":material/groups:",
             )
         else:
-            f1, f2, f3, f4 = st.columns([2, 2, 3, 3])
+            f1, f2, f3, f4 = st.columns([3, 2, 3, 3])
             statuses = f1.multiselect(
                 "Status",
                 CONCERN_STATUSES,
