@@ -21,13 +21,13 @@ st.subheader(f"Readiness gate for iteration {number}", anchor=False)
 if view.gate.ready:
     st.success(ui.plain(view.gate.sentence), icon=":material/check_circle:")
 else:
-    st.warning("**Not ready**, because:", icon=":material/block:")
+    st.warning(
+        "**Not ready**, because (each opens the screen that shows it):", icon=":material/block:"
+    )
     for reason in view.gate.reasons:
-        left, right = st.columns([4, 1], vertical_alignment="center")
-        left.markdown("- " + ui.plain(reason.text[0].upper() + reason.text[1:]) + ".")
-        right.page_link(
+        st.page_link(
             f"screens/{reason.screen}.py",
-            label="Open",
+            label=ui.plain(reason.text[0].upper() + reason.text[1:] + "."),
             icon=":material/arrow_forward:",
             query_params={"initiative": name, "iteration": str(number)},
         )
