@@ -40,16 +40,12 @@ READS: dict[str, Callable[..., Any]] = {
     "import_batch": queries.import_batch,
     "load_steps": queries.load_steps,
     "segment_values": queries.segment_values,
-    "feedback_page": people_db.feedback_page,
-    "concerns_page": people_db.concerns_page,
-    "concern": people_db.concern,
     "concern_detail": people_views.concern_detail,
     "stakeholders": people_db.stakeholders,
     "pack": report.build,
     "snapshot": report.snapshot,
     "snapshots": report.snapshots,
     "decisions": report.decisions,
-    "open_actions": report.open_actions,
 }
 # Reads of one initiative's evidence (first argument: its name), built on the cached evidence.
 EVIDENCE_READS: dict[str, Callable[..., Any]] = {
@@ -135,12 +131,15 @@ class Shared:
             with self._lock:
                 if key in self._values:
                     return self._values[key]
-            value = build()
+            try:
+                value = build()
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
             with self._lock:
                 self._values[key] = value
                 while len(self._values) > self.max_entries:
                     self._values.popitem(last=False)
-                self._building.pop(key, None)
         return value
 
     def clear(self) -> None:
