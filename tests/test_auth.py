@@ -466,3 +466,22 @@ def test_no_user_text_reaches_html_rendering():
         text = path.read_text()
         assert "unsafe_allow_html" not in text, path
         assert "st.html(" not in text, path
+
+
+def test_audit_search_takes_percent_and_underscore_literally(engine):
+    from liftoff import db
+
+    with db.write(engine) as conn:
+        for summary in ("Raised the floor to 50%", "Imported 500 rows", "Set min_headroom"):
+            audit.record(conn, ADMIN, "test", summary)
+        audit.record(conn, EDITOR, "test", "Changed by an editor")
+
+    def found(**kwargs) -> list[str]:
+        return [e["summary"] for e in audit.entries(engine, audit.Filter(**kwargs))]
+
+    assert found(text="50%") == ["Raised the floor to 50%"]
+    assert found(text="n_h") == ["Set min_headroom"]
+    assert found(text="%") == ["Raised the floor to 50%"]
+    assert found(text="IMPORTED") == ["Imported 500 rows"]
+    assert found(actor="PM@EXAMPLE") == ["Changed by an editor"]
+    assert found(actor="_") == []

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
+from liftoff import db
 from liftoff.models import AuditEntry
 
 #: What each recorded action means, for the audit screen's filter and the README.
@@ -110,7 +111,7 @@ class Filter:
 
 def _where(query, f: Filter):
     if f.actor.strip():
-        query = query.where(AuditEntry.actor.ilike(f"%{f.actor.strip()}%"))
+        query = query.where(func.lower(AuditEntry.actor).like(db.contains(f.actor), escape="!"))
     if f.actions:
         query = query.where(AuditEntry.action.in_(f.actions))
     if f.since is not None:
@@ -119,7 +120,7 @@ def _where(query, f: Filter):
         end = datetime.combine(f.until, datetime.min.time()) + timedelta(days=1)
         query = query.where(AuditEntry.at < end)
     if f.text.strip():
-        query = query.where(AuditEntry.summary.ilike(f"%{f.text.strip()}%"))
+        query = query.where(func.lower(AuditEntry.summary).like(db.contains(f.text), escape="!"))
     return query
 
 

@@ -177,6 +177,13 @@ def checked_data_version(engine: Engine) -> int:
     raise _schema_error(current, head)
 
 
+def contains(text: str) -> str:
+    """A LIKE pattern (escape character "!") that matches `text` anywhere, lower-cased, with
+    its own % and _ taken literally: a search for "50%" finds "50%", not "500"."""
+    escaped = text.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
 def bump_data_version(conn: Connection) -> None:
     """Mark the data as changed; call inside the transaction of every write."""
     conn.execute(

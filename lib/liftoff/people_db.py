@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
-from liftoff import people
+from liftoff import db, people
 from liftoff.models import (
     AlertRule,
     Concern,
@@ -29,12 +29,6 @@ from liftoff.models import (
 PAGE = 50
 # Comments read per iteration to find distinctive terms when the file had no themes or tags.
 TERM_SAMPLE = 1500
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its wildcards taken literally (escape: !)."""
-    escaped = text.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return f"%{escaped}%"
 
 
 # ----------------------------------------------------------------------------- feedback
@@ -191,11 +185,11 @@ def _feedback_where(initiative_id: int, flt: FeedbackFilter):
         conds.append(
             or_(
                 func.lower(f.theme) == flt.theme.strip().lower(),
-                func.lower(f.tags).like(_like(flt.theme), escape="!"),
+                func.lower(f.tags).like(db.contains(flt.theme), escape="!"),
             )
         )
     if flt.search.strip():
-        pattern = _like(flt.search)
+        pattern = db.contains(flt.search)
         conds.append(
             or_(
                 func.lower(f.text).like(pattern, escape="!"),
@@ -321,7 +315,7 @@ def _concern_where(initiative_id: int, flt: ConcernFilter):
     if flt.iteration is not None:
         conds.append(Iteration.number == flt.iteration)
     if flt.search.strip():
-        pattern = _like(flt.search)
+        pattern = db.contains(flt.search)
         conds.append(
             or_(
                 *[
