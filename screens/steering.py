@@ -3,7 +3,6 @@ the last slide, frozen snapshots, and the pack to send round (HTML or CSV)."""
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from liftoff import report, ui
@@ -87,7 +86,7 @@ if slide["chart"]:
     )
 if slide["table"]:
     st.dataframe(
-        pd.DataFrame(slide["table"]["rows"], columns=slide["table"]["columns"]),
+        report.frame_of(slide["table"]),
         hide_index=True,
         width="stretch",
     )

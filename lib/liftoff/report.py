@@ -572,11 +572,9 @@ def to_csv_zip(pack: dict) -> bytes:
         z.writestr("00-summary.csv", safe_csv(sentences))
         for k, s in enumerate(pack["slides"], start=1):
             if s["table"]:
-                frame = pd.DataFrame(s["table"]["rows"], columns=s["table"]["columns"])
-                z.writestr(f"{k:02d}-{s['key']}.csv", safe_csv(frame))
+                z.writestr(f"{k:02d}-{s['key']}.csv", safe_csv(frame_of(s["table"])))
         if pack.get("metrics"):
-            frame = pd.DataFrame(pack["metrics"]["rows"], columns=pack["metrics"]["columns"])
-            z.writestr("metrics-across-iterations.csv", safe_csv(frame))
+            z.writestr("metrics-across-iterations.csv", safe_csv(frame_of(pack["metrics"])))
     return buf.getvalue()
 
 
@@ -610,6 +608,11 @@ footer { color: #888; font-size: 12px; margin: 16px 48px 32px; }
   header { padding: 0 0 8px; }
 }
 """
+
+
+def frame_of(table: dict) -> pd.DataFrame:
+    """A pack table ({"columns": [...], "rows": [[...], ...]}) as a DataFrame."""
+    return pd.DataFrame(table["rows"], columns=table["columns"])
 
 
 def to_html(pack: dict) -> str:
