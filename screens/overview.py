@@ -43,7 +43,7 @@ if (layout or default) == "Table":
             "Needs attention": st.column_config.TextColumn(width="large"),
             "Runway": st.column_config.TextColumn(width="large"),
             "Open": st.column_config.LinkColumn(
-                display_text="Open", help="The initiative's iterations and decision."
+                display_text="Open", help="The initiative's iterations and decision.", width="small"
             ),
         },
     )

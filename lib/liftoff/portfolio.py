@@ -207,6 +207,7 @@ def table(cards: list[OverviewCard]) -> pd.DataFrame:
         [
             {
                 "Initiative": c.name,
+                "Open": f"iterations?initiative={quote(c.name, safe='')}",
                 "Stage": c.stage,
                 "Decision": c.decision,
                 "Gate": "—" if c.ready is None else ("Ready" if c.ready else "Not ready"),
@@ -220,7 +221,6 @@ def table(cards: list[OverviewCard]) -> pd.DataFrame:
                 "KPI trend": [float(v) for v in c.kpi.trend] if c.kpi else [],
                 "Needs attention": "; ".join(c.attention) or "Nothing",
                 "Runway": c.runway_text,
-                "Open": f"iterations?initiative={quote(c.name, safe='')}",
             }
             for c in cards
         ]
