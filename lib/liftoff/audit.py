@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from liftoff import db
 from liftoff.models import AuditEntry
@@ -95,6 +95,33 @@ def record(
             before=as_json(before),
             after=as_json(after),
         )
+    )
+
+
+def change(
+    conn: Connection,
+    actor,
+    model,
+    row_id,
+    values: dict,
+    *,
+    before: dict,
+    action: str,
+    summary: str,
+    target: str,
+) -> None:
+    """Update one row of `model` by id and record it with the row as it was (`before`, read by
+    the caller) and as it is now, in the caller's transaction."""
+    conn.execute(update(model).where(model.id == row_id).values(**values))
+    record(
+        conn,
+        actor,
+        action,
+        summary,
+        target=target,
+        target_id=row_id,
+        before=before,
+        after=row(conn, model, row_id),
     )
 
 

@@ -106,16 +106,17 @@ def set_initiative(
         if not values:
             return f"Nothing to change for {name!r}: give --stage, --slo-p95-ms, --max-error-rate or --primary-metric."
         before = audit.row(conn, Initiative, existing)
-        conn.execute(update(Initiative).where(Initiative.id == existing).values(**values))
-        audit.record(
+        audit.change(
             conn,
             actor,
-            "initiative.update",
-            f"Changed {name}: " + ", ".join(f"{k} {before[k]} → {v}" for k, v in values.items()),
-            target="initiative",
-            target_id=existing,
+            Initiative,
+            existing,
+            values,
             before=before,
-            after=audit.row(conn, Initiative, existing),
+            action="initiative.update",
+            summary=f"Changed {name}: "
+            + ", ".join(f"{k} {before[k]} → {v}" for k, v in values.items()),
+            target="initiative",
         )
         return (
             f"Updated initiative {name!r}: "
@@ -236,24 +237,21 @@ def update_criterion(
     )
     with db.write(engine) as conn:
         before = audit.row(conn, Criterion, criterion_id)
-        done = conn.execute(
-            update(Criterion)
-            .where(Criterion.id == criterion_id)
-            .values(metric_id=_metric_id(conn, metric), **values)
-        ).rowcount
-        if not done:
+        metric_id = _metric_id(conn, metric)
+        if before is None:
             raise InvalidValue(
                 f"There is no criterion #{criterion_id}; it may have been removed meanwhile."
             )
-        audit.record(
+        audit.change(
             conn,
             actor,
-            "criterion.update",
-            f"Changed a criterion: {values['description']}",
-            target="criterion",
-            target_id=criterion_id,
+            Criterion,
+            criterion_id,
+            {"metric_id": metric_id, **values},
             before=before,
-            after=audit.row(conn, Criterion, criterion_id),
+            action="criterion.update",
+            summary=f"Changed a criterion: {values['description']}",
+            target="criterion",
         )
 
 
@@ -297,25 +295,21 @@ def record_decision(
     with db.write(engine) as conn:
         iteration_id = _iteration_id(conn, initiative, number)
         before = audit.row(conn, Iteration, iteration_id)
-        conn.execute(
-            update(Iteration)
-            .where(Iteration.id == iteration_id)
-            .values(
+        audit.change(
+            conn,
+            actor,
+            Iteration,
+            iteration_id,
+            dict(
                 decision=decision,
                 rationale=(rationale or "").strip() or None,
                 decided_by=((decided_by or "").strip() or None) if decision != "pending" else None,
                 decided_at=datetime.now() if decision != "pending" else None,
-            )
-        )
-        audit.record(
-            conn,
-            actor,
-            "decision",
-            f"{initiative} iteration {number}: {before['decision']} → {decision}",
-            target="iteration",
-            target_id=iteration_id,
+            ),
             before=before,
-            after=audit.row(conn, Iteration, iteration_id),
+            action="decision",
+            summary=f"{initiative} iteration {number}: {before['decision']} → {decision}",
+            target="iteration",
         )
 
 
@@ -399,22 +393,21 @@ def update_alert_rule(
     with db.write(engine) as conn:
         before = audit.row(conn, AlertRule, rule_id)
         values = _rule_values(_metric_id(conn, metric), comparator, threshold, severity, stages)
-        if not conn.execute(
-            update(AlertRule).where(AlertRule.id == rule_id).values(enabled=enabled, **values)
-        ).rowcount:
+        if before is None:
             raise InvalidValue(
                 f"There is no alert rule #{rule_id}; it may have been removed meanwhile."
             )
-        audit.record(
+        audit.change(
             conn,
             actor,
-            "alert_rule.update",
-            f"Changed an alert rule: {metric} {comparator} {threshold} ({severity})"
+            AlertRule,
+            rule_id,
+            {"enabled": enabled, **values},
+            before=before,
+            action="alert_rule.update",
+            summary=f"Changed an alert rule: {metric} {comparator} {threshold} ({severity})"
             + ("" if enabled else ", disabled"),
             target="alert_rule",
-            target_id=rule_id,
-            before=before,
-            after=audit.row(conn, AlertRule, rule_id),
         )
 
 
@@ -524,25 +517,21 @@ def update_feedback(
             raise InvalidValue(
                 f"There is no feedback item #{feedback_id}; it may have been rolled back."
             )
-        conn.execute(
-            update(Feedback)
-            .where(Feedback.id == feedback_id)
-            .values(
+        audit.change(
+            conn,
+            actor,
+            Feedback,
+            feedback_id,
+            dict(
                 status=status,
                 action_taken=_text(action_taken),
                 updated_by=actor.label,
                 updated_at=datetime.now(),
-            )
-        )
-        audit.record(
-            conn,
-            actor,
-            "feedback.update",
-            f"Feedback #{feedback_id}: {before['status']} → {status}",
-            target="feedback",
-            target_id=feedback_id,
+            ),
             before=before,
-            after=audit.row(conn, Feedback, feedback_id),
+            action="feedback.update",
+            summary=f"Feedback #{feedback_id}: {before['status']} → {status}",
+            target="feedback",
         )
 
 
@@ -644,17 +633,6 @@ def update_concern(
         if before is None:
             raise InvalidValue(f"There is no concern #{concern_id}; it may have been rolled back.")
         now = datetime.now()
-        conn.execute(
-            update(Concern)
-            .where(Concern.id == concern_id)
-            .values(
-                status=status,
-                resolution=_text(resolution),
-                resolved_at=(before["resolved_at"] or now.date()) if closing else None,
-                metric_id=_metric_id(conn, values.get("metric")),
-                **clean,
-            )
-        )
         if status != before["status"]:
             if not _text(note):
                 raise InvalidValue("Add a note to the status change: the history says why.")
@@ -668,17 +646,24 @@ def update_concern(
                     note=_text(note),
                 )
             )
-        audit.record(
+        audit.change(
             conn,
             actor,
-            "concern.update",
-            f"Concern “{clean['title']}”: {before['status']} → {status}"
+            Concern,
+            concern_id,
+            dict(
+                status=status,
+                resolution=_text(resolution),
+                resolved_at=(before["resolved_at"] or now.date()) if closing else None,
+                metric_id=_metric_id(conn, values.get("metric")),
+                **clean,
+            ),
+            before=before,
+            action="concern.update",
+            summary=f"Concern “{clean['title']}”: {before['status']} → {status}"
             if status != before["status"]
             else f"Changed concern “{clean['title']}”",
             target="concern",
-            target_id=concern_id,
-            before=before,
-            after=audit.row(conn, Concern, concern_id),
         )
 
 
@@ -728,16 +713,16 @@ def save_stakeholder(
         before = audit.row(conn, Stakeholder, stakeholder_id)
         if before is None:
             raise InvalidValue(f"There is no stakeholder #{stakeholder_id}.")
-        conn.execute(update(Stakeholder).where(Stakeholder.id == stakeholder_id).values(**values))
-        audit.record(
+        audit.change(
             conn,
             actor,
-            "stakeholder.update",
-            f"Changed stakeholder {name}",
-            target="stakeholder",
-            target_id=stakeholder_id,
+            Stakeholder,
+            stakeholder_id,
+            values,
             before=before,
-            after=audit.row(conn, Stakeholder, stakeholder_id),
+            action="stakeholder.update",
+            summary=f"Changed stakeholder {name}",
+            target="stakeholder",
         )
         return stakeholder_id
 
@@ -913,19 +898,14 @@ def set_gate_floors(
         raise InvalidValue("The readiness floor is a score from 0 to 8.")
     with db.write(engine) as conn:
         init_id = _initiative_id(conn, initiative)
-        before = audit.row(conn, Initiative, init_id)
-        conn.execute(
-            update(Initiative)
-            .where(Initiative.id == init_id)
-            .values(min_headroom=min_headroom, min_readiness=min_readiness)
-        )
-        audit.record(
+        audit.change(
             conn,
             actor,
-            "initiative.update",
-            f"Changed {initiative}'s readiness-gate floors",
+            Initiative,
+            init_id,
+            dict(min_headroom=min_headroom, min_readiness=min_readiness),
+            before=audit.row(conn, Initiative, init_id),
+            action="initiative.update",
+            summary=f"Changed {initiative}'s readiness-gate floors",
             target="initiative",
-            target_id=init_id,
-            before=before,
-            after=audit.row(conn, Initiative, init_id),
         )

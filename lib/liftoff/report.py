@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import plotly.io as pio
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, select
 
 from liftoff import audit, charts, db, evidence, manage, people, people_db, people_views, views
 from liftoff.auth import Actor, require
@@ -539,20 +539,16 @@ def set_action_done(engine: Engine, actor: Actor, action_id: int, done: bool = T
         before = audit.row(conn, ActionItem, action_id)
         if before is None:
             raise InvalidValue(f"There is no action item #{action_id}.")
-        conn.execute(
-            update(ActionItem)
-            .where(ActionItem.id == action_id)
-            .values(status="done" if done else "open", done_at=datetime.now() if done else None)
-        )
-        audit.record(
+        audit.change(
             conn,
             actor,
-            "action_item.update",
-            f"Action “{before['title']}” marked {'done' if done else 'open'}",
-            target="action_item",
-            target_id=action_id,
+            ActionItem,
+            action_id,
+            dict(status="done" if done else "open", done_at=datetime.now() if done else None),
             before=before,
-            after=audit.row(conn, ActionItem, action_id),
+            action="action_item.update",
+            summary=f"Action “{before['title']}” marked {'done' if done else 'open'}",
+            target="action_item",
         )
 
 
