@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "lib"))
 
-from screens import measure  # noqa: E402  (the same cold / warm measurement)
+from screens import generated_batch, measure  # noqa: E402  (the same measurement)
 
 SCREENS = {
     "User feedback": "screens/feedback.py",
@@ -48,7 +48,6 @@ def build(url: str) -> None:
         Concern,
         ConcernStatusChange,
         GovernanceItem,
-        ImportBatch,
         Initiative,
         Iteration,
         Stakeholder,
@@ -61,19 +60,7 @@ def build(url: str) -> None:
     nprng = np.random.default_rng(7)
     start = datetime(2025, 1, 6)
     with db.write(engine, bulk=True) as conn:
-        batch = conn.execute(
-            insert(ImportBatch)
-            .values(
-                kind="benchmark",
-                file_name="generated",
-                sha256="0" * 64,
-                rows_read=0,
-                rows_accepted=0,
-                uploaded_at=start,
-                status="committed",
-            )
-            .returning(ImportBatch.id)
-        ).scalar_one()
+        batch = generated_batch(conn, start)
         init = conn.execute(
             insert(Initiative)
             .values(

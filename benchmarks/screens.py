@@ -40,6 +40,27 @@ METRICS = [
 ]
 
 
+def generated_batch(conn, when: datetime) -> int:
+    """The import batch that a benchmark's generated rows belong to."""
+    from sqlalchemy import insert
+
+    from liftoff.models import ImportBatch
+
+    return conn.execute(
+        insert(ImportBatch)
+        .values(
+            kind="benchmark",
+            file_name="generated",
+            sha256="0" * 64,
+            rows_read=0,
+            rows_accepted=0,
+            uploaded_at=when,
+            status="committed",
+        )
+        .returning(ImportBatch.id)
+    ).scalar_one()
+
+
 def build(url: str) -> None:
     """Fill a migrated database with the large portfolio, fast (driver-level inserts)."""
     import numpy as np
@@ -51,7 +72,6 @@ def build(url: str) -> None:
     from liftoff.models import (
         AlertRule,
         Criterion,
-        ImportBatch,
         Initiative,
         Iteration,
         LoadTestStep,
@@ -65,19 +85,7 @@ def build(url: str) -> None:
     nprng = np.random.default_rng(42)
     start = datetime(2024, 1, 1)
     with db.write(engine, bulk=True) as conn:
-        batch = conn.execute(
-            insert(ImportBatch)
-            .values(
-                kind="benchmark",
-                file_name="generated",
-                sha256="0" * 64,
-                rows_read=0,
-                rows_accepted=0,
-                uploaded_at=start,
-                status="committed",
-            )
-            .returning(ImportBatch.id)
-        ).scalar_one()
+        batch = generated_batch(conn, start)
         metric_ids = [
             conn.execute(
                 insert(Metric)
