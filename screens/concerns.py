@@ -160,30 +160,25 @@ if tab_register.open:  # only the chosen tab runs
                             )
                             due = st.date_input("Due", value=item["due"], format="YYYY-MM-DD")
                             if st.form_submit_button("Save the concern", type="primary"):
-                                try:
-                                    manage.update_concern(
-                                        ui.engine(),
-                                        ui.actor(),
-                                        chosen,
-                                        status=status,
-                                        note=note,
-                                        resolution=resolution,
-                                        title=item["title"],
-                                        description=item["description"],
-                                        raised_by=item["raised_by"],
-                                        stakeholder_group=item["stakeholder_group"],
-                                        failure_category=item["failure_category"],
-                                        severity=severity,
-                                        owner=owner,
-                                        due=due,
-                                        raised_at=item["raised_at"],
-                                        metric=item["metric"],
-                                        comparator=item["comparator"],
-                                        threshold=item["threshold"],
-                                    )
-                                    st.rerun()
-                                except manage.InvalidValue as exc:
-                                    st.error(ui.plain(str(exc)))
+                                ui.save(
+                                    manage.update_concern,
+                                    chosen,
+                                    status=status,
+                                    note=note,
+                                    resolution=resolution,
+                                    title=item["title"],
+                                    description=item["description"],
+                                    raised_by=item["raised_by"],
+                                    stakeholder_group=item["stakeholder_group"],
+                                    failure_category=item["failure_category"],
+                                    severity=severity,
+                                    owner=owner,
+                                    due=due,
+                                    raised_at=item["raised_at"],
+                                    metric=item["metric"],
+                                    comparator=item["comparator"],
+                                    threshold=item["threshold"],
+                                )
 
         if editor:
             with st.expander("Add a concern", icon=":material/add:"):
@@ -214,27 +209,22 @@ if tab_register.open:  # only the chosen tab runs
                         "Threshold (stored units: 0.05 for 5%)", value=None, format="%g"
                     )
                     if st.form_submit_button("Add the concern", type="primary"):
-                        try:
-                            manage.add_concern(
-                                ui.engine(),
-                                ui.actor(),
-                                name,
-                                title=title,
-                                description=description,
-                                raised_by=raised_by,
-                                stakeholder_group=group,
-                                owner=owner,
-                                failure_category=category,
-                                severity=severity,
-                                iteration=iteration,
-                                due=due,
-                                metric=metric,
-                                comparator=comparator,
-                                threshold=threshold,
-                            )
-                            st.rerun()
-                        except manage.InvalidValue as exc:
-                            st.error(ui.plain(str(exc)))
+                        ui.save(
+                            manage.add_concern,
+                            name,
+                            title=title,
+                            description=description,
+                            raised_by=raised_by,
+                            stakeholder_group=group,
+                            owner=owner,
+                            failure_category=category,
+                            severity=severity,
+                            iteration=iteration,
+                            due=due,
+                            metric=metric,
+                            comparator=comparator,
+                            threshold=threshold,
+                        )
         else:
             ui.edit_hint("add concerns and change their status here")
 
@@ -285,13 +275,7 @@ if tab_buy_in.open:  # only the chosen tab runs
                         "Note", placeholder="What they said, what would change their mind"
                     )
                     if st.form_submit_button("Save the stance", type="primary"):
-                        try:
-                            manage.set_stance(
-                                ui.engine(), ui.actor(), who, at_iteration, stance=stance, note=note
-                            )
-                            st.rerun()
-                        except manage.InvalidValue as exc:
-                            st.error(ui.plain(str(exc)))
+                        ui.save(manage.set_stance, who, at_iteration, stance=stance, note=note)
         if editor:
             with st.expander("Add a stakeholder", icon=":material/person_add:"):
                 with st.form("add_stakeholder", clear_on_submit=True):
@@ -300,17 +284,12 @@ if tab_buy_in.open:  # only the chosen tab runs
                     group = n2.text_input("Group")
                     influence = n3.slider("Influence", 1, 5, 3)
                     if st.form_submit_button("Add the stakeholder", type="primary"):
-                        try:
-                            manage.save_stakeholder(
-                                ui.engine(),
-                                ui.actor(),
-                                name,
-                                person_name,
-                                group=group,
-                                influence=influence,
-                            )
-                            st.rerun()
-                        except manage.InvalidValue as exc:
-                            st.error(ui.plain(str(exc)))
+                        ui.save(
+                            manage.save_stakeholder,
+                            name,
+                            person_name,
+                            group=group,
+                            influence=influence,
+                        )
         else:
             ui.edit_hint("add stakeholders and record their stance here")

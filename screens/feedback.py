@@ -165,13 +165,7 @@ if tab_comments.open:
                     placeholder="What was done about it",
                 )
                 if st.form_submit_button("Save", type="primary"):
-                    try:
-                        manage.update_feedback(
-                            ui.engine(), ui.actor(), chosen, status=status, action_taken=action
-                        )
-                        st.rerun()
-                    except manage.InvalidValue as exc:
-                        st.error(ui.plain(str(exc)))
+                    ui.save(manage.update_feedback, chosen, status=status, action_taken=action)
             if item["updated_by"]:
                 st.caption(
                     ui.plain(

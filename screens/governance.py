@@ -97,20 +97,15 @@ if tab_checklist.open:  # only the chosen tab runs
                     "Evidence", value=item.get("evidence") or "", placeholder="A link or a sentence"
                 )
                 if st.form_submit_button("Save the item", type="primary"):
-                    try:
-                        manage.save_governance_item(
-                            ui.engine(),
-                            ui.actor(),
-                            name,
-                            area,
-                            status=status,
-                            evidence=evidence,
-                            owner=owner,
-                            required_from=from_stage if item else None,
-                        )
-                        st.rerun()
-                    except manage.InvalidValue as exc:
-                        st.error(ui.plain(str(exc)))
+                    ui.save(
+                        manage.save_governance_item,
+                        name,
+                        area,
+                        status=status,
+                        evidence=evidence,
+                        owner=owner,
+                        required_from=from_stage if item else None,
+                    )
         else:
             ui.edit_hint("set each item's status, evidence and owner here")
 
@@ -147,13 +142,7 @@ if tab_rubric.open:  # only the chosen tab runs
                 )
                 note = st.text_input("Note", placeholder="How it is done, or what is missing")
                 if st.form_submit_button("Save the score", type="primary"):
-                    try:
-                        manage.score_readiness(
-                            ui.engine(), ui.actor(), name, key, score=score, note=note
-                        )
-                        st.rerun()
-                    except manage.InvalidValue as exc:
-                        st.error(ui.plain(str(exc)))
+                    ui.save(manage.score_readiness, name, key, score=score, note=note)
             with st.form("floors"):
                 st.markdown("**Gate floors for this initiative**")
                 f1, f2 = st.columns(2)
@@ -172,16 +161,8 @@ if tab_rubric.open:  # only the chosen tab runs
                     step=0.5,
                 )
                 if st.form_submit_button("Save the floors"):
-                    try:
-                        manage.set_gate_floors(
-                            ui.engine(),
-                            ui.actor(),
-                            name,
-                            min_headroom=headroom,
-                            min_readiness=readiness,
-                        )
-                        st.rerun()
-                    except manage.InvalidValue as exc:
-                        st.error(ui.plain(str(exc)))
+                    ui.save(
+                        manage.set_gate_floors, name, min_headroom=headroom, min_readiness=readiness
+                    )
         else:
             ui.edit_hint("score the rubric and set the gate's floors here")

@@ -125,19 +125,14 @@ with st.form(f"decision_{ev.initiative['id']}_{number}"):
         "Decided by", value=it.decided_by or ui.who(), placeholder="A person or a committee"
     )
     if st.form_submit_button("Save the decision", type="primary"):
-        try:
-            manage.record_decision(
-                ui.engine(),
-                ui.actor(),
-                ev.initiative["name"],
-                number,
-                decision=decision,
-                rationale=rationale,
-                decided_by=decided_by,
-            )
-            st.rerun()
-        except manage.InvalidValue as exc:
-            st.error(ui.plain(str(exc)))
+        ui.save(
+            manage.record_decision,
+            ev.initiative["name"],
+            number,
+            decision=decision,
+            rationale=rationale,
+            decided_by=decided_by,
+        )
 
 st.subheader("Change the criteria", anchor=False)
 metric_keys = views.all_metrics(ev)
@@ -192,16 +187,10 @@ with st.form(f"criterion_{target_id}", clear_on_submit=target_id is None):
         evidence_note=note,
     )
     if save.form_submit_button("Add criterion" if target_id is None else "Save criterion"):
-        try:
-            if target_id is None:
-                manage.add_criterion(
-                    ui.engine(), ui.actor(), ev.initiative["name"], number, **values
-                )
-            else:
-                manage.update_criterion(ui.engine(), ui.actor(), target_id, **values)
-            st.rerun()
-        except manage.InvalidValue as exc:
-            st.error(ui.plain(str(exc)))
+        if target_id is None:
+            ui.save(manage.add_criterion, ev.initiative["name"], number, **values)
+        else:
+            ui.save(manage.update_criterion, target_id, **values)
     if target_id is not None and remove.form_submit_button("Remove criterion"):
         manage.remove_criterion(ui.engine(), ui.actor(), target_id)
         st.rerun()

@@ -63,20 +63,15 @@ with st.form("add_rule", clear_on_submit=True):
     severity = d.selectbox("Severity", SEVERITIES, index=1)
     stages = e.multiselect("Stages", STAGES[:3], default=list(STAGES[:3]))
     if st.form_submit_button("Add rule"):
-        try:
-            manage.add_alert_rule(
-                ui.engine(),
-                ui.actor(),
-                ini["name"],
-                metric=metric,
-                comparator=comparator,
-                threshold=threshold,
-                severity=severity,
-                stages=stages,
-            )
-            st.rerun()
-        except manage.InvalidValue as exc:
-            st.error(ui.plain(str(exc)))
+        ui.save(
+            manage.add_alert_rule,
+            ini["name"],
+            metric=metric,
+            comparator=comparator,
+            threshold=threshold,
+            severity=severity,
+            stages=stages,
+        )
 
 if ev.rules:
     st.markdown("**Edit or remove a rule**")
@@ -104,21 +99,16 @@ if ev.rules:
         enabled = st.checkbox("Rule is on", value=rule["enabled"])
         save, remove = st.columns(2)
         if save.form_submit_button("Save rule"):
-            try:
-                manage.update_alert_rule(
-                    ui.engine(),
-                    ui.actor(),
-                    rule_id,
-                    metric=rule["metric"],
-                    comparator=comparator,
-                    threshold=threshold,
-                    severity=severity,
-                    stages=rule["stages"].split(","),
-                    enabled=enabled,
-                )
-                st.rerun()
-            except manage.InvalidValue as exc:
-                st.error(ui.plain(str(exc)))
+            ui.save(
+                manage.update_alert_rule,
+                rule_id,
+                metric=rule["metric"],
+                comparator=comparator,
+                threshold=threshold,
+                severity=severity,
+                stages=rule["stages"].split(","),
+                enabled=enabled,
+            )
         if remove.form_submit_button("Remove rule"):
             manage.remove_alert_rule(ui.engine(), ui.actor(), rule_id)
             st.rerun()

@@ -21,6 +21,7 @@ from liftoff import (
     db,
     evidence,
     ingest,
+    manage,
     people_db,
     people_views,
     portfolio,
@@ -463,6 +464,18 @@ def actor() -> auth.Actor:
 def can(action: str) -> bool:
     """Whether the person using the app may do `action`."""
     return actor().can(action)
+
+
+def save(write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run an editor's write as this person (`write(engine, actor, *args, **kwargs)`), then
+    rerun so every part of the screen shows the new data; a value the write refuses
+    (manage.InvalidValue) is shown as its message instead, and nothing was written."""
+    try:
+        write(engine(), actor(), *args, **kwargs)
+    except manage.InvalidValue as exc:
+        st.error(plain(str(exc)))
+        return
+    st.rerun()
 
 
 def edit_hint(what: str) -> None:
