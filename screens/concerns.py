@@ -91,12 +91,7 @@ if tab_register.open:  # only the chosen tab runs
             if not first.total:
                 st.caption("No concern matches these filters.")
             else:
-                pages = (first.total + people_db.PAGE - 1) // people_db.PAGE
-                page = (
-                    st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
-                    if pages > 1
-                    else 1
-                )
+                page = ui.pick_page(first.total)
                 shown = first if page == 1 else ui.read("register_page", name, flt, page, today)
                 st.caption(
                     f"{first.total:,} concerns match; open first, most severe first, oldest first."

@@ -110,12 +110,7 @@ if tab_comments.open:
         if not first.total:
             st.caption("No comment matches these filters.")
         else:
-            pages = (first.total + people_db.PAGE - 1) // people_db.PAGE
-            page = (
-                st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
-                if pages > 1
-                else 1
-            )
+            page = ui.pick_page(first.total)
             shown = first if page == 1 else ui.read("comments_page", name, flt, page)
             rows = shown.rows
             st.caption(

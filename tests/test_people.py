@@ -3,7 +3,7 @@ their figures, editing as an editor, the gate's reasons, and user text shown as 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -75,6 +75,42 @@ def test_feedback_search_and_filters_narrow_the_table(use_database, demo_url):
     table = at.dataframe[-1].value
     assert 0 < len(table) < all_rows
     assert all("travel" in t.lower() for t in table["Comment"])
+
+
+def test_every_comment_pages_through_all_of_them(use_database, demo_url, demo_engine):
+    ev = evidence.for_initiative(demo_engine, CLAIMS)
+    with demo_engine.begin() as conn:  # more comments than fit on one page
+        conn.execute(
+            Feedback.__table__.insert(),
+            [
+                dict(
+                    initiative_id=ev.initiative["id"],
+                    iteration_id=ev.latest.id,
+                    received_at=datetime(2026, 1, 1) + timedelta(minutes=i),
+                    source="end_user",
+                    rating=4,
+                    text=f"Extra comment {i}",
+                    status="new",
+                )
+                for i in range(people_db.PAGE + 10)
+            ],
+        )
+    use_database(demo_url)
+    at = open_screen("feedback", initiative=CLAIMS, tab="Every comment")
+    next(t for t in at.toggle).set_value(False).run()
+    total = int(next(c.value for c in at.caption if "comments match" in c.value).split()[0])
+    pages = -(-total // people_db.PAGE)
+    assert pages > 1
+    picker = next(n for n in at.number_input if n.label.startswith("Page"))
+    assert picker.label == f"Page (of {pages:,})"
+    first_ids = list(at.dataframe[-1].value["#"])
+    assert len(first_ids) == people_db.PAGE
+    picker.set_value(pages).run()
+    last_ids = list(at.dataframe[-1].value["#"])
+    assert len(last_ids) == total - (pages - 1) * people_db.PAGE
+    assert not set(first_ids) & set(last_ids)
+    caption = next(c.value for c in at.caption if "comments match" in c.value)
+    assert f"from number {(pages - 1) * people_db.PAGE + 1:,}" in caption
 
 
 def test_closed_loop_pairs_each_iteration_with_the_next(demo_engine):

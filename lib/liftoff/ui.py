@@ -365,6 +365,15 @@ def pick_iteration(numbers: list[int], labels: dict[int, str]) -> int | None:
     return choice
 
 
+def pick_page(total: int) -> int:
+    """A page number for a table of `total` rows shown people_db.PAGE at a time (1, with no
+    picker, when they fit on one page)."""
+    pages = (total + people_db.PAGE - 1) // people_db.PAGE
+    if pages == 1:
+        return 1
+    return st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
+
+
 def initiative_screen(title: str | None, upload_hint: str, caption: bool = True):
     """Title, the initiative picker and its evidence; stops with an empty state that says what
     to upload when there is nothing to show."""
