@@ -12,7 +12,7 @@ ev = ui.initiative_screen(
     "Stakeholders and concerns",
     "Upload a concerns file (title, category, severity) or add concerns here.",
 )
-name, init_id = ev.initiative["name"], ev.initiative["id"]
+name = ev.initiative["name"]
 numbers = [it.number for it in ev.iterations]
 today = date.today()
 view = ui.read("concerns_view", name, today)
@@ -232,7 +232,7 @@ if tab_buy_in.open:  # only the chosen tab runs
                 icon=":material/groups:",
             )
         else:
-            st.plotly_chart(ui.buy_in_figure(init_id, numbers), width="stretch")
+            st.plotly_chart(ui.view_figure("buy_in", name, today), width="stretch")
             st.dataframe(view.stakeholder_table, hide_index=True, width="stretch")
             who = st.selectbox(
                 "Concerns raised by",

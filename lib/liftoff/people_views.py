@@ -234,6 +234,7 @@ class ConcernsView:
     summary: dict
     metrics: dict  # open, severe, overdue, oldest age
     people: list[dict]  # stakeholders with their stances and concerns
+    numbers: list[int]  # the initiative's iterations, for the stances across them
     buy_in: str  # who still needs winning over
     stakeholder_table: pa.Table
 
@@ -261,6 +262,7 @@ def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> Concer
             "oldest_days": summary["oldest"]["age_days"] if summary["oldest"] else None,
         },
         people=stakeholders,
+        numbers=numbers,
         buy_in=buy_in_headline(stakeholders, numbers),
         stakeholder_table=arrow(stakeholder_table(stakeholders, numbers)),
     )

@@ -42,7 +42,6 @@ READS: dict[str, Callable[..., Any]] = {
     "load_steps": queries.load_steps,
     "segment_values": queries.segment_values,
     "concern_detail": people_views.concern_detail,
-    "stakeholders": people_db.stakeholders,
     "pack": report.build,
     "snapshot": report.snapshot,
     "snapshots": report.snapshots,
@@ -535,6 +534,7 @@ VIEW_FIGURES: dict[str, tuple[str, Callable[..., Any]]] = {
         lambda v: charts.themes(v.themes["by_iteration"], v.themes["source"]),
     ),
     "concern_burndown": ("concerns_view", lambda v: charts.concern_burndown(v.burndown)),
+    "buy_in": ("concerns_view", lambda v: charts.buy_in(v.people, v.numbers)),
     "concern_matrix": (
         "concerns_view",
         lambda v: charts.concern_matrix(
@@ -573,17 +573,6 @@ def figure_from_json(text: str):
     return _PACK_FIGURES.get(
         hashlib.sha256(text.encode()).digest(),
         lambda: charts.frozen(pio.from_json(text, skip_invalid=True)),
-    )
-
-
-def buy_in_figure(initiative_id: int, numbers: list[int]):
-    """The buy-in chart of an initiative, built once per data version."""
-    url, version, key = database_url(), data_version(), tuple(numbers)
-    return _FIGURES.get(
-        ("buy_in", url, version, initiative_id, key),
-        lambda: charts.frozen(
-            charts.buy_in(_read("stakeholders", url, version, (initiative_id,)), list(key))
-        ),
     )
 
 
