@@ -97,7 +97,7 @@ if tab_register.open:  # only the chosen tab runs
                     f"{first.total:,} concerns match; open first, most severe first, oldest first."
                 )
                 st.dataframe(
-                    shown.table,
+                    shown.table.shown,
                     hide_index=True,
                     width="stretch",
                     column_config={
@@ -107,7 +107,7 @@ if tab_register.open:  # only the chosen tab runs
                 )
                 st.download_button(
                     "Download this page as CSV",
-                    lambda: export.safe_csv(shown.frame),
+                    lambda: export.safe_csv(shown.table.frame),
                     file_name=f"{name}-concerns.csv",
                     mime="text/csv",
                     icon=":material/download:",

@@ -78,7 +78,7 @@ if tab_loop.open:
         if view.loop.empty:
             st.caption("The loop shows once there is feedback in two iterations.")
         else:
-            st.dataframe(view.loop_table, hide_index=True, width="stretch")
+            st.dataframe(view.loop.shown, hide_index=True, width="stretch")
         if view.engagement_keys:
             st.plotly_chart(
                 ui.figure("engagement", name, tuple(view.engagement_keys)), width="stretch"
@@ -118,14 +118,14 @@ if tab_comments.open:
                 f"{(page - 1) * people_db.PAGE + 1:,}, newest first."
             )
             st.dataframe(
-                shown.table,
+                shown.table.shown,
                 hide_index=True,
                 width="stretch",
                 column_config={"Comment": st.column_config.TextColumn(width="large")},
             )
             st.download_button(
                 "Download this page as CSV",
-                lambda: export.safe_csv(shown.frame),
+                lambda: export.safe_csv(shown.table.frame),
                 file_name=f"{name}-feedback.csv",
                 mime="text/csv",
                 icon=":material/download:",

@@ -86,7 +86,7 @@ if view.criteria.empty:
         "No criteria for this iteration yet. Import a criteria file for it.", icon=":material/rule:"
     )
 else:
-    st.dataframe(view.criteria_shown, hide_index=True, width="stretch")
+    st.dataframe(view.criteria.shown, hide_index=True, width="stretch")
 
 st.subheader("Headline metrics across iterations", anchor=False)
 if view.metrics.empty:
@@ -95,7 +95,7 @@ if view.metrics.empty:
     )
 else:
     st.caption("★ marks the best value of each metric. Click a column to sort.")
-    st.dataframe(view.metrics_shown, hide_index=True, width="stretch")
+    st.dataframe(view.metrics.shown, hide_index=True, width="stretch")
     st.download_button(
         "Download as CSV",
         lambda: export.safe_csv(view.metrics_raw),

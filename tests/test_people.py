@@ -116,7 +116,7 @@ def test_every_comment_pages_through_all_of_them(use_database, demo_url, demo_en
 def test_closed_loop_pairs_each_iteration_with_the_next(demo_engine):
     ev = evidence.for_initiative(demo_engine, CLAIMS)
     view = people_views.feedback_view(demo_engine, ev)
-    loop = view.loop
+    loop = view.loop.frame
     assert list(loop["Iteration"]) == [3, 4, 5, 6, 7]
     rows = {r["iteration"]: r for r in view.rows}
     first = loop.iloc[0]

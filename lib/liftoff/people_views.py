@@ -15,7 +15,7 @@ from liftoff.evidence import InitiativeEvidence
 from liftoff.formatting import format_value
 from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
 from liftoff.models import FAILURE_CATEGORIES, SEVERITIES
-from liftoff.tables import arrow
+from liftoff.tables import Table, arrow
 
 FEEDBACK_STATUS_LABELS = {
     "new": "New",
@@ -61,12 +61,11 @@ STAGE_WORDS = {"poc": "proof of concept", "pilot": "pilot", "production": "produ
 @dataclass
 class TablePage:
     """One page of a long table: how many rows match, the page's rows, and the page as a
-    table (a DataFrame for the CSV download, the same as Arrow for display)."""
+    table to show and download."""
 
     total: int
     rows: list[dict]
-    frame: pd.DataFrame
-    table: pa.Table
+    table: Table
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -82,8 +81,7 @@ class FeedbackView:
     themes: dict
     totals: dict
     headline: str
-    loop: pd.DataFrame
-    loop_table: pa.Table  # the same, for display
+    loop: Table  # the closed loop, iteration by iteration
     engagement_keys: list[str]
 
 
@@ -115,8 +113,7 @@ def feedback_view(engine: Engine, ev: InitiativeEvidence) -> FeedbackView:
         themes=themes,
         totals=totals,
         headline=_feedback_headline(per_it, totals, themes),
-        loop=loop,
-        loop_table=arrow(loop),
+        loop=Table.of(loop),
         engagement_keys=engagement_keys,
     )
 
@@ -218,8 +215,7 @@ def comments_page(
 ) -> TablePage:
     """One page of the comments that match `flt`, newest first."""
     total, rows = people_db.feedback_page(engine, ev.initiative["id"], flt, page)
-    frame = feedback_table(rows)
-    return TablePage(total, rows, frame, arrow(frame))
+    return TablePage(total, rows, Table.of(feedback_table(rows)))
 
 
 # ----------------------------------------------------------------------------- concerns
@@ -339,8 +335,7 @@ def register_page(
 ) -> TablePage:
     """One page of the register that matches `flt`: open first, most severe, oldest."""
     total, rows = people_db.concerns_page(engine, ev.initiative["id"], flt, page)
-    frame = register_table(rows, ev, today)
-    return TablePage(total, rows, frame, arrow(frame))
+    return TablePage(total, rows, Table.of(register_table(rows, ev, today)))
 
 
 @dataclass

@@ -211,7 +211,7 @@ def build(
     slides.append(_slide("ask", ask, facts))
 
     if it.criteria:
-        slides.append(_slide("criteria", view.headline, view.criteria))
+        slides.append(_slide("criteria", view.headline, view.criteria.frame))
     else:
         slides.append(
             _slide("criteria", view.headline, missing="No criteria set for this iteration yet.")

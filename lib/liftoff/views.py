@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-import pyarrow as pa
 
 from liftoff import analytics
 from liftoff.evidence import InitiativeEvidence, IterationEvidence, compare_model_and_kpi
@@ -21,7 +20,7 @@ from liftoff.formatting import (
     format_value,
 )
 from liftoff.portfolio import runway_sentence
-from liftoff.tables import arrow
+from liftoff.tables import Table
 
 
 @dataclass(frozen=True)
@@ -32,11 +31,9 @@ class IterationView:
     rationale: str | None
     hypothesis: str | None
     candidate: str | None
-    criteria: pd.DataFrame
-    metrics: pd.DataFrame
-    metrics_raw: pd.DataFrame
-    criteria_shown: pa.Table  # criteria and metrics as Arrow, for display (liftoff.tables)
-    metrics_shown: pa.Table
+    criteria: Table
+    metrics: Table  # best values marked, for display
+    metrics_raw: pd.DataFrame  # the same figures unformatted, for the CSV download
 
 
 def _target_text(c: dict, unit: str | None) -> str:
@@ -142,7 +139,6 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
         who = it.decided_by or "unknown"
         detail = f"Decided by {who} on {format_date(it.decided_at)}"
     shown, raw = metrics_across_iterations(ev)
-    criteria = _criteria_table(ev, it, prev)
     return IterationView(
         headline=sentence,
         decision=decision,
@@ -150,11 +146,9 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
         rationale=it.rationale,
         hypothesis=it.hypothesis,
         candidate=it.candidate,
-        criteria=criteria,
-        metrics=shown,
+        criteria=Table.of(_criteria_table(ev, it, prev)),
+        metrics=Table.of(shown),
         metrics_raw=raw,
-        criteria_shown=arrow(criteria),
-        metrics_shown=arrow(shown),
     )
 
 
