@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import ui, views
+from liftoff import portfolio, ui, views
 
 ev = ui.initiative_screen("Scalability", "Upload load-test results and peak traffic for it.")
 ini = ev.initiative
@@ -27,7 +27,9 @@ else:
     with left:
         st.plotly_chart(ui.figure("capacity_trend", ini["name"]), width="stretch")
     with right:
-        st.plotly_chart(ui.figure("headroom_gauge", ini["name"]), width="stretch")
+        st.plotly_chart(
+            ui.figure("headroom_gauge", ini["name"], portfolio.HEADROOM_WARNING), width="stretch"
+        )
     st.dataframe(ui.evidence_table("capacity", ini["name"]).shown, hide_index=True, width="stretch")
 
 st.subheader("Runway", anchor=False)

@@ -353,8 +353,9 @@ def capacity_trend(ev: InitiativeEvidence) -> go.Figure:
     return fig
 
 
-def headroom_gauge(headroom: float | None, warning: float) -> go.Figure:
-    """A gauge of the share of capacity still free."""
+def headroom_gauge(ev: InitiativeEvidence, warning: float) -> go.Figure:
+    """A gauge of the share of capacity still free at the latest peak traffic."""
+    headroom = ev.headroom
     value = 0 if headroom is None else headroom * 100
     fig = go.Figure(
         go.Indicator(

@@ -195,8 +195,6 @@ def _figure(name: str, url: str, version: int, initiative: str, args: tuple):
         if name == "load_curves":
             steps = _read("load_steps", url, version, ((ev.initiative["id"],),))
             return charts.frozen(charts.load_curves(ev, steps))
-        if name == "headroom_gauge":
-            return charts.frozen(charts.headroom_gauge(ev.headroom, portfolio.HEADROOM_WARNING))
         if name == "segments":  # args: iteration number, metric keys
             rows = _read("segment_values", url, version, (ev.iteration(args[0]).id, tuple(args[1])))
             return charts.frozen(charts.segments(rows, ev.catalog)) if rows else None
