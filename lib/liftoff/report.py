@@ -20,6 +20,7 @@ from sqlalchemy import Engine, insert, select
 
 from liftoff import audit, charts, db, evidence, manage, people, people_db, people_views, views
 from liftoff.auth import Actor, require
+from liftoff.evidence import InitiativeEvidence
 from liftoff.export import safe_csv
 from liftoff.formatting import DECISION_LABELS, STAGE_LABELS
 from liftoff.manage import InvalidValue  # raised here, caught by the screen
@@ -171,8 +172,15 @@ def build(
     engine: Engine, initiative: str, number: int | None = None, today: date | None = None
 ) -> dict:
     """The steering pack of an iteration (default: the latest) as plain data."""
+    return pack_of(engine, evidence.for_initiative(engine, initiative), number, today)
+
+
+def pack_of(
+    engine: Engine, ev: InitiativeEvidence, number: int | None = None, today: date | None = None
+) -> dict:
+    """The steering pack from an initiative's evidence already read (see build)."""
     today = today or date.today()
-    ev = evidence.for_initiative(engine, initiative)
+    initiative = ev.initiative["name"]
     if not ev.iterations:
         raise LookupError(f"{initiative} has no iterations yet: import metrics first.")
     it = ev.iteration(number) if number is not None else ev.latest

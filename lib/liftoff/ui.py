@@ -42,7 +42,6 @@ READS: dict[str, Callable[..., Any]] = {
     "load_steps": queries.load_steps,
     "segment_values": queries.segment_values,
     "concern_detail": people_views.concern_detail,
-    "pack": report.build,
     "snapshot": report.snapshot,
     "snapshots": report.snapshots,
     "decisions": report.decisions,
@@ -55,6 +54,7 @@ EVIDENCE_READS: dict[str, Callable[..., Any]] = {
     "comments_page": people_views.comments_page,
     "register_page": people_views.register_page,
     "iteration_view": lambda _engine, ev, number: views.iteration_view(ev, number),
+    "pack": report.pack_of,
 }
 # Tables of one initiative's evidence (first argument: its name), kept with their Arrow form.
 EVIDENCE_TABLES: dict[str, Callable[..., pd.DataFrame]] = {
