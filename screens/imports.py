@@ -3,6 +3,7 @@
 import streamlit as st
 
 from liftoff import ingest, ui, views
+from liftoff.formatting import format_bytes
 
 st.title("Import history")
 batches = ui.read("import_batches")
@@ -28,10 +29,10 @@ batch = ui.read("import_batch", chosen)
 if batch["warnings"]:
     st.caption(ui.plain("Notes from the import: " + batch["warnings"]))
 left, right = st.columns(2)
-if batch["raw"] is not None:
+if batch["file_size"] is not None:
     left.download_button(
-        "Download the original file",
-        batch["raw"],
+        f"Download the original file ({format_bytes(batch['file_size'])})",
+        ui.original_file(chosen),
         file_name=batch["file_name"],
         icon=":material/download:",
         key=f"raw_{chosen}",

@@ -289,6 +289,16 @@ def test_a_visitor_cannot_open_upload_and_an_editor_signs_in_and_uploads(page, a
     assert page.locator('[data-testid="stException"]').count() == 0
     shot(page, "upload-as-editor")
 
+    # The import history offers the file back, byte for byte (read when the button is clicked).
+    page.locator('[data-testid="stSidebarNav"] a[href$="/imports"]').click()
+    _wait_until_idle(page)
+    button = page.get_by_role("button", name="Download the original file")
+    with page.expect_download(timeout=30_000) as download:
+        button.click()
+    assert download.value.suggested_filename == "traffic.csv"
+    original = (PROJECT_ROOT / "tests" / "data" / "ingest" / "traffic.csv").read_bytes()
+    assert Path(download.value.path()).read_bytes() == original
+
 
 @pytest.mark.parametrize(
     ("path", "name", "charts"),

@@ -2,14 +2,17 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select, text
 
 from conftest import EDITOR
-from liftoff import config, db, manage
-from liftoff.models import Base
+from liftoff import config, db, ingest, manage, queries
+from liftoff.models import Base, Observation
+
+CORPUS = Path(__file__).parent / "data" / "ingest"
 
 
 def test_upgrade_to_head_and_downgrade_to_base(blank_url):
@@ -25,6 +28,34 @@ def test_upgrade_to_head_and_downgrade_to_base(blank_url):
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     db.migrate(engine)  # and back up again, as a fresh install would
     assert db.current_revision(engine) == db.head_revision()
+    engine.dispose()
+
+
+def test_original_files_move_between_schema_versions_and_the_data_stays(blank_url):
+    # 0007 moved each batch's file out of import_batches.raw; both directions keep the bytes,
+    # and rebuilding the batch table never empties the tables that point at it.
+    engine = db.make_engine(blank_url)
+    db.migrate(engine)
+    manage.set_initiative(engine, EDITOR, "Churn early-warning", create=True)
+    data = (CORPUS / "metrics_long.csv").read_bytes()
+    _, batch = ingest.import_file(
+        engine, EDITOR, data, "metrics_long.csv", ingest.Options(create=True)
+    )
+    observations = select(func.count()).select_from(Observation)
+    with engine.connect() as conn:
+        stored = conn.execute(observations).scalar()
+    assert stored > 0
+
+    db.downgrade(engine, "0006")
+    with engine.connect() as conn:
+        raw = conn.execute(text("SELECT raw FROM import_batches WHERE id = :b"), {"b": batch})
+        assert raw.scalar() == data
+        assert conn.execute(observations).scalar() == stored
+    db.migrate(engine)
+    assert queries.original_file(engine, batch) == data
+    assert queries.import_batch(engine, batch)["file_size"] == len(data)
+    with engine.connect() as conn:
+        assert conn.execute(observations).scalar() == stored
     engine.dispose()
 
 

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums, texts
 from liftoff import ingest
+from liftoff.formatting import format_bytes
 from liftoff.ingest.templates import TEMPLATES, template
 from liftoff.models import ImportBatch, Observation
 
@@ -96,7 +97,10 @@ def test_import_history_rolls_back_a_batch_and_offers_the_original(
     at.run()
     at.switch_page("screens/imports.py").run()
     assert at.selectbox[0].value == batch  # newest first
-    assert at.get("download_button")[0].proto.label == "Download the original file"
+    # The label gives the file's size; the bytes are read only when the button is clicked
+    # (checked in the browser test).
+    size = format_bytes(len(data))
+    assert at.get("download_button")[0].proto.label == f"Download the original file ({size})"
     rollback = next(b for b in at.button if b.label == "Roll back this batch")
     assert rollback.disabled  # until confirmed
     at.checkbox[0].check().run()

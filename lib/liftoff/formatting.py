@@ -79,6 +79,15 @@ def format_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def format_bytes(size: int) -> str:
+    """A file size: "812 bytes", "14 KB", "43.0 MB"."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:,.0f} KB"
+    return f"{size / 1024 / 1024:,.1f} MB"
+
+
 def comparator_words(comparator: str) -> str:
     return {">=": "at least", ">": "above", "<=": "at most", "<": "below", "==": "exactly"}[
         comparator

@@ -151,12 +151,23 @@ class ImportBatch(Base):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="committed")
     errors: Mapped[str | None] = mapped_column(Text)
-    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     rolled_back_by: Mapped[str | None] = mapped_column(String(320))
     rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime)
     warnings: Mapped[str | None] = mapped_column(Text)
     # The import options as JSON (initiative, iteration, users, …), to tell how it was read.
     options: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportFile(Base):
+    """The file an import batch came from, byte for byte, zlib-compressed. Kept out of the
+    batch row: SQLite rewrites a whole row on update, and listing batches never needs it."""
+
+    __tablename__ = "import_files"
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    compressed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class BatchChange(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -25,6 +26,7 @@ from liftoff.models import (
     Criterion,
     Feedback,
     ImportBatch,
+    ImportFile,
     Initiative,
     Iteration,
     LoadTestStep,
@@ -325,14 +327,25 @@ def import_batches(engine: Engine, limit: int = 500) -> list[dict]:
 
 
 def import_batch(engine: Engine, batch_id: int) -> dict | None:
-    """One import batch with its warnings, options and the original file."""
+    """One import batch with its warnings and options; `file_size` is the original file's
+    size in bytes (None for a batch with no file, such as the demo's)."""
+    stmt = (
+        select(ImportBatch.__table__, ImportFile.size.label("file_size"))
+        .outerjoin(ImportFile, ImportFile.batch_id == ImportBatch.id)
+        .where(ImportBatch.id == batch_id)
+    )
     with engine.connect() as conn:
-        row = (
-            conn.execute(select(ImportBatch.__table__).where(ImportBatch.id == batch_id))
-            .mappings()
-            .one_or_none()
-        )
+        row = conn.execute(stmt).mappings().one_or_none()
     return dict(row) if row else None
+
+
+def original_file(engine: Engine, batch_id: int) -> bytes | None:
+    """The file a batch was imported from, byte for byte (None if it kept none)."""
+    with engine.connect() as conn:
+        compressed = conn.execute(
+            select(ImportFile.compressed).where(ImportFile.batch_id == batch_id)
+        ).scalar()
+    return None if compressed is None else zlib.decompress(compressed)
 
 
 def alert_rules(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]:

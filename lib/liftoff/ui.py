@@ -215,6 +215,12 @@ def read(name: str, *args: Any) -> Any:
     return _read(name, database_url(), data_version(), _key(args))
 
 
+def original_file(batch_id: int) -> Callable[[], bytes | None]:
+    """The file a batch came from, for st.download_button: read only when it is clicked."""
+    url = database_url()
+    return lambda: queries.original_file(_engine(url), batch_id)
+
+
 _TABLES = Shared(max_entries=200)
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import sqlite3
 import threading
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -26,6 +29,7 @@ from liftoff.models import (
     Feedback,
     GovernanceItem,
     ImportBatch,
+    ImportFile,
     Initiative,
     Iteration,
     LoadTestStep,
@@ -73,9 +77,7 @@ def _nullable_text(column: pd.Series, dialect: str):
     return column.astype(object).where(column.notna(), None).to_numpy()
 
 
-def _observation_frame(
-    frame: pd.DataFrame, iterations, metrics, batch_id, dialect: str
-) -> pd.DataFrame:
+def _observation_frame(frame: pd.DataFrame, iterations, metrics, dialect: str) -> pd.DataFrame:
     """The chunk as the observations table's columns, without a Python object per row."""
     metric = frame["metric"]
     if not isinstance(metric.dtype, pd.CategoricalDtype):
@@ -91,79 +93,99 @@ def _observation_frame(
             "recorded_at": frame["recorded_at"].to_numpy(dtype="datetime64[us]"),
             "segment": _nullable_text(frame["segment"], dialect),
             "candidate": _nullable_text(frame["candidate"], dialect),
-            "batch_id": batch_id,
         }
     )
 
 
 @dataclass(frozen=True)
 class _Payload:
-    """A chunk ready for the bulk path: the columns that vary, serialised, and the columns
-    that hold one value (or nothing) for the whole chunk, sent once as parameters."""
+    """A chunk ready for the bulk path: its columns and rows, serialised for the driver."""
 
-    varying: list[str]
-    text: str
-    constant: dict[str, object]
+    columns: list[str]  # the columns that vary from row to row, in the order of `data`
+    rows: int
+    data: str | list  # CSV text for COPY (PostgreSQL); one flat list of values (SQLite)
+    # SQL literals for columns with one value for the whole chunk (SQLite): NULL, or an id.
+    literals: dict[str, str] = field(default_factory=dict)
 
 
-def _bulk_payload(dialect: str, frame: pd.DataFrame) -> _Payload:
-    """Serialise a chunk: CSV for COPY on PostgreSQL, JSON for json_each on SQLite."""
+def _plain_values(column: pd.Series) -> np.ndarray:
+    """A column as an object array of plain Python values (None for every kind of missing),
+    in the forms SQLAlchemy stores on SQLite (timestamps as `YYYY-MM-DD HH:MM:SS.ffffff`)."""
+    out = np.empty(len(column), dtype=object)
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        # Exports repeat timestamps: format each distinct value once.
+        codes, uniques = pd.factorize(column.to_numpy(dtype="datetime64[us]"))
+        text = [t.replace("T", " ") for t in np.datetime_as_string(uniques, unit="us").tolist()]
+        out[:] = np.array([*text, None], dtype=object)[codes]
+        return out
+    if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_float_dtype(column.dtype):
+        missing = column.isna().to_numpy()
+        kind = "int64" if pd.api.types.is_integer_dtype(column.dtype) else "float64"
+        out[:] = column.to_numpy(dtype=kind, na_value=0).tolist()
+    else:
+        out[:] = column.to_numpy(dtype=object)
+        missing = pd.isna(out)
+    if missing.any():
+        out[missing] = None
+    return out
+
+
+def _bulk_payload(dialect: str, frame: pd.DataFrame, ids: dict[str, int] | None = None) -> _Payload:
+    """Serialise a chunk: CSV for COPY on PostgreSQL; on SQLite, the values of the columns
+    that vary in one flat list (row after row), bound to multi-row INSERTs. `ids` are columns
+    with one id for every row (the batch), written into the statement instead of each row."""
+    ids = ids or {}
     if dialect == "postgresql":
-        return _Payload(list(frame.columns), frame.to_csv(index=False, header=False), {})
-    constant: dict[str, object] = {}
+        frame = frame.assign(**ids)
+        return _Payload(list(frame.columns), len(frame), frame.to_csv(index=False, header=False))
+    literals = {name: str(int(value)) for name, value in ids.items()}
+    varying = []
     for column in frame.columns:
-        values = frame[column]
-        if values.isna().all():
-            constant[column] = None
-        elif (
-            pd.api.types.is_integer_dtype(values) and values.notna().all() and values.nunique() == 1
-        ):
-            first = values.iloc[0]
-            constant[column] = first.item() if hasattr(first, "item") else first
-    varying = [c for c in frame.columns if c not in constant]
-    text = frame[varying].to_json(
-        orient="values", date_format="iso", date_unit="us", double_precision=15
-    )
-    return _Payload(varying, text, constant)
+        if frame[column].isna().all():
+            literals[column] = "NULL"
+        else:
+            varying.append(column)
+    grid = np.empty((len(frame), len(varying)), dtype=object)
+    for i, column in enumerate(varying):
+        grid[:, i] = _plain_values(frame[column])
+    return _Payload(varying, len(frame), grid.ravel().tolist(), literals)
+
+
+# Values bound to one statement, at most (SQLite's own limit may be lower).
+_SQLITE_PARAMETERS = 30_000
 
 
 def _bulk_frame(conn: Connection, table: str, payload: _Payload) -> None:
-    """Insert a serialised chunk: the database parses it and writes with the GIL released.
+    """Insert a serialised chunk; the database writes with the GIL released.
 
-    SQLite: one INSERT … SELECT over json_each (timestamps get SQLAlchemy's text form, with a
-    space before the time). PostgreSQL: COPY from CSV.
+    SQLite: a few INSERTs of thousands of rows each, values bound (no text for SQLite to
+    parse). The driver lets go of the GIL while SQLite writes, and takes it back once per
+    statement, so the next chunk is validated meanwhile. PostgreSQL: COPY from CSV.
     """
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        columns = ", ".join(payload.varying)
+        columns = ", ".join(payload.columns)
         with (
             raw.cursor() as cur,
             cur.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
         ):
-            copy.write(payload.text)
+            copy.write(payload.data)
         return
-    picks = [
-        f"replace(value ->> {i}, 'T', ' ')" if c in _TIMESTAMP_COLUMNS else f"value ->> {i}"
-        for i, c in enumerate(payload.varying)
-    ]
-    picks += [f":{c}" for c in payload.constant]
-    columns = ", ".join([*payload.varying, *payload.constant])
-    sql = f"INSERT INTO {table} ({columns}) SELECT {', '.join(picks)} FROM json_each(:rows)"  # noqa: S608 - fixed names
+    if not payload.rows:
+        return
+    columns = ", ".join([*payload.columns, *payload.literals])
+    width = len(payload.columns)
+    row = "(" + ", ".join(["?"] * width + list(payload.literals.values())) + ")"
+    limit = min(_SQLITE_PARAMETERS, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    # Statements of equal size (the last may be smaller): two statement texts per chunk size.
+    statements = -(-payload.rows * max(width, 1) // limit)
+    per = -(-payload.rows // statements)
     cur = raw.cursor()
-    cur.execute(sql, {"rows": payload.text, **payload.constant})
+    for start in range(0, payload.rows, per):
+        count = min(per, payload.rows - start)
+        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608 - fixed names and literals
+        cur.execute(sql, payload.data[start * width : (start + count) * width])
     cur.close()
-
-
-_TIMESTAMP_COLUMNS = {"recorded_at"}
-_OBSERVATION_COLUMNS = [
-    "iteration_id",
-    "metric_id",
-    "value",
-    "recorded_at",
-    "segment",
-    "candidate",
-    "batch_id",
-]
 
 
 class _Loader:
@@ -217,13 +239,26 @@ class _Loader:
         self.thread.start()
 
     def _writer(self) -> None:
-        while (payload := self.pending.get()) is not None:
+        while (job := self.pending.get()) is not None:
             if self.failure:
                 continue
             try:
-                _bulk_frame(self.conn, "observations", payload)
+                job()
             except BaseException as exc:  # re-raised in the importing thread by close()
                 self.failure.append(exc)
+
+    def keep_file(self, data: bytes) -> None:
+        """Store the original file with the batch, compressed by the writer thread (zlib lets
+        go of the GIL) while the first chunk is read."""
+
+        def store() -> None:
+            self.conn.execute(
+                insert(ImportFile).values(
+                    batch_id=self.batch_id, size=len(data), compressed=zlib.compress(data, 1)
+                )
+            )
+
+        self.pending.put(store)
 
     def close(self) -> None:
         self.pending.put(None)
@@ -293,10 +328,9 @@ class _Loader:
         if target == "observations":
             for start in range(0, len(frame), FAST_CHUNK):
                 part = frame.iloc[start : start + FAST_CHUNK]
-                rows = _observation_frame(
-                    part, self.iterations, self.metrics, batch_id, self.dialect
-                )
-                self.pending.put(_bulk_payload(self.dialect, rows))
+                rows = _observation_frame(part, self.iterations, self.metrics, self.dialect)
+                payload = _bulk_payload(self.dialect, rows, {"batch_id": batch_id})
+                self.pending.put(partial(_bulk_frame, conn, "observations", payload))
         elif target == "load_test_steps":
             frame = frame.assign(
                 iteration_id=_iteration_ids(frame, self.iterations), batch_id=batch_id
@@ -630,7 +664,6 @@ def load_file(
                 uploaded_by=uploaded_by,
                 uploaded_at=datetime.now(),
                 status="committed",
-                raw=data,
                 options=options_json(options),
             )
             .returning(ImportBatch.id)
@@ -638,6 +671,7 @@ def load_file(
         loader = _Loader(
             conn, batch_id, options, uploaded_by, progress, expected_rows=data.count(b"\n")
         )
+        loader.keep_file(data)
         try:
             if checked is not None:
                 prepared = checked
