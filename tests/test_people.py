@@ -311,6 +311,7 @@ def test_stakeholders_import_and_rollback(demo_engine):
     after = table_checksums(demo_engine)
     assert {t for t in before if before[t] != after[t]} == {
         "import_batches",
+        "import_files",  # the batch keeps its original file
         "data_version",
         "audit_log",
     }

@@ -20,7 +20,13 @@ from liftoff.ingest import columns as cols
 from liftoff.ingest.columns import Field, Header
 from liftoff.ingest.problems import ImportRejected, Problems, reject
 from liftoff.ingest.reader import Table, read_table
-from liftoff.ingest.values import future_mask, parse_dates, parse_numbers, parse_unix_seconds
+from liftoff.ingest.values import (
+    distinct_pairs,
+    future_mask,
+    parse_dates,
+    parse_numbers,
+    parse_unix_seconds,
+)
 from liftoff.models import ImportBatch, Initiative, Iteration, Metric
 
 KINDS = (
@@ -448,7 +454,11 @@ class _Context:
                 "Fill in the initiative, or choose one for the whole file (--initiative NAME).",
             )
         elif self.opt.initiative:
-            values = pd.Series(self.opt.initiative, index=frame.index, dtype=object)
+            # One name for every row, as a categorical: later steps group by it for free.
+            values = pd.Series(
+                pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [self.opt.initiative]),
+                index=frame.index,
+            )
         else:
             self.column_problem(
                 "initiative",
@@ -456,7 +466,10 @@ class _Context:
                 "Choose the initiative on the Upload page, or add --initiative NAME.",
             )
             return pd.Series(None, index=frame.index, dtype=object)
-        for name, n in values.dropna().value_counts().items():
+        codes, names = pd.factorize(values, use_na_sentinel=True)
+        for name, n in zip(
+            names, np.bincount(codes[codes >= 0], minlength=len(names)), strict=True
+        ):
             if name not in self.initiatives:
                 self.missing_initiatives[name] = self.missing_initiatives.get(name, 0) + int(n)
         return values
@@ -488,8 +501,7 @@ class _Context:
             return pd.Series(np.nan, index=frame.index)
         else:
             return pd.Series(np.nan, index=frame.index)
-        pairs = pd.DataFrame({"i": initiative, "n": values}).dropna().drop_duplicates()
-        for name, number in pairs.itertuples(index=False):
+        for name, number in distinct_pairs(initiative, values)[1]:
             key = (name, int(number))
             if key not in self.iterations:
                 self.missing_iterations[key] = self.missing_iterations.get(key, 0) + 1
@@ -1152,6 +1164,15 @@ def _numeric_columns(table: Table, kind: str, names, unmatched) -> frozenset[int
     return frozenset(i for i, h in enumerate(table.header) if h in headers)
 
 
+def _without_blank_rows(chunk: pd.DataFrame) -> pd.DataFrame:
+    """Trailing empty rows (and all-empty rows in between) are not data. A column the CSV
+    reader parsed as numbers has a number in every row (empty cells keep a column as text),
+    so then no row is blank."""
+    if not len(chunk) or any(pd.api.types.is_numeric_dtype(t) for t in chunk.dtypes):
+        return chunk
+    return chunk[chunk.ne("").any(axis=1)]
+
+
 def _duplicate_batch(source, sha: str, exclude: int | None = None) -> int | None:
     """The newest committed batch of the same file (`exclude`: the batch being written)."""
     with _connection(source) as conn:
@@ -1262,9 +1283,7 @@ def prepare(
     seen_rows = 0
     kept = 0
     for chunk in table.read(_numeric_columns(table, kind, names, unmatched)):
-        # Trailing empty rows (and all-empty rows in between) are not data.
-        if len(chunk):
-            chunk = chunk[chunk.ne("").any(axis=1)]
+        chunk = _without_blank_rows(chunk)
         seen_rows += len(chunk)
         if not len(chunk) or missing_required:
             continue

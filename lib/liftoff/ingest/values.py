@@ -183,3 +183,18 @@ def future_mask(values: pd.Series, tolerance: timedelta = timedelta(days=1)) -> 
     """Dates later than now plus `tolerance`."""
     limit = np.datetime64(datetime.now() + tolerance)
     return values.notna() & (values.to_numpy(dtype="datetime64[ns]") > limit)
+
+
+def distinct_pairs(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, list[tuple]]:
+    """The distinct (first, second) pairs of two columns, such as (initiative, iteration), and
+    for each row the position of its pair in that list (-1 where either is missing). Worked
+    out on integer codes: a file names few pairs in many rows."""
+    a_codes, a_values = pd.factorize(first, use_na_sentinel=True)
+    b_codes, b_values = pd.factorize(second, use_na_sentinel=True)
+    width = len(b_values)
+    combined = a_codes.astype(np.int64) * width + b_codes
+    present = (a_codes >= 0) & (b_codes >= 0)
+    codes = np.full(len(combined), -1, dtype=np.int64)
+    codes[present], uniques = pd.factorize(combined[present])
+    pairs = [(a_values[u // width], b_values[u % width]) for u in uniques.tolist()]
+    return codes, pairs
