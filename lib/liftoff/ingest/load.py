@@ -190,7 +190,8 @@ class _Loader:
 
     Observations go through a writer thread: it inserts one chunk while the reader validates
     the next (the database releases the GIL while it writes, so both cores work), and only a
-    couple of chunks are ever held in memory.
+    couple of chunks are ever held in memory. The writer uses the driver's connection only;
+    SQLAlchemy's Connection stays with the importing thread.
     """
 
     def __init__(
@@ -221,6 +222,7 @@ class _Loader:
         self.metrics = dict(conn.execute(select(Metric.key, Metric.id)).all())
         self.pending: queue.Queue = queue.Queue(maxsize=1)
         self.failure: list[BaseException] = []
+        self.compressed: bytes | None = None
         self.thread = threading.Thread(target=self._writer, name="liftoff-bulk-insert", daemon=True)
         self.thread.start()
 
@@ -233,18 +235,14 @@ class _Loader:
             except BaseException as exc:  # re-raised in the importing thread by close()
                 self.failure.append(exc)
 
-    def keep_file(self, data: bytes) -> None:
-        """Store the original file with the batch, compressed by the writer thread (zlib lets
-        go of the GIL) while the first chunk is read."""
+    def compress(self, data: bytes) -> None:
+        """Compress the original file in the writer thread (zlib lets go of the GIL) while
+        the first chunk is read; `compressed` holds it once the loader is closed."""
 
-        def store() -> None:
-            self.conn.execute(
-                insert(ImportFile).values(
-                    batch_id=self.batch_id, size=len(data), compressed=zlib.compress(data, 1)
-                )
-            )
+        def job() -> None:
+            self.compressed = zlib.compress(data, 1)
 
-        self.pending.put(store)
+        self.pending.put(job)
 
     def close(self) -> None:
         self.pending.put(None)
@@ -651,7 +649,7 @@ def load_file(
             .returning(ImportBatch.id)
         ).scalar_one()
         loader = _Loader(conn, batch_id, options, uploaded_by, progress)
-        loader.keep_file(data)
+        loader.compress(data)
         try:
             if checked is not None:
                 prepared = checked
@@ -684,6 +682,11 @@ def load_file(
             )
         if not prepared.ok:
             raise prepared.rejection()  # leaving the block rolls everything back
+        conn.execute(
+            insert(ImportFile).values(
+                batch_id=batch_id, size=len(data), compressed=loader.compressed
+            )
+        )
         conn.execute(
             update(ImportBatch)
             .where(ImportBatch.id == batch_id)
