@@ -298,6 +298,8 @@ def test_a_visitor_cannot_open_upload_and_an_editor_signs_in_and_uploads(page, a
     assert download.value.suggested_filename == "traffic.csv"
     original = (PROJECT_ROOT / "tests" / "data" / "ingest" / "traffic.csv").read_bytes()
     assert Path(download.value.path()).read_bytes() == original
+    assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page, "import-history")
 
 
 @pytest.mark.parametrize(
