@@ -1,5 +1,6 @@
 """Ingestion behaviour: duplicates, rollback, re-import, the tools' exports, limits, concurrency."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, delete, func, make_url, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from conftest import ADMIN, EDITOR, table_checksums
 from liftoff import db, evidence, ingest, queries
@@ -19,6 +21,7 @@ from liftoff.models import (
     GovernanceItem,
     ImportBatch,
     Initiative,
+    Iteration,
     LoadTestStep,
     Observation,
 )
@@ -328,6 +331,71 @@ def test_two_processes_importing_at_once_lose_and_duplicate_nothing(
     )
     assert total == 20_000 * results.count("ok")
     assert results.count("ok") == 2  # with the busy timeout both wait their turn
+
+
+def test_an_iteration_cannot_be_deleted_while_an_import_writes_into_it(demo_url, demo_engine):
+    """While an import writes readings of an iteration, deleting that iteration from another
+    connection waits for it (here: gives up after a short wait), instead of leaving the new
+    readings pointing at nothing once the import commits."""
+    with demo_engine.connect() as conn:
+        iteration = conn.execute(
+            select(Iteration.id)
+            .join(Initiative, Initiative.id == Iteration.initiative_id)
+            .where(Initiative.name == CHURN, Iteration.number == 6)
+        ).scalar_one()
+    sqlite = demo_engine.dialect.name == "sqlite"
+    other = create_engine(demo_url, connect_args={"timeout": 0.3} if sqlite else {})
+    attempts = []
+
+    def delete_meanwhile(_written: int) -> None:
+        if attempts:
+            return
+        with other.connect() as conn:
+            if not sqlite:
+                conn.exec_driver_sql("SET lock_timeout = '300ms'")
+            try:
+                conn.execute(delete(Iteration).where(Iteration.id == iteration))
+                conn.commit()
+                attempts.append("deleted")
+            except OperationalError:
+                attempts.append("waited")
+
+    data = (CORPUS / "metrics_long.csv").read_bytes()
+    prepared, batch = ingest.import_file(
+        demo_engine, EDITOR, data, "metrics_long.csv", ingest.Options(), progress=delete_meanwhile
+    )
+    other.dispose()
+    assert attempts == ["waited"]
+    with demo_engine.connect() as conn:
+        assert conn.execute(select(Iteration.id).where(Iteration.id == iteration)).scalar()
+    assert count(demo_engine, Observation, Observation.batch_id == batch) == prepared.rows_accepted
+
+
+@pytest.mark.postgres
+def test_an_import_by_a_role_that_may_not_turn_off_foreign_key_checks(postgres, postgres_templates):
+    """The fast path turns PostgreSQL's per-row foreign-key checks off where the role may; an
+    ordinary role imports with the checks on."""
+    role = f"liftoff_app_{os.getpid()}"
+    name = f"liftoff_role_{os.getpid()}"
+    url = postgres.create(name, template=postgres_templates["demo"])
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        conn.exec_driver_sql(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"')
+        conn.exec_driver_sql(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+    engine = db.make_engine(make_url(url).set(username=role).render_as_string(hide_password=False))
+    try:
+        with engine.begin() as conn, pytest.raises(DBAPIError, match="permission denied"):
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        _, batch = load(engine, "metrics_long.csv")
+        assert count(engine, Observation, Observation.batch_id == batch) == 3
+        assert queries.original_file(engine, batch) == (CORPUS / "metrics_long.csv").read_bytes()
+    finally:
+        engine.dispose()
+        admin.dispose()
+        postgres.drop(name)
+        with postgres.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
 
 
 def _big_file(rows: int, bad_last: bool = False) -> bytes:

@@ -206,7 +206,8 @@ def write(engine: Engine, bulk: bool = False) -> Iterator[Connection]:
     `bulk` (SQLite only) suspends foreign-key enforcement on this connection for the
     transaction: a bulk load resolves every id itself, inside the same transaction, and the
     per-row checks cost more than the insert. Enforcement is back on before the connection
-    returns to the pool.
+    returns to the pool. (On PostgreSQL the importer turns the checks off itself, where the
+    role may: ingest.load._Loader._skip_foreign_key_checks.)
     """
     try:
         with engine.connect() as conn:
