@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import ADMIN, EDITOR, PROJECT_ROOT, VIEWER, sign_in_as, texts
 from liftoff import audit, auth, cli, demo, ingest, manage
 from liftoff.config import Settings
-from liftoff.ingest import pipeline
+from liftoff.ingest import pipeline, reader
 from liftoff.models import User
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -440,7 +440,7 @@ def test_streamlit_config_is_hardened():
     config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["enableXsrfProtection"] is True
     assert config["server"]["enableCORS"] is True
-    assert config["server"]["maxUploadSize"] == pipeline.MAX_UPLOAD_MB
+    assert config["server"]["maxUploadSize"] == reader.MAX_FILE_MB
     assert config["client"]["showErrorDetails"] == "none"
     assert config["browser"]["gatherUsageStats"] is False
 

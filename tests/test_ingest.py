@@ -239,7 +239,7 @@ def test_mlflow_runs_become_candidates_and_the_best_run_leads(demo_engine):
 
 def test_a_file_over_the_size_limit_is_refused(demo_engine, monkeypatch):
     monkeypatch.setattr(reader, "MAX_FILE_MB", 0.0001)
-    with pytest.raises(ingest.ImportRejected, match="the limit is 0.0001 MB"):
+    with pytest.raises(ingest.ImportRejected, match="Liftoff imports files up to 0.0001 MB"):
         load(demo_engine, "metrics_long.csv")
 
 

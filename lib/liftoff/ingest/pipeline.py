@@ -1188,9 +1188,6 @@ def _duplicate_batch(source, sha: str, exclude: int | None = None) -> int | None
 # `commit` need not read them again; larger files are read again, in a stream, by `commit`.
 KEEP_ROWS = 100_000
 PREVIEW_ROWS = 50
-# The largest file Liftoff imports; .streamlit/config.toml's maxUploadSize is the same (a test
-# checks), so the Upload page and `liftoff import` accept the same files.
-MAX_UPLOAD_MB = 200
 
 
 def prepare(
@@ -1216,16 +1213,9 @@ def prepare(
             f"{opt.kind!r} is not a kind of file Liftoff imports.",
             f"Use one of: auto, {', '.join(KINDS)}.",
         )
-    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
-        raise reject(
-            file_name,
-            f"The file is {len(data) / 1024 / 1024:,.0f} MB; Liftoff imports files up to "
-            f"{MAX_UPLOAD_MB} MB.",
-            "Split it into smaller files (each imports on its own) or leave out columns it does not need.",
-        )
+    table = read_table(data, file_name, sheet=opt.sheet)  # refuses a file over the limit first
     sha = hashlib.sha256(data).hexdigest()
     p = Prepared(file_name=file_name, kind=opt.kind, sha256=sha, raw=data, options=opt)
-    table = read_table(data, file_name, sheet=opt.sheet)
     p.sheet, p.sheets, p.encoding, p.delimiter = (
         table.sheet,
         table.sheets,

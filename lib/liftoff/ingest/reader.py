@@ -15,7 +15,8 @@ import pandas as pd
 
 from liftoff.ingest.problems import ImportRejected, Problem, reject
 
-# The same limit as the upload widget (.streamlit/config.toml server.maxUploadSize, in MB).
+# The largest file Liftoff imports, in MB; .streamlit/config.toml's server.maxUploadSize is the
+# same (a test checks), so the Upload page and `liftoff import` accept the same files.
 MAX_FILE_MB = 200
 CHUNK_ROWS = 50_000
 # How much of a text file is kept as text to find its delimiter and header.
@@ -350,8 +351,9 @@ def read_table(
     if len(data) > MAX_FILE_MB * 1024 * 1024:
         raise reject(
             file_name,
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_MB:g} MB.",
-            "Split it into smaller files, or import it with `liftoff import` in parts.",
+            f"The file is {len(data) / 1024 / 1024:,.1f} MB; Liftoff imports files up to "
+            f"{MAX_FILE_MB:g} MB.",
+            "Split it into smaller files (each imports on its own) or leave out columns it does not need.",
         )
     if not data.strip():
         raise reject(
