@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import ingest, ui
+from liftoff import db, ingest, ui
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.templates import template
 
@@ -106,14 +106,26 @@ else:
 if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material/upload:"):
     bar = st.progress(0.0, text="Importing…")
     total = max(prepared.rows_accepted, 1)
-    batch_id = ingest.commit(
-        ui.engine(),
-        ui.actor(),
-        prepared,
-        progress=lambda done: bar.progress(
-            min(done / total, 1.0), text=f"Imported {done:,} of {total:,} rows"
-        ),
-    )
+    try:
+        batch_id = ingest.commit(
+            ui.engine(),
+            ui.actor(),
+            prepared,
+            progress=lambda done: bar.progress(
+                min(done / total, 1.0), text=f"Imported {done:,} of {total:,} rows"
+            ),
+        )
+    except ingest.ImportRejected as exc:  # the same file was imported since it was checked
+        bar.empty()
+        st.error(
+            ui.plain(exc.problems[0].message + " Nothing was imported."), icon=":material/block:"
+        )
+        st.caption(ui.plain("Fix: " + exc.problems[0].fix))
+        st.stop()
+    except db.DatabaseError as exc:  # busy with another write for longer than the wait
+        bar.empty()
+        st.error(ui.plain(str(exc)), icon=":material/hourglass_empty:")
+        st.stop()
     bar.progress(1.0, text="Done")
     st.success(
         ui.plain(ingest.describe_success(prepared, batch_id)), icon=":material/check_circle:"
