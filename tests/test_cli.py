@@ -165,3 +165,18 @@ def test_installed_console_script_reports_a_bad_url_without_traceback(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("liftoff: LIFTOFF_DATABASE_URL is not a database URL")
     assert "Traceback" not in result.stderr
+
+
+def test_import_says_what_it_did_in_plain_words(run, demo_url, tmp_path):
+    rows = "\n".join(f"6,cli_metric,{i / 2000}" for i in range(1_200))
+    path = tmp_path / "weekly.csv"
+    path.write_text(f"iteration,metric,value\n{rows}\n")
+    args = ("import", str(path), "--initiative", "Churn early-warning")
+    code, out, _ = run(demo_url, *args, "--dry-run")
+    assert code == 0
+    assert "weekly.csv: would import 1,200 rows of metrics from 1,200 rows read." in out
+    code, out, _ = run(demo_url, *args)
+    assert code == 0
+    assert "weekly.csv: note: New metrics will be created: cli_metric" in out
+    assert out.strip().splitlines()[-1].endswith(": 1,200 rows of metrics from 1,200 rows read.")
+    assert "weekly.csv: imported as batch #4: 1,200 rows" in out
