@@ -17,7 +17,16 @@ if table.empty:
     st.stop()
 
 st.caption("Every number on a screen traces back to one of these batches.")
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Rows read": st.column_config.NumberColumn(format="localized"),
+        "Rows accepted": st.column_config.NumberColumn(format="localized"),
+        "Uploaded at": st.column_config.DatetimeColumn(format="D MMM YYYY HH:mm"),
+    },
+)
 
 st.subheader("One batch", anchor=False)
 chosen = st.selectbox(
