@@ -33,7 +33,10 @@ number = ui.pick_iteration(
 view = ui.read("iteration_view", ev.initiative["name"], number)
 st.markdown("**" + ui.plain(view.headline) + "**")
 
-st.plotly_chart(ui.figure("iteration_timeline", ev.initiative["name"]), width="stretch")
+if views.dated_iterations(ev):
+    st.plotly_chart(ui.figure("iteration_timeline", ev.initiative["name"]), width="stretch")
+if undated := views.undated_iterations(ev):
+    st.caption(ui.plain(undated))
 
 left, right = st.columns([1, 2])
 with left:
@@ -106,7 +109,7 @@ else:
 
 st.divider()
 if not ui.can("edit"):
-    ui.edit_hint("record the decision and change the criteria here")
+    ui.edit_hint("record the decision, change the criteria and describe the iteration here")
     st.stop()
 st.subheader("Record the decision", anchor=False)
 it = ev.iteration(number)
@@ -194,3 +197,27 @@ with st.form(f"criterion_{target_id}", clear_on_submit=target_id is None):
     if target_id is not None and remove.form_submit_button("Remove criterion"):
         manage.remove_criterion(ui.engine(), ui.actor(), target_id)
         st.rerun()
+
+st.subheader("Describe this iteration", anchor=False)
+with st.form(f"describe_{ev.initiative['id']}_{number}"):
+    name_col, first_col, last_col = st.columns([2, 1, 1])
+    label = name_col.text_input(
+        "Name", value=it.label or "", placeholder="What this iteration tried, in a few words"
+    )
+    first = first_col.date_input("First day", value=it.start_date)
+    last = last_col.date_input("Last day", value=it.end_date)
+    hypothesis = st.text_area(
+        "Hypothesis",
+        value=it.hypothesis or "",
+        placeholder="If we …, then … will improve, because …",
+    )
+    if st.form_submit_button("Save the description"):
+        ui.save(
+            manage.describe_iteration,
+            ev.initiative["name"],
+            number,
+            label=label,
+            start_date=first,
+            end_date=last,
+            hypothesis=hypothesis,
+        )

@@ -3,6 +3,7 @@ log and the hardened configuration."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import datetime, timedelta
 
@@ -93,8 +94,12 @@ def test_viewer_sees_no_editing_controls(use_database, demo_url):
     use_database(demo_url)
     at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "viewer").run()
     at.switch_page("screens/iterations.py").run()
-    assert not [b for b in at.button if b.label in ("Save the decision", "Add criterion")]
-    assert "Editors record the decision and change the criteria here." in texts(at)
+    editing = ("Save the decision", "Add criterion", "Save the description")
+    assert not [b for b in at.button if b.label in editing]
+    assert (
+        "Editors record the decision, change the criteria and describe the iteration here."
+        in texts(at)
+    )
     at.switch_page("screens/monitoring.py").run()
     assert not [b for b in at.button if b.label in ("Add rule", "Add the suggested rules")]
     at.switch_page("screens/imports.py").run()
@@ -485,3 +490,17 @@ def test_audit_search_takes_percent_and_underscore_literally(engine):
     assert found(text="IMPORTED") == ["Imported 500 rows"]
     assert found(actor="PM@EXAMPLE") == ["Changed by an editor"]
     assert found(actor="_") == []
+
+
+def test_every_action_the_code_records_is_one_the_audit_screen_can_filter_by():
+    """The audit screen and `liftoff audit --action` offer audit.ACTIONS; an action recorded
+    under any other name could never be found by its filter."""
+    recorded = set()
+    for path in (PROJECT_ROOT / "lib" / "liftoff").rglob("*.py"):
+        if path.name == "cli.py":  # argparse's action="append" is another kind of action
+            continue
+        source = path.read_text()
+        recorded |= set(re.findall(r'\baction="([a-z_.]+)"', source))
+        recorded |= set(re.findall(r'audit\.record\(\s*conn,\s*\w+,\s*"([a-z_.]+)"', source))
+    assert recorded, "no recorded actions found: the pattern is stale"
+    assert recorded <= set(audit.ACTIONS), recorded - set(audit.ACTIONS)

@@ -1,16 +1,20 @@
 """The evidence screens through AppTest: what they say matches `liftoff summary`, and editors
 can change criteria, decisions and alert rules."""
 
+import re
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, texts
-from liftoff import evidence, summary
+from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, table_checksums, texts
+from liftoff import audit, evidence, ingest, manage, summary
 from liftoff.formatting import format_percent
 from liftoff.models import AlertRule, Criterion, Iteration
 
 APP = str(PROJECT_ROOT / "app.py")
+CHURN = "Churn early-warning"
 
 
 def open_screen(page: str, role: str | None = None, **params) -> AppTest:
@@ -198,6 +202,73 @@ def test_a_decision_without_rationale_is_refused_plainly(use_database, demo_url)
     at.text_input[0].input("Tom")
     button(at, "Save the decision").click().run()
     assert "Give the rationale: the room will want to know why." in texts(at)
+
+
+def test_an_imported_iteration_gets_its_name_dates_and_hypothesis(
+    use_database, demo_url, demo_engine
+):
+    """Imports create iterations with a number only: the timeline says it leaves them out
+    until an editor gives them dates, and then shows them."""
+    use_database(demo_url)
+    data = b"iteration,metric,value\n7,churn_auc,0.88\n"
+    ingest.import_file(
+        demo_engine, EDITOR, data, "it7.csv", ingest.Options(initiative=CHURN, create=True)
+    )
+    at = open_screen("screens/iterations.py", "editor", initiative=CHURN, iteration="7")
+    assert (
+        "Iteration 7 has no dates yet, so the timeline leaves them out. Editors give an "
+        "iteration its dates under “Describe this iteration” below."
+    ) in texts(at)
+    assert "Iteration 7" not in at.get("plotly_chart")[0].proto.spec
+    next(t for t in at.text_input if t.label == "Name").input("Retrain on the winter cohort")
+    next(d for d in at.date_input if d.label == "First day").set_value(date(2026, 11, 16))
+    next(d for d in at.date_input if d.label == "Last day").set_value(date(2026, 11, 29))
+    next(t for t in at.text_area if t.label == "Hypothesis").input("Winter churn looks different.")
+    button(at, "Save the description").click().run()
+    assert not at.exception
+    assert "no dates yet" not in texts(at)
+    assert "Iteration 7" in at.get("plotly_chart")[0].proto.spec
+    with demo_engine.connect() as conn:
+        it = conn.execute(
+            select(Iteration).where(Iteration.number == 7, Iteration.initiative_id == 2)
+        ).one()
+    assert (it.label, it.start_date, it.end_date, it.hypothesis) == (
+        "Retrain on the winter cohort",
+        date(2026, 11, 16),
+        date(2026, 11, 29),
+        "Winter churn looks different.",
+    )
+    entry = audit.entries(demo_engine, audit.Filter(actions=("iteration.update",)))[0]
+    assert entry["summary"] == (
+        "Churn early-warning iteration 7: Retrain on the winter cohort, 16 Nov 2026 to 29 Nov 2026"
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        (date(2026, 11, 16), None, "Give both dates, the first and the last day, or neither."),
+        (
+            date(2026, 11, 16),
+            date(2026, 11, 2),
+            "The last day (2 Nov 2026) is before the first (16 Nov 2026).",
+        ),
+    ],
+)
+def test_iteration_dates_that_make_no_sense_are_refused(demo_engine, first, last, message):
+    before = table_checksums(demo_engine)
+    with pytest.raises(manage.InvalidValue, match=re.escape(message)):
+        manage.describe_iteration(
+            demo_engine,
+            EDITOR,
+            CHURN,
+            6,
+            label="x",
+            start_date=first,
+            end_date=last,
+            hypothesis=None,
+        )
+    assert table_checksums(demo_engine) == before
 
 
 def test_editor_adds_edits_and_removes_a_criterion(use_database, demo_url, demo_engine):

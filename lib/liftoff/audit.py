@@ -18,6 +18,7 @@ ACTIONS: dict[str, str] = {
     "initiative.create": "created an initiative",
     "initiative.update": "changed an initiative's settings",
     "decision": "recorded a decision",
+    "iteration.update": "named or dated an iteration",
     "criterion.add": "added a criterion",
     "criterion.update": "changed a criterion",
     "criterion.remove": "removed a criterion",

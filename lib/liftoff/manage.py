@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine, delete, insert, select, update
 
 from liftoff import audit, db
 from liftoff.auth import Actor, require
+from liftoff.formatting import format_date
 from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
 from liftoff.models import (
     COMPARATORS,
@@ -309,6 +310,47 @@ def record_decision(
             before=before,
             action="decision",
             summary=f"{initiative} iteration {number}: {before['decision']} → {decision}",
+            target="iteration",
+        )
+
+
+def describe_iteration(
+    engine: Engine,
+    actor: Actor,
+    initiative: str,
+    number: int,
+    *,
+    label: str | None,
+    start_date: date | None,
+    end_date: date | None,
+    hypothesis: str | None,
+) -> None:
+    """Name an iteration, give its dates (they place it on the timeline) and its hypothesis.
+    Imports create iterations with a number only."""
+    require(actor, "edit")
+    label, hypothesis = _text(label), _text(hypothesis)
+    if label and len(label) > 200:
+        raise InvalidValue("Keep the name under 200 characters; the hypothesis can say more.")
+    if (start_date is None) != (end_date is None):
+        raise InvalidValue("Give both dates, the first and the last day, or neither.")
+    if start_date and end_date and end_date < start_date:
+        raise InvalidValue(
+            f"The last day ({format_date(end_date)}) is before the first ({format_date(start_date)})."
+        )
+    with db.write(engine) as conn:
+        iteration_id = _iteration_id(conn, initiative, number)
+        dates = (
+            f"{format_date(start_date)} to {format_date(end_date)}" if start_date else "no dates"
+        )
+        audit.change(
+            conn,
+            actor,
+            Iteration,
+            iteration_id,
+            dict(label=label, start_date=start_date, end_date=end_date, hypothesis=hypothesis),
+            before=audit.row(conn, Iteration, iteration_id),
+            action="iteration.update",
+            summary=f"{initiative} iteration {number}: {label or 'no name'}, {dates}",
             target="iteration",
         )
 

@@ -152,6 +152,29 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
     )
 
 
+def dated_iterations(ev) -> list:
+    """The iterations with a first and a last day: those the timeline can place."""
+    return [it for it in ev.iterations if it.start_date and it.end_date]
+
+
+def undated_iterations(ev) -> str | None:
+    """What the timeline leaves out: "Iterations 7 to 30 have no dates yet …", or None."""
+    dated = {it.number for it in dated_iterations(ev)}
+    undated = [it.number for it in ev.iterations if it.number not in dated]
+    if not undated:
+        return None
+    if len(undated) == 1:
+        which = f"Iteration {undated[0]} has"
+    elif undated == list(range(undated[0], undated[-1] + 1)):
+        which = f"Iterations {undated[0]} to {undated[-1]} have"
+    else:
+        which = f"Iterations {', '.join(map(str, undated[:-1]))} and {undated[-1]} have"
+    return (
+        f"{which} no dates yet, so the timeline leaves them out. "
+        "Editors give an iteration its dates under “Describe this iteration” below."
+    )
+
+
 def import_history(batches: list[dict]) -> pd.DataFrame:
     """The import history as a table for the screen."""
     return pd.DataFrame(
