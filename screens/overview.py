@@ -72,7 +72,7 @@ for card in cards if (layout or default) == "Cards" else []:
         cols[0].metric(
             "Criteria met",
             card.criteria,
-            help="Criteria of the latest iteration met by its evidence.",
+            help="Criteria of the latest iteration met by its evidence (— when it has none).",
         )
         for col, tile, fallback in (
             (cols[1], card.model, "Primary model metric"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -79,6 +80,19 @@ def test_missing_data_says_so_instead_of_disappearing(use_database, db_url, engi
     assert missing["scalability"].startswith("Import load-test results")
     assert missing["feedback"] == "Import user feedback to close the loop."
     assert missing["criteria"] == "No criteria set for this iteration yet."
+    assert dict(pack["slides"][0]["table"]["rows"])["Dates"] == "Not set yet"
+    manage.describe_iteration(
+        engine,
+        EDITOR,
+        "Bare",
+        1,
+        label=None,
+        start_date=date(2026, 11, 2),
+        end_date=date(2026, 11, 13),
+        hypothesis=None,
+    )
+    ask = dict(report.build(engine, "Bare")["slides"][0]["table"]["rows"])
+    assert ask["Dates"] == "2 Nov 2026 to 13 Nov 2026"
 
 
 def test_editor_records_the_decision_with_attendees_and_action_items(

@@ -117,6 +117,14 @@ def test_a_large_portfolio_opens_as_a_table(use_database, demo_url, demo_engine)
     assert len(at.subheader) == 3 + portfolio.CARDS_UP_TO
 
 
+def test_an_initiative_without_criteria_shows_a_dash_not_a_word(use_database, db_url, engine):
+    use_database(db_url)
+    manage.set_initiative(engine, EDITOR, "Bare", create=True)
+    at = open_app()
+    criteria = next(m for m in at.metric if m.label == "Criteria met")
+    assert criteria.value == "—"  # a metric tile cuts "None set" to "None …"
+
+
 def test_overview_empty_state_names_the_demo_command(use_database, db_url):
     use_database(db_url)
     at = open_app()

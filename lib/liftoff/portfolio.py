@@ -138,7 +138,7 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
         decision=DECISION_LABELS.get(latest.decision, latest.decision) if latest else "—",
         criteria=f"{latest.criteria_met} of {len(latest.criteria)}"
         if latest and latest.criteria
-        else "None set",
+        else "—",
         criteria_met=latest.criteria_met if latest else 0,
         criteria_total=len(latest.criteria) if latest else 0,
         model=_tile(ev, ini["primary_metric"]),

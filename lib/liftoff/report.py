@@ -22,7 +22,7 @@ from liftoff import audit, charts, db, evidence, manage, people, people_db, peop
 from liftoff.auth import Actor, require
 from liftoff.evidence import InitiativeEvidence
 from liftoff.export import safe_csv
-from liftoff.formatting import DECISION_LABELS, STAGE_LABELS
+from liftoff.formatting import DECISION_LABELS, STAGE_LABELS, format_date
 from liftoff.manage import InvalidValue  # raised here, caught by the screen
 from liftoff.models import ActionItem, DecisionRecord, Initiative, Iteration, Snapshot
 
@@ -212,7 +212,12 @@ def pack_of(
         {"": "Owner", "Value": ini["owner"] or "—"},
         {"": "Stage", "Value": STAGE_LABELS.get(ini["stage"], ini["stage"])},
         {"": "Iteration", "Value": it.title},
-        {"": "Dates", "Value": f"{it.start_date or '—'} to {it.end_date or '—'}"},
+        {
+            "": "Dates",
+            "Value": f"{format_date(it.start_date)} to {format_date(it.end_date)}"
+            if it.start_date and it.end_date
+            else "Not set yet",
+        },
         {"": "Hypothesis", "Value": it.hypothesis or "—"},
         {"": "Readiness gate", "Value": gov.gate.sentence},
     ]
