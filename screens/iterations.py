@@ -3,7 +3,7 @@
 import streamlit as st
 
 from liftoff import export, manage, report, ui, views
-from liftoff.formatting import DECISION_LABELS, KIND_LABELS
+from liftoff.formatting import DECISION_LABELS, KIND_LABELS, STAGE_LABELS
 from liftoff.models import COMPARATORS
 
 st.title("Iterations and decision")
@@ -220,4 +220,58 @@ with st.form(f"describe_{ev.initiative['id']}_{number}"):
             start_date=first,
             end_date=last,
             hypothesis=hypothesis,
+        )
+
+st.subheader("Initiative settings", anchor=False)
+ini = ev.initiative
+models = views.metric_choices(ev, "model")
+with st.form(f"initiative_{ini['id']}"):
+    goal = st.text_area(
+        "Business goal",
+        value=ini["business_goal"] or "",
+        placeholder="What the business gets, with a number: lift 90-day retention by 2 points",
+    )
+    a, b, c = st.columns(3)
+    owner = a.text_input("Owner", value=ini["owner"] or "", placeholder="A person or a team")
+    stage = b.selectbox(
+        "Stage",
+        list(STAGE_LABELS),
+        index=list(STAGE_LABELS).index(ini["stage"]),
+        format_func=STAGE_LABELS.get,
+    )
+    primary = c.selectbox(
+        "Primary model metric",
+        [None, *models],
+        index=[None, *models].index(ini["primary_metric"])
+        if ini["primary_metric"] in models
+        else 0,
+        format_func=lambda k: "— not chosen —" if k is None else views.label(ev, k),
+        help="The metric that picks an iteration's best candidate and heads its cards.",
+    )
+    d, e = st.columns(2)
+    slo = d.number_input(
+        "Latency objective, p95 (ms)",
+        min_value=1.0,
+        value=float(ini["slo_p95_ms"]),
+        step=50.0,
+        format="%g",
+    )
+    errors = e.number_input(
+        "Highest error rate (%)",
+        min_value=0.0,
+        max_value=100.0,
+        value=float(ini["max_error_rate"]) * 100,
+        step=0.5,
+        format="%g",
+    )
+    if st.form_submit_button("Save the settings"):
+        ui.save(
+            manage.set_initiative,
+            ini["name"],
+            business_goal=goal.strip(),
+            owner=owner.strip(),
+            stage=stage,
+            primary_metric=primary,
+            slo_p95_ms=slo,
+            max_error_rate=errors / 100,
         )

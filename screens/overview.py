@@ -74,12 +74,12 @@ for card in cards if (layout or default) == "Cards" else []:
             card.criteria,
             help="Criteria of the latest iteration met by its evidence (— when it has none).",
         )
-        for col, tile, fallback in (
-            (cols[1], card.model, "Primary model metric"),
-            (cols[2], card.kpi, "Lead business KPI"),
+        for col, tile, fallback, missing in (
+            (cols[1], card.model, "Primary model metric", card.model_missing),
+            (cols[2], card.kpi, "Lead business KPI", card.kpi_missing),
         ):
             if tile is None:
-                col.metric(fallback, "—", help="No value yet: upload metrics for this initiative.")
+                col.metric(fallback, "—", help=ui.plain(missing))
                 continue
             col.metric(
                 ui.plain(tile.label),

@@ -94,7 +94,7 @@ def test_viewer_sees_no_editing_controls(use_database, demo_url):
     use_database(demo_url)
     at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "viewer").run()
     at.switch_page("screens/iterations.py").run()
-    editing = ("Save the decision", "Add criterion", "Save the description")
+    editing = ("Save the decision", "Add criterion", "Save the description", "Save the settings")
     assert not [b for b in at.button if b.label in editing]
     assert (
         "Editors record the decision, change the criteria and describe the iteration here."

@@ -244,6 +244,40 @@ def test_an_imported_iteration_gets_its_name_dates_and_hypothesis(
     )
 
 
+def test_editor_chooses_the_primary_metric_and_owner_of_an_imported_initiative(
+    use_database, db_url, engine
+):
+    """An initiative made by an import has no primary metric: its card says who can choose
+    one and where, and the settings form on the Iterations screen does it."""
+    use_database(db_url)
+    data = b"iteration,metric,value\n1,accuracy,0.81\n2,accuracy,0.86\n"
+    ingest.import_file(
+        engine, EDITOR, data, "m.csv", ingest.Options(initiative="Fraud screening", create=True)
+    )
+    overview = open_screen("screens/overview.py")
+    tile = next(m for m in overview.metric if m.label == "Primary model metric")
+    assert tile.value == "—"
+    assert "No primary model metric chosen yet" in tile.proto.help
+    at = open_screen("screens/iterations.py", "editor", initiative="Fraud screening")
+    next(s for s in at.selectbox if s.label == "Primary model metric").select("accuracy")
+    next(t for t in at.text_input if t.label == "Owner").input("Risk analytics team")
+    next(s for s in at.selectbox if s.label == "Stage").select("pilot")
+    button(at, "Save the settings").click().run()
+    assert not at.exception
+    ini = evidence.for_initiative(engine, "Fraud screening").initiative
+    assert (ini["primary_metric"], ini["owner"], ini["stage"]) == (
+        "accuracy",
+        "Risk analytics team",
+        "pilot",
+    )
+    overview = open_screen("screens/overview.py")
+    tile = next(m for m in overview.metric if m.label == "accuracy")
+    assert tile.value == "86.0%"
+    entry = audit.entries(engine, audit.Filter(actions=("initiative.update",)))[0]
+    assert "primary_metric_key None → accuracy" in entry["summary"]
+    assert "slo_p95_ms" not in entry["summary"]  # unchanged settings are not listed
+
+
 @pytest.mark.parametrize(
     ("first", "last", "message"),
     [

@@ -107,6 +107,9 @@ def set_initiative(
         if not values:
             return f"Nothing to change for {name!r}: give --stage, --slo-p95-ms, --max-error-rate or --primary-metric."
         before = audit.row(conn, Initiative, existing)
+        values = {k: v for k, v in values.items() if before[k] != v}
+        if not values:
+            return f"Nothing changed for {name!r}: it already has these settings."
         audit.change(
             conn,
             actor,

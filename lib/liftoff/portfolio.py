@@ -70,6 +70,9 @@ class OverviewCard:
     ready: bool | None = None
     gate_text: str = ""
     open_actions: tuple[str, ...] = ()
+    # Why a tile is empty, for its help.
+    model_missing: str = "No value yet: upload metrics for this initiative."
+    kpi_missing: str = "No business KPI yet: upload metrics with category business_kpi."
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -142,6 +145,12 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
         criteria_met=latest.criteria_met if latest else 0,
         criteria_total=len(latest.criteria) if latest else 0,
         model=_tile(ev, ini["primary_metric"]),
+        model_missing=(
+            "No primary model metric chosen yet: editors choose it under Initiative settings "
+            "on the Iterations and decision screen."
+            if not ini["primary_metric"]
+            else f"No value of {ini['primary_metric']} yet: upload metrics for this initiative."
+        ),
         kpi=_tile(ev, ev.lead_kpi),
         open_severe_concerns=severe,
         headroom=ev.headroom,
