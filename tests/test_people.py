@@ -331,6 +331,49 @@ def test_governance_screen_shows_the_gate_with_links(use_database, demo_url):
     assert links["concerns"] == "1 critical concern is open."
 
 
+@pytest.mark.parametrize(
+    ("stage", "items", "required", "done", "missing"),
+    [
+        ("poc", [], 2, 0, ["data_sources", "pii_consent"]),
+        (
+            "pilot",
+            [
+                {"area": "data_sources", "required_from": "poc", "status": "done"},
+                {"area": "retention", "required_from": "production", "status": "missing"},
+                {"area": "access_control", "required_from": "pilot", "status": "not_applicable"},
+            ],
+            4,
+            2,
+            ["pii_consent", "monitoring"],
+        ),
+    ],
+)
+def test_governance_areas_with_nothing_recorded_count_as_missing(
+    stage, items, required, done, missing
+):
+    """The score counts what the checklist shows: an area nobody recorded yet is missing,
+    required from its usual stage; a recorded item's own stage wins."""
+    score = people.governance_score(items, stage)
+    assert (score.required, score.done, score.missing) == (required, done, missing)
+
+
+def test_an_initiative_with_no_governance_items_is_told_what_its_stage_needs(
+    use_database, db_url, engine
+):
+    use_database(db_url)
+    data = b"iteration,metric,value\n1,accuracy,0.8\n"
+    ingest.import_file(
+        engine, EDITOR, data, "m.csv", ingest.Options(initiative="Bare", create=True)
+    )
+    at = open_screen("governance", initiative="Bare")
+    done = next(m for m in at.metric if m.label == "Governance items done")
+    assert done.value == "0 of 2"
+    assert (
+        "Governance: 0 of 2 items required at this stage are done; missing: data sources, "
+        "pii and consent."
+    ) in texts(at)
+
+
 def test_editor_sets_a_governance_item_and_scores_the_rubric(use_database, demo_url, demo_engine):
     use_database(demo_url)
     at = open_screen("governance", "editor", initiative=CHURN)

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
 from liftoff.models import STAGES
 
 # ----------------------------------------------------------------------------- readiness rubric
@@ -193,10 +194,19 @@ class GovernanceScore:
 
 
 def governance_score(items: list[dict], stage: str) -> GovernanceScore:
-    """Required items done (not applicable counts as done) out of those required at `stage`."""
-    required = [i for i in items if governance_required(stage, i["required_from"])]
-    done = [i for i in required if i["status"] in ("done", "not_applicable")]
-    return GovernanceScore(len(required), len(done), [i["area"] for i in required if i not in done])
+    """Required items done (not applicable counts as done) out of those required at `stage`.
+    An area with nothing recorded is missing, required from its usual stage: as the checklist
+    shows it (an initiative with no items has two to do as a proof of concept, not none)."""
+    by_area = {i["area"]: i for i in items}
+    required, missing = 0, []
+    for area, usual in GOVERNANCE_DEFAULT_STAGE.items():
+        item = by_area.get(area)
+        if not governance_required(stage, item["required_from"] if item else usual):
+            continue
+        required += 1
+        if item is None or item["status"] not in ("done", "not_applicable"):
+            missing.append(area)
+    return GovernanceScore(required, required - len(missing), missing)
 
 
 # ----------------------------------------------------------------------------- the gate
