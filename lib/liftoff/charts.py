@@ -97,7 +97,7 @@ def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
         xaxis_type="date",
         legend_title_text="Decision",
     )
-    # Only iterations with dates have a place on a calendar (views.timeline_note says so).
+    # Only iterations with dates have a place on a calendar (views.undated_iterations names the rest).
     order = [f"Iteration {it.number}" for it in ev.iterations if it.start_date and it.end_date]
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
     fig.update_layout(height=max(220, 34 * len(order) + 110))
