@@ -394,7 +394,7 @@ class _Context:
             parsed.bad,
             frame,
             col,
-            f"The {label} is not a date.",
+            f"This {label} cannot be read.",
             "Write dates as YYYY-MM-DD (for example 2026-03-14).",
         )
         future = (

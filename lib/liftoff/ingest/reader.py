@@ -8,6 +8,7 @@ import io
 import re
 import warnings as warnings_module
 import zipfile
+from datetime import date, datetime, time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -261,8 +262,10 @@ def _cell_text(value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value) if value != int(value) or abs(value) > 1e15 else str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):  # a time of day alone has no date to give
+        return value.isoformat()
     return str(value)
 
 
