@@ -8,9 +8,9 @@ import io
 import re
 import warnings as warnings_module
 import zipfile
-from datetime import date, datetime, time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 import pandas as pd
 
