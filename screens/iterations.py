@@ -33,7 +33,7 @@ number = ui.pick_iteration(
 view = ui.read("iteration_view", ev.initiative["name"], number)
 st.markdown("**" + ui.plain(view.headline) + "**")
 
-if views.dated_iterations(ev):
+if ev.dated:
     st.plotly_chart(ui.figure("iteration_timeline", ev.initiative["name"]), width="stretch")
 if undated := views.undated_iterations(ev):
     st.caption(ui.plain(undated))

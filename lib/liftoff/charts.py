@@ -70,9 +70,7 @@ def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
     """The initiative's iterations as bars on a calendar, coloured by decision."""
     fig = go.Figure()
     for decision, colour in DECISION_COLOURS.items():
-        its = [
-            it for it in ev.iterations if it.decision == decision and it.start_date and it.end_date
-        ]
+        its = [it for it in ev.dated if it.decision == decision]
         if not its:
             continue
         fig.add_trace(
@@ -98,7 +96,7 @@ def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
         legend_title_text="Decision",
     )
     # Only iterations with dates have a place on a calendar (views.undated_iterations names the rest).
-    order = [f"Iteration {it.number}" for it in ev.iterations if it.start_date and it.end_date]
+    order = [f"Iteration {it.number}" for it in ev.dated]
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
     fig.update_layout(height=max(220, 34 * len(order) + 110))
     return fig

@@ -77,6 +77,11 @@ class InitiativeEvidence:
     def previous(self) -> IterationEvidence | None:
         return self.iterations[-2] if len(self.iterations) > 1 else None
 
+    @property
+    def dated(self) -> list[IterationEvidence]:
+        """The iterations with a first and a last day: those a calendar can place."""
+        return [it for it in self.iterations if it.start_date and it.end_date]
+
     def iteration(self, number: int) -> IterationEvidence | None:
         return next((it for it in self.iterations if it.number == number), None)
 

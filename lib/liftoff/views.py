@@ -152,14 +152,9 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
     )
 
 
-def dated_iterations(ev) -> list:
-    """The iterations with a first and a last day: those the timeline can place."""
-    return [it for it in ev.iterations if it.start_date and it.end_date]
-
-
 def undated_iterations(ev) -> str | None:
     """What the timeline leaves out: "Iterations 7 to 30 have no dates yet …", or None."""
-    dated = {it.number for it in dated_iterations(ev)}
+    dated = {it.number for it in ev.dated}
     undated = [it.number for it in ev.iterations if it.number not in dated]
     if not undated:
         return None
