@@ -260,7 +260,8 @@ def prepare_upload(data: bytes, file_name: str, options) -> Any:
     """Check an uploaded file once per file, options and data version (not on every rerun),
     showing progress for large files. Raises ingest.ImportRejected for unreadable files."""
 
-    key = (hashlib.sha256(data).hexdigest(), file_name, repr(options), data_version())
+    sha = hashlib.sha256(data).hexdigest()
+    key = (sha, file_name, repr(options), data_version())
     cached = st.session_state.get("liftoff_prepared")
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -271,7 +272,7 @@ def prepare_upload(data: bytes, file_name: str, options) -> Any:
         if bar is not None:
             bar.progress(min(done / lines, 1.0), text=f"Checked {done:,} of about {lines:,} rows")
 
-    prepared = ingest.prepare(engine(), data, file_name, options, progress=progress)
+    prepared = ingest.prepare(engine(), data, file_name, options, progress=progress, sha256=sha)
     if bar is not None:
         bar.empty()
     st.session_state["liftoff_prepared"] = (key, prepared)

@@ -678,6 +678,7 @@ def load_file(
     """
     require(actor, "upload")
     uploaded_by = actor.label
+    sha = checked.sha256 if checked is not None else hashlib.sha256(data).hexdigest()
     with db.write(engine, bulk=True) as conn:
         # The batch row first: on SQLite it takes the write lock, so nothing changes the
         # initiatives, iterations and metrics between resolving their ids and using them.
@@ -686,7 +687,7 @@ def load_file(
             .values(
                 kind=checked.kind if checked else "pending",
                 file_name=file_name,
-                sha256=hashlib.sha256(data).hexdigest(),
+                sha256=sha,
                 rows_read=0,
                 rows_accepted=0,
                 uploaded_by=uploaded_by,
@@ -701,13 +702,16 @@ def load_file(
         try:
             if checked is not None:
                 prepared = checked
-                if (
-                    _duplicate_batch(conn, prepared.sha256, exclude=batch_id) is not None
-                    and not options.force
-                ):
+                if _duplicate_batch(conn, sha, exclude=batch_id) is not None and not options.force:
                     # Imported by someone else since it was checked: check again, and refuse.
                     prepared = pipeline.prepare(
-                        conn, data, file_name, options, sink=loader.write, exclude_batch=batch_id
+                        conn,
+                        data,
+                        file_name,
+                        options,
+                        sink=loader.write,
+                        exclude_batch=batch_id,
+                        sha256=sha,
                     )
                 else:
                     for target, parts in prepared.frames.items():
@@ -715,7 +719,13 @@ def load_file(
                             loader.write(prepared, target, frame)
             else:
                 prepared = pipeline.prepare(
-                    conn, data, file_name, options, sink=loader.write, exclude_batch=batch_id
+                    conn,
+                    data,
+                    file_name,
+                    options,
+                    sink=loader.write,
+                    exclude_batch=batch_id,
+                    sha256=sha,
                 )
         finally:
             loader.close()
