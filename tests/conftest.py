@@ -6,8 +6,11 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sqlite3
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -217,6 +220,31 @@ def sign_in_as(at, role: str, email: str | None = None):
         engine.dispose()
     at.session_state["liftoff_signed_in"] = {"email": email, "at": datetime.now()}
     return at
+
+
+@pytest.fixture
+def busy_sqlite(use_database, sqlite_templates, tmp_path, monkeypatch):
+    """The app on a copy of the demo on SQLite with a 0.2 s busy timeout; `hold()` keeps
+    another connection in the middle of a write meanwhile (SQLite has one writer at a time)."""
+    path = tmp_path / "liftoff.db"
+    shutil.copyfile(sqlite_templates["demo"], path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    use_database(url)
+    engine = db.make_engine(url)
+
+    @contextmanager
+    def hold():
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+    yield SimpleNamespace(engine=engine, hold=hold)
+    engine.dispose()
 
 
 TEXT_ELEMENTS = (

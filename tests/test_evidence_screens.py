@@ -193,6 +193,21 @@ def test_editor_records_a_decision_with_who_and_when(use_database, demo_url, dem
     assert "Decided by Steering committee on" in texts(at)
 
 
+def test_a_form_saved_while_the_database_is_busy_says_so_and_writes_nothing(busy_sqlite):
+    at = open_screen("screens/iterations.py", "editor", initiative=CHURN, iteration="6")
+    at.radio[0].set_value("no-go")
+    at.text_area[0].input("Retention did not move after six iterations.")
+    at.text_input[0].input("Steering committee")
+    before = table_checksums(busy_sqlite.engine)
+    with busy_sqlite.hold():
+        button(at, "Save the decision").click().run()
+    assert not at.exception
+    assert "The database is busy with another write. Nothing was changed; retry in a moment." in (
+        texts(at)
+    )
+    assert table_checksums(busy_sqlite.engine) == before
+
+
 def test_a_decision_without_rationale_is_refused_plainly(use_database, demo_url):
     use_database(demo_url)
     at = open_screen(

@@ -1,7 +1,5 @@
 """The Upload and Import history screens through AppTest, on SQLite and PostgreSQL."""
 
-import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -9,7 +7,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums, texts
-from liftoff import db, ingest
+from liftoff import ingest
 from liftoff.formatting import format_bytes
 from liftoff.ingest.templates import TEMPLATES, template
 from liftoff.models import ImportBatch, Observation
@@ -147,33 +145,19 @@ def test_a_file_imported_elsewhere_meanwhile_is_refused_with_a_message(
     assert table_checksums(demo_engine) == before
 
 
-def test_a_database_busy_with_another_write_gets_a_message_not_a_traceback(
-    use_database, sqlite_templates, tmp_path, monkeypatch
-):
+def test_a_database_busy_with_another_write_gets_a_message_not_a_traceback(busy_sqlite):
     """SQLite has one writer at a time; an import that waits longer than the busy timeout
     says so and writes nothing. (PostgreSQL imports do not wait for each other.)"""
-    path = tmp_path / "liftoff.db"
-    shutil.copyfile(sqlite_templates["demo"], path)
-    db_url = f"sqlite:///{path}"
-    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_S", 0.2)
-    use_database(db_url)
-    engine = db.make_engine(db_url)
     at = upload_page(initiative="Churn early-warning")
     data = (CORPUS / "metrics_bom_semicolon_decimal_comma.csv").read_bytes()
     at.file_uploader[0].set_value(("metrics.csv", data, "text/csv")).run()
     assert "Metrics: 3 rows read, 3 ready to import" in texts(at)
-    before = table_checksums(engine)
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
-    try:
+    before = table_checksums(busy_sqlite.engine)
+    with busy_sqlite.hold():
         next(b for b in at.button if b.label == "Import").click().run()
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert not at.exception
     shown = [e.value.replace("\\", "") for e in at.error]
     assert (
         "The database is busy with another write. Nothing was changed; retry in a moment." in shown
     )
-    assert table_checksums(engine) == before
-    engine.dispose()
+    assert table_checksums(busy_sqlite.engine) == before

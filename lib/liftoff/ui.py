@@ -482,10 +482,11 @@ def can(action: str) -> bool:
 def save(write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Run an editor's write as this person (`write(engine, actor, *args, **kwargs)`), then
     rerun so every part of the screen shows the new data; a value the write refuses
-    (manage.InvalidValue) is shown as its message instead, and nothing was written."""
+    (manage.InvalidValue), or a database busy with another write for longer than the wait, is
+    shown as its message instead, and nothing was written."""
     try:
         write(engine(), actor(), *args, **kwargs)
-    except manage.InvalidValue as exc:
+    except (manage.InvalidValue, db.DatabaseError) as exc:
         st.error(plain(str(exc)))
         return
     st.rerun()
