@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from liftoff import audit, export, ui, views
+from liftoff import audit, ui, views
 
 PAGE = 100
 
@@ -38,12 +38,10 @@ st.caption(
 )
 st.dataframe(views.audit_table(rows), hide_index=True, width="stretch")
 if total <= 50_000:
-    st.download_button(
+    ui.csv_download(
         f"Download the {total:,} matching entries as CSV",
-        lambda: export.safe_csv(views.audit_table(audit.entries(ui.engine(), f, limit=total))),
-        file_name="liftoff-audit-log.csv",
-        mime="text/csv",
-        icon=":material/download:",
+        lambda: views.audit_table(audit.entries(ui.engine(), f, limit=total)),
+        "liftoff-audit-log.csv",
     )
 else:
     st.caption("Narrow the filters to 50,000 entries or fewer to download them.")

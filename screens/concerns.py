@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from liftoff import export, manage, people_db, ui, views
+from liftoff import manage, people_db, ui, views
 from liftoff import people_views as pv
 from liftoff.models import COMPARATORS, CONCERN_STATUSES, FAILURE_CATEGORIES, SEVERITIES, STANCES
 
@@ -105,12 +105,10 @@ if tab_register.open:  # only the chosen tab runs
                         "Evidence": st.column_config.TextColumn(width="large"),
                     },
                 )
-                st.download_button(
+                ui.csv_download(
                     "Download this page as CSV",
-                    lambda: export.safe_csv(shown.table.frame),
-                    file_name=f"{name}-concerns.csv",
-                    mime="text/csv",
-                    icon=":material/download:",
+                    lambda: shown.table.frame,
+                    f"{name}-concerns.csv",
                 )
 
                 titles = {

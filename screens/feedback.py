@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import export, manage, people_db, ui
+from liftoff import manage, people_db, ui
 from liftoff import people_views as pv
 from liftoff.models import FEEDBACK_SOURCES, FEEDBACK_STATUSES
 
@@ -123,12 +123,8 @@ if tab_comments.open:
                 width="stretch",
                 column_config={"Comment": st.column_config.TextColumn(width="large")},
             )
-            st.download_button(
-                "Download this page as CSV",
-                lambda: export.safe_csv(shown.table.frame),
-                file_name=f"{name}-feedback.csv",
-                mime="text/csv",
-                icon=":material/download:",
+            ui.csv_download(
+                "Download this page as CSV", lambda: shown.table.frame, f"{name}-feedback.csv"
             )
 
             if not ui.can("edit"):

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import export, manage, report, ui, views
+from liftoff import manage, report, ui, views
 from liftoff.formatting import DECISION_LABELS, KIND_LABELS, STAGE_LABELS
 from liftoff.models import COMPARATORS
 
@@ -99,12 +99,8 @@ if view.metrics.empty:
 else:
     st.caption("★ marks the best value of each metric. Click a column to sort.")
     st.dataframe(view.metrics.shown, hide_index=True, width="stretch")
-    st.download_button(
-        "Download as CSV",
-        lambda: export.safe_csv(view.metrics_raw),
-        file_name=f"{ev.initiative['name']}-metrics.csv",
-        mime="text/csv",
-        icon=":material/download:",
+    ui.csv_download(
+        "Download as CSV", lambda: view.metrics_raw, f"{ev.initiative['name']}-metrics.csv"
     )
 
 st.divider()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import socket
@@ -14,8 +16,8 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import PROJECT_ROOT
-from liftoff import auth, db
+from conftest import EDITOR, PROJECT_ROOT
+from liftoff import auth, db, manage
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
@@ -116,6 +118,15 @@ def payload_url(sqlite_templates, tmp_path_factory):
     shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
     engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
     _plant_payloads(engine)
+    # A title a spreadsheet would run as a formula, for the CSV download.
+    manage.add_concern(
+        engine,
+        EDITOR,
+        "Churn early-warning",
+        title='=HYPERLINK("http://example.invalid","click")',
+        failure_category="operations",
+        severity="low",
+    )
     engine.dispose()
     yield from _serve(folder)
 
@@ -363,6 +374,22 @@ def test_payloads_stay_text_in_the_browser(page, payload_url, path):
     if path == "":
         body = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
         assert "Churn early-warning" in body
+
+
+def test_a_csv_download_neutralises_formulas(page, payload_url):
+    """The register's CSV button (ui.csv_download, as every table's): a title that starts like
+    a formula arrives as text, not as a formula a spreadsheet would run."""
+    page.goto(f"{payload_url}/concerns?initiative={quote('Churn early-warning')}")
+    _wait_until_idle(page)
+    button = page.get_by_role("button", name="Download this page as CSV")
+    with page.expect_download(timeout=30_000) as download:
+        button.click()
+    assert download.value.suggested_filename == "Churn early-warning-concerns.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    formula = '=HYPERLINK("http://example.invalid","click")'
+    assert "'" + formula in cells
+    assert not [c for c in cells if c.startswith(("=", "+", "@"))]
 
 
 def test_the_chosen_initiative_follows_sidebar_navigation(page, app_url):

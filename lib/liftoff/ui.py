@@ -20,6 +20,7 @@ from liftoff import (
     charts,
     db,
     evidence,
+    export,
     ingest,
     manage,
     people_db,
@@ -490,6 +491,18 @@ def save(write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         st.error(plain(str(exc)))
         return
     st.rerun()
+
+
+def csv_download(label: str, frame: Callable[[], pd.DataFrame], file_name: str) -> None:
+    """A button that downloads a table as CSV with spreadsheet formulas neutralised
+    (export.safe_csv); `frame` is called only when the button is clicked."""
+    st.download_button(
+        label,
+        lambda: export.safe_csv(frame()),
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+    )
 
 
 def edit_hint(what: str) -> None:
