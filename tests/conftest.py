@@ -259,6 +259,9 @@ TEXT_ELEMENTS = (
     "success",
     "text",
 )
+# The elements that render markdown (st.text shows its text as is): where user text must arrive
+# escaped.
+MARKDOWN_ELEMENTS = tuple(kind for kind in TEXT_ELEMENTS if kind != "text")
 
 
 def texts(at) -> str:

@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, table_checksums, texts
+from conftest import (
+    EDITOR,
+    MARKDOWN_ELEMENTS,
+    PROJECT_ROOT,
+    button,
+    sign_in_as,
+    table_checksums,
+    texts,
+)
 from liftoff import audit, evidence, ingest, manage, people, people_db, people_views, summary
 from liftoff.models import (
     Concern,
@@ -566,16 +574,7 @@ def test_payloads_show_as_literal_text(use_database, demo_url, demo_engine, page
     at = open_screen(page, "editor", initiative=CHURN, **({"tab": tab} if tab else {}))
     assert not at.exception
     # Markdown-rendered elements get the payload escaped, so it shows exactly as typed.
-    for kind in (
-        "markdown",
-        "caption",
-        "info",
-        "warning",
-        "error",
-        "success",
-        "title",
-        "subheader",
-    ):
+    for kind in MARKDOWN_ELEMENTS:
         for e in getattr(at, kind):
             body = str(e.value)
             for payload in PAYLOADS:
