@@ -53,20 +53,12 @@ class RollbackError(Exception):
     """A batch cannot be rolled back; the message says why."""
 
 
-def _iteration_id_array(frame: pd.DataFrame, iterations: dict) -> np.ndarray:
-    """Iteration ids (-1 where unknown) for the (initiative, iteration number) pairs, worked
-    out once per distinct pair."""
-    codes, pairs = distinct_pairs(frame["initiative"], frame["iteration"])
-    lookup = np.array([iterations.get((n, int(k)), -1) for n, k in pairs] + [-1], dtype=np.int64)
-    return lookup[codes]
+def _id_series(ids: np.ndarray, index: pd.Index) -> pd.Series:
+    """Ids (-1 where unknown) as a nullable integer column."""
+    return pd.Series(pd.arrays.IntegerArray(ids, ids < 0), index=index)
 
 
-def _iteration_ids(frame: pd.DataFrame, iterations: dict) -> pd.Series:
-    ids = _iteration_id_array(frame, iterations)
-    return pd.Series(pd.arrays.IntegerArray(ids, ids < 0), index=frame.index)
-
-
-def _observation_columns(frame: pd.DataFrame, iterations, metrics) -> dict[str, Any]:
+def _observation_columns(frame: pd.DataFrame, iteration_ids: np.ndarray, metrics) -> dict[str, Any]:
     """The chunk as the observations table's columns (arrays, no Python object per row), in
     the order of the table's index (iteration, metric): the index then grows in a few runs
     per chunk instead of at a random place for every row. The sort is stable, so readings of
@@ -76,7 +68,6 @@ def _observation_columns(frame: pd.DataFrame, iterations, metrics) -> dict[str, 
         metric = metric.astype("category")
     lookup = np.array([metrics.get(k, -1) for k in metric.cat.categories] + [-1], dtype=np.int64)
     metric_ids = lookup[metric.cat.codes.to_numpy()]
-    iteration_ids = _iteration_id_array(frame, iterations)
     order = np.lexsort((metric_ids, iteration_ids))
     iteration_ids, metric_ids = iteration_ids[order], metric_ids[order]
     return {
@@ -294,9 +285,10 @@ class _Loader:
         if self.failure:
             raise self.failure[0]
 
-    def _ensure(self, prepared: Prepared, frame: pd.DataFrame) -> bool:
+    def _ensure(self, prepared: Prepared, frame: pd.DataFrame, pairs: list[tuple]) -> bool:
         """Create what the chunk names and does not exist yet (when allowed); False if the
-        chunk names an initiative or iteration that may not be created."""
+        chunk names an initiative or iteration that may not be created. `pairs`: the chunk's
+        distinct (initiative, iteration number) pairs."""
         now = datetime.now()
         if "initiative" in frame:
             for name in frame["initiative"].dropna().unique():
@@ -314,20 +306,17 @@ class _Loader:
                         )
                         .returning(Initiative.id)
                     ).scalar_one()
-        if "iteration" in frame and "initiative" in frame:
-            for name, number in distinct_pairs(frame["initiative"], frame["iteration"])[1]:
-                key = (name, int(number))
-                if key not in self.iterations:
-                    if not self.create:
-                        return False
-                    self._lock(Initiative, [self.initiatives[name]])
-                    self.iterations[key] = self.conn.execute(
-                        insert(Iteration)
-                        .values(
-                            initiative_id=self.initiatives[name], number=key[1], decision="pending"
-                        )
-                        .returning(Iteration.id)
-                    ).scalar_one()
+        for name, number in pairs:
+            key = (name, int(number))
+            if key not in self.iterations:
+                if not self.create:
+                    return False
+                self._lock(Initiative, [self.initiatives[name]])
+                self.iterations[key] = self.conn.execute(
+                    insert(Iteration)
+                    .values(initiative_id=self.initiatives[name], number=key[1], decision="pending")
+                    .returning(Iteration.id)
+                ).scalar_one()
         for key, (display, category, unit, direction) in prepared.new_metrics.items():
             if key not in self.metrics:
                 self.metrics[key] = self.conn.execute(
@@ -346,22 +335,32 @@ class _Loader:
     def write(self, prepared: Prepared, target: str, frame: pd.DataFrame) -> None:
         if self.blocked or prepared.problems or self.failure:
             return  # the import will be refused; keep validating to report every problem
-        if not self._ensure(prepared, frame):
+        # (initiative, iteration number) pairs, found once for the chunk: to create those
+        # missing, and for every row's iteration id (-1 where there is none).
+        codes, pairs = (
+            distinct_pairs(frame["initiative"], frame["iteration"])
+            if "iteration" in frame and "initiative" in frame
+            else (np.full(len(frame), -1, dtype=np.int64), [])
+        )
+        if not self._ensure(prepared, frame, pairs):
             self.blocked = True
             return
+        lookup = [self.iterations.get((n, int(k)), -1) for n, k in pairs]
+        iteration_ids = np.array([*lookup, -1], dtype=np.int64)[codes]
         conn, batch_id = self.conn, self.batch_id
         if target == "observations":
             self._skip_foreign_key_checks()
             for start in range(0, len(frame), FAST_CHUNK):
                 part = frame.iloc[start : start + FAST_CHUNK]
-                rows = _observation_columns(part, self.iterations, self.metrics)
+                ids = iteration_ids[start : start + FAST_CHUNK]
+                rows = _observation_columns(part, ids, self.metrics)
                 self._lock(Iteration, np.unique(rows["iteration_id"].to_numpy(na_value=-1)))
                 self._lock(Metric, np.unique(rows["metric_id"].to_numpy(na_value=-1)))
                 payload = _bulk_payload(self.dialect, rows, {"batch_id": batch_id})
                 self.pending.put(partial(_bulk_frame, conn, "observations", payload))
         elif target == "load_test_steps":
             frame = frame.assign(
-                iteration_id=_iteration_ids(frame, self.iterations), batch_id=batch_id
+                iteration_id=_id_series(iteration_ids, frame.index), batch_id=batch_id
             )
             cols = [
                 "iteration_id",
@@ -387,10 +386,9 @@ class _Loader:
                 _records(frame, ["initiative_id", "observed_at", "peak_rps", "batch_id"]),
             )
         elif target == "feedback":
-            its = _iteration_ids(frame.assign(iteration=frame["iteration"]), self.iterations)
             frame = frame.assign(
                 initiative_id=frame["initiative"].map(self.initiatives),
-                iteration_id=its,
+                iteration_id=_id_series(iteration_ids, frame.index),
                 batch_id=batch_id,
             )
             conn.execute(
@@ -415,7 +413,7 @@ class _Loader:
             )
         elif target == "criteria":
             frame = frame.assign(
-                iteration_id=_iteration_ids(frame, self.iterations),
+                iteration_id=_id_series(iteration_ids, frame.index),
                 metric_id=frame["metric"]
                 .astype(object)
                 .map(lambda k: self.metrics.get(k) if isinstance(k, str) else None),
