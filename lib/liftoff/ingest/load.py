@@ -698,23 +698,16 @@ def load_file(
         loader = _Loader(conn, batch_id, options, uploaded_by, progress)
         loader.compress(data)
         try:
-            if checked is not None:
+            # A small file checked a moment ago is loaded as checked, unless someone imported
+            # the same file since: then, as a large file, it is read and checked as it loads.
+            reuse = checked is not None and (
+                options.force or _duplicate_batch(conn, sha, exclude=batch_id) is None
+            )
+            if reuse:
                 prepared = checked
-                if _duplicate_batch(conn, sha, exclude=batch_id) is not None and not options.force:
-                    # Imported by someone else since it was checked: check again, and refuse.
-                    prepared = pipeline.prepare(
-                        conn,
-                        data,
-                        file_name,
-                        options,
-                        sink=loader.write,
-                        exclude_batch=batch_id,
-                        sha256=sha,
-                    )
-                else:
-                    for target, parts in prepared.frames.items():
-                        for frame in parts:
-                            loader.write(prepared, target, frame)
+                for target, parts in prepared.frames.items():
+                    for frame in parts:
+                        loader.write(prepared, target, frame)
             else:
                 prepared = pipeline.prepare(
                     conn,
