@@ -41,7 +41,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    from liftoff import db, report, summary
+    from liftoff import db
+    from liftoff.evidence import summary
+    from liftoff.meeting import export as meeting_export
+    from liftoff.meeting import pack as report
 
     with tempfile.TemporaryDirectory() as tmp:
         targets = [("SQLite", f"sqlite:///{Path(tmp) / 'large.db'}")]
@@ -54,8 +57,8 @@ def main() -> None:
             engine = db.make_engine(url)
             base, _ = timed(args.runs, summary.summary, engine, NAME)
             pack_s, pack = timed(args.runs, report.build, engine, NAME)
-            html_s, page = timed(args.runs, report.to_html, pack)
-            zip_s, archive = timed(args.runs, report.to_csv_zip, pack)
+            html_s, page = timed(args.runs, meeting_export.to_html, pack)
+            zip_s, archive = timed(args.runs, meeting_export.to_csv_zip, pack)
             html_total, csv_total = pack_s + html_s, pack_s + zip_s
             size = len(page.encode("utf-8")) / 1024 / 1024
             print(f"  {'step':34} {'median':>9}")

@@ -58,7 +58,7 @@ def time_sqlite3_import(csv_path: Path, folder: Path) -> float:
 WORKER = """
 import json, resource, sys, time
 from liftoff import db, ingest, manage
-from liftoff.auth import SYSTEM
+from liftoff.access.auth import SYSTEM
 url, path = sys.argv[1], sys.argv[2]
 engine = db.make_engine(url)
 db.migrate(engine)

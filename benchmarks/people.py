@@ -43,8 +43,7 @@ def build(url: str) -> None:
     from sqlalchemy import insert
 
     from liftoff import db
-    from liftoff.ingest.load import _bulk_frame, _bulk_payload
-    from liftoff.models import (
+    from liftoff.db.models import (
         Concern,
         ConcernStatusChange,
         GovernanceItem,
@@ -53,6 +52,7 @@ def build(url: str) -> None:
         Stakeholder,
         StakeholderStance,
     )
+    from liftoff.ingest.load import _bulk_frame, _bulk_payload
 
     engine = db.make_engine(url)
     db.migrate(engine)

@@ -44,7 +44,7 @@ def generated_batch(conn, when: datetime) -> int:
     """The import batch that a benchmark's generated rows belong to."""
     from sqlalchemy import insert
 
-    from liftoff.models import ImportBatch
+    from liftoff.db.models import ImportBatch
 
     return conn.execute(
         insert(ImportBatch)
@@ -68,8 +68,7 @@ def build(url: str) -> None:
     from sqlalchemy import insert
 
     from liftoff import db
-    from liftoff.ingest.load import _bulk_frame, _bulk_payload
-    from liftoff.models import (
+    from liftoff.db.models import (
         AlertRule,
         Criterion,
         Initiative,
@@ -78,6 +77,7 @@ def build(url: str) -> None:
         Metric,
         TrafficPoint,
     )
+    from liftoff.ingest.load import _bulk_frame, _bulk_payload
 
     engine = db.make_engine(url)
     db.migrate(engine)

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from liftoff import auth, ui
+from liftoff import ui
+from liftoff.access import auth
 
 current = ui.actor()
 conf = ui.settings()

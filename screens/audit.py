@@ -4,7 +4,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from liftoff import audit, ui, views
+from liftoff import ui
+from liftoff.access import audit
+from liftoff.evidence import views
 
 PAGE = 100
 

@@ -4,9 +4,11 @@ from datetime import date
 
 import streamlit as st
 
-from liftoff import manage, people_db, ui, views
-from liftoff import people_views as pv
-from liftoff.models import COMPARATORS, CONCERN_STATUSES, FAILURE_CATEGORIES, SEVERITIES, STANCES
+from liftoff import manage, ui
+from liftoff.db.models import COMPARATORS, CONCERN_STATUSES, FAILURE_CATEGORIES, SEVERITIES, STANCES
+from liftoff.evidence import views
+from liftoff.people import reads as people_db
+from liftoff.people import views as pv
 
 ev = ui.initiative_screen(
     "Stakeholders and concerns",

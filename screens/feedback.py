@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from liftoff import manage, people_db, ui
-from liftoff import people_views as pv
-from liftoff.models import FEEDBACK_SOURCES, FEEDBACK_STATUSES
+from liftoff import manage, ui
+from liftoff.db.models import FEEDBACK_SOURCES, FEEDBACK_STATUSES
+from liftoff.people import reads as people_db
+from liftoff.people import views as pv
 
 ev = ui.initiative_screen(
     "User feedback", "Upload a feedback file (received_at, rating, text) for it."

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from liftoff import manage, people, ui
-from liftoff import people_views as pv
-from liftoff.models import GOVERNANCE_AREAS, GOVERNANCE_STATUSES, STAGES
+from liftoff import manage, ui
+from liftoff.db.models import GOVERNANCE_AREAS, GOVERNANCE_STATUSES, STAGES
+from liftoff.people import rules as people
+from liftoff.people import views as pv
 
 ev = ui.initiative_screen(
     "Governance and readiness",

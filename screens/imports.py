@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from liftoff import ingest, ui, views
+from liftoff import ingest, ui
+from liftoff.evidence import views
 from liftoff.formatting import format_bytes
 
 st.title("Import history")

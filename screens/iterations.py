@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from liftoff import manage, report, ui, views
+from liftoff import manage, ui
+from liftoff.db.models import COMPARATORS
+from liftoff.evidence import views
 from liftoff.formatting import DECISION_LABELS, KIND_LABELS, STAGE_LABELS
-from liftoff.models import COMPARATORS
+from liftoff.meeting import pack as report
+from liftoff.meeting import writes as meeting_writes
 
 st.title("Iterations and decision")
 names = [i["name"] for i in ui.read("initiatives")]
@@ -80,7 +83,7 @@ if records:
                     ),
                 )
                 if done is not None and st.button("Mark done", icon=":material/task_alt:"):
-                    report.set_action_done(ui.engine(), ui.actor(), done)
+                    meeting_writes.set_action_done(ui.engine(), ui.actor(), done)
                     st.rerun()
 
 st.subheader("Criteria", anchor=False)

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from liftoff import ui, views
+from liftoff import ui
+from liftoff.evidence import views
 
 ev = ui.initiative_screen(
     "Model versus business", "Upload metrics with a model metric and a business KPI per iteration."

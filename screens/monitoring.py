@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from liftoff import manage, ui, views
-from liftoff.models import COMPARATORS, SEVERITIES, STAGES
+from liftoff import manage, ui
+from liftoff.db.models import COMPARATORS, SEVERITIES, STAGES
+from liftoff.evidence import views
 
 ev = ui.initiative_screen("Monitoring and alerts", "Upload metrics for it to evaluate alert rules.")
 ini = ev.initiative

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from liftoff import portfolio, ui
+from liftoff import ui
+from liftoff.evidence import portfolio
 
 st.title("Portfolio")
 cards = ui.read("overview")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from liftoff import portfolio, ui, views
+from liftoff import ui
+from liftoff.evidence import portfolio, views
 
 ev = ui.initiative_screen("Scalability", "Upload load-test results and peak traffic for it.")
 ini = ev.initiative

@@ -5,8 +5,12 @@ from datetime import date
 
 import streamlit as st
 
-from liftoff import report, ui
+from liftoff import ui
 from liftoff.formatting import DECISION_LABELS
+from liftoff.meeting import export as meeting_export
+from liftoff.meeting import pack as report
+from liftoff.meeting import reads as meeting_reads
+from liftoff.meeting import writes as meeting_writes
 
 present = st.query_params.get("present") == "1"
 raw_snapshot = st.query_params.get("snapshot")
@@ -14,7 +18,7 @@ raw_snapshot = st.query_params.get("snapshot")
 if raw_snapshot is not None:
     try:
         pack = ui.read("snapshot", int(raw_snapshot))
-    except (ValueError, report.SnapshotNotFound):
+    except (ValueError, meeting_reads.SnapshotNotFound):
         st.title("Steering pack")
         st.error(
             f"There is no snapshot “{ui.plain(raw_snapshot)}”. Open the Steering pack page "
@@ -86,7 +90,7 @@ if slide["chart"]:
     )
 if slide["table"]:
     st.dataframe(
-        report.frame_of(slide["table"]),
+        meeting_export.frame_of(slide["table"]),
         hide_index=True,
         width="stretch",
     )
@@ -115,7 +119,7 @@ if slide["key"] == "decision" and raw_snapshot is None:
             )
             if st.form_submit_button("Save the decision", type="primary"):
                 try:
-                    report.record_meeting_decision(
+                    meeting_writes.record_meeting_decision(
                         ui.engine(),
                         ui.actor(),
                         name,
@@ -155,14 +159,14 @@ with left:
     slug = f"{name}-iteration-{number}" + (f"-snapshot-{pack['snapshot']['id']}" if stamp else "")
     st.download_button(
         "Download the pack (HTML, opens offline, prints to PDF)",
-        lambda: report.to_html(pack).encode("utf-8"),
+        lambda: meeting_export.to_html(pack).encode("utf-8"),
         file_name=f"{slug}.html",
         mime="text/html",
         icon=":material/download:",
     )
     st.download_button(
         "Download the figures (ZIP of CSVs)",
-        lambda: report.to_csv_zip(pack),
+        lambda: meeting_export.to_csv_zip(pack),
         file_name=f"{slug}.zip",
         mime="application/zip",
         icon=":material/table:",
@@ -171,7 +175,7 @@ with right:
     if raw_snapshot is None and ui.can("edit"):
         note = st.text_input("Note for the snapshot", placeholder="e.g. Steering committee, 25 Nov")
         if st.button("Freeze this pack", icon=":material/photo_camera:", type="primary"):
-            snap_id = report.freeze(ui.engine(), ui.actor(), name, number, note)
+            snap_id = meeting_writes.freeze(ui.engine(), ui.actor(), name, number, note)
             st.session_state["liftoff_frozen"] = snap_id
     frozen = st.session_state.pop("liftoff_frozen", None)
     if frozen:

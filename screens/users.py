@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from liftoff import auth, ui, views
+from liftoff import ui
+from liftoff.access import auth
 from liftoff.config import SETTINGS
-from liftoff.models import ROLES
+from liftoff.db.models import ROLES
+from liftoff.evidence import views
 
 st.title("Users and settings")
 admin = ui.actor()

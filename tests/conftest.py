@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from liftoff import db, demo
-from liftoff.auth import Actor
+from liftoff import db
+from liftoff.access.auth import Actor
+from liftoff.demo import builder as demo
 
 # Actors for direct library calls in tests (the app's role checks are tested on their own).
 EDITOR = Actor(email="pm@example.com", role="editor", via="password")
@@ -193,7 +194,7 @@ def table_checksums(engine) -> dict[str, str]:
 
     from sqlalchemy import select
 
-    from liftoff.models import Base
+    from liftoff.db.models import Base
 
     out = {}
     with engine.connect() as conn:
@@ -208,7 +209,7 @@ def sign_in_as(at, role: str, email: str | None = None):
     user is added to the database the app uses, and the session holds their sign-in."""
     from datetime import datetime
 
-    from liftoff import auth
+    from liftoff.access import auth
     from liftoff.config import database_url
 
     email = email or f"{role}@example.com"

@@ -4,8 +4,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from liftoff import analytics
-from liftoff.analytics import LatestValue, LoadStep
+from liftoff.evidence import rules as analytics
+from liftoff.evidence.rules import LatestValue, LoadStep
 
 DIRECTIONS = {"accuracy": "higher", "latency": "lower", "conversion": "higher"}
 

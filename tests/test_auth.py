@@ -12,10 +12,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from conftest import ADMIN, EDITOR, PROJECT_ROOT, VIEWER, sign_in_as, texts
-from liftoff import audit, auth, cli, demo, ingest, manage
+from liftoff import cli, ingest, manage
+from liftoff.access import audit, auth
 from liftoff.config import Settings
+from liftoff.db.models import User
+from liftoff.demo import builder as demo
 from liftoff.ingest import pipeline, reader
-from liftoff.models import User
 
 APP = str(PROJECT_ROOT / "app.py")
 ALL_SCREENS = [f"screens/{key}.py" for key in auth.SCREENS]

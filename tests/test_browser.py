@@ -17,7 +17,8 @@ from urllib.parse import quote
 import pytest
 
 from conftest import EDITOR, PROJECT_ROOT
-from liftoff import auth, db, manage
+from liftoff import db, manage
+from liftoff.access import auth
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from liftoff import cli, demo
+from liftoff import cli
+from liftoff.demo import builder as demo
 
 
 @pytest.fixture

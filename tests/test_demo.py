@@ -3,8 +3,8 @@
 from sqlalchemy import func, select, text, update
 
 from conftest import DEMO_TODAY
-from liftoff import audit, demo, evidence, summary
-from liftoff.models import (
+from liftoff.access import audit
+from liftoff.db.models import (
     FAILURE_CATEGORIES,
     Base,
     Concern,
@@ -13,6 +13,9 @@ from liftoff.models import (
     Observation,
     StakeholderStance,
 )
+from liftoff.demo import builder as demo
+from liftoff.evidence import initiative as evidence
+from liftoff.evidence import summary
 
 # Surrogate keys differ between loads; everything else must be identical.
 _SKIP = {

@@ -5,8 +5,8 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import insert
 
-from liftoff import db, evidence
-from liftoff.models import (
+from liftoff import db
+from liftoff.db.models import (
     Criterion,
     ImportBatch,
     Initiative,
@@ -16,6 +16,7 @@ from liftoff.models import (
     Observation,
     TrafficPoint,
 )
+from liftoff.evidence import initiative as evidence
 
 
 @pytest.fixture
@@ -227,7 +228,7 @@ def test_latest_values_rank_dated_then_date_then_batch_then_row_for_one_and_many
     answer with different queries, and SQLite one initiative differently from several."""
     import random
 
-    from liftoff import queries
+    from liftoff.evidence import reads as queries
 
     rng = random.Random(5)
     owner = {}  # iteration id -> initiative id

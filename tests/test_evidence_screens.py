@@ -9,9 +9,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, table_checksums, texts
-from liftoff import audit, evidence, ingest, manage, summary
+from liftoff import ingest, manage
+from liftoff.access import audit
+from liftoff.db.models import AlertRule, Criterion, Iteration
+from liftoff.evidence import initiative as evidence
+from liftoff.evidence import summary
 from liftoff.formatting import format_percent
-from liftoff.models import AlertRule, Criterion, Iteration
 
 APP = str(PROJECT_ROOT / "app.py")
 CHURN = "Churn early-warning"

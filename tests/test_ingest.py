@@ -12,10 +12,8 @@ from sqlalchemy import create_engine, delete, func, make_url, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from conftest import ADMIN, EDITOR, table_checksums
-from liftoff import db, evidence, ingest, queries
-from liftoff.ingest import reader
-from liftoff.ingest.values import parse_dates, parse_numbers
-from liftoff.models import (
+from liftoff import db, ingest
+from liftoff.db.models import (
     Concern,
     ConcernStatusChange,
     GovernanceItem,
@@ -25,6 +23,10 @@ from liftoff.models import (
     LoadTestStep,
     Observation,
 )
+from liftoff.evidence import initiative as evidence
+from liftoff.evidence import reads as queries
+from liftoff.ingest import reader
+from liftoff.ingest.values import parse_dates, parse_numbers
 
 CORPUS = Path(__file__).parent / "data" / "ingest"
 CHURN = "Churn early-warning"
@@ -293,7 +295,7 @@ _WORKER = textwrap.dedent(
     """
     import sys
     from liftoff import db, ingest
-    from liftoff.auth import SYSTEM
+    from liftoff.access.auth import SYSTEM
     engine = db.make_engine(sys.argv[1])
     data = open(sys.argv[2], "rb").read()
     try:
@@ -430,7 +432,7 @@ def test_a_large_import_with_one_bad_row_at_the_end_writes_nothing(demo_engine):
 def test_a_checked_file_whose_iteration_vanished_is_refused_plainly(demo_engine):
     from sqlalchemy import delete
 
-    from liftoff.models import Iteration
+    from liftoff.db.models import Iteration
 
     prepared = ingest.prepare(
         demo_engine,

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from conftest import table_checksums
-from liftoff import cli, queries
-from liftoff.models import ImportBatch, Metric, Observation
+from liftoff import cli
+from liftoff.db.models import ImportBatch, Metric, Observation
+from liftoff.evidence import reads as queries
 
 CORPUS = Path(__file__).parent / "data" / "ingest"
 CASES = sorted(p for p in CORPUS.iterdir() if p.is_file() and not p.name.endswith(".expect.json"))

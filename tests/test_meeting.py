@@ -13,8 +13,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, texts
-from liftoff import cli, ingest, manage, report
-from liftoff.models import ActionItem, DecisionRecord, Iteration
+from liftoff import cli, ingest, manage
+from liftoff.db.models import ActionItem, DecisionRecord, Iteration
+from liftoff.meeting import export as meeting_export
+from liftoff.meeting import pack as report
+from liftoff.meeting import reads as meeting_reads
+from liftoff.meeting import writes as meeting_writes
 
 APP = str(PROJECT_ROOT / "app.py")
 CLAIMS, CHURN = "Claims triage assistant", "Churn early-warning"
@@ -142,8 +146,8 @@ def test_editor_records_the_decision_with_attendees_and_action_items(
         "Open action items (2): Scale out before December — Jonas Weber, due 01 Dec 2026"
         in texts(at)
     )
-    report.set_action_done(demo_engine, EDITOR, actions[0].id)
-    report.set_action_done(demo_engine, EDITOR, actions[1].id)
+    meeting_writes.set_action_done(demo_engine, EDITOR, actions[0].id)
+    meeting_writes.set_action_done(demo_engine, EDITOR, actions[1].id)
     at.run()
     assert "Open action items" not in texts(at)
 
@@ -153,9 +157,9 @@ def test_freeze_then_new_import_leaves_the_snapshot_unchanged(use_database, demo
     at = open_pack("editor", initiative=CLAIMS)
     button(at, "Freeze this pack").click().run()
     assert not at.exception
-    snap_id = report.snapshots(demo_engine, CLAIMS)[0]["id"]
+    snap_id = meeting_reads.snapshots(demo_engine, CLAIMS)[0]["id"]
     assert f"Frozen as snapshot #{snap_id}." in texts(at)
-    frozen = report.values_of(report.snapshot(demo_engine, snap_id))
+    frozen = meeting_export.values_of(meeting_reads.snapshot(demo_engine, snap_id))
     # New evidence arrives for the same iteration, recorded now (so it is the headline value).
     from datetime import datetime, timedelta
 
@@ -167,9 +171,9 @@ def test_freeze_then_new_import_leaves_the_snapshot_unchanged(use_database, demo
         "late.csv",
         ingest.Options(initiative=CLAIMS),
     )
-    live = report.values_of(report.build(demo_engine, CLAIMS))
+    live = meeting_export.values_of(report.build(demo_engine, CLAIMS))
     assert live["model_vs_kpi"] != frozen["model_vs_kpi"]
-    assert report.values_of(report.snapshot(demo_engine, snap_id)) == frozen
+    assert meeting_export.values_of(meeting_reads.snapshot(demo_engine, snap_id)) == frozen
     # The link shows exactly the frozen figures, labelled with when they were frozen.
     at = open_pack(snapshot=str(snap_id))
     assert not at.exception
@@ -187,12 +191,12 @@ def test_viewers_cannot_freeze_or_record(use_database, demo_url, demo_engine):
     at = open_pack(initiative=CLAIMS, slide="8")
     assert not [b for b in at.button if b.label in ("Freeze this pack", "Save the decision")]
     from conftest import VIEWER
-    from liftoff import auth
+    from liftoff.access import auth
 
     with pytest.raises(auth.PermissionDenied):
-        report.freeze(demo_engine, VIEWER, CLAIMS)
+        meeting_writes.freeze(demo_engine, VIEWER, CLAIMS)
     with pytest.raises(auth.PermissionDenied):
-        report.record_meeting_decision(
+        meeting_writes.record_meeting_decision(
             demo_engine,
             VIEWER,
             CLAIMS,
@@ -225,7 +229,7 @@ def _formula_pack(engine):
 
 def test_csv_export_neutralises_formulas_and_keeps_numbers(demo_engine):
     pack = _formula_pack(demo_engine)
-    z = zipfile.ZipFile(io.BytesIO(report.to_csv_zip(pack)))
+    z = zipfile.ZipFile(io.BytesIO(meeting_export.to_csv_zip(pack)))
     names = z.namelist()
     assert "00-summary.csv" in names and "metrics-across-iterations.csv" in names
     concerns = list(csv.reader(io.StringIO(z.read("06-concerns.csv").decode("utf-8-sig"))))
@@ -278,7 +282,7 @@ def test_exported_html_opens_offline_in_chromium(demo_engine, tmp_path):
     _plant_payloads(demo_engine)
     pack = report.build(demo_engine, CHURN)
     path = tmp_path / "pack.html"
-    path.write_text(report.to_html(pack), encoding="utf-8")
+    path.write_text(meeting_export.to_html(pack), encoding="utf-8")
     assert path.stat().st_size < 10 * 1024 * 1024
     charts = sum(1 for s in pack["slides"] if s["chart"])
     with sync_playwright() as p:

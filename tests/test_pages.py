@@ -4,7 +4,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, sign_in_as, texts
-from liftoff import auth, evidence, manage, portfolio, summary
+from liftoff import manage
+from liftoff.access import auth
+from liftoff.evidence import initiative as evidence
+from liftoff.evidence import portfolio, summary
 from liftoff.formatting import format_percent, format_value
 
 APP = str(PROJECT_ROOT / "app.py")

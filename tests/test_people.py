@@ -18,8 +18,9 @@ from conftest import (
     table_checksums,
     texts,
 )
-from liftoff import audit, evidence, ingest, manage, people, people_db, people_views, summary
-from liftoff.models import (
+from liftoff import ingest, manage
+from liftoff.access import audit
+from liftoff.db.models import (
     Concern,
     ConcernStatusChange,
     Feedback,
@@ -28,6 +29,11 @@ from liftoff.models import (
     Stakeholder,
     StakeholderStance,
 )
+from liftoff.evidence import initiative as evidence
+from liftoff.evidence import summary
+from liftoff.people import reads as people_db
+from liftoff.people import rules as people
+from liftoff.people import views as people_views
 
 APP = str(PROJECT_ROOT / "app.py")
 CHURN, CLAIMS, CONTRACT = (

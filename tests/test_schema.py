@@ -9,8 +9,9 @@ from alembic import command
 from sqlalchemy import func, inspect, select, text
 
 from conftest import EDITOR
-from liftoff import config, db, ingest, manage, queries
-from liftoff.models import Base, Observation
+from liftoff import config, db, ingest, manage
+from liftoff.db.models import Base, Observation
+from liftoff.evidence import reads as queries
 
 CORPUS = Path(__file__).parent / "data" / "ingest"
 

@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums, texts
 from liftoff import ingest
+from liftoff.db.models import ImportBatch, Observation
 from liftoff.formatting import format_bytes
 from liftoff.ingest.templates import TEMPLATES, template
-from liftoff.models import ImportBatch, Observation
 
 APP = str(PROJECT_ROOT / "app.py")
 CORPUS = Path(__file__).parent / "data" / "ingest"

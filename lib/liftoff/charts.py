@@ -7,9 +7,9 @@ from datetime import timedelta
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from liftoff.evidence import InitiativeEvidence
+from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import format_value
-from liftoff.people import SECTION_LABELS, STANCE_VALUE
+from liftoff.people.rules import SECTION_LABELS, STANCE_VALUE
 
 DECISION_COLOURS = {
     "go": "#2e7d32",

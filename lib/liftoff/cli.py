@@ -10,10 +10,17 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from liftoff import audit, auth, db, demo, ingest, manage, queries, report, summary
+from liftoff import db, ingest, manage
+from liftoff.access import audit, auth
 from liftoff.config import PROJECT_ROOT, SettingError, database_url
+from liftoff.db.models import STAGES
+from liftoff.demo import builder as demo
+from liftoff.evidence import reads as queries
+from liftoff.evidence import summary
 from liftoff.formatting import STAGE_LABELS, format_value
-from liftoff.models import STAGES
+from liftoff.meeting import export as meeting_export
+from liftoff.meeting import pack as report
+from liftoff.meeting import reads as meeting_reads
 
 
 class UserError(Exception):
@@ -258,7 +265,7 @@ def cmd_export(args) -> None:
     engine = _engine()
     try:
         if args.snapshot is not None:
-            pack = report.snapshot(engine, args.snapshot)
+            pack = meeting_reads.snapshot(engine, args.snapshot)
             if args.initiative and pack["initiative"]["name"] != args.initiative:
                 raise UserError(
                     f"Snapshot #{args.snapshot} belongs to {pack['initiative']['name']!r}, "
@@ -268,10 +275,12 @@ def cmd_export(args) -> None:
             if not args.initiative:
                 raise UserError("Give --initiative NAME (or --snapshot ID).")
             pack = report.build(engine, args.initiative, args.iteration)
-    except (report.SnapshotNotFound, LookupError) as exc:
+    except (meeting_reads.SnapshotNotFound, LookupError) as exc:
         raise UserError(str(exc.args[0] if exc.args else exc)) from None
     data = (
-        report.to_html(pack).encode("utf-8") if args.format == "html" else report.to_csv_zip(pack)
+        meeting_export.to_html(pack).encode("utf-8")
+        if args.format == "html"
+        else meeting_export.to_csv_zip(pack)
     )
     try:
         with open(args.output, "wb") as f:

@@ -6,11 +6,10 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from liftoff import audit, db
-from liftoff.auth import Actor, require
-from liftoff.formatting import format_date
-from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
-from liftoff.models import (
+from liftoff import db
+from liftoff.access import audit
+from liftoff.access.auth import Actor, require
+from liftoff.db.models import (
     COMPARATORS,
     CONCERN_STATUSES,
     CRITERION_KINDS,
@@ -35,6 +34,8 @@ from liftoff.models import (
     Stakeholder,
     StakeholderStance,
 )
+from liftoff.formatting import format_date
+from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
 
 
 class InvalidValue(ValueError):
@@ -887,7 +888,7 @@ def score_readiness(
 ) -> None:
     """Score one rubric item 0, 0.5 or 1 (items Liftoff fills itself cannot be set by hand)."""
     require(actor, "edit")
-    from liftoff.people import AUTOMATIC, RUBRIC_ITEMS, SCORES
+    from liftoff.people.rules import AUTOMATIC, RUBRIC_ITEMS, SCORES
 
     if item not in RUBRIC_ITEMS:
         raise InvalidValue(f"There is no readiness item {item!r}.")

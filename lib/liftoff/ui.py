@@ -15,22 +15,16 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from liftoff import (
-    auth,
-    charts,
-    db,
-    evidence,
-    export,
-    ingest,
-    manage,
-    people_db,
-    people_views,
-    portfolio,
-    queries,
-    report,
-    views,
-)
+from liftoff import charts, db, export, ingest, manage
+from liftoff.access import auth
 from liftoff.config import SettingError, Settings, database_url
+from liftoff.evidence import initiative as evidence
+from liftoff.evidence import portfolio, views
+from liftoff.evidence import reads as queries
+from liftoff.meeting import pack as report
+from liftoff.meeting import reads as meeting_reads
+from liftoff.people import reads as people_db
+from liftoff.people import views as people_views
 from liftoff.tables import Table
 
 # Reads pages may ask for through `read`; results are cached per data version.
@@ -43,9 +37,9 @@ READS: dict[str, Callable[..., Any]] = {
     "load_steps": queries.load_steps,
     "segment_values": queries.segment_values,
     "concern_detail": people_views.concern_detail,
-    "snapshot": report.snapshot,
-    "snapshots": report.snapshots,
-    "decisions": report.decisions,
+    "snapshot": meeting_reads.snapshot,
+    "snapshots": meeting_reads.snapshots,
+    "decisions": meeting_reads.decisions,
 }
 # Reads of one initiative's evidence (first argument: its name), built on the cached evidence.
 EVIDENCE_READS: dict[str, Callable[..., Any]] = {

@@ -1,6 +1,6 @@
 """Ingestion: the one pipeline behind the Upload page and `liftoff import`."""
 
-from liftoff.auth import require
+from liftoff.access.auth import require
 from liftoff.ingest.describe import (
     describe,
     describe_success,

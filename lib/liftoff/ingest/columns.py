@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from liftoff.models import (
+from liftoff.db.models import (
     CONCERN_STATUSES,
     CRITERION_KINDS,
     FAILURE_CATEGORIES,

@@ -22,12 +22,10 @@ import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from liftoff import audit, db
-from liftoff.auth import Actor, require
-from liftoff.ingest import pipeline
-from liftoff.ingest.pipeline import Prepared, _duplicate_batch, options_json
-from liftoff.ingest.values import distinct_pairs
-from liftoff.models import (
+from liftoff import db
+from liftoff.access import audit
+from liftoff.access.auth import Actor, require
+from liftoff.db.models import (
     BatchChange,
     Concern,
     ConcernStatusChange,
@@ -45,6 +43,9 @@ from liftoff.models import (
     StakeholderStance,
     TrafficPoint,
 )
+from liftoff.ingest import pipeline
+from liftoff.ingest.pipeline import Prepared, _duplicate_batch, options_json
+from liftoff.ingest.values import distinct_pairs
 
 FAST_CHUNK = 50_000
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from liftoff.db.models import ImportBatch, Initiative, Iteration, Metric
 from liftoff.ingest import columns as cols
 from liftoff.ingest.columns import Field, Header
 from liftoff.ingest.problems import ImportRejected, Problems, reject
@@ -27,7 +28,6 @@ from liftoff.ingest.values import (
     parse_numbers,
     parse_unix_seconds,
 )
-from liftoff.models import ImportBatch, Initiative, Iteration, Metric
 
 KINDS = (
     "metrics",

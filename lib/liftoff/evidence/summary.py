@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from liftoff import evidence, people, people_db
+from liftoff.evidence import initiative as evidence
+from liftoff.people import reads as people_db
+from liftoff.people import rules as people
 
 
 def _iso(value) -> str | None:

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from liftoff import analytics
-from liftoff.evidence import InitiativeEvidence, IterationEvidence, compare_model_and_kpi
+from liftoff.evidence import rules as analytics
+from liftoff.evidence.initiative import InitiativeEvidence, IterationEvidence, compare_model_and_kpi
+from liftoff.evidence.portfolio import runway_sentence
 from liftoff.formatting import (
     DECISION_LABELS,
     KIND_LABELS,
@@ -19,7 +20,6 @@ from liftoff.formatting import (
     format_percent,
     format_value,
 )
-from liftoff.portfolio import runway_sentence
 from liftoff.tables import Table
 
 

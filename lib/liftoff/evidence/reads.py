@@ -19,8 +19,7 @@ from sqlalchemy import (
     text,
 )
 
-from liftoff.analytics import LatestValue, LoadStep
-from liftoff.models import (
+from liftoff.db.models import (
     AlertRule,
     Concern,
     Criterion,
@@ -34,6 +33,7 @@ from liftoff.models import (
     Observation,
     TrafficPoint,
 )
+from liftoff.evidence.rules import LatestValue, LoadStep
 
 
 class NotFound(LookupError):

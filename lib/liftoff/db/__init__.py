@@ -22,10 +22,9 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from liftoff.config import PACKAGE_DIR
-from liftoff.models import DataVersion
+from liftoff.db.models import DataVersion
 
-MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
 

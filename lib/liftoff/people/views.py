@@ -10,11 +10,12 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Engine
 
-from liftoff import people, people_db
-from liftoff.evidence import InitiativeEvidence
+from liftoff.db.models import FAILURE_CATEGORIES, SEVERITIES
+from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import format_value
 from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
-from liftoff.models import FAILURE_CATEGORIES, SEVERITIES
+from liftoff.people import reads as people_db
+from liftoff.people import rules as people
 from liftoff.tables import Table, arrow
 
 FEEDBACK_STATUS_LABELS = {

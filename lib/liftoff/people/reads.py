@@ -11,8 +11,8 @@ from datetime import date
 
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
-from liftoff import db, people
-from liftoff.models import (
+from liftoff import db
+from liftoff.db.models import (
     AlertRule,
     Concern,
     ConcernStatusChange,
@@ -25,6 +25,7 @@ from liftoff.models import (
     Stakeholder,
     StakeholderStance,
 )
+from liftoff.people import rules as people
 
 PAGE = 50
 # Comments read per iteration to find distinctive terms when the file had no themes or tags.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from liftoff.config import database_url
-from liftoff.models import Base
+from liftoff.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+from liftoff.db.models import STAGES
 from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
-from liftoff.models import STAGES
 
 # ----------------------------------------------------------------------------- readiness rubric
 

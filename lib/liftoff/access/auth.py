@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from liftoff import audit, db
+from liftoff import db
+from liftoff.access import audit
 from liftoff.config import Settings
-from liftoff.models import ROLES, User
+from liftoff.db.models import ROLES, User
 
 RANK = {None: 0, "none": 0, "viewer": 1, "editor": 2, "admin": 3}
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from liftoff import db
-from liftoff.models import AuditEntry
+from liftoff.db.models import AuditEntry
 
 #: What each recorded action means, for the audit screen's filter and the README.
 ACTIONS: dict[str, str] = {

@@ -7,8 +7,9 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from liftoff import analytics, queries
-from liftoff.analytics import AlertStatus, Capacity, ModelVersusKpi, Runway
+from liftoff.evidence import reads as queries
+from liftoff.evidence import rules as analytics
+from liftoff.evidence.rules import AlertStatus, Capacity, ModelVersusKpi, Runway
 
 
 @dataclass

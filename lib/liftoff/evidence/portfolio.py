@@ -7,8 +7,9 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from liftoff import analytics, evidence, people_db
-from liftoff.evidence import InitiativeEvidence
+from liftoff.evidence import initiative as evidence
+from liftoff.evidence import rules as analytics
+from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import (
     DECISION_LABELS,
     STAGE_LABELS,
@@ -16,6 +17,8 @@ from liftoff.formatting import (
     format_percent,
     format_value,
 )
+from liftoff.meeting import reads as meeting_reads
+from liftoff.people import reads as people_db
 
 # Below this share of free capacity an initiative needs attention.
 HEADROOM_WARNING = 0.25
@@ -193,10 +196,9 @@ def headline(cards: list[OverviewCard]) -> str:
 def overview(engine) -> list[OverviewCard]:
     """Cards for every initiative, by name."""
     evs = evidence.portfolio(engine)
-    from liftoff import report  # report builds on views, which build on this module
 
     gates = people_db.gates(engine, evs)
-    actions = report.open_actions(engine, [ev.initiative["id"] for ev in evs])
+    actions = meeting_reads.open_actions(engine, [ev.initiative["id"] for ev in evs])
     return [
         card(ev, gates.get(ev.initiative["id"]), actions.get(ev.initiative["id"])) for ev in evs
     ]

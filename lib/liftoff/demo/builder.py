@@ -21,9 +21,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from liftoff import audit, db
-from liftoff.auth import SYSTEM, Actor, require
-from liftoff.models import (
+from liftoff import db
+from liftoff.access import audit
+from liftoff.access.auth import SYSTEM, Actor, require
+from liftoff.db.models import (
     AlertRule,
     Concern,
     ConcernStatusChange,

@@ -1,0 +1,1 @@
+"""Roles, accounts, sign-in and the audit log."""

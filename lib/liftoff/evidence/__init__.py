@@ -1,0 +1,1 @@
+"""Iterations, criteria, decisions, metrics, capacity, runway, alerts, the portfolio."""

@@ -1,0 +1,1 @@
+"""The steering pack, snapshots, meeting decisions and action items, exports."""

@@ -1,0 +1,339 @@
+"""The steering pack: one iteration's evidence as slides, frozen as snapshots, exported as a
+self-contained HTML file or a ZIP of CSVs.
+
+A pack is plain JSON-able data (sentences, tables, plotly figure JSON), built once from the
+evidence; the screen, the snapshots and both exports all render that same data, so a frozen
+pack shows exactly the figures it was frozen with.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import plotly.io as pio
+from sqlalchemy import Engine
+
+from liftoff import charts
+from liftoff.evidence import initiative as evidence
+from liftoff.evidence import views
+from liftoff.evidence.initiative import InitiativeEvidence
+from liftoff.formatting import DECISION_LABELS, STAGE_LABELS, format_date
+from liftoff.manage import InvalidValue  # raised here, caught by the screen
+from liftoff.meeting import reads as meeting_reads
+from liftoff.people import reads as people_db
+from liftoff.people import rules as people
+from liftoff.people import views as people_views
+
+PACK_VERSION = 1
+SLIDES = (
+    ("ask", "The ask"),
+    ("criteria", "Criteria met and missed"),
+    ("model_vs_kpi", "Model versus business KPI"),
+    ("scalability", "Scalability headroom and runway"),
+    ("feedback", "The feedback loop"),
+    ("concerns", "Open concerns"),
+    ("governance", "Governance and the readiness gate"),
+    ("decision", "Decision"),
+)
+
+
+def _table(frame: pd.DataFrame | list[dict] | None) -> dict | None:
+    if frame is None:
+        return None
+    df = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+    if df.empty:
+        return None
+    df = df.astype(object).where(pd.notna(df), None)
+    rows = [[_cell(v) for v in row] for row in df.itertuples(index=False)]
+    return {"columns": [str(c) for c in df.columns], "rows": rows}
+
+
+def _cell(v):
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d %H:%M")
+    if hasattr(v, "item"):  # numpy scalars
+        return v.item()
+    return v
+
+
+def _chart(fig) -> str | None:
+    return None if fig is None else pio.to_json(fig, validate=False, engine="json")
+
+
+def _slide(key, sentence, table=None, chart=None, missing=None) -> dict:
+    title = dict(SLIDES)[key]
+    return {
+        "key": key,
+        "title": title,
+        "sentence": sentence,
+        "table": _table(table),
+        "chart": _chart(chart),
+        "missing": missing,
+    }
+
+
+# ----------------------------------------------------------------------------- reads for the pack
+
+
+def decision_table(records: list[dict]) -> pd.DataFrame:
+    """Decision records for the iterations screen: when, what, who decided, who was there."""
+    return pd.DataFrame(
+        [
+            {
+                "Recorded": r["recorded_at"],
+                "Decision": DECISION_LABELS.get(r["decision"], r["decision"]),
+                "Decided by": r["decided_by"] or "",
+                "Attendees": ", ".join(a for a in (r["attendees"] or "").splitlines() if a.strip()),
+                "Rationale": r["rationale"] or "",
+                "Recorded by": r["recorded_by"],
+                "Action items": len(r["actions"]),
+            }
+            for r in records
+        ]
+    )
+
+
+def action_table(items: list[dict], today: date | None = None) -> pd.DataFrame:
+    today = today or date.today()
+    return pd.DataFrame(
+        [
+            {
+                "Action": i["title"],
+                "Owner": i["owner"] or "",
+                "Due": i["due"],
+                "Status": "Done"
+                if i["status"] == "done"
+                else ("Overdue" if i["due"] and i["due"] < today else "Open"),
+            }
+            for i in items
+        ],
+        columns=["Action", "Owner", "Due", "Status"],
+    )
+
+
+# ----------------------------------------------------------------------------- the pack
+
+
+def build(
+    engine: Engine, initiative: str, number: int | None = None, today: date | None = None
+) -> dict:
+    """The steering pack of an iteration (default: the latest) as plain data."""
+    return pack_of(engine, evidence.for_initiative(engine, initiative), number, today)
+
+
+def pack_of(
+    engine: Engine, ev: InitiativeEvidence, number: int | None = None, today: date | None = None
+) -> dict:
+    """The steering pack from an initiative's evidence already read (see build)."""
+    today = today or date.today()
+    initiative = ev.initiative["name"]
+    if not ev.iterations:
+        raise LookupError(f"{initiative} has no iterations yet: import metrics first.")
+    it = ev.iteration(number) if number is not None else ev.latest
+    if it is None:
+        known = ", ".join(str(i.number) for i in ev.iterations)
+        raise LookupError(f"{initiative} has no iteration {number}; it has {known}.")
+    ini = ev.initiative
+    gov = people_views.governance_view(engine, ev, it.number)
+    view = views.iteration_view(ev, it.number)
+    slides = []
+
+    decision_label = DECISION_LABELS.get(it.decision, it.decision)
+    ask = (
+        f"{ini['name']} ({STAGE_LABELS.get(ini['stage'], ini['stage']).lower()}), {it.title}: "
+        "the room is asked to decide go, no-go, pivot or extend. "
+        + (
+            "No decision yet."
+            if it.decision == "pending"
+            else f"Recorded so far: {decision_label.lower()}."
+        )
+        + (
+            " The readiness gate holds."
+            if gov.gate.ready
+            else " The readiness gate does not hold yet."
+        )
+    )
+    facts = [
+        {"": "Business goal", "Value": ini["business_goal"] or "—"},
+        {"": "Owner", "Value": ini["owner"] or "—"},
+        {"": "Stage", "Value": STAGE_LABELS.get(ini["stage"], ini["stage"])},
+        {"": "Iteration", "Value": it.title},
+        {
+            "": "Dates",
+            "Value": f"{format_date(it.start_date)} to {format_date(it.end_date)}"
+            if it.start_date and it.end_date
+            else "Not set yet",
+        },
+        {"": "Hypothesis", "Value": it.hypothesis or "—"},
+        {"": "Readiness gate", "Value": gov.gate.sentence},
+    ]
+    slides.append(_slide("ask", ask, facts))
+
+    if it.criteria:
+        slides.append(_slide("criteria", view.headline, view.criteria.frame))
+    else:
+        slides.append(
+            _slide("criteria", view.headline, missing="No criteria set for this iteration yet.")
+        )
+
+    model, kpi = ini["primary_metric"], ev.lead_kpi
+    if model and kpi and len(ev.history(model)) and len(ev.history(kpi)):
+        sentence, warning = views.model_business_sentence(ev, model, kpi)
+        slides.append(
+            _slide(
+                "model_vs_kpi",
+                sentence + (f" {warning}" if warning else ""),
+                chart=charts.model_and_kpi(ev, model, kpi),
+            )
+        )
+    else:
+        slides.append(
+            _slide(
+                "model_vs_kpi",
+                "No model metric and business KPI reported together yet.",
+                missing="Import the primary model metric and a business KPI per iteration.",
+            )
+        )
+
+    if ev.capacity_rps is not None:
+        slides.append(
+            _slide("scalability", views.scalability_sentence(ev), chart=charts.runway(ev))
+        )
+    else:
+        slides.append(
+            _slide(
+                "scalability",
+                views.scalability_sentence(ev),
+                missing="Import load-test results and peak traffic to see headroom and runway.",
+            )
+        )
+
+    fb = people_views.feedback_view(engine, ev)
+    if fb.totals["count"]:
+        slides.append(_slide("feedback", fb.headline, chart=charts.feedback_volume(fb.rows)))
+    else:
+        slides.append(
+            _slide("feedback", fb.headline, missing="Import user feedback to close the loop.")
+        )
+
+    severe = people_db.most_severe_open(engine, ini["id"], limit=8)
+    cv_sentence = people_views.concerns_headline(
+        severe,
+        sum(
+            people_db.concern_summary(engine, [ini["id"]], today)[ini["id"]]["by_severity"].values()
+        ),
+        today,
+    )
+    slides.append(
+        _slide(
+            "concerns",
+            cv_sentence,
+            [
+                {
+                    "Concern": c["title"],
+                    "Severity": c["severity"].capitalize(),
+                    "Status": people_views.CONCERN_STATUS_LABELS[c["status"]],
+                    "Owner": c["owner"] or "",
+                    "Open (days)": people.age_days(c["raised_at"], today),
+                }
+                for c in severe
+            ],
+            missing=None if severe else "No open concerns.",
+        )
+    )
+
+    slides.append(
+        _slide(
+            "governance",
+            gov.gate.sentence + " " + people_views.readiness_sentence(gov),
+            [{"Condition failing": r.text[0].upper() + r.text[1:]} for r in gov.gate.reasons],
+            chart=charts.rubric_sections(
+                gov.readiness.sections, people_views.rubric_maxima(), gov.floor_readiness
+            ),
+        )
+    )
+
+    records = meeting_reads.decisions(engine, it.id)
+    if records:
+        last = records[0]
+        attendees = ", ".join(a for a in (last["attendees"] or "").splitlines() if a.strip())
+        sentence = (
+            f"Decided: {DECISION_LABELS.get(last['decision'], last['decision']).lower()}"
+            f" by {last['decided_by'] or 'the meeting'} on {last['recorded_at']:%Y-%m-%d}"
+            + (f", with {attendees}" if attendees else "")
+            + f". Rationale: {last['rationale'] or '—'}"
+        )
+        table = (
+            action_table(last["actions"], today)
+            if last["actions"]
+            else decision_table(records)[["Recorded", "Decision", "Decided by", "Attendees"]]
+        )
+        missing = None
+    else:
+        sentence = (
+            "No decision recorded yet for this iteration: record it here before the meeting ends."
+        )
+        table, missing = None, "Nothing recorded yet: no decision, attendees or action items."
+    slides.append(_slide("decision", sentence, table, missing=missing))
+
+    metrics_raw = view.metrics_raw
+    return {
+        "version": PACK_VERSION,
+        "initiative": {k: ini[k] for k in ("name", "stage", "owner", "business_goal")},
+        "iteration": {"number": it.number, "title": it.title, "decision": it.decision},
+        "iterations": [i.number for i in ev.iterations],
+        "built_at": datetime.now().isoformat(timespec="seconds"),
+        "snapshot": None,
+        "slides": slides,
+        "metrics": _table(metrics_raw),
+    }
+
+
+# ----------------------------------------------------------------------------- snapshots
+
+
+def as_of(pack: dict) -> str | None:
+    """ "as of <date and time>" for a frozen pack, None for a live one."""
+    snap = pack.get("snapshot")
+    if not snap:
+        return None
+    when = datetime.fromisoformat(snap["created_at"])
+    return f"Snapshot #{snap['id']}, as of {when:%Y-%m-%d %H:%M}, frozen by {snap['created_by']}"
+
+
+# ----------------------------------------------------------------------------- decisions in meetings
+
+
+def parse_actions(text: str) -> list[dict]:
+    """Action items typed one per line as `what; owner; due` (due optional, YYYY-MM-DD)."""
+    out = []
+    for k, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split(";")]
+        if len(parts) < 2 or not parts[1]:
+            raise InvalidValue(
+                f"Action item line {k} (“{line.strip()}”) needs an owner: write what; owner; due."
+            )
+        if len(parts) > 3:
+            raise InvalidValue(
+                f"Action item line {k} has more than three parts; write what; owner; due."
+            )
+        due = None
+        if len(parts) == 3 and parts[2]:
+            try:
+                due = date.fromisoformat(parts[2])
+            except ValueError:
+                raise InvalidValue(
+                    f"Action item line {k}: the due date “{parts[2]}” is not a date like 2026-12-10."
+                ) from None
+        out.append({"title": parts[0], "owner": parts[1], "due": due})
+    return out
+
+
+# ----------------------------------------------------------------------------- exports

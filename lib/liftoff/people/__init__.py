@@ -1,0 +1,1 @@
+"""Feedback, concerns, stakeholders, governance and readiness."""
