@@ -67,8 +67,11 @@ sheet = None
 if ingest.is_workbook(data):
     sheets = ingest.workbook_sheets(data)
     sheet = d.selectbox("Sheet", sheets)
-create = st.checkbox("Create the initiatives and iterations this file names that do not exist yet")
-force = st.checkbox("Import anyway if this exact file was imported before")
+# Create and Import anyway are asked only when the checked file needs them (a new initiative,
+# a gap in the iterations, a file imported before): their ticks live in the session, read
+# here, and the boxes are drawn below once the check says whether they matter.
+create = bool(st.session_state.get("upload_create"))
+force = bool(st.session_state.get("upload_force"))
 
 options = ingest.Options(
     kind=kind,
@@ -79,6 +82,7 @@ options = ingest.Options(
     force=force,
     sheet=sheet,
     date_order=date_order,
+    audience="page",
 )
 try:
     prepared = ui.prepare_upload(data, upload.name, options)
@@ -86,6 +90,13 @@ except ingest.ImportRejected as exc:
     st.error(ui.plain(exc.problems[0].message), icon=":material/block:")
     st.caption(ui.plain("Fix: " + exc.problems[0].fix))
     st.stop()
+if prepared.asks_create or create:
+    st.checkbox(
+        "Create the initiatives and iterations this file names that do not exist yet",
+        key="upload_create",
+    )
+if prepared.duplicate_of is not None or force:
+    st.checkbox("Import anyway if this exact file was imported before", key="upload_force")
 
 summary = ingest.describe(prepared)
 st.subheader(ui.plain(summary.title), anchor=False)

@@ -56,7 +56,7 @@ def test_upload_with_errors_shows_the_table_and_writes_nothing(use_database, dem
     assert "2 problems found; nothing will be imported until they are fixed." in texts(at)
     problems = at.dataframe[1].value
     assert list(problems.columns) == ["Row", "Column", "Value", "Problem", "Fix"]
-    assert list(problems["Row"]) == [2, 3]
+    assert list(problems["Row"]) == ["2", "3"]
     assert next(b for b in at.button if b.label == "Import").disabled
     assert table_checksums(demo_engine) == before
 

@@ -34,6 +34,7 @@ from liftoff.db.models import (
     TrafficPoint,
 )
 from liftoff.evidence.rules import LatestValue, LoadStep
+from liftoff.names import closest as closest_name
 
 
 class NotFound(LookupError):
@@ -73,6 +74,9 @@ def initiative_by_name(engine: Engine, name: str) -> dict:
         if row is None:
             names = conn.execute(select(Initiative.name).order_by(Initiative.name)).scalars().all()
             known = ", ".join(names) if names else "none yet: load the demo or import data"
+            meant = closest_name(name, names)
+            if meant is not None:  # the importer answers a misspelt name the same way
+                raise NotFound(f"No initiative is named {name!r}. Did you mean {meant!r}?")
             raise NotFound(f"No initiative is named {name!r}. Initiatives: {known}.")
         return _initiative_dict(row)
 

@@ -37,7 +37,8 @@ def describe(p: Prepared) -> Description:
     problems = pd.DataFrame(
         [
             {
-                "Row": pr.row,
+                # A problem with the whole file or a column has no row: a dash, never "None".
+                "Row": "—" if pr.row is None else f"{pr.row:,}",
                 "Column": pr.column or "",
                 "Value": pr.value or "",
                 "Problem": pr.message,

@@ -224,6 +224,14 @@ class _Loader:
             )
         }
         self.metrics = dict(conn.execute(select(Metric.key, Metric.id)).all())
+        # Each initiative's latest iteration when the import began: one above it may be created
+        # without Create (the validation refuses a gap in the numbering, and with it the batch).
+        self.latest: dict[str, int] = {}
+        for name, number in self.iterations:
+            self.latest[name] = max(self.latest.get(name, 0), number)
+        # A file checked before the import began may create the next iterations it was
+        # checked with, and only those (None: it is checked as it loads, so any above latest).
+        self.next_allowed: set[tuple[str, int]] | None = None
         self.pending: queue.Queue = queue.Queue(maxsize=1)
         self.failure: list[BaseException] = []
         self.compressed: bytes | None = None
@@ -310,7 +318,12 @@ class _Loader:
         for name, number in pairs:
             key = (name, int(number))
             if key not in self.iterations:
-                if not self.create:
+                follows = (
+                    key[1] > self.latest.get(name, 0)
+                    if self.next_allowed is None
+                    else key in self.next_allowed
+                )
+                if not self.create and not follows:
                     return False
                 self._lock(Initiative, [self.initiatives[name]])
                 self.iterations[key] = self.conn.execute(
@@ -540,6 +553,8 @@ def _load_concerns(conn, frame, initiatives, iterations, metrics, batch_id, uplo
                 )
             ).one_or_none()
         if existing is None:
+            values["status"] = values["status"] or "open"
+            values["raised_at"] = values["raised_at"] or now.date()
             concern_id = conn.execute(
                 insert(Concern)
                 .values(
@@ -706,6 +721,7 @@ def load_file(
             )
             if reuse:
                 prepared = checked
+                loader.next_allowed = set(prepared.next_iterations)
                 for target, parts in prepared.frames.items():
                     for frame in parts:
                         loader.write(prepared, target, frame)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,8 @@ from liftoff.ingest.values import (
     parse_numbers,
     parse_unix_seconds,
 )
+from liftoff.names import closest as closest_name
+from liftoff.names import fold as fold_name
 
 KINDS = (
     "metrics",
@@ -67,6 +70,12 @@ class Options:
     sheet: str | None = None
     date_order: str | None = None  # "dayfirst" / "monthfirst" for ambiguous numeric dates
     iteration_tag: str = "tags.iteration"  # MLflow runs: the column that names the iteration
+    # Who reads the fixes: "page" (the Upload page's controls) or "cli" (`liftoff import` flags).
+    audience: str = "cli"
+
+    def say(self, page: str, cli: str) -> str:
+        """A fix in the words of the controls the reader has in front of them."""
+        return page if self.audience == "page" else cli
 
 
 @dataclass
@@ -85,6 +94,10 @@ class Prepared:
     problems: Problems = field(default_factory=Problems)
     new_initiatives: list[str] = field(default_factory=list)
     new_iterations: list[tuple[str, int]] = field(default_factory=list)
+    # The next iterations of existing initiatives: created without asking (no Create tick).
+    next_iterations: list[tuple[str, int]] = field(default_factory=list)
+    # Whether Create matters for this file: it names a new initiative or leaves a gap.
+    asks_create: bool = False
     new_metrics: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
     duplicate_of: int | None = None
     sheet: str | None = None
@@ -145,8 +158,45 @@ def _keys(headers: list[Header]) -> set[str]:
     return {h.key for h in headers}
 
 
+_DETECTED = (
+    "metrics",
+    "loadtest",
+    "stakeholders",
+    "concerns",
+    "criteria",
+    "feedback",
+    "governance",
+    "traffic",
+)
+# Fields every kind may carry: matching them says nothing about what a file holds.
+_SHARED = {"initiative", "iteration"}
+
+
+@dataclass(frozen=True)
+class _Match:
+    kind: str
+    score: int  # fields of this kind's own found in the file
+    required: int  # required fields of this kind
+    found: int  # required fields found
+
+    @property
+    def complete(self) -> bool:
+        return self.found == self.required
+
+
+def _match(headers: list[Header], kind: str) -> _Match:
+    mapping, _ = cols.match_columns(headers, cols.KINDS[kind])
+    required = [f.name for f in cols.KINDS[kind] if f.required]
+    score = sum(1 for name in mapping if name not in _SHARED)
+    return _Match(kind, score, len(required), sum(1 for r in required if r in mapping))
+
+
 def detect_kind(headers: list[Header]) -> str | None:
-    """The kind of file a header row belongs to, or None."""
+    """The kind of file a header row belongs to, or None.
+
+    Every kind's columns are matched and the best match wins, complete or not: a load test
+    without its p95 column is a load test missing a column (and says so), not a wide metrics
+    file whose metrics are `users`, `rps` and `p50_ms`."""
     keys = _keys(headers)
     lowered = [h.original.strip().lower() for h in headers]
     if "run_id" in keys and any(x.startswith("metrics.") for x in lowered):
@@ -155,24 +205,26 @@ def detect_kind(headers: list[Header]) -> str | None:
         return "mlflow-history"
     if {"type", "name", "requests_s"} <= keys and ("request_count" in keys or "user_count" in keys):
         return "locust"
-    for kind in (
-        "metrics",
-        "loadtest",
-        "stakeholders",
-        "concerns",
-        "criteria",
-        "feedback",
-        "governance",
-        "traffic",
-    ):
-        mapping, _ = cols.match_columns(headers, cols.KINDS[kind])
-        required = [f.name for f in cols.KINDS[kind] if f.required]
-        if all(r in mapping for r in required):
-            if kind == "criteria" and "iteration" not in mapping:
-                continue
-            if kind == "traffic" and "iteration" in keys:
-                continue
-            return kind
+    matches = []
+    for kind in _DETECTED:
+        m = _match(headers, kind)
+        if kind == "criteria" and "iteration" not in keys:
+            m = _Match(kind, m.score, m.required, min(m.found, m.required - 1))
+        if kind == "traffic" and "iteration" in keys:
+            continue
+        matches.append(m)
+    # The most columns of its own first; among equals, a complete match; then the order above.
+    best = max(matches, key=lambda m: (m.score, m.complete))
+    if best.complete and best.score:
+        return best.kind
+    # An incomplete match counts when it is clearly that kind: two or more of its own
+    # columns, at least half of those it requires, and no complete kind as good.
+    complete = [m for m in matches if m.complete and m.score]
+    if best.score >= 2 and 2 * best.found >= best.required:
+        if not complete or max(m.score for m in complete) < best.score:
+            return best.kind
+    if complete:
+        return max(complete, key=lambda m: m.score).kind
     mapping, rest = cols.match_columns(headers, [cols.ITERATION])
     if "iteration" in mapping and rest:
         return "metrics"  # wide: one column per metric
@@ -197,6 +249,13 @@ def _connection(source):
             yield conn
     else:
         yield source
+
+
+# A cell written as a date: 2026-03-14 (and a time), 14/03/2026, 14.3.26, 14 Mar 2026, Mar 14, 2026.
+_DATE_LIKE = re.compile(
+    r"^(\d{4}-\d{1,2}-\d{1,2}([ T]\S+)?|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+    r"|\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4})$"
+)
 
 
 class _Context:
@@ -234,6 +293,25 @@ class _Context:
         self.missing_initiatives: dict[str, int] = {}
         self.missing_iterations: dict[tuple[str, int], int] = {}
         self.column_problem_reported: set[str] = set()
+        self.missing_required = False  # a required column is missing: rows are not read
+        self.dated_by_content: str | None = None
+        self.dated_decided = False
+
+    def date_column_by_content(self, frame: pd.DataFrame, candidates: list[str]) -> str | None:
+        """The column that holds dates when no header says so ("Period", "When?", or none):
+        every filled cell written as a date. Decided on the first chunk, for the whole file."""
+        if not self.dated_decided:
+            self.dated_decided = True
+            for col in candidates:
+                if col not in frame or pd.api.types.is_numeric_dtype(frame[col]):
+                    continue
+                text = frame[col].astype(str).str.strip()
+                filled = text[text.ne("")]
+                if len(filled) and filled.str.match(_DATE_LIKE).all():
+                    self.dated_by_content = col
+                    self.p.mapping.append((col, "recorded_at (its cells are dates)"))
+                    break
+        return self.dated_by_content
 
     def rows(self, index: pd.Index) -> np.ndarray:
         return np.asarray(index) + self.table.row_offset
@@ -387,7 +465,10 @@ class _Context:
             self.column_problem(
                 col,
                 f"The dates in {col!r} can be read day-first or month-first (03/04/2026 is 3 April or 4 March).",
-                "Say which: choose the date order on the Upload page, or add --dates dayfirst or --dates monthfirst.",
+                self.opt.say(
+                    "Say which: choose the order under 'Dates like 03/04/2026 are'.",
+                    "Say which: add --dates dayfirst or --dates monthfirst.",
+                ),
             )
             return nat
         self.report(
@@ -451,7 +532,10 @@ class _Context:
                 frame,
                 col,
                 "The initiative is empty.",
-                "Fill in the initiative, or choose one for the whole file (--initiative NAME).",
+                self.opt.say(
+                    "Fill in the initiative, or choose one for the whole file under 'Initiative'.",
+                    "Fill in the initiative, or name one for the whole file (--initiative NAME).",
+                ),
             )
         elif self.opt.initiative:
             # One name for every row, as a categorical: later steps group by it for free.
@@ -463,7 +547,10 @@ class _Context:
             self.column_problem(
                 "initiative",
                 "The file does not say which initiative it belongs to.",
-                "Choose the initiative on the Upload page, or add --initiative NAME.",
+                self.opt.say(
+                    "Choose the initiative under 'Initiative', or add an initiative column.",
+                    "Add --initiative NAME, or an initiative column.",
+                ),
             )
             return pd.Series(None, index=frame.index, dtype=object)
         codes, names = pd.factorize(values, use_na_sentinel=True)
@@ -496,7 +583,10 @@ class _Context:
             self.column_problem(
                 "iteration",
                 "The file does not say which iteration it belongs to.",
-                "Add an iteration column, choose the iteration on the Upload page, or add --iteration N.",
+                self.opt.say(
+                    "Add an iteration column, or give the iteration under 'Iteration'.",
+                    "Add an iteration column, or add --iteration N.",
+                ),
             )
             return pd.Series(np.nan, index=frame.index)
         else:
@@ -508,29 +598,81 @@ class _Context:
         return values
 
     def finish(self) -> None:
-        """File-level problems: initiatives and iterations that do not exist."""
+        """File-level problems: initiatives and iterations that do not exist.
+
+        A name that differs from a known initiative only in case, accents or punctuation
+        (or by a typo) is answered with "did you mean" before any offer to create it. The
+        next iteration of an existing initiative, one above its latest (or a run of them with
+        no gap), is created without asking; a gap in the numbering needs Create."""
         known = ", ".join(sorted(self.initiatives)) or "none yet"
+        create = self.opt.say(
+            "tick 'Create the initiatives and iterations this file names' below",
+            "add --create",
+        )
         for name in sorted(self.missing_initiatives):
-            if self.opt.create:
+            meant = closest_name(name, self.initiatives)
+            # Spelled like a known one but for case, accents or punctuation: never a new one.
+            same = meant is not None and fold_name(meant) == fold_name(name)
+            if self.opt.create and not same:
                 self.p.new_initiatives.append(name)
+                self.p.asks_create = True
+                if meant is not None:
+                    self.p.warnings.append(
+                        f"{name!r} will be created as a new initiative; {meant!r} already exists."
+                    )
+            elif meant is not None:
+                self.p.asks_create = True
+                self.problems.add(
+                    None,
+                    "initiative",
+                    name,
+                    f"There is no initiative named {name!r}. Did you mean {meant!r}?",
+                    self.opt.say(
+                        f"Write {meant!r} in the file, or choose {meant!r} under 'Initiative'.",
+                        f"Write {meant!r} in the file (or --initiative {meant!r}).",
+                    )
+                    + ("" if same else f" If {name!r} is a new initiative, {create}."),
+                )
             else:
+                self.p.asks_create = True
                 self.problems.add(
                     None,
                     "initiative",
                     name,
                     f"There is no initiative named {name!r} (initiatives: {known}).",
-                    "Correct the name, or let the import create it (tick 'Create' on the Upload page, or add --create).",
+                    f"Correct the name, or to create it, {create}.",
                 )
+        latest: dict[str, int] = {}
+        for name, number in self.iterations:
+            latest[name] = max(latest.get(name, 0), number)
+        wanted: dict[str, list[int]] = {}
         for name, number in sorted(self.missing_iterations):
-            if self.opt.create or name in self.missing_initiatives and self.opt.create:
-                self.p.new_iterations.append((name, number))
-            elif name in self.initiatives:
+            wanted.setdefault(name, []).append(number)
+        for name, numbers in wanted.items():
+            if name not in self.initiatives:
+                if self.opt.create and name in self.p.new_initiatives:
+                    self.p.new_iterations.extend((name, n) for n in numbers)
+                continue
+            top = latest.get(name, 0)
+            # Iterations that continue the numbering (top+1, top+2, … without a hole) are
+            # the normal next step of an initiative: no Create needed.
+            run = 0
+            while run < len(numbers) and numbers[run] == top + run + 1:
+                run += 1
+            self.p.next_iterations.extend((name, n) for n in numbers[:run])
+            for number in numbers[run:]:
+                self.p.asks_create = True
+                if self.opt.create:
+                    self.p.new_iterations.append((name, number))
+                    continue
+                newest = f"its latest is iteration {top}" if top else "it has no iterations yet"
                 self.problems.add(
                     None,
                     "iteration",
                     str(number),
-                    f"{name} has no iteration {number}.",
-                    "Correct the number, or let the import create it (tick 'Create' on the Upload page, or add --create).",
+                    f"{name} has no iteration {number} ({newest}; the next one would be "
+                    f"{top + 1}).",
+                    f"Correct the number, or to create iteration {number} anyway, {create}.",
                 )
 
 
@@ -549,14 +691,26 @@ def _columns(ctx: _Context, kind: str) -> dict[str, str | None]:
         and (names["metric"] is None or names["value"] is None)
         and names["iteration"] is not None
     )
+    detected = ctx.opt.kind == "auto"
+    label = cols.KIND_LABELS.get(kind, kind).lower()
     for f in cols.KINDS[kind]:
         if f.required and names[f.name] is None and not wide:
+            ctx.missing_required = True
+            # A detected kind says what it was taken for, so a file that is something else
+            # can be told apart from one that lacks a column.
+            lead = f"The file looks like {label}, but the" if detected else "The"
+            fix = f"Add a column named {f.name!r} ({', '.join(f.aliases[:4])} also work)."
+            if detected:
+                fix += ctx.opt.say(
+                    " If the file holds something else, choose it under 'What the file holds'.",
+                    " If the file holds something else, give its kind (--kind).",
+                )
             ctx.problems.add(
                 None,
                 f.name,
                 None,
-                f"The required column {f.name!r} is missing (columns found: {', '.join(ctx.table.header)}).",
-                f"Add a column named {f.name!r} ({', '.join(f.aliases[:4])} also work).",
+                f"{lead} required column {f.name!r} is missing (columns found: {', '.join(ctx.table.header)}).",
+                fix,
             )
     ctx.p.mapping = [(ctx.table.header[i], f) for f, i in mapping.items()]
     return names, [ctx.table.header[i] for i in unmatched]
@@ -611,7 +765,9 @@ def _check_metric_values(
 def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.DataFrame | None:
     initiative = ctx.initiative(frame, names["initiative"])
     iteration = ctx.iteration(frame, names["iteration"], initiative)
-    recorded = ctx.date(frame, names["recorded_at"], "date")
+    # A column of dates is the reading's date, never a metric, whatever its header says.
+    dated = names["recorded_at"] or ctx.date_column_by_content(frame, [c for c in unmatched if c])
+    recorded = ctx.date(frame, dated, "date")
     segment, candidate = ctx.text(frame, names["segment"]), ctx.text(frame, names["candidate"])
     if names["metric"] is not None and names["value"] is not None:  # long format
         metric_names = ctx.required_text(frame, names["metric"], "metric name")
@@ -670,7 +826,7 @@ def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.Da
     # wide: every other column is a metric
     parts = []
     for col in unmatched:
-        if not col or col.lower().startswith("unnamed"):
+        if not col or col.lower().startswith("unnamed") or col == dated:
             continue
         h = cols.normalize(col)
         h = cols.Header(h.original, ctx.metric_keys(pd.Series([col])).iloc[0], h.unit)
@@ -811,9 +967,11 @@ def _kind_concerns(ctx, frame, names, unmatched):
             "severity": ctx.choice(
                 frame, names["severity"], _field("concerns", "severity"), required=True
             ),
-            "status": ctx.choice(frame, names["status"], _field("concerns", "status"), "open"),
+            # Left empty, status and raised date keep what the register says on re-import;
+            # a new concern starts open, raised today (the loader decides, knowing which).
+            "status": ctx.choice(frame, names["status"], _field("concerns", "status")),
             "owner": ctx.text(frame, names["owner"]),
-            "raised_at": raised.fillna(pd.Timestamp(datetime.now().date())),
+            "raised_at": raised,
             "due": ctx.date(frame, names["due"], "due date", future_ok=True)
             if names["due"]
             else pd.Series(pd.NaT, index=frame.index),
@@ -935,7 +1093,10 @@ def _prepare_mlflow_runs(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame | N
         ctx.column_problem(
             "iteration",
             f"The runs have no {ctx.opt.iteration_tag!r} column to say which iteration each belongs to.",
-            "Give the iteration (--iteration N, or on the Upload page), or name the tag column that holds it.",
+            ctx.opt.say(
+                "Give the iteration under 'Iteration', or add the iteration tag to the runs.",
+                "Give the iteration (--iteration N), or name the tag that holds it (--iteration-tag).",
+            ),
         )
         return None
     iteration = ctx.iteration(
@@ -1111,7 +1272,9 @@ def _prepare_locust(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame | None:
             ctx.column_problem(
                 "users",
                 "A Locust _stats.csv file does not record how many users ran.",
-                "Give the user count (--users N, or on the Upload page).",
+                ctx.opt.say(
+                    "Give the user count under 'Users'.", "Give the user count (--users N)."
+                ),
             )
             return None
         total = num(h["request_count"], agg)
@@ -1237,7 +1400,10 @@ def prepare(
         raise reject(
             file_name,
             f"Liftoff cannot tell what this file holds from its columns ({', '.join(table.header)}).",
-            "Choose the kind of file, or download a template from the Upload page and match its column names.",
+            opt.say(
+                "Choose the kind under 'What the file holds', or download a template above and match its column names.",
+                "Give the kind (--kind), or match the column names of a template (see the Upload page).",
+            ),
         )
     p.kind = kind
     duplicate = _duplicate_batch(engine, sha, exclude_batch)
@@ -1248,7 +1414,10 @@ def prepare(
             None,
             None,
             f"This exact file was already imported as batch #{duplicate}.",
-            "Roll that batch back first, or import again on purpose with --force (tick 'Import anyway').",
+            opt.say(
+                "Roll that batch back first (Import history), or tick 'Import anyway' to import it again on purpose.",
+                "Roll that batch back first, or import again on purpose with --force.",
+            ),
         )
     ctx = _Context(engine, p, table)
     target = {
@@ -1260,10 +1429,7 @@ def prepare(
     if kind in _KIND_FUNCTIONS:
         target, fn = _KIND_FUNCTIONS[kind]
         names, unmatched = _columns(ctx, kind)
-        missing_required = bool(ctx.problems) and any(
-            p.column in names and p.message.startswith("The required column")
-            for p in ctx.problems.items
-        )
+        missing_required = ctx.missing_required
         ignored = [u for u in unmatched if u and not u.lower().startswith("unnamed")]
         if ignored and not (
             kind == "metrics" and (names["metric"] is None or names["value"] is None)
@@ -1325,6 +1491,15 @@ def prepare(
             + ", ".join(f"{n} #{i}" for n, i in p.new_iterations)
             + "."
         )
+    for name, number in p.next_iterations:
+        p.warnings.append(
+            f"Iteration {number} of {name} will be created: it is the next one after "
+            f"iteration {number - 1}."
+            if number > 1
+            else f"Iteration 1 of {name} will be created: its first iteration."
+        )
+    # Problems in the order of the file: the file's own first, then row by row.
+    p.problems.items.sort(key=lambda pr: (pr.row is not None, pr.row or 0))
     if not p.ok:
         p.frames = {}
     return p
@@ -1332,5 +1507,9 @@ def prepare(
 
 def options_json(opt: Options) -> str:
     return json.dumps(
-        {k: v for k, v in opt.__dict__.items() if v not in (None, False, "auto", "tags.iteration")}
+        {
+            k: v
+            for k, v in opt.__dict__.items()
+            if k != "audience" and v not in (None, False, "auto", "tags.iteration")
+        }
     )

@@ -1,0 +1,223 @@
+"""The importer reads the files people actually have (issue 15) and keeps what the register
+says (issue 13): kind from the best match, dates under everyday headers, "did you mean",
+the next iteration without a Create tick, problems in file order, re-imports that keep what
+a file leaves empty. Every test runs on SQLite and PostgreSQL."""
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from conftest import EDITOR, table_checksums
+from liftoff import cli, ingest
+from liftoff.db.models import Concern, Initiative, Iteration, Observation
+from liftoff.names import closest, fold
+
+CHURN = "Churn early-warning"
+
+
+def prepare(engine, text: str, name: str = "file.csv", **options):
+    return ingest.prepare(engine, text.encode(), name, ingest.Options(**options))
+
+
+def load(engine, text: str, name: str = "file.csv", **options):
+    return ingest.import_file(engine, EDITOR, text.encode(), name, ingest.Options(**options))
+
+
+def problems(prepared) -> list[str]:
+    return [f"{p.row} {p.column} {p.message} {p.fix}" for p in prepared.problems.items]
+
+
+# ------------------------------------------------------------------------ kind detection
+
+
+def test_a_load_test_without_p95_is_refused_as_a_load_test_naming_the_column(demo_engine):
+    # Regression: the first kind whose required columns were all present won, so this file
+    # fell through to "wide metrics" with metrics users, rps, p50_ms… and Import enabled.
+    p = prepare(
+        demo_engine,
+        "iteration,users,rps,p50_ms,p99_ms,error_rate\n6,10,20.5,40,120,0\n6,50,51,80,300,0.2%\n",
+        initiative=CHURN,
+    )
+    assert p.kind == "loadtest"
+    assert not p.ok and not p.new_metrics
+    assert [(pr.column, pr.message) for pr in p.problems.items] == [
+        (
+            "p95_ms",
+            "The file looks like load-test results, but the required column 'p95_ms' is missing "
+            "(columns found: iteration, users, rps, p50_ms, p99_ms, error_rate).",
+        )
+    ]
+    assert "--kind" in p.problems.items[0].fix
+
+
+def test_a_wide_metrics_file_is_still_wide_metrics(demo_engine):
+    p = prepare(demo_engine, "Sprint,Churn AUC,Retention rate 90d %\n6,0.84,91\n", initiative=CHURN)
+    assert (p.kind, p.ok, p.rows_accepted) == ("metrics", True, 2)
+
+
+# ------------------------------------------------------------------------ dates
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["As of", "Week ending", "Date (UTC)", "Reporting date", "Measured", "Snapshot date"],
+)
+def test_dates_under_everyday_headers_are_the_reading_date_not_a_metric(demo_engine, header):
+    # Regression: "As of" and the like became a metric whose every value "is not a number".
+    p = prepare(demo_engine, f"Sprint,{header},Churn AUC\n6,2026-10-02,0.84\n", initiative=CHURN)
+    assert p.ok, problems(p)
+    assert list(p.new_metrics) == []
+    row = p.preview().iloc[0]
+    assert (row["metric"], row["recorded_at"]) == ("churn_auc", "2026-10-02 00:00")
+
+
+def test_a_column_of_dates_is_found_by_its_content_when_the_header_says_nothing(demo_engine):
+    p = prepare(
+        demo_engine,
+        "Sprint,Period,Churn AUC\n6,02/10/2026,0.84\n6,09/10/2026,0.85\n",
+        initiative=CHURN,
+        date_order="dayfirst",
+    )
+    assert p.ok, problems(p)
+    assert list(p.preview()["recorded_at"]) == ["2026-10-02 00:00", "2026-10-09 00:00"]
+    assert ("Period", "recorded_at (its cells are dates)") in p.mapping
+
+
+# ------------------------------------------------------------------------ names and iterations
+
+
+def test_names_fold_case_accents_and_punctuation():
+    assert fold("Équipe  Churn—Early_warning ") == fold("equipe churn early warning")
+    assert closest("churn EARLY warning", [CHURN, "Claims triage assistant"]) == CHURN
+    assert closest("Chrun early-warning", [CHURN]) == CHURN
+    assert closest("Fraud screening", [CHURN]) is None
+
+
+@pytest.mark.parametrize(
+    "written", ["churn early warning", "CHURN EARLY-WARNING", "Chürn early-warning"]
+)
+def test_an_unknown_initiative_gets_did_you_mean_and_create_does_not_duplicate_it(
+    demo_engine, written
+):
+    text = f"initiative,iteration,metric,value\n{written},6,churn_auc,0.8\n"
+    p = prepare(demo_engine, text)
+    assert [pr.message for pr in p.problems.items] == [
+        f"There is no initiative named {written!r}. Did you mean {CHURN!r}?"
+    ]
+    # Ticking Create does not make a second Churn that differs only in case or accents.
+    assert not prepare(demo_engine, text, create=True).ok
+
+
+def test_the_cli_answers_a_misspelt_initiative_the_same_way(
+    demo_url, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", demo_url)
+    path = tmp_path / "m.csv"
+    path.write_text("iteration,metric,value\n6,churn_auc,0.8\n")
+    with pytest.raises(SystemExit):
+        cli.main(["import", str(path), "--initiative", "churn early warning", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert "Did you mean 'Churn early-warning'?" in out["errors"][0]["message"]
+    assert cli.main(["summary", "--initiative", "Churn Early Warning", "--json"]) == 1
+    assert "Did you mean 'Churn early-warning'?" in capsys.readouterr().err
+
+
+def test_the_next_iteration_is_created_without_create_and_the_preview_says_so(demo_engine):
+    # Regression: iteration 7 of Churn (latest 6) needed the Create tick like a new initiative.
+    text = "iteration,metric,value\n7,churn_auc,0.86\n"
+    p = prepare(demo_engine, text, initiative=CHURN)
+    assert p.ok, problems(p)
+    assert not p.asks_create
+    assert f"Iteration 7 of {CHURN} will be created: it is the next one after iteration 6." in (
+        p.warnings
+    )
+    _, batch = load(demo_engine, text, initiative=CHURN)
+    with demo_engine.connect() as conn:
+        number = conn.execute(
+            select(Iteration.number)
+            .join(Initiative, Initiative.id == Iteration.initiative_id)
+            .join(Observation, Observation.iteration_id == Iteration.id)
+            .where(Observation.batch_id == batch)
+        ).scalar_one()
+    assert number == 7
+
+
+def test_a_gap_in_the_numbering_still_asks_for_create(demo_engine):
+    before = table_checksums(demo_engine)
+    p = prepare(demo_engine, "iteration,metric,value\n9,churn_auc,0.86\n", initiative=CHURN)
+    assert p.asks_create and not p.ok
+    assert p.problems.items[0].message == (
+        f"{CHURN} has no iteration 9 (its latest is iteration 6; the next one would be 7)."
+    )
+    with pytest.raises(ingest.ImportRejected):
+        load(demo_engine, "iteration,metric,value\n9,churn_auc,0.86\n", initiative=CHURN)
+    assert table_checksums(demo_engine) == before
+    assert prepare(
+        demo_engine, "iteration,metric,value\n9,churn_auc,0.86\n", initiative=CHURN, create=True
+    ).ok
+
+
+def test_fixes_on_the_page_name_its_controls_never_cli_flags(demo_engine):
+    cases = [
+        ("initiative,iteration,metric,value\nFraud screening,1,accuracy,0.8\n", {}),
+        ("iteration,metric,value\n9,churn_auc,0.8\n", {"initiative": CHURN}),
+        ("metric,value\nchurn_auc,0.8\n", {}),
+        ("initiative,iteration,metric,value\nchurn early warning,6,churn_auc,0.8\n", {}),
+        ("iteration,users,rps\n6,10,20\n", {"initiative": CHURN}),
+    ]
+    for text, options in cases:
+        page = prepare(demo_engine, text, audience="page", **options)
+        cli_words = prepare(demo_engine, text, **options)
+        assert page.problems.items, text
+        for pr in page.problems.items:
+            assert "--" not in pr.fix, pr.fix
+        assert any("--" in pr.fix for pr in cli_words.problems.items), text
+
+
+def test_problems_are_listed_in_file_order(demo_engine):
+    p = prepare(
+        demo_engine,
+        "iteration,metric,value\n6,churn_auc,abc\n6,,0.5\n6,churn_auc,\n6,churn_auc,x\n",
+        initiative=CHURN,
+    )
+    assert [pr.row for pr in p.problems.items] == [2, 3, 4, 5]
+
+
+# ------------------------------------------------------------------------ concerns re-import
+
+
+def test_reimporting_concerns_without_status_or_date_keeps_the_register(demo_engine):
+    # Regression: a re-import that left Status and Raised empty reset a mitigating concern
+    # to open and its raised date to today.
+    load(
+        demo_engine,
+        "Key,Title,Severity,Category,Status,Raised at\n"
+        "RISK-9,Drift after the price change,High,data gaps,Mitigating,2026-10-01\n",
+        initiative=CHURN,
+    )
+    load(
+        demo_engine,
+        "Key,Title,Severity,Category\nRISK-9,Drift after the price change,Critical,data gaps\n",
+        "again.csv",
+        initiative=CHURN,
+    )
+    with demo_engine.connect() as conn:
+        row = conn.execute(
+            select(Concern.status, Concern.raised_at, Concern.severity).where(
+                Concern.external_key == "RISK-9"
+            )
+        ).one()
+    assert tuple(row) == ("mitigating", date(2026, 10, 1), "critical")
+
+
+def test_a_new_concern_without_status_or_date_starts_open_today(demo_engine):
+    load(
+        demo_engine, "Key,Title,Severity,Category\nRISK-8,Budget,Low,operations\n", initiative=CHURN
+    )
+    with demo_engine.connect() as conn:
+        row = conn.execute(
+            select(Concern.status, Concern.raised_at).where(Concern.external_key == "RISK-8")
+        ).one()
+    assert tuple(row) == ("open", date.today())
