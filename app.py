@@ -1,6 +1,6 @@
-"""Liftoff: `streamlit run app.py` (what `make run` does). The router is liftoff.ui.run_app:
+"""Liftoff: `streamlit run app.py` (what `make run` does). The router is liftoff.ui.router.run_app:
 page config, the database check, who the user is, and st.navigation over screens/."""
 
-from liftoff import ui
+from liftoff.ui import router
 
-ui.run_app()
+router.run_app()

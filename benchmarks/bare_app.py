@@ -5,7 +5,7 @@ navigation), so the bare page does too; benchmarks/bare_streamlit.py is a page w
 
 import streamlit as st
 
-from liftoff import ui
+from liftoff.ui import router
 
 
 def bare() -> None:
@@ -13,4 +13,4 @@ def bare() -> None:
     st.write("Nothing else.")
 
 
-ui.run_app(first=st.Page(bare, title="Bare page", default=True), screens="../screens")
+router.run_app(first=st.Page(bare, title="Bare page", default=True), screens="../screens")

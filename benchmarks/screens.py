@@ -303,13 +303,13 @@ def first_render(page: str | None, url: str):
     from streamlit.logger import set_log_level
     from streamlit.testing.v1 import AppTest
 
-    from liftoff import ui
+    from liftoff.ui import cache
 
     set_log_level("error")  # AppTest outside a server warns about every run
     os.environ["LIFTOFF_DATABASE_URL"] = url
     os.environ["LIFTOFF_ANONYMOUS_ROLE"] = "viewer"  # the screens open for viewers (make run)
     st.cache_data.clear()
-    ui.clear_caches()
+    cache.clear_caches()
     if page in BARE:  # a page that only has a title, behind Liftoff's router or none
         at = AppTest.from_file(str(ROOT / "benchmarks" / BARE[page]), default_timeout=120)
     else:

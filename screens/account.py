@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from liftoff import ui
 from liftoff.access import auth
+from liftoff.ui import cache, session, text
 
-current = ui.actor()
-conf = ui.settings()
+current = session.actor()
+conf = session.settings()
 notice = st.session_state.pop("liftoff_notice", None)
 
 if not current.email:
@@ -20,8 +20,8 @@ if not current.email:
         )
     else:
         st.info("Sign in to see Liftoff's screens.", icon=":material/lock:")
-    if ui.single_sign_on():
-        providers = ui.sso_providers()
+    if session.single_sign_on():
+        providers = session.sso_providers()
         for provider in providers or [None]:
             label = (
                 "Sign in with single sign-on" if provider is None else f"Sign in with {provider}"
@@ -34,7 +34,7 @@ if not current.email:
             password = st.text_input("Password", type="password", autocomplete="current-password")
             if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
                 try:
-                    ui.sign_in(email, password)
+                    session.sign_in(email, password)
                     st.rerun()
                 except auth.SignInFailed as exc:
                     st.error(str(exc), icon=":material/error:")
@@ -48,13 +48,13 @@ if not current.email:
 st.title("Account")
 if current.role is None:
     st.warning(
-        f"You are signed in as {ui.plain(current.label)}, but Liftoff gives this email no role. "
+        f"You are signed in as {text.plain(current.label)}, but Liftoff gives this email no role. "
         "Ask an admin to add it on the Users page.",
         icon=":material/block:",
     )
 else:
     st.markdown(
-        f"Signed in as **{ui.plain(current.display)}** ({ui.plain(current.label)}) with the "
+        f"Signed in as **{text.plain(current.display)}** ({text.plain(current.label)}) with the "
         f"**{current.role}** role: you may "
         + "; ".join(m for a, (_, m) in auth.ACTIONS.items() if current.can(a))
         + "."
@@ -64,13 +64,13 @@ if current.via == "oidc":
         st.logout()
     st.stop()
 
-signed = st.session_state.get(ui.SIGNED_IN)
+signed = st.session_state.get(session.SIGNED_IN)
 if signed:
     st.caption(
         f"Signed in at {signed['at']:%H:%M}; the session lasts {conf.session_hours:g} hours."
     )
 if st.button("Sign out", icon=":material/logout:"):
-    ui.sign_out()
+    session.sign_out()
     st.rerun()
 
 with st.expander("Change my password"):
@@ -82,7 +82,7 @@ with st.expander("Change my password"):
                 st.error("The two passwords differ; nothing was changed.")
             else:
                 try:
-                    auth.set_password(ui.engine(), current, current.email, new)
+                    auth.set_password(cache.engine(), current, current.email, new)
                     st.success("Your password is changed.", icon=":material/check_circle:")
                 except auth.AccountError as exc:
-                    st.error(ui.plain(str(exc)))
+                    st.error(text.plain(str(exc)))

@@ -4,9 +4,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from liftoff import ui
 from liftoff.access import audit
 from liftoff.evidence import views
+from liftoff.ui import cache, widgets
 
 PAGE = 100
 
@@ -26,7 +26,7 @@ period = period if isinstance(period, tuple) else (period,)
 since, until = period[0] if period else None, period[1] if len(period) > 1 else None
 f = audit.Filter(actor=who, actions=tuple(actions), since=since, until=until, text=text)
 
-total = audit.count(ui.engine(), f)
+total = audit.count(cache.engine(), f)
 if not total:
     st.info("Nothing in the audit log matches these filters. Widen the dates or clear a filter.")
     st.stop()
@@ -34,15 +34,15 @@ pages = (total + PAGE - 1) // PAGE
 page = (
     st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1) if pages > 1 else 1
 )
-rows = audit.entries(ui.engine(), f, limit=PAGE, offset=(page - 1) * PAGE)
+rows = audit.entries(cache.engine(), f, limit=PAGE, offset=(page - 1) * PAGE)
 st.caption(
     f"{total:,} entries match; showing {len(rows)} from number {(page - 1) * PAGE + 1:,}, newest first."
 )
 st.dataframe(views.audit_table(rows), hide_index=True, width="stretch")
 if total <= 50_000:
-    ui.csv_download(
+    widgets.csv_download(
         f"Download the {total:,} matching entries as CSV",
-        lambda: views.audit_table(audit.entries(ui.engine(), f, limit=total)),
+        lambda: views.audit_table(audit.entries(cache.engine(), f, limit=total)),
         "liftoff-audit-log.csv",
     )
 else:

@@ -4,24 +4,25 @@ from datetime import date
 
 import streamlit as st
 
-from liftoff import manage, ui
+from liftoff import charts, manage
 from liftoff.db.models import COMPARATORS, CONCERN_STATUSES, FAILURE_CATEGORIES, SEVERITIES, STANCES
 from liftoff.evidence import views
 from liftoff.people import reads as people_db
 from liftoff.people import views as pv
+from liftoff.ui import cache, session, text, widgets
 
-ev = ui.initiative_screen(
+ev = widgets.initiative_screen(
     "Stakeholders and concerns",
     "Upload a concerns file (title, category, severity) or add concerns here.",
 )
 name = ev.initiative["name"]
 numbers = [it.number for it in ev.iterations]
 today = date.today()
-view = ui.read("concerns_view", name, today)
+view = cache.evidence_read(pv.concerns_view, name, today)
 people = view.people
-editor = ui.can("edit")
+editor = session.can("edit")
 
-st.markdown("**" + ui.plain(view.headline) + "**\n\n" + ui.plain(view.buy_in))
+st.markdown("**" + text.plain(view.headline) + "**\n\n" + text.plain(view.buy_in))
 a, b, c, d = st.columns(4)
 a.metric("Open concerns", view.metrics["open"], help="Open or mitigating.")
 b.metric("High or critical", view.metrics["severe"], help="Open or mitigating, high or critical.")
@@ -42,8 +43,14 @@ if tab_trends.open:
     with tab_trends:
         if view.facets["total"]:
             left, right = st.columns(2)
-            left.plotly_chart(ui.view_figure("concern_burndown", name, today), width="stretch")
-            right.plotly_chart(ui.view_figure("concern_matrix", name, today), width="stretch")
+            left.plotly_chart(
+                cache.view_figure(pv.concerns_view, charts.concern_burndown_of, name, today),
+                width="stretch",
+            )
+            right.plotly_chart(
+                cache.view_figure(pv.concerns_view, charts.concern_matrix_of, name, today),
+                width="stretch",
+            )
         else:
             st.info("No concerns recorded yet.", icon=":material/groups:")
 
@@ -89,12 +96,16 @@ if tab_register.open:  # only the chosen tab runs
                 iteration=raised_in,
                 search=search,
             )
-            first = ui.read("register_page", name, flt, 1, today)
+            first = cache.evidence_read(pv.register_page, name, flt, 1, today)
             if not first.total:
                 st.caption("No concern matches these filters.")
             else:
-                page = ui.pick_page(first.total)
-                shown = first if page == 1 else ui.read("register_page", name, flt, page, today)
+                page = widgets.pick_page(first.total)
+                shown = (
+                    first
+                    if page == 1
+                    else cache.evidence_read(pv.register_page, name, flt, page, today)
+                )
                 st.caption(
                     f"{first.total:,} concerns match; open first, most severe first, oldest first."
                 )
@@ -107,7 +118,7 @@ if tab_register.open:  # only the chosen tab runs
                         "Evidence": st.column_config.TextColumn(width="large"),
                     },
                 )
-                ui.csv_download(
+                widgets.csv_download(
                     "Download this page as CSV",
                     lambda: shown.table.frame,
                     f"{name}-concerns.csv",
@@ -125,7 +136,7 @@ if tab_register.open:  # only the chosen tab runs
                     + (" and change it" if editor else ""),
                 )
                 if chosen is not None:
-                    detail = ui.read("concern_detail", chosen)
+                    detail = cache.read(pv.concern_detail, chosen)
                     item = detail.item
                     if item["description"]:
                         st.text(item["description"])
@@ -155,7 +166,7 @@ if tab_register.open:  # only the chosen tab runs
                             )
                             due = st.date_input("Due", value=item["due"], format="YYYY-MM-DD")
                             if st.form_submit_button("Save the concern", type="primary"):
-                                ui.save(
+                                widgets.save(
                                     manage.update_concern,
                                     chosen,
                                     status=status,
@@ -204,7 +215,7 @@ if tab_register.open:  # only the chosen tab runs
                         "Threshold (stored units: 0.05 for 5%)", value=None, format="%g"
                     )
                     if st.form_submit_button("Add the concern", type="primary"):
-                        ui.save(
+                        widgets.save(
                             manage.add_concern,
                             name,
                             title=title,
@@ -221,7 +232,7 @@ if tab_register.open:  # only the chosen tab runs
                             threshold=threshold,
                         )
         else:
-            ui.edit_hint("add concerns and change their status here")
+            session.edit_hint("add concerns and change their status here")
 
 if tab_buy_in.open:  # only the chosen tab runs
     with tab_buy_in:
@@ -232,7 +243,9 @@ if tab_buy_in.open:  # only the chosen tab runs
                 icon=":material/groups:",
             )
         else:
-            st.plotly_chart(ui.view_figure("buy_in", name, today), width="stretch")
+            st.plotly_chart(
+                cache.view_figure(pv.concerns_view, charts.buy_in_of, name, today), width="stretch"
+            )
             st.dataframe(view.stakeholder_table, hide_index=True, width="stretch")
             who = st.selectbox(
                 "Concerns raised by",
@@ -270,7 +283,7 @@ if tab_buy_in.open:  # only the chosen tab runs
                         "Note", placeholder="What they said, what would change their mind"
                     )
                     if st.form_submit_button("Save the stance", type="primary"):
-                        ui.save(manage.set_stance, who, at_iteration, stance=stance, note=note)
+                        widgets.save(manage.set_stance, who, at_iteration, stance=stance, note=note)
         if editor:
             with st.expander("Add a stakeholder", icon=":material/person_add:"):
                 with st.form("add_stakeholder", clear_on_submit=True):
@@ -279,7 +292,7 @@ if tab_buy_in.open:  # only the chosen tab runs
                     group = n2.text_input("Group")
                     influence = n3.slider("Influence", 1, 5, 3)
                     if st.form_submit_button("Add the stakeholder", type="primary"):
-                        ui.save(
+                        widgets.save(
                             manage.save_stakeholder,
                             name,
                             person_name,
@@ -287,4 +300,4 @@ if tab_buy_in.open:  # only the chosen tab runs
                             influence=influence,
                         )
         else:
-            ui.edit_hint("add stakeholders and record their stance here")
+            session.edit_hint("add stakeholders and record their stance here")

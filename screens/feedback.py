@@ -2,19 +2,20 @@
 
 import streamlit as st
 
-from liftoff import manage, ui
+from liftoff import charts, manage
 from liftoff.db.models import FEEDBACK_SOURCES, FEEDBACK_STATUSES
 from liftoff.people import reads as people_db
 from liftoff.people import views as pv
+from liftoff.ui import cache, session, text, widgets
 
-ev = ui.initiative_screen(
+ev = widgets.initiative_screen(
     "User feedback", "Upload a feedback file (received_at, rating, text) for it."
 )
 name = ev.initiative["name"]
-number = ui.pick_iteration(
+number = widgets.pick_iteration(
     [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
 )
-view = ui.read("feedback_view", name)
+view = cache.evidence_read(pv.feedback_view, name)
 if not view.totals["count"]:
     st.info(
         "No feedback yet for this initiative. Upload a feedback file on the Upload data page: "
@@ -24,7 +25,7 @@ if not view.totals["count"]:
     )
     st.stop()
 
-st.markdown("**" + ui.plain(view.headline) + "**")
+st.markdown("**" + text.plain(view.headline) + "**")
 current = next((r for r in view.rows if r["iteration"] == number), None)
 a, b, c, d = st.columns(4)
 a.metric(
@@ -54,16 +55,25 @@ tab_ratings, tab_loop, tab_comments = st.tabs(
 if tab_ratings.open:  # only the chosen tab runs
     with tab_ratings:
         left, right = st.columns(2)
-        left.plotly_chart(ui.view_figure("feedback_volume", name), width="stretch")
-        right.plotly_chart(ui.view_figure("rating_distribution", name), width="stretch")
+        left.plotly_chart(
+            cache.view_figure(pv.feedback_view, charts.feedback_volume_of, name), width="stretch"
+        )
+        right.plotly_chart(
+            cache.view_figure(pv.feedback_view, charts.rating_distribution_of, name),
+            width="stretch",
+        )
         if any(r["mean_sentiment"] is not None for r in view.rows):
-            st.plotly_chart(ui.view_figure("sentiment", name), width="stretch")
+            st.plotly_chart(
+                cache.view_figure(pv.feedback_view, charts.sentiment_of, name), width="stretch"
+            )
 
         st.markdown("**Themes**")
         if view.themes["source"] is None:
             st.caption("No themes yet: add a theme or tags column to the feedback file.")
         else:
-            st.plotly_chart(ui.view_figure("themes", name), width="stretch")
+            st.plotly_chart(
+                cache.view_figure(pv.feedback_view, charts.themes_of, name), width="stretch"
+            )
             if view.themes["source"] == "terms":
                 st.caption(
                     "The file had no themes or tags, so these are the words most distinctive of each "
@@ -82,7 +92,7 @@ if tab_loop.open:
             st.dataframe(view.loop.shown, hide_index=True, width="stretch")
         if view.engagement_keys:
             st.plotly_chart(
-                ui.figure("engagement", name, tuple(view.engagement_keys)), width="stretch"
+                cache.figure(charts.engagement, name, tuple(view.engagement_keys)), width="stretch"
             )
         else:
             st.caption("No engagement metrics yet: import metrics of the engagement category.")
@@ -107,12 +117,12 @@ if tab_comments.open:
             theme=theme,
             search=search,
         )
-        first = ui.read("comments_page", name, flt, 1)
+        first = cache.evidence_read(pv.comments_page, name, flt, 1)
         if not first.total:
             st.caption("No comment matches these filters.")
         else:
-            page = ui.pick_page(first.total)
-            shown = first if page == 1 else ui.read("comments_page", name, flt, page)
+            page = widgets.pick_page(first.total)
+            shown = first if page == 1 else cache.evidence_read(pv.comments_page, name, flt, page)
             rows = shown.rows
             st.caption(
                 f"{first.total:,} comments match; showing {len(rows)} from number "
@@ -124,12 +134,12 @@ if tab_comments.open:
                 width="stretch",
                 column_config={"Comment": st.column_config.TextColumn(width="large")},
             )
-            ui.csv_download(
+            widgets.csv_download(
                 "Download this page as CSV", lambda: shown.table.frame, f"{name}-feedback.csv"
             )
 
-            if not ui.can("edit"):
-                ui.edit_hint("move feedback from new to triaged, actioned or won't fix here")
+            if not session.can("edit"):
+                session.edit_hint("move feedback from new to triaged, actioned or won't fix here")
                 st.stop()
             st.markdown("**Triage a comment**")
             chosen = st.selectbox(
@@ -157,10 +167,10 @@ if tab_comments.open:
                     placeholder="What was done about it",
                 )
                 if st.form_submit_button("Save", type="primary"):
-                    ui.save(manage.update_feedback, chosen, status=status, action_taken=action)
+                    widgets.save(manage.update_feedback, chosen, status=status, action_taken=action)
             if item["updated_by"]:
                 st.caption(
-                    ui.plain(
+                    text.plain(
                         f"Last changed by {item['updated_by']} on {item['updated_at']:%Y-%m-%d %H:%M}."
                     )
                 )

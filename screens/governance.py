@@ -2,25 +2,26 @@
 
 import streamlit as st
 
-from liftoff import manage, ui
+from liftoff import charts, manage
 from liftoff.db.models import GOVERNANCE_AREAS, GOVERNANCE_STATUSES, STAGES
 from liftoff.people import rules as people
 from liftoff.people import views as pv
+from liftoff.ui import cache, session, text, widgets
 
-ev = ui.initiative_screen(
+ev = widgets.initiative_screen(
     "Governance and readiness",
     "Upload a governance checklist (area, status, evidence, owner) or fill it in here.",
 )
 name, stage = ev.initiative["name"], ev.initiative["stage"]
-number = ui.pick_iteration(
+number = widgets.pick_iteration(
     [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
 )
-view = ui.read("governance_view", name, number)
-editor = ui.can("edit")
+view = cache.evidence_read(pv.governance_view, name, number)
+editor = session.can("edit")
 
 st.subheader(f"Readiness gate for iteration {number}", anchor=False)
 if view.gate.ready:
-    st.success(ui.plain(view.gate.sentence), icon=":material/check_circle:")
+    st.success(text.plain(view.gate.sentence), icon=":material/check_circle:")
 else:
     st.warning(
         "**Not ready**, because (each opens the screen that shows it):", icon=":material/block:"
@@ -28,7 +29,7 @@ else:
     for reason in view.gate.reasons:
         st.page_link(
             f"screens/{reason.screen}.py",
-            label=ui.plain(reason.text[0].upper() + reason.text[1:] + "."),
+            label=text.plain(reason.text[0].upper() + reason.text[1:] + "."),
             icon=":material/arrow_forward:",
             query_params={"initiative": name, "iteration": str(number)},
         )
@@ -39,7 +40,7 @@ st.caption(
     "Concerns, alerts and headroom are as of now."
 )
 
-st.markdown(ui.plain(pv.readiness_sentence(view)))
+st.markdown(text.plain(pv.readiness_sentence(view)))
 a, b, c = st.columns(3)
 a.metric(
     "Readiness score",
@@ -98,7 +99,7 @@ if tab_checklist.open:  # only the chosen tab runs
                     "Evidence", value=item.get("evidence") or "", placeholder="A link or a sentence"
                 )
                 if st.form_submit_button("Save the item", type="primary"):
-                    ui.save(
+                    widgets.save(
                         manage.save_governance_item,
                         name,
                         area,
@@ -108,11 +109,13 @@ if tab_checklist.open:  # only the chosen tab runs
                         required_from=from_stage if item else None,
                     )
         else:
-            ui.edit_hint("set each item's status, evidence and owner here")
+            session.edit_hint("set each item's status, evidence and owner here")
 
 if tab_rubric.open:  # only the chosen tab runs
     with tab_rubric:
-        st.plotly_chart(ui.view_figure("rubric", name, number), width="stretch")
+        st.plotly_chart(
+            cache.view_figure(pv.governance_view, charts.rubric_of, name, number), width="stretch"
+        )
         st.caption(
             "Modelled on Google's ML Test Score (Breck et al., 2017): each test scores 0 (not done), "
             "0.5 (done by hand) or 1 (automated); a section's points add up and the score is the "
@@ -143,7 +146,7 @@ if tab_rubric.open:  # only the chosen tab runs
                 )
                 note = st.text_input("Note", placeholder="How it is done, or what is missing")
                 if st.form_submit_button("Save the score", type="primary"):
-                    ui.save(manage.score_readiness, name, key, score=score, note=note)
+                    widgets.save(manage.score_readiness, name, key, score=score, note=note)
             with st.form("floors"):
                 st.markdown("**Gate floors for this initiative**")
                 f1, f2 = st.columns(2)
@@ -162,8 +165,8 @@ if tab_rubric.open:  # only the chosen tab runs
                     step=0.5,
                 )
                 if st.form_submit_button("Save the floors"):
-                    ui.save(
+                    widgets.save(
                         manage.set_gate_floors, name, min_headroom=headroom, min_readiness=readiness
                     )
         else:
-            ui.edit_hint("score the rubric and set the gate's floors here")
+            session.edit_hint("score the rubric and set the gate's floors here")

@@ -2,12 +2,14 @@
 
 import streamlit as st
 
-from liftoff import ingest, ui
+from liftoff import ingest
+from liftoff.evidence import reads as queries
 from liftoff.evidence import views
 from liftoff.formatting import format_bytes
+from liftoff.ui import cache, session, text
 
 st.title("Import history")
-batches = ui.read("import_batches")
+batches = cache.read(queries.import_batches)
 table = views.import_history(batches)
 if table.empty:
     st.info(
@@ -35,19 +37,19 @@ chosen = st.selectbox(
     [b["id"] for b in batches],
     format_func=lambda i: next(views.batch_label(b) for b in batches if b["id"] == i),
 )
-batch = ui.read("import_batch", chosen)
+batch = cache.read(queries.import_batch, chosen)
 if batch["warnings"]:
-    st.caption(ui.plain("Notes from the import: " + batch["warnings"]))
+    st.caption(text.plain("Notes from the import: " + batch["warnings"]))
 left, right = st.columns(2)
 if batch["file_size"] is not None:
     left.download_button(
         f"Download the original file ({format_bytes(batch['file_size'])})",
-        ui.original_file(chosen),
+        cache.original_file(chosen),
         file_name=batch["file_name"],
         icon=":material/download:",
         key=f"raw_{chosen}",
     )
-if batch["status"] == "committed" and not ui.can("rollback"):
+if batch["status"] == "committed" and not session.can("rollback"):
     right.caption("Editors can roll back a batch. Sign in with an editor account to do so.")
 elif batch["status"] == "committed":
     sure = right.checkbox("Yes, remove every row of this batch", key=f"sure_{chosen}")
@@ -56,10 +58,10 @@ elif batch["status"] == "committed":
     ):
         try:
             st.success(
-                ui.plain(ingest.rollback(ui.engine(), ui.actor(), chosen)),
+                text.plain(ingest.rollback(cache.engine(), session.actor(), chosen)),
                 icon=":material/check_circle:",
             )
         except ingest.RollbackError as exc:
-            st.error(ui.plain(str(exc)))
+            st.error(text.plain(str(exc)))
 else:
-    right.caption(ui.plain(views.rollback_note(batch)))
+    right.caption(text.plain(views.rollback_note(batch)))

@@ -2,15 +2,18 @@
 
 import streamlit as st
 
-from liftoff import manage, ui
+from liftoff import charts, manage
 from liftoff.db.models import COMPARATORS
+from liftoff.evidence import reads as queries
 from liftoff.evidence import views
 from liftoff.formatting import DECISION_LABELS, KIND_LABELS, STAGE_LABELS
 from liftoff.meeting import pack as report
+from liftoff.meeting import reads as meeting_reads
 from liftoff.meeting import writes as meeting_writes
+from liftoff.ui import cache, session, text, widgets
 
 st.title("Iterations and decision")
-names = [i["name"] for i in ui.read("initiatives")]
+names = [i["name"] for i in cache.read(queries.initiatives)]
 if not names:
     st.info(
         "No initiatives yet. Load the demo portfolio with `liftoff demo`, or import metrics "
@@ -19,9 +22,9 @@ if not names:
     )
     st.stop()
 
-name = ui.pick_initiative(names)
-ev = ui.read("initiative", name)
-st.caption(ui.plain(f"{ev.initiative['name']} · {ev.initiative['business_goal'] or ''}"))
+name = widgets.pick_initiative(names)
+ev = cache.initiative_evidence(name)
+st.caption(text.plain(f"{ev.initiative['name']} · {ev.initiative['business_goal'] or ''}"))
 if not ev.iterations:
     st.info(
         "This initiative has no iterations yet. Import metrics with an `iteration` column "
@@ -30,21 +33,21 @@ if not ev.iterations:
     )
     st.stop()
 
-number = ui.pick_iteration(
+number = widgets.pick_iteration(
     [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
 )
-view = ui.read("iteration_view", ev.initiative["name"], number)
-st.markdown("**" + ui.plain(view.headline) + "**")
+view = cache.evidence_view(views.iteration_view, ev.initiative["name"], number)
+st.markdown("**" + text.plain(view.headline) + "**")
 
 if ev.dated:
-    st.plotly_chart(ui.figure("iteration_timeline", ev.initiative["name"]), width="stretch")
+    st.plotly_chart(cache.figure(charts.iteration_timeline, ev.initiative["name"]), width="stretch")
 if undated := views.undated_iterations(ev):
-    st.caption(ui.plain(undated))
+    st.caption(text.plain(undated))
 
 left, right = st.columns([1, 2])
 with left:
-    st.metric("Decision", view.decision, help=ui.plain(view.decision_detail))
-    st.caption(ui.plain(view.decision_detail))
+    st.metric("Decision", view.decision, help=text.plain(view.decision_detail))
+    st.caption(text.plain(view.decision_detail))
 with right:
     if view.hypothesis:
         st.markdown("**Hypothesis**")
@@ -54,12 +57,12 @@ with right:
         st.text(view.rationale)
     if view.candidate:
         st.caption(
-            ui.plain(
+            text.plain(
                 f"Headline figures come from candidate {view.candidate}, the best on the primary metric."
             )
         )
 
-records = ui.read("decisions", ev.iteration(number).id)
+records = cache.read(meeting_reads.decisions, ev.iteration(number).id)
 if records:
     with st.expander(
         f"Decisions recorded in meetings ({len(records)})", icon=":material/gavel:", expanded=True
@@ -70,7 +73,7 @@ if records:
             st.markdown("**Action items**")
             st.dataframe(report.action_table(items), hide_index=True, width="stretch")
             still_open = [a for a in items if a["status"] == "open"]
-            if still_open and ui.can("edit"):
+            if still_open and session.can("edit"):
                 done = st.selectbox(
                     "Mark an action item done",
                     [None, *[a["id"] for a in still_open]],
@@ -83,7 +86,7 @@ if records:
                     ),
                 )
                 if done is not None and st.button("Mark done", icon=":material/task_alt:"):
-                    meeting_writes.set_action_done(ui.engine(), ui.actor(), done)
+                    meeting_writes.set_action_done(cache.engine(), session.actor(), done)
                     st.rerun()
 
 st.subheader("Criteria", anchor=False)
@@ -102,13 +105,13 @@ if view.metrics.empty:
 else:
     st.caption("★ marks the best value of each metric. Click a column to sort.")
     st.dataframe(view.metrics.shown, hide_index=True, width="stretch")
-    ui.csv_download(
+    widgets.csv_download(
         "Download as CSV", lambda: view.metrics_raw, f"{ev.initiative['name']}-metrics.csv"
     )
 
 st.divider()
-if not ui.can("edit"):
-    ui.edit_hint("record the decision, change the criteria and describe the iteration here")
+if not session.can("edit"):
+    session.edit_hint("record the decision, change the criteria and describe the iteration here")
     st.stop()
 st.subheader("Record the decision", anchor=False)
 it = ev.iteration(number)
@@ -124,10 +127,10 @@ with st.form(f"decision_{ev.initiative['id']}_{number}"):
         "Rationale", value=it.rationale or "", placeholder="Why, in a sentence or two"
     )
     decided_by = st.text_input(
-        "Decided by", value=it.decided_by or ui.who(), placeholder="A person or a committee"
+        "Decided by", value=it.decided_by or session.who(), placeholder="A person or a committee"
     )
     if st.form_submit_button("Save the decision", type="primary"):
-        ui.save(
+        widgets.save(
             manage.record_decision,
             ev.initiative["name"],
             number,
@@ -190,11 +193,11 @@ with st.form(f"criterion_{target_id}", clear_on_submit=target_id is None):
     )
     if save.form_submit_button("Add criterion" if target_id is None else "Save criterion"):
         if target_id is None:
-            ui.save(manage.add_criterion, ev.initiative["name"], number, **values)
+            widgets.save(manage.add_criterion, ev.initiative["name"], number, **values)
         else:
-            ui.save(manage.update_criterion, target_id, **values)
+            widgets.save(manage.update_criterion, target_id, **values)
     if target_id is not None and remove.form_submit_button("Remove criterion"):
-        manage.remove_criterion(ui.engine(), ui.actor(), target_id)
+        manage.remove_criterion(cache.engine(), session.actor(), target_id)
         st.rerun()
 
 st.subheader("Describe this iteration", anchor=False)
@@ -211,7 +214,7 @@ with st.form(f"describe_{ev.initiative['id']}_{number}"):
         placeholder="If we …, then … will improve, because …",
     )
     if st.form_submit_button("Save the description"):
-        ui.save(
+        widgets.save(
             manage.describe_iteration,
             ev.initiative["name"],
             number,
@@ -264,7 +267,7 @@ with st.form(f"initiative_{ini['id']}"):
         format="%g",
     )
     if st.form_submit_button("Save the settings"):
-        ui.save(
+        widgets.save(
             manage.set_initiative,
             ini["name"],
             business_goal=goal.strip(),

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from liftoff import ui
+from liftoff import charts
 from liftoff.evidence import views
+from liftoff.ui import cache, text, widgets
 
-ev = ui.initiative_screen(
+ev = widgets.initiative_screen(
     "Model versus business", "Upload metrics with a model metric and a business KPI per iteration."
 )
 models = views.metric_choices(ev, "model")
@@ -15,7 +16,7 @@ if not models or not kpis:
         w for w, have in (("a model metric", models), ("a business KPI", kpis)) if not have
     )
     st.info(
-        ui.plain(
+        text.plain(
             f"This initiative reports no {missing} yet. Upload a metrics file with both "
             "(category model and business_kpi), one value per iteration."
         ),
@@ -39,27 +40,29 @@ kpi = right.selectbox(
 )
 
 sentence, warning = views.model_business_sentence(ev, model, kpi)
-st.markdown("**" + ui.plain(sentence) + "**")
-st.plotly_chart(ui.figure("model_and_kpi", ev.initiative["name"], model, kpi), width="stretch")
+st.markdown("**" + text.plain(sentence) + "**")
+st.plotly_chart(
+    cache.figure(charts.model_and_kpi, ev.initiative["name"], model, kpi), width="stretch"
+)
 
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(
-        ui.figure("model_kpi_scatter", ev.initiative["name"], model, kpi), width="stretch"
+        cache.figure(charts.model_kpi_scatter, ev.initiative["name"], model, kpi), width="stretch"
     )
 with right:
     st.subheader("How closely they move together", anchor=False)
-    st.markdown(ui.plain(views.correlation_text(ev, model, kpi)))
+    st.markdown(text.plain(views.correlation_text(ev, model, kpi)))
     if warning:
-        st.warning(ui.plain(warning), icon=":material/warning:")
+        st.warning(text.plain(warning), icon=":material/warning:")
     st.caption(
         "Spearman looks at rank order only, so one unusual iteration sways it less than Pearson."
     )
 
-number = ui.pick_iteration(
+number = widgets.pick_iteration(
     [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
 )
-segments = ui.figure("segments", ev.initiative["name"], number, (model, kpi))
+segments = cache.segments_figure(ev.initiative["name"], number, (model, kpi))
 st.subheader(f"Segments in iteration {number}", anchor=False)
 if segments is not None:
     st.plotly_chart(segments, width="stretch")

@@ -2,21 +2,24 @@
 
 import streamlit as st
 
-from liftoff import manage, ui
+from liftoff import charts, manage
 from liftoff.db.models import COMPARATORS, SEVERITIES, STAGES
 from liftoff.evidence import views
+from liftoff.ui import cache, session, text, widgets
 
-ev = ui.initiative_screen("Monitoring and alerts", "Upload metrics for it to evaluate alert rules.")
+ev = widgets.initiative_screen(
+    "Monitoring and alerts", "Upload metrics for it to evaluate alert rules."
+)
 ini = ev.initiative
-st.markdown("**" + ui.plain(views.alerts_sentence(ev)) + "**")
+st.markdown("**" + text.plain(views.alerts_sentence(ev)) + "**")
 st.caption(
-    ui.plain(
+    text.plain(
         f"Stage: {ini['stage']}. A proof of concept watches system health, a pilot its success criteria, "
         "production engagement too."
     )
 )
 
-firing = ui.evidence_table("firing", ev.initiative["name"])
+firing = cache.evidence_table(views.firing_table, ev.initiative["name"])
 if not firing.empty:
     st.subheader("Firing now", anchor=False)
     st.dataframe(firing.shown, hide_index=True, width="stretch")
@@ -24,33 +27,39 @@ if not firing.empty:
 if ev.rules:
     st.subheader("Rules", anchor=False)
     st.dataframe(
-        ui.evidence_table("rules", ev.initiative["name"]).shown, hide_index=True, width="stretch"
+        cache.evidence_table(views.rules_table, ev.initiative["name"]).shown,
+        hide_index=True,
+        width="stretch",
     )
     cols = st.columns(2)
     for i, rule in enumerate(r for r in ev.rules if r["enabled"]):
         cols[i % 2].plotly_chart(
-            ui.figure(
-                "metric_history", ini["name"], rule["metric"], rule["threshold"], rule["comparator"]
+            cache.figure(
+                charts.metric_history,
+                ini["name"],
+                rule["metric"],
+                rule["threshold"],
+                rule["comparator"],
             ),
             width="stretch",
             key=f"rule_chart_{rule['id']}",
         )
 
-if not ui.can("edit"):
-    ui.edit_hint("add, change and remove alert rules here")
+if not session.can("edit"):
+    session.edit_hint("add, change and remove alert rules here")
     st.stop()
 st.subheader("Change the rules", anchor=False)
 defaults = manage.default_alert_rules(ev)
 if defaults:
     noun = "rule" if len(defaults) == 1 else "rules"
     st.caption(
-        ui.plain(
+        text.plain(
             f"{len(defaults)} suggested {noun} for this stage {'is' if len(defaults) == 1 else 'are'} not set yet."
         )
     )
     if st.button("Add the suggested rules", icon=":material/add_alert:"):
         for rule in defaults:
-            manage.add_alert_rule(ui.engine(), ui.actor(), ini["name"], **rule)
+            manage.add_alert_rule(cache.engine(), session.actor(), ini["name"], **rule)
         st.rerun()
 
 metrics = views.reported_metrics(ev)
@@ -64,7 +73,7 @@ with st.form("add_rule", clear_on_submit=True):
     severity = d.selectbox("Severity", SEVERITIES, index=1)
     stages = e.multiselect("Stages", STAGES[:3], default=list(STAGES[:3]))
     if st.form_submit_button("Add rule"):
-        ui.save(
+        widgets.save(
             manage.add_alert_rule,
             ini["name"],
             metric=metric,
@@ -100,7 +109,7 @@ if ev.rules:
         enabled = st.checkbox("Rule is on", value=rule["enabled"])
         save, remove = st.columns(2)
         if save.form_submit_button("Save rule"):
-            ui.save(
+            widgets.save(
                 manage.update_alert_rule,
                 rule_id,
                 metric=rule["metric"],
@@ -111,5 +120,5 @@ if ev.rules:
                 enabled=enabled,
             )
         if remove.form_submit_button("Remove rule"):
-            manage.remove_alert_rule(ui.engine(), ui.actor(), rule_id)
+            manage.remove_alert_rule(cache.engine(), session.actor(), rule_id)
             st.rerun()

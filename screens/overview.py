@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from liftoff import ui
 from liftoff.evidence import portfolio
+from liftoff.ui import cache, text
 
 st.title("Portfolio")
-cards = ui.read("overview")
+cards = cache.read(portfolio.overview)
 if not cards:
     st.info(
         "No initiatives yet. Load the demo portfolio with `liftoff demo` "
@@ -16,7 +16,7 @@ if not cards:
     )
     st.stop()
 
-st.markdown(ui.plain(portfolio.headline(cards)))
+st.markdown(text.plain(portfolio.headline(cards)))
 default = "Cards" if len(cards) <= portfolio.CARDS_UP_TO else "Table"
 layout = st.segmented_control(
     "Show the initiatives as",
@@ -28,7 +28,7 @@ layout = st.segmented_control(
 
 if (layout or default) == "Table":
     st.dataframe(
-        ui.overview_table().shown,
+        cache.overview_table().shown,
         hide_index=True,
         width="stretch",
         column_config={
@@ -52,7 +52,7 @@ if (layout or default) == "Table":
 for card in cards if (layout or default) == "Cards" else []:
     with st.container(border=True):
         head, link = st.columns([5, 1], vertical_alignment="center")
-        head.subheader(ui.plain(card.name), anchor=False)
+        head.subheader(text.plain(card.name), anchor=False)
         # The decision label is one of Liftoff's own words, never user text.
         badges = head.container(horizontal=True)
         badges.badge(f"Decision: {card.decision}", color=card.decision_colour)
@@ -62,7 +62,7 @@ for card in cards if (layout or default) == "Cards" else []:
                 icon=":material/check_circle:" if card.ready else ":material/block:",
                 color="green" if card.ready else "red",
             )
-        head.caption(ui.plain(" · ".join(x for x in (card.stage, card.owner) if x)))
+        head.caption(text.plain(" · ".join(x for x in (card.stage, card.owner) if x)))
         link.page_link(
             "screens/iterations.py",
             label="Open",
@@ -80,10 +80,10 @@ for card in cards if (layout or default) == "Cards" else []:
             (cols[2], card.kpi, "Lead business KPI", card.kpi_missing),
         ):
             if tile is None:
-                col.metric(fallback, "—", help=ui.plain(missing))
+                col.metric(fallback, "—", help=text.plain(missing))
                 continue
             col.metric(
-                ui.plain(tile.label),
+                text.plain(tile.label),
                 tile.value,
                 tile.delta,
                 delta_color="inverse" if tile.lower_is_better else "normal",
@@ -105,28 +105,28 @@ for card in cards if (layout or default) == "Cards" else []:
             card.headroom_text,
             help="Share of capacity still free at the latest peak traffic. " + card.runway_text,
         )
-        st.caption(ui.plain(f"{card.latest_iteration}. {card.runway_text}"))
+        st.caption(text.plain(f"{card.latest_iteration}. {card.runway_text}"))
         if card.candidate:
             st.caption(
-                ui.plain(
+                text.plain(
                     f"Model figures from candidate {card.candidate}, the best on the primary metric."
                 )
             )
         if card.open_actions:
             st.caption(
-                ui.plain(
+                text.plain(
                     f"Open action items ({len(card.open_actions)}): "
                     + "; ".join(card.open_actions[:3])
                     + ("; …" if len(card.open_actions) > 3 else "")
                 )
             )
         if card.gate_text and not card.ready:
-            st.caption(ui.plain("Readiness gate — " + card.gate_text))
+            st.caption(text.plain("Readiness gate — " + card.gate_text))
         if card.attention:
             st.warning(
-                ui.plain("Needs attention: " + "; ".join(card.attention) + "."),
+                text.plain("Needs attention: " + "; ".join(card.attention) + "."),
                 icon=":material/warning:",
             )
 
 if any(c.headroom is not None for c in cards):
-    st.plotly_chart(ui.headroom_figure(), width="stretch")
+    st.plotly_chart(cache.headroom_figure(), width="stretch")

@@ -2,20 +2,22 @@
 
 import streamlit as st
 
-from liftoff import ui
+from liftoff import charts
 from liftoff.evidence import portfolio, views
+from liftoff.evidence import reads as queries
+from liftoff.ui import cache, text, widgets
 
-ev = ui.initiative_screen("Scalability", "Upload load-test results and peak traffic for it.")
+ev = widgets.initiative_screen("Scalability", "Upload load-test results and peak traffic for it.")
 ini = ev.initiative
-st.markdown("**" + ui.plain(views.scalability_sentence(ev)) + "**")
+st.markdown("**" + text.plain(views.scalability_sentence(ev)) + "**")
 st.caption(
-    ui.plain(
+    text.plain(
         f"Capacity is the highest throughput of a load-test step whose p95 latency is within the "
         f"{ini['slo_p95_ms']:,.0f} ms SLO and whose failures are within {ini['max_error_rate'] * 100:.1f}%."
     )
 )
 
-steps = ui.read("load_steps", [ini["id"]])
+steps = cache.read(queries.load_steps, [ini["id"]])
 if not steps:
     st.info(
         "No load-test results yet. Upload a load-test file (iteration, users, rps, p95_ms, "
@@ -23,15 +25,20 @@ if not steps:
         icon=":material/speed:",
     )
 else:
-    st.plotly_chart(ui.figure("load_curves", ini["name"]), width="stretch")
+    st.plotly_chart(cache.load_curves_figure(ini["name"]), width="stretch")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(ui.figure("capacity_trend", ini["name"]), width="stretch")
+        st.plotly_chart(cache.figure(charts.capacity_trend, ini["name"]), width="stretch")
     with right:
         st.plotly_chart(
-            ui.figure("headroom_gauge", ini["name"], portfolio.HEADROOM_WARNING), width="stretch"
+            cache.figure(charts.headroom_gauge, ini["name"], portfolio.HEADROOM_WARNING),
+            width="stretch",
         )
-    st.dataframe(ui.evidence_table("capacity", ini["name"]).shown, hide_index=True, width="stretch")
+    st.dataframe(
+        cache.evidence_table(views.capacity_table, ini["name"]).shown,
+        hide_index=True,
+        width="stretch",
+    )
 
 st.subheader("Runway", anchor=False)
 if not ev.traffic:
@@ -54,10 +61,10 @@ growth = (
     / 100
 )
 what_if, what_if_text = views.what_if_series(ev, growth)
-st.plotly_chart(ui.figure("runway", ini["name"], what_if), width="stretch")
+st.plotly_chart(cache.figure(charts.runway, ini["name"], what_if), width="stretch")
 if fit:
     st.caption(
-        ui.plain(
+        text.plain(
             f"Fitted trend: {fit.model}, R² {fit.r_squared:.2f}, about {fitted * 100:+.1f}% a week. {what_if_text}"
         )
     )

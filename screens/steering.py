@@ -5,23 +5,23 @@ from datetime import date
 
 import streamlit as st
 
-from liftoff import ui
 from liftoff.formatting import DECISION_LABELS
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
 from liftoff.meeting import writes as meeting_writes
+from liftoff.ui import cache, session, text, widgets
 
 present = st.query_params.get("present") == "1"
 raw_snapshot = st.query_params.get("snapshot")
 
 if raw_snapshot is not None:
     try:
-        pack = ui.read("snapshot", int(raw_snapshot))
+        pack = cache.read(meeting_reads.snapshot, int(raw_snapshot))
     except (ValueError, meeting_reads.SnapshotNotFound):
         st.title("Steering pack")
         st.error(
-            f"There is no snapshot “{ui.plain(raw_snapshot)}”. Open the Steering pack page "
+            f"There is no snapshot “{text.plain(raw_snapshot)}”. Open the Steering pack page "
             "without ?snapshot= to see the list of snapshots of each initiative.",
             icon=":material/search_off:",
         )
@@ -29,16 +29,16 @@ if raw_snapshot is not None:
     name = pack["initiative"]["name"]
     number = pack["iteration"]["number"]
 else:
-    ev = ui.initiative_screen(
+    ev = widgets.initiative_screen(
         None if present else "Steering pack",
         "Import metrics for it: the pack is built from an iteration's evidence.",
         caption=False,
     )
     name = ev.initiative["name"]
-    number = ui.pick_iteration(
+    number = widgets.pick_iteration(
         [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
     )
-    pack = ui.read("pack", name, number, date.today())
+    pack = cache.evidence_read(report.pack_of, name, number, date.today())
 
 slides = pack["slides"]
 total = len(slides)
@@ -50,7 +50,7 @@ if raw_snapshot is not None and not present:
 stamp = report.as_of(pack)
 if stamp:
     st.warning(
-        ui.plain(stamp + ". Read-only: these are the figures as they were then."),
+        text.plain(stamp + ". Read-only: these are the figures as they were then."),
         icon=":material/photo_camera:",
     )
 
@@ -79,14 +79,14 @@ nav[2].button(
 )
 
 slide = slides[index - 1]
-st.caption(ui.plain(f"{name} · {pack['iteration']['title']}"))
+st.caption(text.plain(f"{name} · {pack['iteration']['title']}"))
 st.header(slide["title"], anchor=False, divider="gray")
-st.subheader(ui.plain(slide["sentence"]), anchor=False)
+st.subheader(text.plain(slide["sentence"]), anchor=False)
 if slide["missing"]:
-    st.info(ui.plain(slide["missing"]), icon=":material/info:")
+    st.info(text.plain(slide["missing"]), icon=":material/info:")
 if slide["chart"]:
     st.plotly_chart(
-        ui.figure_from_json(slide["chart"]), width="stretch", key=f"slide_chart_{index}"
+        cache.figure_from_json(slide["chart"]), width="stretch", key=f"slide_chart_{index}"
     )
 if slide["table"]:
     st.dataframe(
@@ -96,7 +96,7 @@ if slide["table"]:
     )
 
 if slide["key"] == "decision" and raw_snapshot is None:
-    if ui.can("edit"):
+    if session.can("edit"):
         with st.form(f"meeting_decision_{name}_{number}"):
             st.markdown("**Record the decision taken in this meeting**")
             decision = st.radio(
@@ -108,7 +108,7 @@ if slide["key"] == "decision" and raw_snapshot is None:
             rationale = st.text_area("Rationale", placeholder="Why, in a sentence or two")
             a, b = st.columns(2)
             decided_by = a.text_input(
-                "Decided by", value=ui.who(), placeholder="The chair or the board"
+                "Decided by", value=session.who(), placeholder="The chair or the board"
             )
             attendees = b.text_area("Attendees (one per line)", height=100)
             actions = st.text_area(
@@ -120,8 +120,8 @@ if slide["key"] == "decision" and raw_snapshot is None:
             if st.form_submit_button("Save the decision", type="primary"):
                 try:
                     meeting_writes.record_meeting_decision(
-                        ui.engine(),
-                        ui.actor(),
+                        cache.engine(),
+                        session.actor(),
                         name,
                         number,
                         decision=decision,
@@ -134,9 +134,9 @@ if slide["key"] == "decision" and raw_snapshot is None:
                         del st.session_state[key]  # a clean form for the next decision
                     st.rerun()
                 except report.InvalidValue as exc:
-                    st.error(ui.plain(str(exc)))
+                    st.error(text.plain(str(exc)))
     else:
-        ui.edit_hint("record the decision, attendees and action items on this slide")
+        session.edit_hint("record the decision, attendees and action items on this slide")
 
 if present:
     st.page_link(
@@ -172,21 +172,21 @@ with left:
         icon=":material/table:",
     )
 with right:
-    if raw_snapshot is None and ui.can("edit"):
+    if raw_snapshot is None and session.can("edit"):
         note = st.text_input("Note for the snapshot", placeholder="e.g. Steering committee, 25 Nov")
         if st.button("Freeze this pack", icon=":material/photo_camera:", type="primary"):
-            snap_id = meeting_writes.freeze(ui.engine(), ui.actor(), name, number, note)
+            snap_id = meeting_writes.freeze(cache.engine(), session.actor(), name, number, note)
             st.session_state["liftoff_frozen"] = snap_id
     frozen = st.session_state.pop("liftoff_frozen", None)
     if frozen:
         st.success(f"Frozen as snapshot #{frozen}.", icon=":material/check_circle:")
-    past = ui.read("snapshots", name)
+    past = cache.read(meeting_reads.snapshots, name)
     if past:
         st.markdown("**Snapshots of this initiative**")
         for snap in past[:10]:
             st.page_link(
                 "screens/steering.py",
-                label=ui.plain(
+                label=text.plain(
                     f"#{snap['id']} · iteration {snap['iteration_number']} · "
                     f"{snap['created_at']:%Y-%m-%d %H:%M} · {snap['created_by']}"
                     + (f" · {snap['note']}" if snap["note"] else "")

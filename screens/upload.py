@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from liftoff import db, ingest, ui
+from liftoff import db, ingest
+from liftoff.evidence import reads as queries
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.templates import template
+from liftoff.ui import cache, session, text
 
 st.title("Upload data")
 st.caption(
@@ -36,7 +38,7 @@ if upload is None:
     st.stop()
 
 data = upload.getvalue()
-names = [i["name"] for i in ui.read("initiatives")]
+names = [i["name"] for i in cache.read(queries.initiatives)]
 left, right = st.columns(2)
 kind = left.selectbox(
     "What the file holds",
@@ -85,10 +87,10 @@ options = ingest.Options(
     audience="page",
 )
 try:
-    prepared = ui.prepare_upload(data, upload.name, options)
+    prepared = cache.prepare_upload(data, upload.name, options)
 except ingest.ImportRejected as exc:
-    st.error(ui.plain(exc.problems[0].message), icon=":material/block:")
-    st.caption(ui.plain("Fix: " + exc.problems[0].fix))
+    st.error(text.plain(exc.problems[0].message), icon=":material/block:")
+    st.caption(text.plain("Fix: " + exc.problems[0].fix))
     st.stop()
 if prepared.asks_create or create:
     st.checkbox(
@@ -99,16 +101,16 @@ if prepared.duplicate_of is not None or force:
     st.checkbox("Import anyway if this exact file was imported before", key="upload_force")
 
 summary = ingest.describe(prepared)
-st.subheader(ui.plain(summary.title), anchor=False)
-st.caption(ui.plain(summary.detail))
+st.subheader(text.plain(summary.title), anchor=False)
+st.caption(text.plain(summary.detail))
 if prepared.mapping:
     st.markdown("**How the columns were read**")
     st.dataframe(summary.mapping, hide_index=True)
 for warning in prepared.warnings:
-    st.warning(ui.plain(warning), icon=":material/info:")
+    st.warning(text.plain(warning), icon=":material/info:")
 
 if not prepared.ok:
-    st.error(ui.plain(summary.problems_sentence), icon=":material/error:")
+    st.error(text.plain(summary.problems_sentence), icon=":material/error:")
     st.dataframe(summary.problems, hide_index=True, width="stretch")
 else:
     st.markdown("**Preview: the first rows exactly as they will be stored**")
@@ -119,8 +121,8 @@ if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material
     total = max(prepared.rows_accepted, 1)
     try:
         batch_id = ingest.commit(
-            ui.engine(),
-            ui.actor(),
+            cache.engine(),
+            session.actor(),
             prepared,
             progress=lambda done: bar.progress(
                 min(done / total, 1.0), text=f"Imported {done:,} of {total:,} rows"
@@ -129,23 +131,23 @@ if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material
     except ingest.ImportRejected as exc:  # the same file was imported since it was checked
         bar.empty()
         st.error(
-            ui.plain(exc.problems[0].message + " Nothing was imported."), icon=":material/block:"
+            text.plain(exc.problems[0].message + " Nothing was imported."), icon=":material/block:"
         )
-        st.caption(ui.plain("Fix: " + exc.problems[0].fix))
+        st.caption(text.plain("Fix: " + exc.problems[0].fix))
         st.stop()
     except db.DatabaseError as exc:  # busy with another write for longer than the wait
         bar.empty()
-        st.error(ui.plain(str(exc)), icon=":material/hourglass_empty:")
+        st.error(text.plain(str(exc)), icon=":material/hourglass_empty:")
         st.stop()
     bar.progress(1.0, text="Done")
     st.success(
-        ui.plain(ingest.describe_success(prepared, batch_id)), icon=":material/check_circle:"
+        text.plain(ingest.describe_success(prepared, batch_id)), icon=":material/check_circle:"
     )
     target = ingest.screen_for(prepared)
     if target:
         st.page_link(
             "screens/iterations.py",
-            label=ui.plain(f"Open {target}"),
+            label=text.plain(f"Open {target}"),
             icon=":material/arrow_forward:",
             query_params={"initiative": target},
         )

@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from liftoff import ui
 from liftoff.access import auth
 from liftoff.config import SETTINGS
 from liftoff.db.models import ROLES
 from liftoff.evidence import views
+from liftoff.ui import cache, session, text
 
 st.title("Users and settings")
-admin = ui.actor()
-users = auth.list_users(ui.engine())
+admin = session.actor()
+users = auth.list_users(cache.engine())
 
 if users:
     st.caption(
@@ -30,16 +30,16 @@ else:
 
 def attempt(fn, *args, done: str) -> None:
     try:
-        fn(ui.engine(), admin, *args)
+        fn(cache.engine(), admin, *args)
         st.session_state["liftoff_users_done"] = done
         st.rerun()
     except (auth.AccountError, auth.PermissionDenied) as exc:
-        st.error(ui.plain(str(exc)))
+        st.error(text.plain(str(exc)))
 
 
 done = st.session_state.pop("liftoff_users_done", None)
 if done:
-    st.success(ui.plain(done), icon=":material/check_circle:")
+    st.success(text.plain(done), icon=":material/check_circle:")
 
 add, change = st.columns(2)
 with add.form("add_user", clear_on_submit=True):
@@ -47,7 +47,7 @@ with add.form("add_user", clear_on_submit=True):
     email = st.text_input("Email")
     name = st.text_input("Display name (optional)")
     role = st.selectbox("Role", ROLES)
-    sso = ui.single_sign_on()
+    sso = session.single_sign_on()
     password = st.text_input(
         "Password" + (" (leave empty: signs in with single sign-on)" if sso else ""),
         type="password",
@@ -57,7 +57,7 @@ with add.form("add_user", clear_on_submit=True):
     if st.form_submit_button("Add user", type="primary", icon=":material/person_add:"):
         try:
             auth.add_user(
-                ui.engine(),
+                cache.engine(),
                 admin,
                 email,
                 role,
@@ -67,7 +67,7 @@ with add.form("add_user", clear_on_submit=True):
             st.session_state["liftoff_users_done"] = f"Added {email.strip().lower()} as {role}."
             st.rerun()
         except (auth.AccountError, auth.PermissionDenied) as exc:
-            st.error(ui.plain(str(exc)))
+            st.error(text.plain(str(exc)))
 
 if users:
     with change.container(border=True):
@@ -85,7 +85,7 @@ if users:
             )
         if user["locked_until"] is not None and st.button("Unlock"):
             attempt(auth.unlock, chosen, done=f"Unlocked {chosen}.")
-        sure = st.checkbox(f"Yes, remove {ui.plain(chosen)}", key=f"remove_{chosen}")
+        sure = st.checkbox(f"Yes, remove {text.plain(chosen)}", key=f"remove_{chosen}")
         if st.button("Remove user", disabled=not sure, icon=":material/person_remove:"):
             attempt(auth.remove_user, chosen, done=f"Removed {chosen}.")
 
@@ -95,7 +95,7 @@ st.caption(
     "credentials live in .streamlit/secrets.toml and are never shown here."
 )
 st.dataframe(
-    views.settings_table(ui.settings(), ui.single_sign_on(), SETTINGS),
+    views.settings_table(session.settings(), session.single_sign_on(), SETTINGS),
     hide_index=True,
     width="stretch",
 )

@@ -176,13 +176,13 @@ def use_database(monkeypatch):
     def use(url: str) -> str:
         import streamlit as st
 
-        from liftoff import ui
+        from liftoff.ui import cache
 
         monkeypatch.setenv("LIFTOFF_DATABASE_URL", url)
         # Pages open for viewers, as with `make run`; editing tests sign in (see sign_in_as).
         monkeypatch.setenv("LIFTOFF_ANONYMOUS_ROLE", "viewer")
         st.cache_data.clear()
-        ui.clear_caches()
+        cache.clear_caches()
         return url
 
     return use

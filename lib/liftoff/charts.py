@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import format_value
+from liftoff.people import views as people_views
 from liftoff.people.rules import SECTION_LABELS, STANCE_VALUE
 
 DECISION_COLOURS = {
@@ -750,3 +751,43 @@ def rubric_sections(sections: dict[str, float], maxima: dict[str, int], floor: f
         yaxis_range=[0, max(maxima.values())],
     )
     return fig
+
+
+# ----------------------------------------------------------------------------- people views
+# Each draws one view of the people screens (people.views), as ui.cache.view_figure caches it.
+
+
+def feedback_volume_of(view) -> go.Figure:
+    return feedback_volume(view.rows)
+
+
+def rating_distribution_of(view) -> go.Figure:
+    return rating_distribution(view.rows)
+
+
+def sentiment_of(view) -> go.Figure:
+    return sentiment(view.rows)
+
+
+def themes_of(view) -> go.Figure:
+    return themes(view.themes["by_iteration"], view.themes["source"])
+
+
+def concern_burndown_of(view) -> go.Figure:
+    return concern_burndown(view.burndown)
+
+
+def buy_in_of(view) -> go.Figure:
+    return buy_in(view.people, view.numbers)
+
+
+def concern_matrix_of(view) -> go.Figure:
+    return concern_matrix(
+        view.facets["matrix"], people_views.CATEGORY_LABELS, people_views.SEVERITY_LIST[::-1]
+    )
+
+
+def rubric_of(view) -> go.Figure:
+    return rubric_sections(
+        view.readiness.sections, people_views.rubric_maxima(), view.floor_readiness
+    )

@@ -1,0 +1,70 @@
+"""The router (app.py runs it): page config, the database check, who the user is, and
+st.navigation over the screens this person may use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from liftoff.access import auth
+from liftoff.ui import cache, session, widgets
+
+ICONS = {
+    "overview": ":material/dashboard:",
+    "iterations": ":material/flag:",
+    "model_business": ":material/insights:",
+    "scalability": ":material/speed:",
+    "monitoring": ":material/notifications:",
+    "feedback": ":material/forum:",
+    "concerns": ":material/groups:",
+    "governance": ":material/verified_user:",
+    "steering": ":material/co_present:",
+    "upload": ":material/upload_file:",
+    "imports": ":material/history:",
+    "users": ":material/manage_accounts:",
+    "audit": ":material/policy:",
+}
+
+
+def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> None:
+    """The router (app.py runs it): page config, the database check, who the user is, and the
+    pages this person may use; then the page the URL asks for.
+
+    `screens` is the folder of screen files, relative to the main script. `first`, when
+    given, is registered in front of the screens as the default page (the benchmarks' bare
+    page)."""
+    st.set_page_config(
+        page_title="Liftoff",
+        page_icon=":material/rocket_launch:",
+        layout="wide",
+        # A presentation link (?present=1) opens with the sidebar out of the way.
+        initial_sidebar_state="collapsed" if st.query_params.get("present") == "1" else "auto",
+    )
+    widgets.restore_query_params()
+    cache.require_database()
+    actor = session.resolve_actor()
+
+    # Only the screens this person's role allows are registered: a URL to any other is
+    # "not found".
+    pages: dict[str, list] = {"": [first]} if first is not None else {}
+    for key, (section, title, _) in auth.SCREENS.items():
+        if actor.sees(key):
+            page = st.Page(
+                Path(screens) / f"{key}.py",
+                title=title,
+                icon=ICONS[key],
+                default=key == "overview" and first is None,
+            )
+            pages.setdefault(section, []).append(page)
+    account = st.Page(
+        Path(screens) / "account.py",
+        title="Account" if actor.email else "Sign in",
+        icon=":material/account_circle:",
+        default=not pages,
+    )
+    pages.setdefault("Account", []).append(account)
+    session.sidebar_identity()
+    current = st.navigation(pages, expanded=True)  # every screen listed, none behind "View more"
+    st.session_state["liftoff_page"] = current.url_path  # the sidebar pickers follow page switches
+    current.run()

@@ -1,0 +1,167 @@
+"""Shared widgets of the screens: the initiative and iteration pickers kept in the URL, the page
+picker, the one save helper for every write a screen makes, and CSV downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from liftoff import db, export, manage
+from liftoff.evidence import reads as queries
+from liftoff.people import reads as people_db
+from liftoff.ui import cache, session, text
+
+
+def _remember(key: str, value: str | None) -> None:
+    st.session_state[f"liftoff_{key}"] = value
+    if value is None:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
+def restore_query_params() -> None:
+    """Put the chosen initiative and iteration back into the URL after a page switch."""
+    for key in ("initiative", "iteration"):
+        remembered = st.session_state.get(f"liftoff_{key}")
+        if key not in st.query_params and remembered is not None:
+            st.query_params[key] = remembered
+
+
+def _sidebar_select(key: str, label: str, options: list, wanted, default, **kwargs):
+    """A sidebar selectbox whose value follows the URL when the URL changed from outside
+    (a shared link, a click on another page) and the user's pick otherwise.
+
+    Each page has its own copy of the widget, so on arriving from another page it is set to
+    the choice remembered for the session (the URL's, else the last pick)."""
+    widget_key = f"pick_{key}"
+    remembered = st.session_state.get(f"liftoff_{key}")
+    url_changed = wanted is not None and str(wanted) != remembered
+    page = st.session_state.get("liftoff_page")
+    arrived = st.session_state.get(f"liftoff_{key}_page") != page
+    st.session_state[f"liftoff_{key}_page"] = page
+    if url_changed or arrived or st.session_state.get(widget_key) not in options:
+        if wanted is not None:
+            st.session_state[widget_key] = wanted
+        else:
+            known = next((o for o in options if str(o) == remembered), None)
+            st.session_state[widget_key] = known if known is not None else default
+    return st.sidebar.selectbox(label, options, key=widget_key, **kwargs)
+
+
+def pick_initiative(names: list[str]) -> str | None:
+    """Sidebar picker of the initiative, kept in the URL (`?initiative=NAME`)."""
+    if not names:
+        return None
+    wanted = st.query_params.get("initiative")
+    if wanted is not None and wanted not in names:
+        st.warning(
+            f"No initiative is named “{text.plain(wanted)}”. Showing {text.plain(names[0])} instead; "
+            "choose another in the sidebar.",
+            icon=":material/search_off:",
+        )
+        wanted = None
+        st.session_state.pop("pick_initiative", None)
+    before = st.session_state.get("liftoff_initiative")
+    choice = _sidebar_select("initiative", "Initiative", names, wanted, names[0])
+    if before is not None and choice != before and wanted in (None, before):
+        # The user picked another initiative: its iteration numbers mean something else.
+        _remember("iteration", None)
+        st.session_state.pop("pick_iteration", None)
+    _remember("initiative", choice)
+    return choice
+
+
+def pick_iteration(numbers: list[int], labels: dict[int, str]) -> int | None:
+    """Sidebar picker of the iteration (default: the latest), kept in the URL (`?iteration=N`)."""
+    if not numbers:
+        _remember("iteration", None)
+        return None
+    raw = st.query_params.get("iteration")
+    wanted: int | None = None
+    if raw is not None:
+        wanted = int(raw) if raw.strip().isdigit() else None
+        if wanted not in numbers:
+            st.warning(
+                f"This initiative has no iteration “{text.plain(raw)}”. Showing the latest, "
+                f"iteration {numbers[-1]}.",
+                icon=":material/search_off:",
+            )
+            wanted = None
+            st.session_state.pop("pick_iteration", None)
+            st.session_state.pop("liftoff_iteration", None)
+    choice = _sidebar_select(
+        "iteration",
+        "Iteration",
+        numbers,
+        wanted,
+        numbers[-1],
+        format_func=lambda n: labels.get(n, f"Iteration {n}"),
+    )
+    _remember("iteration", str(choice))
+    return choice
+
+
+def pick_page(total: int) -> int:
+    """A page number for a table of `total` rows shown people_db.PAGE at a time (1, with no
+    picker, when they fit on one page)."""
+    pages = (total + people_db.PAGE - 1) // people_db.PAGE
+    if pages == 1:
+        return 1
+    return st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
+
+
+def initiative_screen(title: str | None, upload_hint: str, caption: bool = True):
+    """Title, the initiative picker and its evidence; stops with an empty state that says what
+    to upload when there is nothing to show."""
+    if title:
+        st.title(title)
+    names = [i["name"] for i in cache.read(queries.initiatives)]
+    if not names:
+        st.info(
+            "No initiatives yet. Load the demo portfolio with `liftoff demo`, or upload data on the "
+            "Upload data page (`liftoff import FILE --create` works too).",
+            icon=":material/upload_file:",
+        )
+        st.stop()
+    ev = cache.initiative_evidence(pick_initiative(names))
+    ini = ev.initiative
+    if caption:
+        st.caption(
+            text.plain(f"{ini['name']} · {ini['business_goal'] or 'no business goal written yet'}")
+        )
+    if not ev.iterations:
+        st.info(
+            text.plain(f"{ini['name']} has no iterations yet. {upload_hint}"),
+            icon=":material/upload_file:",
+        )
+        st.stop()
+    return ev
+
+
+def save(write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run an editor's write as this person (`write(engine, actor, *args, **kwargs)`), then
+    rerun so every part of the screen shows the new data; a value the write refuses
+    (manage.InvalidValue), or a database busy with another write for longer than the wait, is
+    shown as its message instead, and nothing was written."""
+    try:
+        write(cache.engine(), session.actor(), *args, **kwargs)
+    except (manage.InvalidValue, db.DatabaseError) as exc:
+        st.error(text.plain(str(exc)))
+        return
+    st.rerun()
+
+
+def csv_download(label: str, frame: Callable[[], pd.DataFrame], file_name: str) -> None:
+    """A button that downloads a table as CSV with spreadsheet formulas neutralised
+    (export.safe_csv); `frame` is called only when the button is clicked."""
+    st.download_button(
+        label,
+        lambda: export.safe_csv(frame()),
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+    )
