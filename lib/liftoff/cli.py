@@ -18,6 +18,7 @@ from liftoff.demo import builder as demo
 from liftoff.evidence import reads as queries
 from liftoff.evidence import summary
 from liftoff.formatting import STAGE_LABELS, format_value
+from liftoff.ingest import reader
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
@@ -128,15 +129,38 @@ def cmd_batches(args) -> None:
         )
 
 
+def _rejected_report(path: str, exc: ingest.ImportRejected, kind: str) -> dict:
+    return {
+        "file": path,
+        "batch_id": None,
+        "kind": exc.kind or kind,
+        "rows_read": exc.rows_read,
+        "rows_accepted": 0,
+        "warnings": exc.warnings,
+        "errors": [p.as_error() for p in exc.problems],
+    }
+
+
 def cmd_import(args) -> None:
     engine = _engine()
     reports, failed = [], False
     for path in args.files:
+        name = os.path.basename(path)
         try:
             with open(path, "rb") as f:
-                data = f.read()
+                # The size limit before reading: a 2 GB sparse file took 2.2 GB and 11 s to refuse.
+                reader.check_size(os.fstat(f.fileno()).st_size, name)
+                # A pipe has no size: read one byte past the limit at most.
+                data = f.read(reader.MAX_FILE_MB * 1024 * 1024 + 1)
+            reader.check_size(len(data), name)
         except OSError as exc:
             raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+        except ingest.ImportRejected as exc:
+            failed = True
+            reports.append(_rejected_report(path, exc, args.kind))
+            if not args.json:
+                print(exc.summary(), file=sys.stderr)
+            continue
         options = ingest.Options(
             kind=args.kind,
             initiative=args.initiative,
@@ -148,24 +172,13 @@ def cmd_import(args) -> None:
             date_order=args.dates,
             iteration_tag=args.iteration_tag,
         )
-        name = os.path.basename(path)
         try:
             prepared, batch_id = ingest.import_file(
                 engine, auth.cli_actor(), data, name, options, dry_run=args.dry_run
             )
         except ingest.ImportRejected as exc:
             failed = True
-            reports.append(
-                {
-                    "file": path,
-                    "batch_id": None,
-                    "kind": exc.kind or args.kind,
-                    "rows_read": exc.rows_read,
-                    "rows_accepted": 0,
-                    "warnings": exc.warnings,
-                    "errors": [p.as_error() for p in exc.problems],
-                }
-            )
+            reports.append(_rejected_report(path, exc, args.kind))
             if not args.json:
                 print(exc.summary(), file=sys.stderr)
             continue

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import pandas as pd
 
+from liftoff.ingest import reader
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.pipeline import Prepared
+from liftoff.ingest.problems import ImportRejected
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -74,10 +75,9 @@ def screen_for(p: Prepared) -> str | None:
 
 
 def workbook_sheets(data: bytes) -> list[str]:
-    import openpyxl
-
-    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    """A workbook's sheet names, read without openpyxl (which would load all its text first);
+    none for a workbook that cannot be read (reading it says why)."""
     try:
-        return list(book.sheetnames)
-    finally:
-        book.close()
+        return reader.inspect_workbook(data, "workbook")
+    except ImportRejected:
+        return []

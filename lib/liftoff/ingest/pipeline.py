@@ -151,6 +151,16 @@ class Prepared:
         }
 
 
+# The largest whole number a file may give (PostgreSQL's INTEGER), and the largest iteration.
+MAX_WHOLE_NUMBER = 2_147_483_647
+MAX_ITERATION = 100_000
+
+
+def _plain(n: float) -> str:
+    """A bound as a person writes it: 2,147,483,647 or 0.5 (not 2.14748e+09)."""
+    return f"{int(n):,}" if float(n).is_integer() else f"{n:g}"
+
+
 # ------------------------------------------------------------------------------ detection
 
 
@@ -414,16 +424,29 @@ class _Context:
                 0.0 if minimum is None else minimum,
                 1.0 if maximum is None else maximum,
             )
+        if integer and maximum is None:
+            # The database's whole numbers are 32-bit on PostgreSQL: 1e30 users was a traceback.
+            maximum = MAX_WHOLE_NUMBER
         if minimum is not None:
             low = values.notna() & (values < minimum)
             self.report(
-                low, frame, col, f"The {label} cannot be below {minimum:g}.", "Correct the value."
+                low,
+                frame,
+                col,
+                f"The {label} cannot be below {_plain(minimum)}.",
+                "Correct the value.",
             )
+            values = values.where(~low)
         if maximum is not None:
             high = values.notna() & (values > maximum)
             self.report(
-                high, frame, col, f"The {label} cannot be above {maximum:g}.", "Correct the value."
+                high,
+                frame,
+                col,
+                f"The {label} cannot be above {_plain(maximum)}.",
+                "Correct the value.",
             )
+            values = values.where(~high)
         return values
 
     def metric_keys(self, names: pd.Series) -> pd.Series:
@@ -565,7 +588,9 @@ class _Context:
         self, frame: pd.DataFrame, col: str | None, initiative: pd.Series, required: bool = True
     ) -> pd.Series:
         if col is not None:
-            values = self.number(frame, col, "iteration", integer=True, minimum=1)
+            values = self.number(
+                frame, col, "iteration", integer=True, minimum=1, maximum=MAX_ITERATION
+            )
             if self.opt.iteration is not None:
                 values = values.fillna(self.opt.iteration)
             elif required:
@@ -1362,6 +1387,7 @@ def prepare(
     sink=None,
     exclude_batch: int | None = None,
     sha256: str | None = None,
+    checkpoint=None,
 ) -> Prepared:
     """Read and validate a file without writing anything. Problems are collected, not raised,
     except for a file that cannot be read as a table at all (ImportRejected).
@@ -1369,7 +1395,8 @@ def prepare(
     `engine` may also be an open connection (the importer validates inside its transaction).
     `sink(prepared, target, frame)`, when given, receives each validated chunk as it is read
     instead of the chunks being kept. `sha256` is the file's hash when the caller has it
-    already (hashing 200 MB takes a tenth of a second).
+    already (hashing 200 MB takes a tenth of a second). `checkpoint()` is called now and then
+    while reading and may raise to stop the work (reader.read_table).
     """
     opt = options or Options()
     if opt.kind != "auto" and opt.kind not in KINDS:
@@ -1378,7 +1405,8 @@ def prepare(
             f"{opt.kind!r} is not a kind of file Liftoff imports.",
             f"Use one of: auto, {', '.join(KINDS)}.",
         )
-    table = read_table(data, file_name, sheet=opt.sheet)  # refuses a file over the limit first
+    # refuses a file over the limit first
+    table = read_table(data, file_name, sheet=opt.sheet, checkpoint=checkpoint)
     sha = sha256 or hashlib.sha256(data).hexdigest()
     p = Prepared(file_name=file_name, kind=opt.kind, sha256=sha, raw=data, options=opt)
     p.sheet, p.sheets, p.encoding, p.delimiter = (

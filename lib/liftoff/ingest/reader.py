@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
 import re
+import time as clock
 import warnings as warnings_module
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -22,6 +25,95 @@ MAX_FILE_MB = 200
 CHUNK_ROWS = 50_000
 # How much of a text file is kept as text to find its delimiter and header.
 SAMPLE_BYTES = 256 * 1024
+# The sniffer reads the sample with the csv module, whose default field limit (128 KB) made a
+# long comment in the first lines a traceback; no field of the sample can be longer than it.
+csv.field_size_limit(max(csv.field_size_limit(), 4 * SAMPLE_BYTES))
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What one file may hold, so that one upload never slows down everyone else: each is
+    enforced while the file is read, and a file past one is refused with its name."""
+
+    rows: int = 5_000_000
+    # Excel's own sheet limit: a workbook that claims more was not written by a spreadsheet.
+    workbook_rows: int = 1_048_576
+    columns: int = 1_000
+    cell_chars: int = 1_000_000
+    uncompressed_mb: int = 1_000  # a workbook's XML, unpacked
+    seconds: float = 300.0
+
+
+BOUNDS = Bounds()
+# How often (seconds) a long read asks its caller whether it is still wanted.
+CHECK_EVERY = 0.25
+
+
+class Watch:
+    """The time bound and the caller's cancellation hook of one read.
+
+    `checkpoint()`, when given, is called every CHECK_EVERY seconds of reading and may raise
+    to stop the work (the Upload page raises when its visitor has left or changed the form).
+    """
+
+    def __init__(
+        self,
+        file_name: str,
+        bounds: Bounds | None = None,
+        checkpoint: Callable[[], None] | None = None,
+    ):
+        self.file_name = file_name
+        self.bounds = bounds or BOUNDS
+        self.checkpoint = checkpoint
+        self.started = clock.monotonic()
+        self._last = self.started
+
+    def tick(self) -> None:
+        """Refuse the file once reading it has taken longer than the bound."""
+        now = clock.monotonic()
+        if now - self._last < CHECK_EVERY:
+            return
+        self._last = now
+        if self.checkpoint is not None:
+            self.checkpoint()
+        if now - self.started > self.bounds.seconds:
+            raise reject(
+                self.file_name,
+                f"Reading this file took longer than {self.bounds.seconds:,.0f} seconds, the "
+                "longest Liftoff spends on one file.",
+                "Split it into smaller files (each imports on its own).",
+            )
+
+    def rows(self, count: int, limit: int | None = None) -> None:
+        limit = limit or self.bounds.rows
+        if count > limit:
+            raise reject(
+                self.file_name,
+                f"The file has more than {limit:,} rows, the most Liftoff reads from one file.",
+                "Split it into smaller files (each imports on its own).",
+            )
+
+    def columns(self, count: int) -> None:
+        if count > self.bounds.columns:
+            raise reject(
+                self.file_name,
+                f"The file has {count:,} columns; Liftoff reads at most "
+                f"{self.bounds.columns:,} columns.",
+                "Leave out the columns it does not need, or put one metric per row "
+                "(metric and value columns).",
+            )
+
+    def cell(self, row: int | None, column: str | None, length: int) -> ImportRejected:
+        return reject(
+            self.file_name,
+            f"A cell holds {length:,} characters; Liftoff keeps at most "
+            f"{self.bounds.cell_chars:,} characters in one cell.",
+            "Shorten the text, or check that a quote opened in this row is closed.",
+            row=row,
+            column=column,
+        )
+
+
 _DELIMITERS = [",", ";", "\t", "|"]
 _BINARY_SIGNATURES = {
     b"%PDF": "a PDF document",
@@ -49,6 +141,7 @@ class Table:
     warnings: list[str] = field(default_factory=list)
     # Spreadsheet row number = a chunk's index + row_offset (the header is row 1 or later).
     row_offset: int = 1
+    watch: Watch | None = None
 
 
 def is_xlsx(data: bytes) -> bool:
@@ -115,7 +208,17 @@ def decode(data: bytes, file_name: str) -> tuple[str, str, list[str]]:
     try:
         data.decode("utf-8")
         return sample_bytes.decode("utf-8", errors="ignore"), "utf-8", warnings
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if _UTF8_SEQUENCE.search(data):
+            # Some rows are UTF-8 and some are not: read as Windows-1252 the UTF-8 rows would
+            # turn into garbled names ("PrÃ©cision"), read as UTF-8 the others would.
+            row = data.count(b"\n", 0, exc.start) + 1
+            raise reject(
+                file_name,
+                f"The file mixes text encodings: it is UTF-8 up to row {row}, which is not.",
+                "Save the whole file again as 'CSV UTF-8' from one program, then upload it.",
+                row=row,
+            ) from None
         sample = sample_bytes.decode("cp1252", errors="replace")
         if sample.count("\ufffd") > max(10, len(sample) // 100):
             raise reject(
@@ -125,6 +228,12 @@ def decode(data: bytes, file_name: str) -> tuple[str, str, list[str]]:
             ) from None
         warnings.append("The file is not UTF-8; it was read as Windows-1252 (Western European).")
         return sample, "cp1252", warnings
+
+
+# A character of two to four bytes as UTF-8 writes it; Windows-1252 text almost never has one.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -182,14 +291,58 @@ def _parser_problem(exc: Exception, skip: int) -> Problem:
     )
 
 
-def _clean_header(raw: list[str]) -> list[str]:
-    return [str(h).strip().strip("\ufeff") for h in raw]
+def _clean_header(raw: list[str], file_name: str, watch: Watch) -> list[str]:
+    header = [str(h).strip().strip("\ufeff") for h in raw]
+    watch.columns(len(header))
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if not name:
+            continue
+        if name.casefold() in seen:
+            first = seen[name.casefold()]
+            raise reject(
+                file_name,
+                f"Two columns have the same name {name!r} (columns {first + 1} and {i + 1}), "
+                "so Liftoff cannot tell which one to read.",
+                "Rename or remove one of them.",
+                row=1,
+                column=name,
+            )
+        seen[name.casefold()] = i
+    return header
 
 
-def _csv_table(data: bytes, file_name: str, chunksize: int) -> Table:
+def _check_cells(chunk: pd.DataFrame, watch: Watch, row_offset: int) -> None:
+    """Refuse a chunk with a cell longer than the bound (text columns only: a number is short)."""
+    limit = watch.bounds.cell_chars
+    for col in chunk.columns:
+        column = chunk[col]
+        if pd.api.types.is_numeric_dtype(column):
+            continue
+        try:
+            lengths = column.str.len()
+        except AttributeError:  # whole numbers too large for int64, kept as Python ints
+            continue
+        longest = lengths.max()
+        if pd.notna(longest) and longest > limit:
+            at = lengths.idxmax()
+            raise watch.cell(int(at) + row_offset, str(col), int(longest))
+
+
+def _csv_table(data: bytes, file_name: str, chunksize: int, watch: Watch) -> Table:
     sample, encoding, warnings = decode(data, file_name)
     delimiter = sniff_delimiter(sample)
     lines = sample.splitlines()
+    if len(lines) <= 1 and len(data) > SAMPLE_BYTES:
+        # The first line alone is longer than the sample: no header of column names is.
+        raise reject(
+            file_name,
+            f"The first line is longer than {SAMPLE_BYTES // 1024} KB, so it is not a header of "
+            f"column names (Liftoff reads at most {watch.bounds.columns:,} columns).",
+            "Put the column names in the first row, one per column, and leave out the columns "
+            "the file does not need.",
+            row=1,
+        )
     # Blank lines (or lines of only delimiters) before the header are skipped.
     skip = 0
     while skip < len(lines) and not lines[skip].strip().strip(delimiter).strip():
@@ -200,7 +353,7 @@ def _csv_table(data: bytes, file_name: str, chunksize: int) -> Table:
             "The file is empty.",
             "Upload a file with a header row and at least one row of data.",
         )
-    header = _clean_header(next(csv.reader(lines[skip:], delimiter=delimiter)))
+    header = _clean_header(next(csv.reader(lines[skip:], delimiter=delimiter)), file_name, watch)
     width = len(header)
 
     def read(numeric: frozenset[int] = frozenset()) -> Iterator[pd.DataFrame]:
@@ -229,8 +382,13 @@ def _csv_table(data: bytes, file_name: str, chunksize: int) -> Table:
                     quotechar='"',
                     doublequote=True,
                 )
+                rows = 0
                 for chunk in reader:
                     chunk.columns = header
+                    rows += len(chunk)
+                    watch.rows(rows)
+                    _check_cells(chunk, watch, skip + 2)
+                    watch.tick()
                     yield chunk
         except pd.errors.ParserWarning:
             raise ImportRejected(
@@ -251,7 +409,14 @@ def _csv_table(data: bytes, file_name: str, chunksize: int) -> Table:
             raise ImportRejected(file_name, [_parser_problem(exc, skip)]) from None
 
     return Table(
-        file_name, header, read, encoding, delimiter, warnings=warnings, row_offset=skip + 2
+        file_name,
+        header,
+        read,
+        encoding,
+        delimiter,
+        warnings=warnings,
+        row_offset=skip + 2,
+        watch=watch,
     )
 
 
@@ -269,17 +434,104 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _xlsx_table(data: bytes, file_name: str, sheet: str | None, chunksize: int) -> Table:
+_ROW_TAGS = (b"<row ", b"<row>")
+# Row numbers of seven digits or more, and cell references of three letters or more (columns
+# past ZZ): rare in real sheets, so these simple patterns stay fast over a million rows.
+_ROW_NUMBER = re.compile(rb' r="(\d{7,})"')
+_WIDE_CELL = re.compile(rb' r="([A-Z]{3,})\d')
+_SHEET_NAME = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _damaged(file_name: str, what: str) -> ImportRejected:
+    return reject(
+        file_name,
+        f"This Excel workbook is {what}.",
+        "Open it in Excel, save it again as .xlsx, and upload that file.",
+    )
+
+
+def _open_zip(data: bytes, file_name: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        # A ZIP file keeps its table of contents at its end: a download or copy cut short loses it.
+        raise _damaged(file_name, "truncated (the file is cut off before its end)") from None
+
+
+def inspect_workbook(data: bytes, file_name: str, watch: Watch | None = None) -> list[str]:
+    """Check a workbook's structure before openpyxl reads it, streaming its XML in pieces:
+    unpacked size, rows and columns of every sheet, and the longest text, within the bounds.
+    Returns its sheet names. openpyxl trusts what a file declares (a sheet's <dimension>, a
+    shared string's length), which is how a 4.8 KB file kept a core busy for minutes."""
+    watch = watch or Watch(file_name)
+    bounds = watch.bounds
+    with _open_zip(data, file_name) as z:
+        infos = z.infolist()
+        unpacked = sum(i.file_size for i in infos)
+        if unpacked > bounds.uncompressed_mb * 1024 * 1024:
+            raise reject(
+                file_name,
+                f"This workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB; Liftoff reads "
+                f"workbooks of at most {bounds.uncompressed_mb:,} MB unpacked.",
+                "Save the sheet that holds the data as CSV, or split the workbook.",
+            )
+        longest_run = 4 * bounds.cell_chars  # bytes: a character is at most 4 in UTF-8
+        run_start = re.compile(rb"(?:^|(?<=<))[^<]{%d}" % longest_run)
+        try:
+            workbook = z.read("xl/workbook.xml") if "xl/workbook.xml" in z.namelist() else b""
+            for info in infos:
+                name = info.filename
+                is_sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
+                if not (is_sheet or name == "xl/sharedStrings.xml"):
+                    continue
+                rows, carry, tail = 0, 0, b""
+                with z.open(info) as part:
+                    while piece := part.read(1 << 20):
+                        watch.tick()
+                        joined = tail + piece
+                        if is_sheet:
+                            # The tail of the piece before was counted with it already.
+                            rows += sum(joined.count(t) - tail.count(t) for t in _ROW_TAGS)
+                            if rows > bounds.workbook_rows or any(
+                                int(m.group(1)) > bounds.workbook_rows
+                                for m in _ROW_NUMBER.finditer(joined)
+                            ):
+                                watch.rows(bounds.workbook_rows + 1, bounds.workbook_rows)
+                            for m in _WIDE_CELL.finditer(joined):
+                                watch.columns(_column_number(m.group(1)))
+                        first = piece.find(b"<")
+                        carry += len(piece) if first < 0 else first
+                        if carry >= longest_run or run_start.search(piece, max(first, 0)):
+                            raise watch.cell(None, None, longest_run)
+                        if first >= 0:
+                            carry = len(piece) - piece.rfind(b"<") - 1
+                        tail = piece[-64:]
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            raise _damaged(file_name, "damaged: part of it cannot be unpacked") from None
+    return [html.unescape(n.decode("utf-8", "replace")) for n in _SHEET_NAME.findall(workbook)]
+
+
+def _xlsx_table(
+    data: bytes, file_name: str, sheet: str | None, chunksize: int, watch: Watch
+) -> Table:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - a dependency of liftoff
         raise reject(file_name, "Excel support is not installed.", "pip install openpyxl") from None
+    inspect_workbook(data, file_name, watch)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
         raise reject(
             file_name,
-            f"This Excel workbook could not be opened ({exc}).",
+            f"This Excel workbook could not be opened ({str(exc)[:200]}).",
             "Open it in Excel, save it again as .xlsx, and upload that file.",
         ) from None
     names = list(book.sheetnames)
@@ -291,13 +543,27 @@ def _xlsx_table(data: bytes, file_name: str, sheet: str | None, chunksize: int) 
             f"The workbook has no sheet named {sheet!r}.",
             f"Choose one of its sheets: {', '.join(names)}.",
         )
-    rows = book[sheet].iter_rows(values_only=True)
+    worksheet = book[sheet]
+    # Without this, openpyxl pads every row to the size the sheet declares (<dimension>): the
+    # checks above bound the real rows and columns, not the declared ones.
+    worksheet.reset_dimensions()
+    limit = watch.bounds.cell_chars
+
+    def cell_texts(raw, row: int) -> list[str]:
+        cells = [_cell_text(v) for v in raw]
+        for i, text in enumerate(cells):
+            if len(text) > limit:
+                raise watch.cell(row, header[i] if header and i < len(header) else None, len(text))
+        return cells
+
+    rows = worksheet.iter_rows(values_only=True)
     header = None
     header_row = 0
     for raw in rows:
         header_row += 1
+        watch.tick()
         if any(v not in (None, "") for v in raw):
-            header = _clean_header([_cell_text(v) for v in raw])
+            header = _clean_header(cell_texts(raw, header_row), file_name, watch)
             break
     if header is None:
         raise reject(
@@ -311,7 +577,8 @@ def _xlsx_table(data: bytes, file_name: str, sheet: str | None, chunksize: int) 
         buffer: list[list[str]] = []
         start = 0
         for raw in rows:
-            cells = [_cell_text(v) for v in raw]
+            watch.tick()
+            cells = cell_texts(raw, header_row + 1 + start + len(buffer))
             extra = cells[width:]
             if any(extra):
                 raise ImportRejected(
@@ -344,32 +611,50 @@ def _xlsx_table(data: bytes, file_name: str, sheet: str | None, chunksize: int) 
         sheet=sheet,
         sheets=names,
         row_offset=header_row + 1,
+        watch=watch,
     )
 
 
-def read_table(
-    data: bytes, file_name: str, sheet: str | None = None, chunksize: int = CHUNK_ROWS
-) -> Table:
-    """Read `data` (CSV in any common encoding and delimiter, or .xlsx) as a table of text."""
-    if len(data) > MAX_FILE_MB * 1024 * 1024:
+def check_size(size: int, file_name: str) -> None:
+    """Refuse a file over the size limit before it is read (`liftoff import` asks the file
+    system; the Upload page's limit is Streamlit's server.maxUploadSize, the same number)."""
+    if size > MAX_FILE_MB * 1024 * 1024:
         raise reject(
             file_name,
-            f"The file is {len(data) / 1024 / 1024:,.1f} MB; Liftoff imports files up to "
+            f"The file is {size / 1024 / 1024:,.1f} MB; Liftoff imports files up to "
             f"{MAX_FILE_MB:g} MB.",
             "Split it into smaller files (each imports on its own) or leave out columns it does not need.",
         )
-    if not data.strip():
+
+
+def read_table(
+    data: bytes,
+    file_name: str,
+    sheet: str | None = None,
+    chunksize: int = CHUNK_ROWS,
+    *,
+    bounds: Bounds | None = None,
+    checkpoint: Callable[[], None] | None = None,
+) -> Table:
+    """Read `data` (CSV in any common encoding and delimiter, or .xlsx) as a table of text,
+    within `bounds` (rows, columns, cell size, unpacked size, time; BOUNDS by default).
+    `checkpoint` is called now and then while reading and may raise to stop the work."""
+    check_size(len(data), file_name)
+    if not data or data.isspace():
         raise reject(
             file_name,
             "The file is empty.",
             "Upload a file with a header row and at least one row of data.",
         )
-    if is_xlsx(data):
-        return _xlsx_table(data, file_name, sheet, chunksize)
+    watch = Watch(file_name, bounds, checkpoint)
     if data.startswith(b"PK\x03\x04"):
+        with _open_zip(data, file_name) as z:
+            workbook = "xl/workbook.xml" in z.namelist()
+        if workbook:
+            return _xlsx_table(data, file_name, sheet, chunksize, watch)
         raise reject(
             file_name,
             "This file is a ZIP archive, not a table.",
             "Unpack it and upload the CSV or .xlsx file inside.",
         )
-    return _csv_table(data, file_name, chunksize)
+    return _csv_table(data, file_name, chunksize, watch)

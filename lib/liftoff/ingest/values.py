@@ -36,11 +36,16 @@ def parse_numbers(column: pd.Series, decimal_comma: bool | None = None) -> Numbe
     """
     no = pd.Series(False, index=column.index)
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return Numbers(column.astype("float64"), no, no)  # parsed by the CSV reader already
+        values = column.astype("float64")  # parsed by the CSV reader already
+        infinite = ~np.isfinite(values.to_numpy())
+        if infinite.any():  # NaN, inf, 1e309: no figure can be computed from them
+            bad = pd.Series(infinite, index=column.index)
+            return Numbers(values.where(~bad), bad, no)
+        return Numbers(values, no, no)
     text = column.fillna("").astype(str).str.strip()
     empty = text.eq("")
     fast = pd.to_numeric(text.where(~empty), errors="coerce")
-    if not (fast.isna() & ~empty).any():
+    if not (fast.isna() & ~empty).any() and np.isfinite(fast[~empty].to_numpy()).all():
         return Numbers(
             fast.astype("float64"),
             pd.Series(False, index=column.index),
@@ -63,6 +68,7 @@ def parse_numbers(column: pd.Series, decimal_comma: bool | None = None) -> Numbe
         cleaned = cleaned.str.replace(",", "", regex=False)
     values = pd.to_numeric(cleaned.where(~empty), errors="coerce").astype("float64")
     values = values.where(~percent, values / 100.0)
+    values = values.where(np.isfinite(values.to_numpy()))  # "inf", "Infinity", "1e309", "NaN"
     bad = values.isna() & ~empty
     return Numbers(values, bad, percent & ~bad)
 

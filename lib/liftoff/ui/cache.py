@@ -278,13 +278,25 @@ def prepare_upload(data: bytes, file_name: str, options) -> Any:
     if cached is not None and cached[0] == key:
         return cached[1]
     lines = max(data.count(b"\n"), 1)
+    # Streamlit stops a run whose visitor left (or changed the form: a new run is due) at the
+    # next element it sends; refreshing this empty placeholder is such a point, so a long
+    # check stops there instead of running on for nobody.
+    still_wanted = st.empty()
     bar = st.progress(0.0, text="Checking every row…") if lines > 50_000 else None
 
     def progress(done: int) -> None:
         if bar is not None:
             bar.progress(min(done / lines, 1.0), text=f"Checked {done:,} of about {lines:,} rows")
 
-    prepared = ingest.prepare(engine(), data, file_name, options, progress=progress, sha256=sha)
+    prepared = ingest.prepare(
+        engine(),
+        data,
+        file_name,
+        options,
+        progress=progress,
+        sha256=sha,
+        checkpoint=still_wanted.empty,
+    )
     if bar is not None:
         bar.empty()
     st.session_state["liftoff_prepared"] = (key, prepared)
