@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import plotly.graph_objects as go
@@ -20,6 +21,29 @@ DECISION_COLOURS = {
     "pending": "#9e9e9e",
 }
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", height=260)
+
+
+UNAVAILABLE = (
+    "This chart cannot be drawn from the stored figures (a value is out of range). "
+    "Check the latest import on the Import history screen."
+)
+
+
+def unavailable() -> go.Figure:
+    """An empty chart that says why it is empty: what a screen shows when one figure cannot be
+    computed, instead of an error for every visitor."""
+    fig = go.Figure()
+    fig.add_annotation(text=UNAVAILABLE, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_layout(**_LAYOUT, xaxis=dict(visible=False), yaxis=dict(visible=False))
+    return fig
+
+
+def drawn(draw: Callable[[], go.Figure | None]) -> go.Figure | None:
+    """`draw()`, or the `unavailable` chart when arithmetic on the stored values fails."""
+    try:
+        return draw()
+    except (ArithmeticError, ValueError):
+        return unavailable()
 
 
 def frozen(fig: go.Figure | None) -> go.Figure | None:

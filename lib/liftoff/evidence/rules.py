@@ -190,27 +190,56 @@ class TrendFit:
     def predict(self, days: float) -> float:
         if self.model == "linear":
             return self.a + self.b * days
-        return self.a * math.exp(self.b * days)
+        return self.a * _exp(self.b * days)
 
     def weekly_growth(self) -> float:
         """Growth per week: rps for linear, a fraction for exponential."""
-        return self.b * 7 if self.model == "linear" else math.exp(self.b * 7) - 1
+        return self.b * 7 if self.model == "linear" else _exp(self.b * 7) - 1
+
+
+# Past this many days a forecast says "not in sight" rather than a date (and date arithmetic
+# would overflow: a peak of 1e308 requests/s once ended `liftoff summary` in OverflowError).
+HORIZON_DAYS = 36_500
+
+
+def _scale(values: Sequence[float]) -> float:
+    """What to divide `values` by before summing their squares: their largest magnitude when
+    a square could overflow (past 1e150), else 1, so everyday figures are computed exactly as
+    written (a runway of 77 days stays 77, not 77.000001 rounded up)."""
+    top = max((abs(v) for v in values), default=0.0)
+    return top if 1e150 < top < math.inf else 1.0
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 def _least_squares(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
     n = len(xs)
+    sx, sy = _scale(xs), _scale(ys)
+    xs, ys = [x / sx for x in xs], [y / sy for y in ys]
     mx, my = sum(xs) / n, sum(ys) / n
     sxx = sum((x - mx) ** 2 for x in xs)
     if sxx == 0:
-        return my, 0.0
+        return my * sy, 0.0
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
-    return my - slope * mx, slope
+    return (my - slope * mx) * sy, slope * sy / sx
 
 
 def _r_squared(ys: Sequence[float], predicted: Sequence[float]) -> float:
+    s = _scale(ys)
+    if not all(math.isfinite(p) for p in predicted):
+        return 0.0
+    ys, predicted = [y / s for y in ys], [p / s for p in predicted]
     my = sum(ys) / len(ys)
     ss_tot = sum((y - my) ** 2 for y in ys)
-    ss_res = sum((y - p) ** 2 for y, p in zip(ys, predicted, strict=True))
+    try:
+        ss_res = sum((y - p) ** 2 for y, p in zip(ys, predicted, strict=True))
+    except OverflowError:  # a prediction far off any value: no fit at all
+        return 0.0
     return 1.0 - ss_res / ss_tot if ss_tot else 0.0
 
 
@@ -233,8 +262,8 @@ def fit_trend(points: Sequence[tuple[date, float]]) -> TrendFit | None:
     fits = [linear]
     if all(y > 0 for y in ys):
         la, lb = _least_squares(xs, [math.log(y) for y in ys])
-        pred = [math.exp(la + lb * x) for x in xs]
-        fits.append(TrendFit("exponential", origin, math.exp(la), lb, _r_squared(ys, pred)))
+        pred = [_exp(la + lb * x) for x in xs]
+        fits.append(TrendFit("exponential", origin, _exp(la), lb, _r_squared(ys, pred)))
     return max(fits, key=lambda f: (f.r_squared, f.model == "linear"))
 
 
@@ -263,6 +292,8 @@ def runway(points: Sequence[tuple[date, float]], capacity_rps: float | None) -> 
         if fit.b <= 0:
             return Runway(fit, None, None)
         x = math.log(capacity_rps / fit.a) / fit.b
+    if not math.isfinite(x) or x - last_x > HORIZON_DAYS:
+        return Runway(fit, None, None)
     days = max(0, math.ceil(x - last_x))
     return Runway(fit, last_day + timedelta(days=days), days)
 
@@ -297,6 +328,8 @@ def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     if len(xs) != len(ys) or len(xs) < 3:
         return None
     n = len(xs)
+    sx, sy = _scale(xs), _scale(ys)  # r does not change with scale; squares of 1e308 would
+    xs, ys = [x / sx for x in xs], [y / sy for y in ys]
     mx, my = sum(xs) / n, sum(ys) / n
     sxx = sum((x - mx) ** 2 for x in xs)
     syy = sum((y - my) ** 2 for y in ys)
@@ -425,5 +458,7 @@ def runway_at_growth(
     if weekly_growth <= 0:
         return None, None
     weeks = math.log(capacity_rps / last_peak) / math.log(1 + weekly_growth)
+    if not math.isfinite(weeks) or weeks * 7 > HORIZON_DAYS:
+        return None, None
     days = math.ceil(weeks * 7)
     return last_day + timedelta(days=days), days

@@ -191,8 +191,9 @@ def figure(draw: Callable[..., Any], initiative: str, *args: Any):
     url, version, key = database_url(), data_version(), _key(args)
 
     def build():
-        fig = draw(_cached_evidence(url, version, initiative), *key)
-        return None if fig is None else charts.frozen(fig)
+        return charts.frozen(
+            charts.drawn(lambda: draw(_cached_evidence(url, version, initiative), *key))
+        )
 
     return _FIGURES.get((_name(draw), url, version, initiative, key), build)
 
@@ -245,8 +246,10 @@ def headroom_figure():
     return _FIGURES.get(
         ("headroom", url, version),
         lambda: charts.frozen(
-            charts.headroom_bars(
-                _cached_read(portfolio.overview, url, version, ()), portfolio.HEADROOM_WARNING
+            charts.drawn(
+                lambda: charts.headroom_bars(
+                    _cached_read(portfolio.overview, url, version, ()), portfolio.HEADROOM_WARNING
+                )
             )
         ),
     )
