@@ -52,13 +52,38 @@ if batch["file_size"] is not None:
 if batch["status"] == "committed" and not session.can("rollback"):
     right.caption("Editors can roll back a batch. Sign in with an editor account to do so.")
 elif batch["status"] == "committed":
+    try:
+        plan = ingest.rollback_plan(cache.engine(), chosen)
+    except ingest.RollbackError as exc:  # rolled back elsewhere a moment ago
+        right.caption(text.plain(str(exc)))
+        st.stop()
+    right.markdown("**Rolling back this batch**")
+    for line in plan.lines():
+        right.caption(text.plain(line))
+    if plan.later:
+        right.warning(
+            text.plain(
+                "Changed since it was imported; rolling back undoes these changes: "
+                + "; ".join(c.sentence() for c in plan.later)
+                + "."
+            ),
+            icon=":material/warning:",
+        )
     sure = right.checkbox("Yes, remove every row of this batch", key=f"sure_{chosen}")
+    undo_later = bool(plan.later) and right.checkbox(
+        "Yes, undo the later changes listed above too", key=f"later_{chosen}"
+    )
     if right.button(
-        "Roll back this batch", disabled=not sure, icon=":material/undo:", key=f"rollback_{chosen}"
+        "Roll back this batch",
+        disabled=not sure or (bool(plan.later) and not undo_later),
+        icon=":material/undo:",
+        key=f"rollback_{chosen}",
     ):
         try:
             st.success(
-                text.plain(ingest.rollback(cache.engine(), session.actor(), chosen)),
+                text.plain(
+                    ingest.rollback(cache.engine(), session.actor(), chosen, force=bool(plan.later))
+                ),
                 icon=":material/check_circle:",
             )
         except ingest.RollbackError as exc:

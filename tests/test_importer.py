@@ -221,3 +221,143 @@ def test_a_new_concern_without_status_or_date_starts_open_today(demo_engine):
             select(Concern.status, Concern.raised_at).where(Concern.external_key == "RISK-8")
         ).one()
     assert tuple(row) == ("open", date.today())
+
+
+# ------------------------------------------------------------------------ rollback
+
+
+def _concern_id(engine, key):
+    with engine.connect() as conn:
+        return conn.execute(select(Concern.id).where(Concern.external_key == key)).scalar_one()
+
+
+def _edit_concern(engine, concern_id, actor, **changes):
+    from liftoff import manage
+
+    with engine.connect() as conn:
+        row = conn.execute(select(Concern).where(Concern.id == concern_id)).one()
+    values = dict(
+        title=row.title,
+        description=row.description,
+        raised_by=row.raised_by,
+        stakeholder_group=row.stakeholder_group,
+        failure_category=row.failure_category,
+        severity=row.severity,
+        owner=row.owner,
+        due=row.due,
+        raised_at=row.raised_at,
+        metric=None,
+        comparator=None,
+        threshold=None,
+    )
+    values.update(changes)
+    manage.update_concern(engine, actor, concern_id, status=row.status, **values)
+
+
+def test_rollback_refuses_to_undo_a_later_edit_silently_and_says_who_what_when(demo_engine):
+    # Regression: rolling back a concerns import deleted a concern an editor had changed
+    # since, and put re-imported rows back over later edits, without a word.
+    from conftest import ADMIN
+
+    _, first = load(
+        demo_engine,
+        "Key,Title,Severity,Category\nRISK-7,Latency under peak,High,scalability\n",
+        initiative=CHURN,
+    )
+    concern = _concern_id(demo_engine, "RISK-7")
+    _edit_concern(demo_engine, concern, ADMIN, owner="Priya")
+    plan = ingest.rollback_plan(demo_engine, first)
+    assert plan.removes["concerns"] == 1
+    assert [c.who for c in plan.later] == [ADMIN.email]
+    before = table_checksums(demo_engine)
+    with pytest.raises(ingest.RollbackConflict) as refused:
+        ingest.rollback(demo_engine, EDITOR, first)
+    message = str(refused.value)
+    assert f"Rows of batch #{first} (file.csv) were changed since it was imported" in message
+    assert ADMIN.email in message and plan.later[0].when.strftime("%d %b %Y") in message
+    assert table_checksums(demo_engine) == before
+    assert "undid 1 later changes, as confirmed" in ingest.rollback(
+        demo_engine, EDITOR, first, force=True
+    )
+
+
+def test_rollback_shows_what_it_restores_and_a_later_import_counts_as_a_change(demo_engine):
+    load(
+        demo_engine,
+        "Key,Title,Severity,Category\nRISK-6,Labels lag a week,High,data gaps\n",
+        initiative=CHURN,
+    )
+    _, second = load(
+        demo_engine,
+        "Key,Title,Severity,Category\nRISK-6,Labels lag a week,Critical,data gaps\n",
+        "second.csv",
+        initiative=CHURN,
+    )
+    plan = ingest.rollback_plan(demo_engine, second)
+    assert plan.later == []
+    assert any(
+        "concern RISK-6 'Labels lag a week': severity 'critical' → 'high'" in r
+        for r in plan.restores
+    )
+    assert plan.lines()[0].startswith("Restores concern RISK-6")
+    _, third = load(
+        demo_engine,
+        "Key,Title,Severity,Category\nRISK-6,Labels lag a week,Low,data gaps\n",
+        "third.csv",
+        initiative=CHURN,
+    )
+    later = ingest.rollback_plan(demo_engine, second).later
+    assert [c.what for c in later] == [
+        f"imported batch #{third}, which changed the same concern rows"
+    ]
+
+
+def test_cli_rollback_prints_the_plan_and_needs_force_after_a_later_edit(
+    demo_url, demo_engine, monkeypatch, capsys
+):
+    from conftest import ADMIN
+
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", demo_url)
+    _, batch = load(
+        demo_engine,
+        "Key,Title,Severity,Category\nRISK-5,Runbook missing,Medium,operations\n",
+        initiative=CHURN,
+    )
+    _edit_concern(demo_engine, _concern_id(demo_engine, "RISK-5"), ADMIN, owner="Sam")
+    assert cli.main(["rollback", str(batch)]) == 1
+    captured = capsys.readouterr()
+    assert f"Rolling back batch #{batch} (file.csv):" in captured.out
+    assert "Removes 1 row it added (concerns: 1)." in captured.out
+    assert ADMIN.email in captured.err and "add --force" in captured.err
+    assert cli.main(["rollback", str(batch), "--force"]) == 0
+    assert "as confirmed" in capsys.readouterr().out
+
+
+def test_the_import_history_page_shows_the_plan_and_asks_before_undoing_later_edits(
+    use_database, demo_url, demo_engine
+):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ADMIN, PROJECT_ROOT, sign_in_as, texts
+
+    use_database(demo_url)
+    _, batch = load(
+        demo_engine,
+        "Key,Title,Severity,Category\nRISK-4,No rollback plan,High,operations\n",
+        initiative=CHURN,
+    )
+    _edit_concern(demo_engine, _concern_id(demo_engine, "RISK-4"), ADMIN, owner="Ana")
+    at = sign_in_as(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60), "editor")
+    at.run()
+    at.switch_page("screens/imports.py").run()
+    assert at.selectbox[0].value == batch
+    shown = texts(at)
+    assert "Removes 1 row it added (concerns: 1)." in shown
+    assert "rolling back undoes these changes" in shown and ADMIN.email in shown
+    button = next(b for b in at.button if b.label == "Roll back this batch")
+    at.checkbox[0].check().run()
+    assert next(b for b in at.button if b.label == "Roll back this batch").disabled
+    at.checkbox[1].check().run()
+    next(b for b in at.button if b.label == "Roll back this batch").click().run()
+    assert f"Rolled back batch #{batch}" in texts(at)
+    assert button.disabled

@@ -197,8 +197,18 @@ def cmd_import(args) -> None:
 
 
 def cmd_rollback(args) -> None:
+    engine = _engine()
     try:
-        print(ingest.rollback(_engine(), auth.cli_actor(), args.batch_id))
+        # What it removes and restores is shown first, then done (or refused).
+        plan = ingest.rollback_plan(engine, args.batch_id)
+        print(f"Rolling back batch #{plan.batch_id} ({plan.file_name}):")
+        for line in plan.lines():
+            print(f"  - {line}")
+        print(ingest.rollback(engine, auth.cli_actor(), args.batch_id, force=args.force))
+    except ingest.RollbackConflict as exc:
+        raise UserError(
+            f"{exc} Nothing was rolled back. To undo those changes too, add --force."
+        ) from None
     except ingest.RollbackError as exc:
         raise UserError(str(exc)) from None
 
@@ -404,6 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rollback", help="remove exactly the rows of an import batch")
     p.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="roll back even when rows of the batch were changed since (undoing those changes)",
+    )
     p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("batches", help="list import batches")

@@ -7,10 +7,17 @@ from liftoff.ingest.describe import (
     screen_for,
     workbook_sheets,
 )
-from liftoff.ingest.load import RollbackError, commit, load_file, rollback
+from liftoff.ingest.load import commit, load_file
 from liftoff.ingest.pipeline import KINDS, Options, Prepared, prepare
 from liftoff.ingest.problems import ImportRejected, Problem
 from liftoff.ingest.reader import is_xlsx as is_workbook
+from liftoff.ingest.rollback import (
+    RollbackConflict,
+    RollbackError,
+    RollbackPlan,
+    rollback,
+    rollback_plan,
+)
 
 __all__ = [
     "KINDS",
@@ -18,7 +25,9 @@ __all__ = [
     "Options",
     "Prepared",
     "Problem",
+    "RollbackConflict",
     "RollbackError",
+    "RollbackPlan",
     "commit",
     "describe",
     "describe_success",
@@ -26,6 +35,7 @@ __all__ = [
     "is_workbook",
     "prepare",
     "rollback",
+    "rollback_plan",
     "screen_for",
     "workbook_sheets",
 ]

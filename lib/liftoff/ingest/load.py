@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from liftoff import db
@@ -38,7 +38,6 @@ from liftoff.db.models import (
     Iteration,
     LoadTestStep,
     Metric,
-    Observation,
     Stakeholder,
     StakeholderStance,
     TrafficPoint,
@@ -48,10 +47,6 @@ from liftoff.ingest.pipeline import Prepared, _duplicate_batch, options_json
 from liftoff.ingest.values import distinct_pairs
 
 FAST_CHUNK = 50_000
-
-
-class RollbackError(Exception):
-    """A batch cannot be rolled back; the message says why."""
 
 
 def _id_series(ids: np.ndarray, index: pd.Index) -> pd.Series:
@@ -803,75 +798,3 @@ def commit(
         checked=prepared if prepared.complete else None,
     )
     return batch_id
-
-
-def rollback(engine: Engine, actor: Actor, batch_id: int) -> str:
-    """Remove exactly the rows a batch added and restore what it changed; the batch is kept,
-    marked rolled back, with its original file."""
-    require(actor, "rollback")
-    with db.write(engine) as conn:
-        batch = conn.execute(
-            select(ImportBatch.id, ImportBatch.status, ImportBatch.file_name).where(
-                ImportBatch.id == batch_id
-            )
-        ).one_or_none()
-        if batch is None:
-            raise RollbackError(
-                f"There is no import batch #{batch_id}. See `liftoff batches` for the list."
-            )
-        if batch.status != "committed":
-            raise RollbackError(
-                f"Batch #{batch_id} ({batch.file_name}) is {batch.status.replace('_', ' ')}; only committed batches can be rolled back."
-            )
-        changes = conn.execute(
-            select(BatchChange.table_name, BatchChange.row_id, BatchChange.before)
-            .where(BatchChange.batch_id == batch_id)
-            .order_by(BatchChange.id.desc())
-        ).all()
-        models = {
-            "concerns": Concern,
-            "governance_items": GovernanceItem,
-            "stakeholders": Stakeholder,
-            "stakeholder_stances": StakeholderStance,
-        }
-        for table_name, row_id, before in changes:
-            model = models[table_name]
-            values = json.loads(before)
-            if not values:  # the batch created this row
-                conn.execute(delete(model).where(model.id == row_id))
-                continue
-            values.pop("id", None)
-            for k, col in model.__table__.c.items():
-                if k in values and values[k] is not None and isinstance(col.type.python_type, type):
-                    if col.type.python_type is datetime:
-                        values[k] = datetime.fromisoformat(values[k])
-                    elif col.type.python_type is date:
-                        values[k] = date.fromisoformat(values[k])
-            conn.execute(update(model).where(model.id == row_id).values(**values))
-        conn.execute(delete(ConcernStatusChange).where(ConcernStatusChange.batch_id == batch_id))
-        counts = {}
-        for model in (Observation, Criterion, LoadTestStep, TrafficPoint, Feedback, Concern):
-            counts[model.__tablename__] = conn.execute(
-                delete(model).where(model.batch_id == batch_id)
-            ).rowcount
-        conn.execute(delete(BatchChange).where(BatchChange.batch_id == batch_id))
-        conn.execute(
-            update(ImportBatch)
-            .where(ImportBatch.id == batch_id)
-            .values(status="rolled_back", rolled_back_by=actor.label, rolled_back_at=datetime.now())
-        )
-        removed = sum(counts.values())
-        restored = sum(1 for c in changes if json.loads(c[2]))
-        text = f"Rolled back batch #{batch_id} ({batch.file_name}): removed {removed} rows"
-        text += f", restored {restored} changed rows." if restored else "."
-        audit.record(
-            conn,
-            actor,
-            "rollback",
-            text,
-            target="import_batch",
-            target_id=batch_id,
-            before={"status": "committed"},
-            after={"status": "rolled_back", "rows_removed": counts, "rows_restored": restored},
-        )
-    return text

@@ -1,0 +1,315 @@
+"""Rolling back an import batch: what it removes and restores, shown first, and never a silent
+undo of a change someone made after the batch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine, delete, func, select, update
+
+from liftoff import db
+from liftoff.access import audit
+from liftoff.access.auth import Actor, require
+from liftoff.db.models import (
+    AuditEntry,
+    BatchChange,
+    Concern,
+    ConcernStatusChange,
+    Criterion,
+    Feedback,
+    GovernanceItem,
+    ImportBatch,
+    LoadTestStep,
+    Observation,
+    Stakeholder,
+    StakeholderStance,
+    TrafficPoint,
+)
+
+
+class RollbackError(Exception):
+    """A batch cannot be rolled back; the message says why."""
+
+
+class RollbackConflict(RollbackError):
+    """Rows the batch touched were changed since by someone; rolling back would undo that."""
+
+    def __init__(self, message: str, later: list[LaterChange]):
+        super().__init__(message)
+        self.later = later
+
+
+# Tables a batch may have changed in place (BatchChange), and the rows it added (batch_id).
+_CHANGED = {
+    "concerns": Concern,
+    "governance_items": GovernanceItem,
+    "stakeholders": Stakeholder,
+    "stakeholder_stances": StakeholderStance,
+}
+_ADDED = (Observation, Criterion, LoadTestStep, TrafficPoint, Feedback, Concern)
+# The audit log's name for edits of each table's rows (stances are recorded on the person).
+_AUDIT_TARGET = {
+    "concerns": "concern",
+    "governance_items": "governance_item",
+    "stakeholders": "stakeholder",
+    "feedback": "feedback",
+    "criteria": "criterion",
+}
+_ROW_NAMES = {
+    "concerns": "concern",
+    "governance_items": "governance item",
+    "stakeholders": "stakeholder",
+    "stakeholder_stances": "stance",
+    "feedback": "feedback item",
+    "criteria": "criterion",
+}
+
+
+@dataclass(frozen=True)
+class LaterChange:
+    """A change made after the batch to a row the batch touched: who, when, what."""
+
+    who: str
+    when: datetime
+    what: str
+
+    def sentence(self) -> str:
+        return f"{self.who} on {self.when:%d %b %Y %H:%M}: {self.what}"
+
+
+@dataclass
+class RollbackPlan:
+    """What rolling a batch back would do, for the page and the CLI to show before doing it."""
+
+    batch_id: int
+    file_name: str
+    removes: dict[str, int] = field(default_factory=dict)  # table → rows the batch added
+    restores: list[str] = field(default_factory=list)  # rows put back as they were
+    later: list[LaterChange] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The plan in plain sentences."""
+        out = []
+        removed = sum(self.removes.values())
+        if removed:
+            parts = ", ".join(
+                f"{table.replace('_', ' ')}: {n:,}" for table, n in self.removes.items() if n
+            )
+            noun = "row" if removed == 1 else "rows"
+            out.append(f"Removes {removed:,} {noun} it added ({parts}).")
+        out += [f"Restores {r}" for r in self.restores]
+        if not out:
+            out.append("Nothing to remove or restore: the batch added no rows.")
+        return out
+
+    def conflict_message(self) -> str:
+        changes = "; ".join(c.sentence() for c in self.later)
+        return (
+            f"Rows of batch #{self.batch_id} ({self.file_name}) were changed since it was "
+            f"imported, and rolling back would undo those changes: {changes}."
+        )
+
+
+def _parse(model, values: dict) -> dict:
+    """A row remembered as JSON, with its dates and times as Python objects again."""
+    for k, col in model.__table__.c.items():
+        if k in values and values[k] is not None and isinstance(col.type.python_type, type):
+            if col.type.python_type is datetime:
+                values[k] = datetime.fromisoformat(values[k])
+            elif col.type.python_type is date:
+                values[k] = date.fromisoformat(values[k])
+    return values
+
+
+def _label(table: str, row: dict) -> str:
+    name = row.get("title") or row.get("name") or row.get("area") or row.get("stance") or ""
+    key = row.get("external_key")
+    head = _ROW_NAMES.get(table, table)
+    if key:
+        head += f" {key}"
+    return f"{head} {name!r}" if name else f"{head} #{row.get('id')}"
+
+
+def _plan(conn: Connection, batch) -> RollbackPlan:
+    plan = RollbackPlan(batch.id, batch.file_name)
+    changes = conn.execute(
+        select(BatchChange.table_name, BatchChange.row_id, BatchChange.before).where(
+            BatchChange.batch_id == batch.id
+        )
+    ).all()
+    for model in _ADDED:
+        n = conn.execute(
+            select(func.count()).select_from(model).where(model.batch_id == batch.id)
+        ).scalar()
+        plan.removes[model.__tablename__] = n or 0
+    touched: dict[str, set[int]] = {}
+    for table, row_id, before in changes:
+        touched.setdefault(table, set()).add(row_id)
+        values = json.loads(before)
+        model = _CHANGED[table]
+        current = (
+            conn.execute(select(model.__table__).where(model.__table__.c.id == row_id))
+            .mappings()
+            .one_or_none()
+        )
+        if not values:
+            if model is not Concern:  # concerns it added are counted with their batch id
+                plan.removes[table] = plan.removes.get(table, 0) + 1
+            continue
+        if current is None:
+            continue
+        now = {
+            k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in current.items()
+        }
+        back = [
+            f"{k.replace('_', ' ')} {now.get(k)!r} → {v!r}"
+            for k, v in values.items()
+            if k not in ("id", "updated_at") and now.get(k) != v
+        ]
+        if back:
+            plan.restores.append(f"{_label(table, dict(current))}: " + ", ".join(back) + ".")
+    for model in (Feedback, Criterion, Concern):
+        ids = conn.execute(select(model.id).where(model.batch_id == batch.id)).scalars().all()
+        touched.setdefault(model.__tablename__, set()).update(ids)
+    plan.later = _later_changes(conn, batch, touched)
+    return plan
+
+
+def _later_changes(conn: Connection, batch, touched: dict[str, set[int]]) -> list[LaterChange]:
+    """Edits in the app (the audit log) and later imports (their remembered rows) of rows the
+    batch touched, after it was imported."""
+    out: list[LaterChange] = []
+    stance_people = set()
+    if touched.get("stakeholder_stances"):
+        stance_people = set(
+            conn.execute(
+                select(StakeholderStance.stakeholder_id).where(
+                    StakeholderStance.id.in_(sorted(touched["stakeholder_stances"]))
+                )
+            ).scalars()
+        )
+    for table, target in _AUDIT_TARGET.items():
+        ids = set(touched.get(table, set()))
+        if table == "stakeholders":
+            ids |= stance_people
+        if not ids:
+            continue
+        rows = conn.execute(
+            select(AuditEntry.actor, AuditEntry.at, AuditEntry.summary)
+            .where(
+                AuditEntry.target == target,
+                AuditEntry.target_id.in_(sorted(str(i) for i in ids)),
+                AuditEntry.at > batch.uploaded_at,
+                AuditEntry.action.not_in(("import", "rollback")),
+            )
+            .order_by(AuditEntry.at)
+        ).all()
+        out += [LaterChange(who, when, summary) for who, when, summary in rows]
+    for table, ids in touched.items():
+        if not ids or table not in _CHANGED:
+            continue
+        rows = conn.execute(
+            select(ImportBatch.id, ImportBatch.uploaded_by, ImportBatch.uploaded_at)
+            .join(BatchChange, BatchChange.batch_id == ImportBatch.id)
+            .where(
+                BatchChange.table_name == table,
+                BatchChange.row_id.in_(sorted(ids)),
+                ImportBatch.id > batch.id,
+                ImportBatch.status == "committed",
+            )
+            .distinct()
+        ).all()
+        out += [
+            LaterChange(
+                who or "someone",
+                when,
+                f"imported batch #{bid}, which changed the same {_ROW_NAMES[table]} rows",
+            )
+            for bid, who, when in rows
+        ]
+    return sorted(out, key=lambda c: c.when)
+
+
+def _batch(conn: Connection, batch_id: int):
+    batch = conn.execute(
+        select(
+            ImportBatch.id, ImportBatch.status, ImportBatch.file_name, ImportBatch.uploaded_at
+        ).where(ImportBatch.id == batch_id)
+    ).one_or_none()
+    if batch is None:
+        raise RollbackError(
+            f"There is no import batch #{batch_id}. See `liftoff batches` for the list."
+        )
+    if batch.status != "committed":
+        raise RollbackError(
+            f"Batch #{batch_id} ({batch.file_name}) is {batch.status.replace('_', ' ')}; only committed batches can be rolled back."
+        )
+    return batch
+
+
+def rollback_plan(engine: Engine, batch_id: int) -> RollbackPlan:
+    """What rolling back `batch_id` would remove and restore, and the later changes it would
+    undo (RollbackError when it cannot be rolled back at all)."""
+    with engine.connect() as conn:
+        return _plan(conn, _batch(conn, batch_id))
+
+
+def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -> str:
+    """Remove exactly the rows a batch added and restore what it changed; the batch is kept,
+    marked rolled back, with its original file. When rows it touched were changed since,
+    RollbackConflict says who changed what and when, unless `force` (confirmed by the user)."""
+    require(actor, "rollback")
+    with db.write(engine) as conn:
+        batch = _batch(conn, batch_id)
+        plan = _plan(conn, batch)  # inside the write: nobody changes the rows meanwhile
+        if plan.later and not force:
+            raise RollbackConflict(plan.conflict_message(), plan.later)
+        changes = conn.execute(
+            select(BatchChange.table_name, BatchChange.row_id, BatchChange.before)
+            .where(BatchChange.batch_id == batch_id)
+            .order_by(BatchChange.id.desc())
+        ).all()
+        for table_name, row_id, before in changes:
+            model = _CHANGED[table_name]
+            values = json.loads(before)
+            if not values:  # the batch created this row
+                conn.execute(delete(model).where(model.id == row_id))
+                continue
+            values.pop("id", None)
+            conn.execute(update(model).where(model.id == row_id).values(**_parse(model, values)))
+        conn.execute(delete(ConcernStatusChange).where(ConcernStatusChange.batch_id == batch_id))
+        counts = {}
+        for model in _ADDED:
+            counts[model.__tablename__] = conn.execute(
+                delete(model).where(model.batch_id == batch_id)
+            ).rowcount
+        conn.execute(delete(BatchChange).where(BatchChange.batch_id == batch_id))
+        conn.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(status="rolled_back", rolled_back_by=actor.label, rolled_back_at=datetime.now())
+        )
+        removed = sum(counts.values())
+        restored = sum(1 for c in changes if json.loads(c[2]))
+        text = f"Rolled back batch #{batch_id} ({batch.file_name}): removed {removed} rows"
+        text += f", restored {restored} changed rows." if restored else "."
+        if plan.later:
+            text += f" It undid {len(plan.later)} later changes, as confirmed."
+        audit.record(
+            conn,
+            actor,
+            "rollback",
+            text,
+            target="import_batch",
+            target_id=batch_id,
+            before={"status": "committed"},
+            after={
+                "status": "rolled_back",
+                "rows_removed": counts,
+                "rows_restored": restored,
+                "later_changes_undone": [c.sentence() for c in plan.later],
+            },
+        )
+    return text
