@@ -57,12 +57,13 @@ def time_sqlite3_import(csv_path: Path, folder: Path) -> float:
 
 WORKER = """
 import json, resource, sys, time
-from liftoff import db, ingest, manage
+from liftoff import db, ingest
+from liftoff.evidence import writes as evidence_writes
 from liftoff.access.auth import SYSTEM
 url, path = sys.argv[1], sys.argv[2]
 engine = db.make_engine(url)
 db.migrate(engine)
-manage.set_initiative(engine, SYSTEM, "Benchmark", create=True)
+evidence_writes.set_initiative(engine, SYSTEM, "Benchmark", create=True)
 data = open(path, "rb").read()
 start = time.perf_counter()
 prepared, batch = ingest.import_file(engine, SYSTEM, data, "bench.csv", ingest.Options(initiative="Benchmark", create=True))

@@ -4,11 +4,12 @@ from datetime import date
 
 import streamlit as st
 
-from liftoff import charts, manage
+from liftoff import charts
 from liftoff.db.models import COMPARATORS, CONCERN_STATUSES, FAILURE_CATEGORIES, SEVERITIES, STANCES
 from liftoff.evidence import views
 from liftoff.people import reads as people_db
 from liftoff.people import views as pv
+from liftoff.people import writes as people_writes
 from liftoff.ui import cache, session, text, widgets
 
 ev = widgets.initiative_screen(
@@ -167,7 +168,7 @@ if tab_register.open:  # only the chosen tab runs
                             due = st.date_input("Due", value=item["due"], format="YYYY-MM-DD")
                             if st.form_submit_button("Save the concern", type="primary"):
                                 widgets.save(
-                                    manage.update_concern,
+                                    people_writes.update_concern,
                                     chosen,
                                     status=status,
                                     note=note,
@@ -216,7 +217,7 @@ if tab_register.open:  # only the chosen tab runs
                     )
                     if st.form_submit_button("Add the concern", type="primary"):
                         widgets.save(
-                            manage.add_concern,
+                            people_writes.add_concern,
                             name,
                             title=title,
                             description=description,
@@ -283,7 +284,9 @@ if tab_buy_in.open:  # only the chosen tab runs
                         "Note", placeholder="What they said, what would change their mind"
                     )
                     if st.form_submit_button("Save the stance", type="primary"):
-                        widgets.save(manage.set_stance, who, at_iteration, stance=stance, note=note)
+                        widgets.save(
+                            people_writes.set_stance, who, at_iteration, stance=stance, note=note
+                        )
         if editor:
             with st.expander("Add a stakeholder", icon=":material/person_add:"):
                 with st.form("add_stakeholder", clear_on_submit=True):
@@ -293,7 +296,7 @@ if tab_buy_in.open:  # only the chosen tab runs
                     influence = n3.slider("Influence", 1, 5, 3)
                     if st.form_submit_button("Add the stakeholder", type="primary"):
                         widgets.save(
-                            manage.save_stakeholder,
+                            people_writes.save_stakeholder,
                             name,
                             person_name,
                             group=group,

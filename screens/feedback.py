@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from liftoff import charts, manage
+from liftoff import charts
 from liftoff.db.models import FEEDBACK_SOURCES, FEEDBACK_STATUSES
 from liftoff.people import reads as people_db
 from liftoff.people import views as pv
+from liftoff.people import writes as people_writes
 from liftoff.ui import cache, session, text, widgets
 
 ev = widgets.initiative_screen(
@@ -167,7 +168,9 @@ if tab_comments.open:
                     placeholder="What was done about it",
                 )
                 if st.form_submit_button("Save", type="primary"):
-                    widgets.save(manage.update_feedback, chosen, status=status, action_taken=action)
+                    widgets.save(
+                        people_writes.update_feedback, chosen, status=status, action_taken=action
+                    )
             if item["updated_by"]:
                 st.caption(
                     text.plain(

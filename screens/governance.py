@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from liftoff import charts, manage
+from liftoff import charts
 from liftoff.db.models import GOVERNANCE_AREAS, GOVERNANCE_STATUSES, STAGES
 from liftoff.people import rules as people
 from liftoff.people import views as pv
+from liftoff.readiness import writes as readiness_writes
 from liftoff.ui import cache, session, text, widgets
 
 ev = widgets.initiative_screen(
@@ -100,7 +101,7 @@ if tab_checklist.open:  # only the chosen tab runs
                 )
                 if st.form_submit_button("Save the item", type="primary"):
                     widgets.save(
-                        manage.save_governance_item,
+                        readiness_writes.save_governance_item,
                         name,
                         area,
                         status=status,
@@ -146,7 +147,9 @@ if tab_rubric.open:  # only the chosen tab runs
                 )
                 note = st.text_input("Note", placeholder="How it is done, or what is missing")
                 if st.form_submit_button("Save the score", type="primary"):
-                    widgets.save(manage.score_readiness, name, key, score=score, note=note)
+                    widgets.save(
+                        readiness_writes.score_readiness, name, key, score=score, note=note
+                    )
             with st.form("floors"):
                 st.markdown("**Gate floors for this initiative**")
                 f1, f2 = st.columns(2)
@@ -166,7 +169,10 @@ if tab_rubric.open:  # only the chosen tab runs
                 )
                 if st.form_submit_button("Save the floors"):
                     widgets.save(
-                        manage.set_gate_floors, name, min_headroom=headroom, min_readiness=readiness
+                        readiness_writes.set_gate_floors,
+                        name,
+                        min_headroom=headroom,
+                        min_readiness=readiness,
                     )
         else:
             session.edit_hint("score the rubric and set the gate's floors here")

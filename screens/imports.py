@@ -6,9 +6,12 @@ from liftoff import ingest
 from liftoff.evidence import reads as queries
 from liftoff.evidence import views
 from liftoff.formatting import format_bytes
-from liftoff.ui import cache, session, text
+from liftoff.ui import cache, session, text, widgets
 
 st.title("Import history")
+rolled_back = st.session_state.pop("liftoff_rolled_back", None)
+if rolled_back:
+    st.success(text.plain(rolled_back), icon=":material/check_circle:")
 batches = cache.read(queries.import_batches)
 table = views.import_history(batches)
 if table.empty:
@@ -79,14 +82,10 @@ elif batch["status"] == "committed":
         icon=":material/undo:",
         key=f"rollback_{chosen}",
     ):
-        try:
-            st.success(
-                text.plain(
-                    ingest.rollback(cache.engine(), session.actor(), chosen, force=bool(plan.later))
-                ),
-                icon=":material/check_circle:",
-            )
-        except ingest.RollbackError as exc:
-            st.error(text.plain(str(exc)))
+        said = widgets.save(ingest.rollback, chosen, force=bool(plan.later), rerun=False)
+        if said:
+            # Rerun so the batch shows as rolled back; the message waits for that run.
+            st.session_state["liftoff_rolled_back"] = said
+            st.rerun()
 else:
     right.caption(text.plain(views.rollback_note(batch)))

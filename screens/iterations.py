@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from liftoff import charts, manage
+from liftoff import charts
 from liftoff.db.models import COMPARATORS
 from liftoff.evidence import reads as queries
 from liftoff.evidence import views
+from liftoff.evidence import writes as evidence_writes
 from liftoff.formatting import DECISION_LABELS, KIND_LABELS, STAGE_LABELS
 from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
@@ -86,8 +87,7 @@ if records:
                     ),
                 )
                 if done is not None and st.button("Mark done", icon=":material/task_alt:"):
-                    meeting_writes.set_action_done(cache.engine(), session.actor(), done)
-                    st.rerun()
+                    widgets.save(meeting_writes.set_action_done, done)
 
 st.subheader("Criteria", anchor=False)
 if view.criteria.empty:
@@ -131,7 +131,7 @@ with st.form(f"decision_{ev.initiative['id']}_{number}"):
     )
     if st.form_submit_button("Save the decision", type="primary"):
         widgets.save(
-            manage.record_decision,
+            evidence_writes.record_decision,
             ev.initiative["name"],
             number,
             decision=decision,
@@ -193,12 +193,11 @@ with st.form(f"criterion_{target_id}", clear_on_submit=target_id is None):
     )
     if save.form_submit_button("Add criterion" if target_id is None else "Save criterion"):
         if target_id is None:
-            widgets.save(manage.add_criterion, ev.initiative["name"], number, **values)
+            widgets.save(evidence_writes.add_criterion, ev.initiative["name"], number, **values)
         else:
-            widgets.save(manage.update_criterion, target_id, **values)
+            widgets.save(evidence_writes.update_criterion, target_id, **values)
     if target_id is not None and remove.form_submit_button("Remove criterion"):
-        manage.remove_criterion(cache.engine(), session.actor(), target_id)
-        st.rerun()
+        widgets.save(evidence_writes.remove_criterion, target_id)
 
 st.subheader("Describe this iteration", anchor=False)
 with st.form(f"describe_{ev.initiative['id']}_{number}"):
@@ -215,7 +214,7 @@ with st.form(f"describe_{ev.initiative['id']}_{number}"):
     )
     if st.form_submit_button("Save the description"):
         widgets.save(
-            manage.describe_iteration,
+            evidence_writes.describe_iteration,
             ev.initiative["name"],
             number,
             label=label,
@@ -268,7 +267,7 @@ with st.form(f"initiative_{ini['id']}"):
     )
     if st.form_submit_button("Save the settings"):
         widgets.save(
-            manage.set_initiative,
+            evidence_writes.set_initiative,
             ini["name"],
             business_goal=goal.strip(),
             owner=owner.strip(),

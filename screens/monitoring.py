@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from liftoff import charts, manage
+from liftoff import charts
 from liftoff.db.models import COMPARATORS, SEVERITIES, STAGES
 from liftoff.evidence import views
+from liftoff.evidence import writes as evidence_writes
 from liftoff.ui import cache, session, text, widgets
 
 ev = widgets.initiative_screen(
@@ -49,7 +50,7 @@ if not session.can("edit"):
     session.edit_hint("add, change and remove alert rules here")
     st.stop()
 st.subheader("Change the rules", anchor=False)
-defaults = manage.default_alert_rules(ev)
+defaults = evidence_writes.default_alert_rules(ev)
 if defaults:
     noun = "rule" if len(defaults) == 1 else "rules"
     st.caption(
@@ -58,9 +59,7 @@ if defaults:
         )
     )
     if st.button("Add the suggested rules", icon=":material/add_alert:"):
-        for rule in defaults:
-            manage.add_alert_rule(cache.engine(), session.actor(), ini["name"], **rule)
-        st.rerun()
+        widgets.save(evidence_writes.add_alert_rules, ini["name"], defaults)
 
 metrics = views.reported_metrics(ev)
 with st.form("add_rule", clear_on_submit=True):
@@ -74,7 +73,7 @@ with st.form("add_rule", clear_on_submit=True):
     stages = e.multiselect("Stages", STAGES[:3], default=list(STAGES[:3]))
     if st.form_submit_button("Add rule"):
         widgets.save(
-            manage.add_alert_rule,
+            evidence_writes.add_alert_rule,
             ini["name"],
             metric=metric,
             comparator=comparator,
@@ -110,7 +109,7 @@ if ev.rules:
         save, remove = st.columns(2)
         if save.form_submit_button("Save rule"):
             widgets.save(
-                manage.update_alert_rule,
+                evidence_writes.update_alert_rule,
                 rule_id,
                 metric=rule["metric"],
                 comparator=comparator,
@@ -120,5 +119,4 @@ if ev.rules:
                 enabled=enabled,
             )
         if remove.form_submit_button("Remove rule"):
-            manage.remove_alert_rule(cache.engine(), session.actor(), rule_id)
-            st.rerun()
+            widgets.save(evidence_writes.remove_alert_rule, rule_id)

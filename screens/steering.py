@@ -118,23 +118,21 @@ if slide["key"] == "decision" and raw_snapshot is None:
                 key="meeting_actions",
             )
             if st.form_submit_button("Save the decision", type="primary"):
-                try:
-                    meeting_writes.record_meeting_decision(
-                        cache.engine(),
-                        session.actor(),
-                        name,
-                        number,
-                        decision=decision,
-                        rationale=rationale,
-                        decided_by=decided_by,
-                        attendees=attendees.splitlines(),
-                        actions=report.parse_actions(actions),
-                    )
+                saved = widgets.save(
+                    meeting_writes.record_meeting_decision,
+                    name,
+                    number,
+                    decision=decision,
+                    rationale=rationale,
+                    decided_by=decided_by,
+                    attendees=attendees.splitlines(),
+                    actions=actions,
+                    rerun=False,
+                )
+                if saved:
                     for key in [k for k in st.session_state if str(k).startswith("meeting_")]:
                         del st.session_state[key]  # a clean form for the next decision
                     st.rerun()
-                except report.InvalidValue as exc:
-                    st.error(text.plain(str(exc)))
     else:
         session.edit_hint("record the decision, attendees and action items on this slide")
 
@@ -175,8 +173,11 @@ with right:
     if raw_snapshot is None and session.can("edit"):
         note = st.text_input("Note for the snapshot", placeholder="e.g. Steering committee, 25 Nov")
         if st.button("Freeze this pack", icon=":material/photo_camera:", type="primary"):
-            snap_id = meeting_writes.freeze(cache.engine(), session.actor(), name, number, note)
-            st.session_state["liftoff_frozen"] = snap_id
+            snap_id = widgets.save(meeting_writes.freeze, name, number, note, rerun=False)
+            if snap_id:
+                # Rerun so the list below reads the new data version and names the snapshot.
+                st.session_state["liftoff_frozen"] = snap_id
+                st.rerun()
     frozen = st.session_state.pop("liftoff_frozen", None)
     if frozen:
         st.success(f"Frozen as snapshot #{frozen}.", icon=":material/check_circle:")

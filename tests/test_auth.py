@@ -12,11 +12,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from conftest import ADMIN, EDITOR, PROJECT_ROOT, VIEWER, sign_in_as, texts
-from liftoff import cli, ingest, manage
+from liftoff import cli, ingest
 from liftoff.access import audit, auth
 from liftoff.config import Settings
 from liftoff.db.models import User
 from liftoff.demo import builder as demo
+from liftoff.evidence import writes as evidence_writes
 from liftoff.ingest import pipeline, reader
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -120,8 +121,10 @@ def test_viewer_cannot_write_by_calling_the_library(demo_engine):
         lambda: ingest.import_file(demo_engine, VIEWER, data, "traffic.csv", options),
         lambda: ingest.commit(demo_engine, VIEWER, prepared),
         lambda: ingest.rollback(demo_engine, VIEWER, 1),
-        lambda: manage.set_initiative(demo_engine, VIEWER, "Churn early-warning", stage="paused"),
-        lambda: manage.record_decision(
+        lambda: evidence_writes.set_initiative(
+            demo_engine, VIEWER, "Churn early-warning", stage="paused"
+        ),
+        lambda: evidence_writes.record_decision(
             demo_engine,
             VIEWER,
             "Churn early-warning",
@@ -130,11 +133,11 @@ def test_viewer_cannot_write_by_calling_the_library(demo_engine):
             rationale="x",
             decided_by="x",
         ),
-        lambda: manage.add_criterion(
+        lambda: evidence_writes.add_criterion(
             demo_engine, VIEWER, "Churn early-warning", 6, kind="learning", description="x"
         ),
-        lambda: manage.remove_criterion(demo_engine, VIEWER, 1),
-        lambda: manage.add_alert_rule(
+        lambda: evidence_writes.remove_criterion(demo_engine, VIEWER, 1),
+        lambda: evidence_writes.add_alert_rule(
             demo_engine,
             VIEWER,
             None,
@@ -144,7 +147,7 @@ def test_viewer_cannot_write_by_calling_the_library(demo_engine):
             severity="low",
             stages=["pilot"],
         ),
-        lambda: manage.remove_alert_rule(demo_engine, VIEWER, 1),
+        lambda: evidence_writes.remove_alert_rule(demo_engine, VIEWER, 1),
         lambda: demo.load_demo(demo_engine, reset=True, actor=VIEWER),
         lambda: auth.add_user(demo_engine, VIEWER, "x@example.com", "admin", PASSWORD),
         lambda: auth.add_user(demo_engine, EDITOR, "x@example.com", "admin", PASSWORD),
@@ -360,14 +363,18 @@ def test_users_command_add_list_set_role_remove(use_database, db_url, capsys, mo
 def test_every_write_is_in_the_audit_log_with_before_and_after(demo_engine):
     churn = "Churn early-warning"
     start = audit.count(demo_engine)
-    manage.set_initiative(demo_engine, EDITOR, churn, stage="production")
-    manage.record_decision(
+    evidence_writes.set_initiative(demo_engine, EDITOR, churn, stage="production")
+    evidence_writes.record_decision(
         demo_engine, EDITOR, churn, 6, decision="go", rationale="AUC clears", decided_by="Board"
     )
-    cid = manage.add_criterion(demo_engine, EDITOR, churn, 6, kind="learning", description="Ask")
-    manage.update_criterion(demo_engine, EDITOR, cid, kind="learning", description="Ask users")
-    manage.remove_criterion(demo_engine, EDITOR, cid)
-    rid = manage.add_alert_rule(
+    cid = evidence_writes.add_criterion(
+        demo_engine, EDITOR, churn, 6, kind="learning", description="Ask"
+    )
+    evidence_writes.update_criterion(
+        demo_engine, EDITOR, cid, kind="learning", description="Ask users"
+    )
+    evidence_writes.remove_criterion(demo_engine, EDITOR, cid)
+    rid = evidence_writes.add_alert_rule(
         demo_engine,
         EDITOR,
         churn,
@@ -377,7 +384,7 @@ def test_every_write_is_in_the_audit_log_with_before_and_after(demo_engine):
         severity="high",
         stages=["pilot"],
     )
-    manage.update_alert_rule(
+    evidence_writes.update_alert_rule(
         demo_engine,
         EDITOR,
         rid,
@@ -387,7 +394,7 @@ def test_every_write_is_in_the_audit_log_with_before_and_after(demo_engine):
         severity="high",
         stages=["pilot"],
     )
-    manage.remove_alert_rule(demo_engine, EDITOR, rid)
+    evidence_writes.remove_alert_rule(demo_engine, EDITOR, rid)
     data = (PROJECT_ROOT / "tests/data/ingest/traffic.csv").read_bytes()
     _, batch = ingest.import_file(
         demo_engine, EDITOR, data, "traffic.csv", ingest.Options(initiative=churn)

@@ -17,8 +17,9 @@ from urllib.parse import quote
 import pytest
 
 from conftest import EDITOR, PROJECT_ROOT
-from liftoff import db, manage
+from liftoff import db
 from liftoff.access import auth
+from liftoff.people import writes as people_writes
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
@@ -120,7 +121,7 @@ def payload_url(sqlite_templates, tmp_path_factory):
     engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
     _plant_payloads(engine)
     # A title a spreadsheet would run as a formula, for the CSV download.
-    manage.add_concern(
+    people_writes.add_concern(
         engine,
         EDITOR,
         "Churn early-warning",

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, table_checksums, texts
-from liftoff import ingest, manage
+from liftoff import errors, ingest
 from liftoff.access import audit
 from liftoff.db.models import AlertRule, Criterion, Iteration
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import summary
+from liftoff.evidence import writes as evidence_writes
 from liftoff.formatting import format_percent
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -102,12 +103,12 @@ def test_scalability_what_if_growth(use_database, demo_url):
 
 
 def test_scalability_says_which_upload_fills_the_gap(use_database, db_url):
-    from liftoff import manage
     from liftoff.db import make_engine
+    from liftoff.evidence import writes as evidence_writes
 
     use_database(db_url)
     engine = make_engine(db_url)
-    manage.set_initiative(engine, EDITOR, "Bare", create=True)
+    evidence_writes.set_initiative(engine, EDITOR, "Bare", create=True)
     from liftoff import ingest
 
     ingest.import_file(
@@ -309,8 +310,8 @@ def test_editor_chooses_the_primary_metric_and_owner_of_an_imported_initiative(
 )
 def test_iteration_dates_that_make_no_sense_are_refused(demo_engine, first, last, message):
     before = table_checksums(demo_engine)
-    with pytest.raises(manage.InvalidValue, match=re.escape(message)):
-        manage.describe_iteration(
+    with pytest.raises(errors.InvalidValue, match=re.escape(message)):
+        evidence_writes.describe_iteration(
             demo_engine,
             EDITOR,
             CHURN,

@@ -232,7 +232,7 @@ def _concern_id(engine, key):
 
 
 def _edit_concern(engine, concern_id, actor, **changes):
-    from liftoff import manage
+    from liftoff.people import writes as people_writes
 
     with engine.connect() as conn:
         row = conn.execute(select(Concern).where(Concern.id == concern_id)).one()
@@ -251,7 +251,7 @@ def _edit_concern(engine, concern_id, actor, **changes):
         threshold=None,
     )
     values.update(changes)
-    manage.update_concern(engine, actor, concern_id, status=row.status, **values)
+    people_writes.update_concern(engine, actor, concern_id, status=row.status, **values)
 
 
 def test_rollback_refuses_to_undo_a_later_edit_silently_and_says_who_what_when(demo_engine):

@@ -227,9 +227,9 @@ def test_mlflow_runs_become_candidates_and_the_best_run_leads(demo_engine):
     latest = runs[runs["tags.iteration"] == 6]
     best = latest.loc[latest["metrics.auc"].idxmax()]
     # The demo's primary metric is churn_auc; MLflow's "auc" is another metric, so make it primary.
-    from liftoff import manage
+    from liftoff.evidence import writes as evidence_writes
 
-    manage.set_initiative(demo_engine, EDITOR, CHURN, primary_metric="auc")
+    evidence_writes.set_initiative(demo_engine, EDITOR, CHURN, primary_metric="auc")
     it6 = evidence.for_initiative(demo_engine, CHURN).iteration(6)
     assert it6.candidate == best["tags.mlflow.runName"]
     assert it6.metrics["auc"] == pytest.approx(best["metrics.auc"])

@@ -13,12 +13,14 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, texts
-from liftoff import cli, ingest, manage
-from liftoff.db.models import ActionItem, DecisionRecord, Iteration
+from liftoff import cli, ingest
+from liftoff.db.models import ActionItem, DecisionRecord, Initiative, Iteration
+from liftoff.evidence import writes as evidence_writes
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
 from liftoff.meeting import writes as meeting_writes
+from liftoff.people import writes as people_writes
 
 APP = str(PROJECT_ROOT / "app.py")
 CLAIMS, CHURN = "Claims triage assistant", "Churn early-warning"
@@ -70,7 +72,7 @@ def test_a_link_opens_on_its_slide_in_presentation_mode(use_database, demo_url):
 
 def test_missing_data_says_so_instead_of_disappearing(use_database, db_url, engine):
     use_database(db_url)
-    manage.set_initiative(engine, EDITOR, "Bare", create=True)
+    evidence_writes.set_initiative(engine, EDITOR, "Bare", create=True)
     ingest.import_file(
         engine,
         EDITOR,
@@ -85,7 +87,7 @@ def test_missing_data_says_so_instead_of_disappearing(use_database, db_url, engi
     assert missing["feedback"] == "Import user feedback to close the loop."
     assert missing["criteria"] == "No criteria set for this iteration yet."
     assert dict(pack["slides"][0]["table"]["rows"])["Dates"] == "Not set yet"
-    manage.describe_iteration(
+    evidence_writes.describe_iteration(
         engine,
         EDITOR,
         "Bare",
@@ -214,7 +216,7 @@ def test_viewers_cannot_freeze_or_record(use_database, demo_url, demo_engine):
 
 def _formula_pack(engine):
     for text in FORMULAS:
-        manage.add_concern(
+        people_writes.add_concern(
             engine, EDITOR, CHURN, title=text, failure_category="operations", severity="high"
         )
     ingest.import_file(
@@ -332,3 +334,43 @@ def test_exported_html_opens_offline_in_chromium(demo_engine, tmp_path):
             full_page=True,
         )
         browser.close()
+
+
+def test_a_meeting_decision_and_its_action_items_are_one_write(demo_engine, monkeypatch):
+    # A failure while the action items are stored used to leave the iteration decided (the
+    # decision was its own transaction before them): the room would see "go" with no actions.
+    from liftoff.access import audit
+
+    real = audit.record
+
+    def failing(conn, actor, action, *args, **kwargs):
+        if action == "action_item.add":
+            raise RuntimeError("the database went away")
+        return real(conn, actor, action, *args, **kwargs)
+
+    def decision_of_iteration_4():
+        with demo_engine.connect() as conn:
+            return conn.execute(
+                select(Iteration.decision, Iteration.rationale)
+                .join(Initiative, Initiative.id == Iteration.initiative_id)
+                .where(Initiative.name == CLAIMS, Iteration.number == 4)
+            ).one()
+
+    before = decision_of_iteration_4()
+    monkeypatch.setattr(audit, "record", failing)
+    with pytest.raises(RuntimeError):
+        meeting_writes.record_meeting_decision(
+            demo_engine,
+            EDITOR,
+            CLAIMS,
+            4,
+            decision="no-go",
+            rationale="Capacity runs out.",
+            decided_by="Steering committee",
+            attendees=["Anna Keller"],
+            actions="Scale out; Jonas Weber",
+        )
+    assert decision_of_iteration_4() == before
+    with demo_engine.connect() as conn:
+        assert conn.execute(select(DecisionRecord)).all() == []
+        assert conn.execute(select(ActionItem)).all() == []

@@ -4,10 +4,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, sign_in_as, texts
-from liftoff import manage
 from liftoff.access import auth
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import portfolio, summary
+from liftoff.evidence import writes as evidence_writes
 from liftoff.formatting import format_percent, format_value
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -111,7 +111,7 @@ def test_overview_as_a_table_shows_the_cards_figures_one_initiative_a_line(
 def test_a_large_portfolio_opens_as_a_table(use_database, demo_url, demo_engine):
     use_database(demo_url)
     for n in range(portfolio.CARDS_UP_TO):
-        manage.set_initiative(demo_engine, EDITOR, f"Initiative {n}", create=True)
+        evidence_writes.set_initiative(demo_engine, EDITOR, f"Initiative {n}", create=True)
     at = open_app()
     assert at.button_group[0].value == "Table"
     assert len(at.dataframe[0].value) == 3 + portfolio.CARDS_UP_TO
@@ -122,7 +122,7 @@ def test_a_large_portfolio_opens_as_a_table(use_database, demo_url, demo_engine)
 
 def test_an_initiative_without_criteria_shows_a_dash_not_a_word(use_database, db_url, engine):
     use_database(db_url)
-    manage.set_initiative(engine, EDITOR, "Bare", create=True)
+    evidence_writes.set_initiative(engine, EDITOR, "Bare", create=True)
     at = open_app()
     criteria = next(m for m in at.metric if m.label == "Criteria met")
     assert criteria.value == "—"  # a metric tile cuts "None set" to "None …"
@@ -185,7 +185,7 @@ def test_a_write_elsewhere_shows_on_the_next_rerun(use_database, demo_url, demo_
     use_database(demo_url)
     at = open_app()
     assert "Proof of concept · Aisha Rahman" in texts(at)
-    manage.set_initiative(demo_engine, EDITOR, "Contract clause extractor", stage="pilot")
+    evidence_writes.set_initiative(demo_engine, EDITOR, "Contract clause extractor", stage="pilot")
     at.run()
     assert "Pilot · Aisha Rahman" in texts(at)
 

@@ -18,7 +18,7 @@ from conftest import (
     table_checksums,
     texts,
 )
-from liftoff import ingest, manage
+from liftoff import errors, ingest
 from liftoff.access import audit
 from liftoff.db.models import (
     Concern,
@@ -31,9 +31,12 @@ from liftoff.db.models import (
 )
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import summary
+from liftoff.evidence import writes as evidence_writes
 from liftoff.people import reads as people_db
 from liftoff.people import rules as people
 from liftoff.people import views as people_views
+from liftoff.people import writes as people_writes
+from liftoff.readiness import writes as readiness_writes
 
 APP = str(PROJECT_ROOT / "app.py")
 CHURN, CLAIMS, CONTRACT = (
@@ -419,8 +422,10 @@ def test_editor_sets_a_governance_item_and_scores_the_rubric(use_database, demo_
     after = people_db.readiness_for(demo_engine, [ev])
     rid = ev.initiative["id"]
     assert after[rid].sections["infrastructure"] == before[rid].sections["infrastructure"] + 1
-    with pytest.raises(manage.InvalidValue, match="Liftoff scores this item"):
-        manage.score_readiness(demo_engine, EDITOR, CHURN, "mon_feedback", score=1, note=None)
+    with pytest.raises(errors.InvalidValue, match="Liftoff scores this item"):
+        readiness_writes.score_readiness(
+            demo_engine, EDITOR, CHURN, "mon_feedback", score=1, note=None
+        )
 
 
 def _ready_fixture(engine):
@@ -434,7 +439,7 @@ def _ready_fixture(engine):
             .values(status="resolved", resolution="x")
         )
     for item in ("data_features_useful", "model_hyperparameters", "infra_spec_unit_tests"):
-        manage.score_readiness(engine, EDITOR, CONTRACT, item, score=1, note=None)
+        readiness_writes.score_readiness(engine, EDITOR, CONTRACT, item, score=1, note=None)
     return ev
 
 
@@ -459,7 +464,7 @@ def test_gate_is_ready_when_every_condition_holds_and_names_each_failure(demo_en
     g = _gate(demo_engine, min_readiness=7)
     assert [r.screen for r in g.reasons] == ["governance"]
     # An open critical concern.
-    manage.add_concern(
+    people_writes.add_concern(
         demo_engine,
         EDITOR,
         CONTRACT,
@@ -476,7 +481,7 @@ def test_gate_fails_on_unmet_criteria_and_firing_critical_alerts(demo_engine):
     _ready_fixture(demo_engine)
     ev = evidence.for_initiative(demo_engine, CONTRACT)
     number = ev.latest.number
-    manage.add_criterion(
+    evidence_writes.add_criterion(
         demo_engine,
         EDITOR,
         CONTRACT,
@@ -490,7 +495,7 @@ def test_gate_fails_on_unmet_criteria_and_firing_critical_alerts(demo_engine):
     assert g.reasons[0].text.endswith("1 not met")
     metric = ev.initiative["primary_metric"]
     value = ev.latest.metrics[metric]
-    manage.add_alert_rule(
+    evidence_writes.add_alert_rule(
         demo_engine,
         EDITOR,
         CONTRACT,
@@ -538,7 +543,7 @@ def test_summary_has_people_figures(demo_engine):
 def _plant_payloads(engine):
     latest = evidence.for_initiative(engine, CHURN).latest.number
     for i, payload in enumerate(PAYLOADS):
-        manage.add_concern(
+        people_writes.add_concern(
             engine,
             EDITOR,
             CHURN,
@@ -549,10 +554,10 @@ def _plant_payloads(engine):
             failure_category="misalignment",
             severity="critical",
         )
-        sid = manage.save_stakeholder(
+        sid = people_writes.save_stakeholder(
             engine, EDITOR, CHURN, f"{payload} {i}", group=payload, influence=5
         )
-        manage.set_stance(engine, EDITOR, sid, latest, stance="blocker", note=payload)
+        people_writes.set_stance(engine, EDITOR, sid, latest, stance="blocker", note=payload)
     ev = evidence.for_initiative(engine, CHURN)
     with engine.begin() as conn:
         for payload in PAYLOADS:

@@ -9,9 +9,10 @@ from alembic import command
 from sqlalchemy import func, inspect, select, text
 
 from conftest import EDITOR
-from liftoff import config, db, ingest, manage
+from liftoff import config, db, errors, ingest
 from liftoff.db.models import Base, Observation
 from liftoff.evidence import reads as queries
+from liftoff.evidence import writes as evidence_writes
 
 CORPUS = Path(__file__).parent / "data" / "ingest"
 
@@ -37,7 +38,7 @@ def test_original_files_move_between_schema_versions_and_the_data_stays(blank_ur
     # and rebuilding the batch table never empties the tables that point at it.
     engine = db.make_engine(blank_url)
     db.migrate(engine)
-    manage.set_initiative(engine, EDITOR, "Churn early-warning", create=True)
+    evidence_writes.set_initiative(engine, EDITOR, "Churn early-warning", create=True)
     data = (CORPUS / "metrics_long.csv").read_bytes()
     _, batch = ingest.import_file(
         engine, EDITOR, data, "metrics_long.csv", ingest.Options(create=True)
@@ -76,15 +77,15 @@ def test_app_refuses_a_database_that_is_behind(blank_url):
 
 def test_every_write_bumps_the_data_version(engine):
     before = db.data_version(engine)
-    manage.set_initiative(engine, EDITOR, "Fraud screening", create=True, stage="poc")
-    manage.set_initiative(engine, EDITOR, "Fraud screening", stage="pilot")
+    evidence_writes.set_initiative(engine, EDITOR, "Fraud screening", create=True, stage="poc")
+    evidence_writes.set_initiative(engine, EDITOR, "Fraud screening", stage="pilot")
     assert db.data_version(engine) == before + 2
 
 
 def test_a_failed_write_leaves_the_data_version_alone(engine):
     before = db.data_version(engine)
-    with pytest.raises(manage.InvalidValue):
-        manage.set_initiative(engine, EDITOR, "Unknown initiative", stage="pilot")
+    with pytest.raises(errors.InvalidValue):
+        evidence_writes.set_initiative(engine, EDITOR, "Unknown initiative", stage="pilot")
     assert db.data_version(engine) == before
 
 

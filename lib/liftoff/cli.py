@@ -10,13 +10,15 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from liftoff import db, ingest, manage
+from liftoff import db, errors, ingest
 from liftoff.access import audit, auth
-from liftoff.config import PROJECT_ROOT, SettingError, database_url
+from liftoff.config import PROJECT_ROOT, database_url
 from liftoff.db.models import STAGES
 from liftoff.demo import builder as demo
+from liftoff.errors import LiftoffError
 from liftoff.evidence import reads as queries
 from liftoff.evidence import summary
+from liftoff.evidence import writes as evidence_writes
 from liftoff.formatting import STAGE_LABELS, format_value
 from liftoff.ingest import reader
 from liftoff.meeting import export as meeting_export
@@ -24,7 +26,7 @@ from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
 
 
-class UserError(Exception):
+class UserError(LiftoffError):
     """Ends the command with this message and exit status 1; no traceback."""
 
 
@@ -81,7 +83,7 @@ def cmd_initiative_list(args) -> None:
 def cmd_initiative_set(args) -> None:
     try:
         print(
-            manage.set_initiative(
+            evidence_writes.set_initiative(
                 _engine(),
                 auth.cli_actor(),
                 args.name,
@@ -94,7 +96,7 @@ def cmd_initiative_set(args) -> None:
                 owner=args.owner,
             )
         )
-    except manage.InvalidValue as exc:
+    except errors.InvalidValue as exc:
         raise UserError(str(exc)) from None
 
 
@@ -483,14 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (
-        UserError,
-        db.DatabaseError,
-        queries.NotFound,
-        auth.AccountError,
-        auth.PermissionDenied,
-        SettingError,
-    ) as exc:
+    except LiftoffError as exc:
         print(f"liftoff: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     return 0

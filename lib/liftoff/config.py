@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from liftoff.errors import LiftoffError
+
 # lib/liftoff/config.py -> the project root is two folders above the package.
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent.parent
@@ -44,7 +46,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
 }
 
 
-class SettingError(ValueError):
+class SettingError(LiftoffError, ValueError):
     """A setting in the environment has a value Liftoff cannot use; the message says which."""
 
 

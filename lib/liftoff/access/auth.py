@@ -22,6 +22,7 @@ from liftoff import db
 from liftoff.access import audit
 from liftoff.config import Settings
 from liftoff.db.models import ROLES, User
+from liftoff.errors import LiftoffError
 
 RANK = {None: 0, "none": 0, "viewer": 1, "editor": 2, "admin": 3}
 
@@ -64,15 +65,15 @@ _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**15, 8, 1
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(LiftoffError):
     """The actor's role does not allow the action; the message says who may."""
 
 
-class AccountError(ValueError):
+class AccountError(LiftoffError, ValueError):
     """A user-management request that cannot be done; the message says why and what to do."""
 
 
-class SignInFailed(Exception):
+class SignInFailed(LiftoffError):
     """Wrong email or password, or a locked account; the message is safe to show."""
 
 

@@ -23,13 +23,14 @@ from sqlalchemy.exc import (
 )
 
 from liftoff.db.models import DataVersion
+from liftoff.errors import LiftoffError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
-class DatabaseError(Exception):
+class DatabaseError(LiftoffError):
     """A database problem a user can fix; the message says how."""
 
 

@@ -33,11 +33,12 @@ from liftoff.db.models import (
     Observation,
     TrafficPoint,
 )
+from liftoff.errors import LiftoffError
 from liftoff.evidence.rules import LatestValue, LoadStep
 from liftoff.names import closest as closest_name
 
 
-class NotFound(LookupError):
+class NotFound(LiftoffError, LookupError):
     """A named initiative or iteration does not exist; the message says which ones do."""
 
 

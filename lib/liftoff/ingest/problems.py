@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from liftoff.errors import LiftoffError
+
 # Past this many problems the rest are summarised: nobody reads 50,000 identical lines.
 MAX_REPORTED = 200
 
@@ -61,7 +63,7 @@ class Problems:
         return self.total
 
 
-class ImportRejected(Exception):
+class ImportRejected(LiftoffError):
     """The file was not imported; nothing was written. Carries every problem found."""
 
     def __init__(

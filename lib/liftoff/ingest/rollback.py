@@ -27,9 +27,10 @@ from liftoff.db.models import (
     StakeholderStance,
     TrafficPoint,
 )
+from liftoff.errors import LiftoffError
 
 
-class RollbackError(Exception):
+class RollbackError(LiftoffError):
     """A batch cannot be rolled back; the message says why."""
 
 

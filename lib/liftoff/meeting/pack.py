@@ -15,11 +15,11 @@ import plotly.io as pio
 from sqlalchemy import Engine
 
 from liftoff import charts
+from liftoff.errors import InvalidValue  # raised here, caught by the screen
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import views
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import DECISION_LABELS, STAGE_LABELS, format_date
-from liftoff.manage import InvalidValue  # raised here, caught by the screen
 from liftoff.meeting import reads as meeting_reads
 from liftoff.people import reads as people_db
 from liftoff.people import rules as people

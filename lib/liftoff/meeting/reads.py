@@ -7,9 +7,10 @@ import json
 from sqlalchemy import Engine, select
 
 from liftoff.db.models import ActionItem, DecisionRecord, Initiative, Snapshot
+from liftoff.errors import LiftoffError
 
 
-class SnapshotNotFound(LookupError):
+class SnapshotNotFound(LiftoffError, LookupError):
     """No snapshot has that id; the message says where to find the list."""
 
 

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert, select
 
-from liftoff import db, manage
+from liftoff import db
 from liftoff.access import audit
 from liftoff.access.auth import Actor, require
 from liftoff.db.models import ActionItem, DecisionRecord, Initiative, Iteration, Snapshot
-from liftoff.manage import InvalidValue  # raised here, caught by the screen
+from liftoff.errors import InvalidValue  # raised here, caught by the screen
+from liftoff.evidence import writes as evidence_writes
 from liftoff.meeting import pack as steering_pack
 
 
@@ -63,11 +64,14 @@ def record_meeting_decision(
     rationale: str,
     decided_by: str,
     attendees: list[str],
-    actions: list[dict],
+    actions: list[dict] | str,
 ) -> int:
     """Record the decision taken in the meeting with who was there and the action items
-    (title, owner, due); it becomes the iteration's decision. Returns the record id."""
+    (title, owner, due; or as typed, one per line: what; owner; due); it becomes the
+    iteration's decision. Returns the record id."""
     require(actor, "edit")
+    if isinstance(actions, str):
+        actions = steering_pack.parse_actions(actions)
     if decision not in ("go", "no-go", "pivot", "extend"):
         raise InvalidValue("Choose the decision: go, no-go, pivot or extend.")
     clean_actions = []
@@ -82,26 +86,26 @@ def record_meeting_decision(
         due = a.get("due")
         due = due.date() if isinstance(due, datetime) else due  # a date, or a datetime's day
         clean_actions.append({"title": title, "owner": a["owner"].strip(), "due": due})
-    manage.record_decision(
-        engine,
-        actor,
-        initiative,
-        number,
-        decision=decision,
-        rationale=rationale,
-        decided_by=decided_by,
-    )
+    # One transaction: a refused action item or a failure anywhere leaves neither the decision
+    # nor any action item behind.
     with db.write(engine) as conn:
-        it = conn.execute(
-            select(Iteration.id, Iteration.initiative_id)
-            .join(Initiative, Initiative.id == Iteration.initiative_id)
-            .where(Initiative.name == initiative, Iteration.number == number)
-        ).one()
+        it_id = evidence_writes.decide(
+            conn,
+            actor,
+            initiative,
+            number,
+            decision=decision,
+            rationale=rationale,
+            decided_by=decided_by,
+        )
+        initiative_id = conn.execute(
+            select(Iteration.initiative_id).where(Iteration.id == it_id)
+        ).scalar_one()
         now = datetime.now()
         rec = conn.execute(
             insert(DecisionRecord)
             .values(
-                iteration_id=it.id,
+                iteration_id=it_id,
                 decision=decision,
                 rationale=rationale.strip(),
                 decided_by=decided_by.strip(),
@@ -114,7 +118,7 @@ def record_meeting_decision(
         for a in clean_actions:
             conn.execute(
                 insert(ActionItem).values(
-                    initiative_id=it.initiative_id,
+                    initiative_id=initiative_id,
                     decision_id=rec,
                     status="open",
                     created_by=actor.label,

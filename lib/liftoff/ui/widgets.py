@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from liftoff import db, export, manage
+from liftoff import errors, export
 from liftoff.evidence import reads as queries
 from liftoff.people import reads as people_db
 from liftoff.ui import cache, session, text
@@ -142,17 +142,23 @@ def initiative_screen(title: str | None, upload_hint: str, caption: bool = True)
     return ev
 
 
-def save(write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+def save(write: Callable[..., Any], *args: Any, rerun: bool = True, **kwargs: Any) -> Any:
     """Run an editor's write as this person (`write(engine, actor, *args, **kwargs)`), then
-    rerun so every part of the screen shows the new data; a value the write refuses
-    (manage.InvalidValue), or a database busy with another write for longer than the wait, is
-    shown as its message instead, and nothing was written."""
+    rerun so every part of the screen shows the new data.
+
+    Anything the person can cause — a value the write refuses, a missing role, a database busy
+    with another write for longer than the wait (every errors.LiftoffError) — is shown as its
+    message instead; nothing was written and it returns None. With `rerun=False` it returns what
+    the write returned (True when that is None), for a screen that keeps something to show after
+    the write and reruns itself."""
     try:
-        write(cache.engine(), session.actor(), *args, **kwargs)
-    except (manage.InvalidValue, db.DatabaseError) as exc:
+        result = write(cache.engine(), session.actor(), *args, **kwargs)
+    except errors.LiftoffError as exc:
         st.error(text.plain(str(exc)))
-        return
-    st.rerun()
+        return None
+    if rerun:
+        st.rerun()
+    return True if result is None else result
 
 
 def csv_download(label: str, frame: Callable[[], pd.DataFrame], file_name: str) -> None:
