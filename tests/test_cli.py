@@ -1,4 +1,4 @@
-"""The `liftoff` command: contracts of DESIGN.md, one clear message for user errors."""
+"""The `liftoff` command: its contract (README, "Command line"), one clear message for user errors."""
 
 import json
 import os

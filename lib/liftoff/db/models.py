@@ -1,4 +1,4 @@
-"""The domain of DESIGN.md as SQLAlchemy models. The schema itself is made only by Alembic."""
+"""Liftoff's domain as SQLAlchemy models. The schema itself is made only by Alembic."""
 
 from __future__ import annotations
 

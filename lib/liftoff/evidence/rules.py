@@ -77,7 +77,7 @@ def choose_candidate(
 def headline(
     rows: Sequence[LatestValue], primary_metric: str | None, directions: Mapping[str, str]
 ) -> Headline:
-    """Headline value of every metric of one iteration (DESIGN.md's rule).
+    """Headline value of every metric of one iteration (the README's rule, "The rules behind the numbers").
 
     Only the chosen candidate's observations and those not tied to any candidate count; for a
     metric the chosen candidate reports, its own value wins over an iteration-wide one.

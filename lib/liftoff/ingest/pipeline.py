@@ -140,7 +140,7 @@ class Prepared:
         )
 
     def report(self, batch_id: int | None = None) -> dict:
-        """The `--json` shape of DESIGN.md."""
+        """The `--json` shape of `liftoff import` (README, "Command line")."""
         return {
             "batch_id": batch_id,
             "kind": self.kind,

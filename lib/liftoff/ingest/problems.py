@@ -21,7 +21,7 @@ class Problem:
     fix: str
 
     def as_error(self) -> dict:
-        """The `--json` shape of DESIGN.md: row, column, value, message (with the fix)."""
+        """The `--json` shape of `liftoff import` (README, "Command line"): row, column, value, message (with the fix)."""
         return {
             "row": self.row,
             "column": self.column,
