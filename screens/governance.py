@@ -4,8 +4,9 @@ import streamlit as st
 
 from liftoff import charts
 from liftoff.db.models import GOVERNANCE_AREAS, GOVERNANCE_STATUSES, STAGES
-from liftoff.people import rules as people
 from liftoff.people import views as pv
+from liftoff.readiness import rules as readiness_rules
+from liftoff.readiness import views as readiness_views
 from liftoff.readiness import writes as readiness_writes
 from liftoff.ui import cache, session, text, widgets
 
@@ -17,7 +18,7 @@ name, stage = ev.initiative["name"], ev.initiative["stage"]
 number = widgets.pick_iteration(
     [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
 )
-view = cache.evidence_read(pv.governance_view, name, number)
+view = cache.evidence_read(readiness_views.governance_view, name, number)
 editor = session.can("edit")
 
 st.subheader(f"Readiness gate for iteration {number}", anchor=False)
@@ -41,13 +42,13 @@ st.caption(
     "Concerns, alerts and headroom are as of now."
 )
 
-st.markdown(text.plain(pv.readiness_sentence(view)))
+st.markdown(text.plain(readiness_views.readiness_sentence(view)))
 a, b, c = st.columns(3)
 a.metric(
     "Readiness score",
-    f"{view.readiness.score:g} of {min(pv.rubric_maxima().values())}",
+    f"{view.readiness.score:g} of {min(readiness_views.rubric_maxima().values())}",
     help="The lowest section total of the rubric (ML Test Score): "
-    + people.score_meaning(view.readiness.score)
+    + readiness_rules.score_meaning(view.readiness.score)
     + ".",
 )
 b.metric(
@@ -79,7 +80,9 @@ if tab_checklist.open:  # only the chosen tab runs
         )
         if editor:
             existing = {i["area"]: i for i in view.items}
-            area = st.selectbox("Item", GOVERNANCE_AREAS, format_func=pv.GOVERNANCE_LABELS.get)
+            area = st.selectbox(
+                "Item", GOVERNANCE_AREAS, format_func=readiness_views.GOVERNANCE_LABELS.get
+            )
             item = existing.get(area, {})
             with st.form(f"governance_{area}"):
                 g1, g2, g3 = st.columns(3)
@@ -87,7 +90,7 @@ if tab_checklist.open:  # only the chosen tab runs
                     "Status",
                     GOVERNANCE_STATUSES,
                     index=GOVERNANCE_STATUSES.index(item.get("status", "missing")),
-                    format_func=pv.GOVERNANCE_STATUS_LABELS.get,
+                    format_func=readiness_views.GOVERNANCE_STATUS_LABELS.get,
                 )
                 from_stage = g2.selectbox(
                     "Required from",
@@ -115,14 +118,15 @@ if tab_checklist.open:  # only the chosen tab runs
 if tab_rubric.open:  # only the chosen tab runs
     with tab_rubric:
         st.plotly_chart(
-            cache.view_figure(pv.governance_view, charts.rubric_of, name, number), width="stretch"
+            cache.view_figure(readiness_views.governance_view, charts.rubric_of, name, number),
+            width="stretch",
         )
         st.caption(
             "Modelled on Google's ML Test Score (Breck et al., 2017): each test scores 0 (not done), "
             "0.5 (done by hand) or 1 (automated); a section's points add up and the score is the "
             "lowest section. Liftoff fills three monitoring tests from what it holds."
         )
-        for section, label in people.SECTION_LABELS.items():
+        for section, label in readiness_rules.SECTION_LABELS.items():
             st.markdown(f"**{label}: {view.readiness.sections[section]:g} points**")
             st.dataframe(
                 view.rubric_tables[section],
@@ -131,19 +135,22 @@ if tab_rubric.open:  # only the chosen tab runs
                 column_config={"Test": st.column_config.TextColumn(width="large")},
             )
         if editor:
-            scorable = [i for i in view.readiness.items if i.key not in people.AUTOMATIC]
+            scorable = [i for i in view.readiness.items if i.key not in readiness_rules.AUTOMATIC]
             with st.form("score_item"):
                 st.markdown("**Score a test**")
                 key = st.selectbox(
                     "Test",
                     [i.key for i in scorable],
                     format_func=lambda k: (
-                        f"{people.SECTION_LABELS[people.RUBRIC_ITEMS[k][0]]} · "
-                        + people.RUBRIC_ITEMS[k][1]
+                        f"{readiness_rules.SECTION_LABELS[readiness_rules.RUBRIC_ITEMS[k][0]]} · "
+                        + readiness_rules.RUBRIC_ITEMS[k][1]
                     ),
                 )
                 score = st.radio(
-                    "Score", people.SCORES, format_func=people.SCORE_LABELS.get, horizontal=True
+                    "Score",
+                    readiness_rules.SCORES,
+                    format_func=readiness_rules.SCORE_LABELS.get,
+                    horizontal=True,
                 )
                 note = st.text_input("Note", placeholder="How it is done, or what is missing")
                 if st.form_submit_button("Save the score", type="primary"):

@@ -36,6 +36,8 @@ from liftoff.people import reads as people_db
 from liftoff.people import rules as people
 from liftoff.people import views as people_views
 from liftoff.people import writes as people_writes
+from liftoff.readiness import reads as readiness_reads
+from liftoff.readiness import rules as readiness_rules
 from liftoff.readiness import writes as readiness_writes
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -370,7 +372,7 @@ def test_governance_areas_with_nothing_recorded_count_as_missing(
 ):
     """The score counts what the checklist shows: an area nobody recorded yet is missing,
     required from its usual stage; a recorded item's own stage wins."""
-    score = people.governance_score(items, stage)
+    score = readiness_rules.governance_score(items, stage)
     assert (score.required, score.done, score.missing) == (required, done, missing)
 
 
@@ -412,14 +414,16 @@ def test_editor_sets_a_governance_item_and_scores_the_rubric(use_database, demo_
         ).one()
     assert (item.status, item.evidence) == ("done", "Scores kept 90 days; DPO sign-off.")
     # Score an infrastructure test: the churn initiative's weakest section rises.
-    before = people_db.readiness_for(demo_engine, [evidence.for_initiative(demo_engine, CHURN)])
+    before = readiness_reads.readiness_for(
+        demo_engine, [evidence.for_initiative(demo_engine, CHURN)]
+    )
     at = open_screen("governance", "editor", initiative=CHURN, tab="Readiness rubric")
     next(s for s in at.selectbox if s.label == "Test").set_value("infra_canary")
     next(r for r in at.radio if r.label == "Score").set_value(1.0)
     button(at, "Save the score").click().run()
     assert not at.exception
     ev = evidence.for_initiative(demo_engine, CHURN)
-    after = people_db.readiness_for(demo_engine, [ev])
+    after = readiness_reads.readiness_for(demo_engine, [ev])
     rid = ev.initiative["id"]
     assert after[rid].sections["infrastructure"] == before[rid].sections["infrastructure"] + 1
     with pytest.raises(errors.InvalidValue, match="Liftoff scores this item"):
@@ -445,8 +449,8 @@ def _ready_fixture(engine):
 
 def _gate(engine, **floors):
     ev = evidence.for_initiative(engine, CONTRACT)
-    rubric = people_db.readiness_for(engine, [ev])[ev.initiative["id"]]
-    return people.gate(ev, None, rubric, **floors)
+    rubric = readiness_reads.readiness_for(engine, [ev])[ev.initiative["id"]]
+    return readiness_rules.gate(ev, None, rubric, **floors)
 
 
 def test_gate_is_ready_when_every_condition_holds_and_names_each_failure(demo_engine):

@@ -11,7 +11,9 @@ from plotly.subplots import make_subplots
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import format_value
 from liftoff.people import views as people_views
-from liftoff.people.rules import SECTION_LABELS, STANCE_VALUE
+from liftoff.people.rules import STANCE_VALUE
+from liftoff.readiness import views as readiness_views
+from liftoff.readiness.rules import SECTION_LABELS
 
 DECISION_COLOURS = {
     "go": "#2e7d32",
@@ -813,5 +815,5 @@ def concern_matrix_of(view) -> go.Figure:
 
 def rubric_of(view) -> go.Figure:
     return rubric_sections(
-        view.readiness.sections, people_views.rubric_maxima(), view.floor_readiness
+        view.readiness.sections, readiness_views.rubric_maxima(), view.floor_readiness
     )

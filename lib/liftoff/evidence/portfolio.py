@@ -18,7 +18,7 @@ from liftoff.formatting import (
     format_value,
 )
 from liftoff.meeting import reads as meeting_reads
-from liftoff.people import reads as people_db
+from liftoff.readiness import reads as readiness_reads
 
 # Below this share of free capacity an initiative needs attention.
 HEADROOM_WARNING = 0.25
@@ -197,7 +197,7 @@ def overview(engine) -> list[OverviewCard]:
     """Cards for every initiative, by name."""
     evs = evidence.portfolio(engine)
 
-    gates = people_db.gates(engine, evs)
+    gates = readiness_reads.gates(engine, evs)
     actions = meeting_reads.open_actions(engine, [ev.initiative["id"] for ev in evs])
     return [
         card(ev, gates.get(ev.initiative["id"]), actions.get(ev.initiative["id"])) for ev in evs

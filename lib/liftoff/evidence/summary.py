@@ -8,7 +8,8 @@ from sqlalchemy import Engine
 
 from liftoff.evidence import initiative as evidence
 from liftoff.people import reads as people_db
-from liftoff.people import rules as people
+from liftoff.readiness import reads as readiness_reads
+from liftoff.readiness import rules as readiness_rules
 
 
 def _iso(value) -> str | None:
@@ -125,10 +126,10 @@ def people_figures(engine: Engine, ev, today: date | None = None) -> dict:
     concerns = people_db.concern_summary(engine, [init_id], today)[init_id]
     oldest = concerns["oldest"]
     stances = people_db.stance_counts(engine, [init_id]).get(init_id, {})
-    items = people_db.governance_items(engine, [init_id]).get(init_id, [])
-    gov = people.governance_score(items, ev.initiative["stage"])
-    rubric = people_db.readiness_for(engine, [ev])[init_id]
-    g = people.gate(ev, None, rubric)
+    items = readiness_reads.governance_items(engine, [init_id]).get(init_id, [])
+    gov = readiness_rules.governance_score(items, ev.initiative["stage"])
+    rubric = readiness_reads.readiness_for(engine, [ev])[init_id]
+    g = readiness_rules.gate(ev, None, rubric)
     return {
         "feedback": {
             "count": fb.get("count", 0),

@@ -24,6 +24,7 @@ from liftoff.meeting import reads as meeting_reads
 from liftoff.people import reads as people_db
 from liftoff.people import rules as people
 from liftoff.people import views as people_views
+from liftoff.readiness import views as readiness_views
 
 PACK_VERSION = 1
 SLIDES = (
@@ -139,7 +140,7 @@ def pack_of(
         known = ", ".join(str(i.number) for i in ev.iterations)
         raise LookupError(f"{initiative} has no iteration {number}; it has {known}.")
     ini = ev.initiative
-    gov = people_views.governance_view(engine, ev, it.number)
+    gov = readiness_views.governance_view(engine, ev, it.number)
     view = views.iteration_view(ev, it.number)
     slides = []
 
@@ -250,10 +251,10 @@ def pack_of(
     slides.append(
         _slide(
             "governance",
-            gov.gate.sentence + " " + people_views.readiness_sentence(gov),
+            gov.gate.sentence + " " + readiness_views.readiness_sentence(gov),
             [{"Condition failing": r.text[0].upper() + r.text[1:]} for r in gov.gate.reasons],
             chart=charts.rubric_sections(
-                gov.readiness.sections, people_views.rubric_maxima(), gov.floor_readiness
+                gov.readiness.sections, readiness_views.rubric_maxima(), gov.floor_readiness
             ),
         )
     )

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from liftoff.db.models import FAILURE_CATEGORIES, SEVERITIES
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import format_value
-from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
 from liftoff.people import reads as people_db
 from liftoff.people import rules as people
 from liftoff.tables import Table, arrow
@@ -37,24 +36,6 @@ CONCERN_STATUS_LABELS = {
     "mitigating": "Mitigating",
     "resolved": "Resolved",
     "accepted": "Accepted",
-}
-GOVERNANCE_LABELS = {
-    "data_sources": "Data sources",
-    "pii_consent": "PII and consent",
-    "access_control": "Access control",
-    "retention": "Retention",
-    "lineage": "Lineage",
-    "model_card": "Model card",
-    "fairness": "Fairness",
-    "monitoring": "Monitoring",
-    "runbook_oncall": "Runbook and on-call",
-    "rollback_plan": "Rollback plan",
-}
-GOVERNANCE_STATUS_LABELS = {
-    "missing": "Missing",
-    "in_progress": "In progress",
-    "done": "Done",
-    "not_applicable": "Not applicable",
 }
 STAGE_WORDS = {"poc": "proof of concept", "pilot": "pilot", "production": "production"}
 
@@ -425,96 +406,6 @@ def stakeholder_table(people_rows: list[dict], numbers: list[int]) -> pd.DataFra
 
 
 # ----------------------------------------------------------------------------- governance and readiness
-
-
-@dataclass
-class GovernanceView:
-    items: list[dict]
-    score: people.GovernanceScore
-    readiness: people.Readiness
-    floor_readiness: float
-    floor_headroom: float
-    gate: people.Gate
-    checklist: pa.Table  # governance_table, for display
-    rubric_tables: dict[str, pa.Table]  # rubric_table of each section
-
-
-def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) -> GovernanceView:
-    init_id = ev.initiative["id"]
-    items = people_db.governance_items(engine, [init_id]).get(init_id, [])
-    rubric = people_db.readiness_for(engine, [ev])[init_id]
-    floor_h, floor_r = people.floors(ev.initiative)
-    return GovernanceView(
-        checklist=arrow(governance_table(items, ev.initiative["stage"])),
-        rubric_tables={s: arrow(rubric_table(rubric, s)) for s in people.SECTION_LABELS},
-        items=items,
-        score=people.governance_score(items, ev.initiative["stage"]),
-        readiness=rubric,
-        floor_readiness=floor_r,
-        floor_headroom=floor_h,
-        gate=people.gate(ev, number, rubric),
-    )
-
-
-def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
-    """The checklist: every area, whether the stage requires it, status, evidence, owner."""
-    by_area = {i["area"]: i for i in items}
-    out = []
-    for area, label in GOVERNANCE_LABELS.items():
-        item = by_area.get(area)
-        required_from = item["required_from"] if item else GOVERNANCE_DEFAULT_STAGE[area]
-        required = people.governance_required(stage, required_from)
-        status = item["status"] if item else "missing"
-        out.append(
-            {
-                "Area": label,
-                "Required from": STAGE_WORDS.get(required_from, required_from),
-                "Required now": "Yes" if required else "Not yet",
-                "Status": GOVERNANCE_STATUS_LABELS.get(status, status),
-                "Gap": "Missing" if required and status in ("missing", "in_progress") else "",
-                "Evidence": (item or {}).get("evidence") or "",
-                "Owner": (item or {}).get("owner") or "",
-                "Updated": (item or {}).get("updated_at"),
-            }
-        )
-    return pd.DataFrame(out)
-
-
-def rubric_table(readiness: people.Readiness, section: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Test": i.text,
-                "Score": people.SCORE_LABELS[i.score],
-                "Scored by": {
-                    "liftoff": "Liftoff, from its data",
-                    "unscored": "not scored yet",
-                }.get(i.source, i.updated_by or "an editor"),
-                "Note": i.note or "",
-            }
-            for i in readiness.items
-            if i.section == section
-        ]
-    )
-
-
-def rubric_maxima() -> dict[str, int]:
-    return {s: len(items) for s, items in people.RUBRIC.items()}
-
-
-def readiness_sentence(view: GovernanceView) -> str:
-    r = view.readiness
-    weakest = people.SECTION_LABELS[r.weakest].lower()
-    return (
-        f"Readiness score {r.score:g} (the lowest section, {weakest}; floor {view.floor_readiness:g}): "
-        f"{people.score_meaning(r.score)}. Governance: {view.score.done} of {view.score.required} "
-        "items required at this stage are done"
-        + (
-            f"; missing: {', '.join(GOVERNANCE_LABELS[a].lower() for a in view.score.missing)}."
-            if view.score.missing
-            else "."
-        )
-    )
 
 
 # Lists used by the filters of the screens.

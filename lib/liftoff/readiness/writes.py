@@ -86,7 +86,7 @@ def score_readiness(
 ) -> None:
     """Score one rubric item 0, 0.5 or 1 (items Liftoff fills itself cannot be set by hand)."""
     require(actor, "edit")
-    from liftoff.people.rules import AUTOMATIC, RUBRIC_ITEMS, SCORES
+    from liftoff.readiness.rules import AUTOMATIC, RUBRIC_ITEMS, SCORES
 
     if item not in RUBRIC_ITEMS:
         raise InvalidValue(f"There is no readiness item {item!r}.")

@@ -1,0 +1,127 @@
+"""What the Governance and readiness screen shows: the gate, the checklist, the rubric."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import Engine
+
+from liftoff.evidence.initiative import InitiativeEvidence
+from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
+from liftoff.people.views import STAGE_WORDS
+from liftoff.readiness import reads as readiness_reads
+from liftoff.readiness import rules as readiness_rules
+from liftoff.tables import arrow
+
+GOVERNANCE_LABELS = {
+    "data_sources": "Data sources",
+    "pii_consent": "PII and consent",
+    "access_control": "Access control",
+    "retention": "Retention",
+    "lineage": "Lineage",
+    "model_card": "Model card",
+    "fairness": "Fairness",
+    "monitoring": "Monitoring",
+    "runbook_oncall": "Runbook and on-call",
+    "rollback_plan": "Rollback plan",
+}
+
+
+GOVERNANCE_STATUS_LABELS = {
+    "missing": "Missing",
+    "in_progress": "In progress",
+    "done": "Done",
+    "not_applicable": "Not applicable",
+}
+
+
+@dataclass
+class GovernanceView:
+    items: list[dict]
+    score: readiness_rules.GovernanceScore
+    readiness: readiness_rules.Readiness
+    floor_readiness: float
+    floor_headroom: float
+    gate: readiness_rules.Gate
+    checklist: pa.Table  # governance_table, for display
+    rubric_tables: dict[str, pa.Table]  # rubric_table of each section
+
+
+def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) -> GovernanceView:
+    init_id = ev.initiative["id"]
+    items = readiness_reads.governance_items(engine, [init_id]).get(init_id, [])
+    rubric = readiness_reads.readiness_for(engine, [ev])[init_id]
+    floor_h, floor_r = readiness_rules.floors(ev.initiative)
+    return GovernanceView(
+        checklist=arrow(governance_table(items, ev.initiative["stage"])),
+        rubric_tables={s: arrow(rubric_table(rubric, s)) for s in readiness_rules.SECTION_LABELS},
+        items=items,
+        score=readiness_rules.governance_score(items, ev.initiative["stage"]),
+        readiness=rubric,
+        floor_readiness=floor_r,
+        floor_headroom=floor_h,
+        gate=readiness_rules.gate(ev, number, rubric),
+    )
+
+
+def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
+    """The checklist: every area, whether the stage requires it, status, evidence, owner."""
+    by_area = {i["area"]: i for i in items}
+    out = []
+    for area, label in GOVERNANCE_LABELS.items():
+        item = by_area.get(area)
+        required_from = item["required_from"] if item else GOVERNANCE_DEFAULT_STAGE[area]
+        required = readiness_rules.governance_required(stage, required_from)
+        status = item["status"] if item else "missing"
+        out.append(
+            {
+                "Area": label,
+                "Required from": STAGE_WORDS.get(required_from, required_from),
+                "Required now": "Yes" if required else "Not yet",
+                "Status": GOVERNANCE_STATUS_LABELS.get(status, status),
+                "Gap": "Missing" if required and status in ("missing", "in_progress") else "",
+                "Evidence": (item or {}).get("evidence") or "",
+                "Owner": (item or {}).get("owner") or "",
+                "Updated": (item or {}).get("updated_at"),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def rubric_table(readiness: readiness_rules.Readiness, section: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Test": i.text,
+                "Score": readiness_rules.SCORE_LABELS[i.score],
+                "Scored by": {
+                    "liftoff": "Liftoff, from its data",
+                    "unscored": "not scored yet",
+                }.get(i.source, i.updated_by or "an editor"),
+                "Note": i.note or "",
+            }
+            for i in readiness.items
+            if i.section == section
+        ]
+    )
+
+
+def rubric_maxima() -> dict[str, int]:
+    return {s: len(items) for s, items in readiness_rules.RUBRIC.items()}
+
+
+def readiness_sentence(view: GovernanceView) -> str:
+    r = view.readiness
+    weakest = readiness_rules.SECTION_LABELS[r.weakest].lower()
+    return (
+        f"Readiness score {r.score:g} (the lowest section, {weakest}; floor {view.floor_readiness:g}): "
+        f"{readiness_rules.score_meaning(r.score)}. Governance: {view.score.done} of {view.score.required} "
+        "items required at this stage are done"
+        + (
+            f"; missing: {', '.join(GOVERNANCE_LABELS[a].lower() for a in view.score.missing)}."
+            if view.score.missing
+            else "."
+        )
+    )
