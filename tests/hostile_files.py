@@ -293,6 +293,43 @@ def build(folder: Path) -> list[Path]:
         errors=["mixes text encodings", "row 3"],
         args=create,
     )
+    # --- names ---------------------------------------------------------------------------
+    # Each of these created an initiative that looked identical to "Churn early-warning".
+    churn = "Churn early-warning"
+    text(
+        "initiative_cyrillic_es.csv",
+        METRICS_HEADER + "\u0421hurn early-warning,1,churn_auc,0.8\n",
+        "rejected",
+        errors=["Did you mean 'Churn early-warning'?", "Cyrillic capital letter es"],
+        args=create,
+    )
+    for name, written in (
+        ("initiative_zero_width_space", churn.replace("-", "\u200b-")),
+        ("initiative_right_to_left_override", churn + "\u202e"),
+        ("initiative_bom_mid_file", "\ufeff" + churn),
+    ):
+        text(
+            f"{name}.csv",
+            METRICS_HEADER + f"{churn},1,churn_auc,0.8\n{written},1,churn_auc,0.81\n",
+            "imported",
+            rows_accepted=2,
+            warnings=[],
+            initiatives_created=0,
+        )
+    text(
+        "metric_names_cyrillic_and_japanese.csv",
+        METRICS_HEADER + f"{churn},1,Точность,0.8\n{churn},1,Полнота,0.7\n{churn},1,精度,0.9\n",
+        "imported",
+        rows_accepted=3,
+        metric_keys=["точность", "полнота", "精度"],
+    )
+    text(
+        "metric_names_merged.csv",
+        METRICS_HEADER + f"{churn},1,Churn model AUC!,0.8\n",
+        "imported",
+        rows_accepted=1,
+        warnings=["'Churn model AUC' and 'Churn model AUC!' are read as one metric, churn_auc"],
+    )
     return made
 
 

@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 import hostile_files
 from conftest import table_checksums
 from liftoff import cli
+from liftoff.db.models import Initiative, Metric
 
 FOLDER = Path(tempfile.mkdtemp(prefix="liftoff-hostile-"))
 hostile_files.build(FOLDER)
@@ -31,6 +33,8 @@ def test_hostile_file(path, demo_url, demo_engine, monkeypatch, capsys):
     expect = json.loads((FOLDER / (path.stem + ".expect.json")).read_text())
     monkeypatch.setenv("LIFTOFF_DATABASE_URL", demo_url)
     before = table_checksums(demo_engine)
+    with demo_engine.connect() as conn:
+        before_initiatives = conn.execute(select(func.count()).select_from(Initiative)).scalar()
     start = time.perf_counter()
     # Anything but a clean exit (0 imported, SystemExit rejected) is a traceback and fails here.
     try:
@@ -54,3 +58,12 @@ def test_hostile_file(path, demo_url, demo_engine, monkeypatch, capsys):
     else:
         assert code == 0 and out["errors"] == [], messages
         assert out["rows_accepted"] == expect["rows_accepted"]
+        for fragment in expect.get("warnings", []):
+            assert any(fragment in w for w in out["warnings"]), out["warnings"]
+        with demo_engine.connect() as conn:
+            if "initiatives_created" in expect:
+                count = conn.execute(select(func.count()).select_from(Initiative)).scalar()
+                assert count - before_initiatives == expect["initiatives_created"]
+            if "metric_keys" in expect:
+                keys = set(conn.execute(select(Metric.key)).scalars())
+                assert set(expect["metric_keys"]) <= keys

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, delete, insert, select
 
-from liftoff import db
+from liftoff import db, names
 from liftoff.access import audit
 from liftoff.access.auth import Actor, require
 from liftoff.db.models import (
@@ -41,7 +41,7 @@ def set_initiative(
 ) -> str:
     """Change an initiative's settings (or create it with `create`); returns what happened."""
     require(actor, "edit")
-    name = name.strip()
+    name = names.clean(name)
     if not name:
         raise InvalidValue("The initiative needs a name.")
     if stage is not None and stage not in STAGES:
@@ -73,6 +73,17 @@ def set_initiative(
                 raise InvalidValue(
                     f"No initiative is named {name!r}. Add --create to create it, "
                     "or see `liftoff initiative list`."
+                )
+            # A name that would pass for another one (a Cyrillic С, "rn" for "m") is refused:
+            # two initiatives that look the same on every screen split their evidence.
+            known = conn.execute(select(Initiative.name)).scalars().all()
+            twin = names.confusable(name, known)
+            if twin is not None:
+                found = names.lookalikes(name)
+                raise InvalidValue(
+                    f"{name!r} looks like the existing initiative {twin!r}"
+                    + (f" (it has {', '.join(found)})" if found else "")
+                    + f". Use {twin!r}, or choose a name that reads differently."
                 )
             new_id = conn.execute(
                 insert(Initiative)

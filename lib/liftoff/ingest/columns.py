@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
+from liftoff import names
 from liftoff.db.models import (
     CONCERN_STATUSES,
     CRITERION_KINDS,
@@ -40,8 +42,19 @@ def normalize(name: str) -> Header:
         unit = unit or "%"
         text = text.rstrip()[:-1]
     text = text.replace("#", " number ").replace("%", " percent ").replace("&", " and ")
-    key = re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+    key = re.sub(r"[\W_]+", "_", _latin_without_accents(text)).strip("_")
     return Header(original, key, unit)
+
+
+def _latin_without_accents(text: str) -> str:
+    """Accents off Latin letters ("coût" → "cout"), every other script kept as written: keys of
+    metrics named in Cyrillic or Japanese were all "" and merged into one metric."""
+    out = []
+    for c in unicodedata.normalize("NFKD", names.clean(text)):
+        if unicodedata.combining(c) and out and out[-1].isascii():
+            continue
+        out.append(c)
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 def metric_key(name: str) -> str:

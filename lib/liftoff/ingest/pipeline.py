@@ -29,8 +29,10 @@ from liftoff.ingest.values import (
     parse_numbers,
     parse_unix_seconds,
 )
+from liftoff.names import clean as clean_name
 from liftoff.names import closest as closest_name
 from liftoff.names import fold as fold_name
+from liftoff.names import lookalikes
 
 KINDS = (
     "metrics",
@@ -300,6 +302,9 @@ class _Context:
             }
         # A metric may be named by its key or by its display name ("Churn model AUC").
         self.metric_aliases = {cols.metric_key(m.display_name): k for k, m in self.metrics.items()}
+        # key -> {a written name's plain form: the name as written}, to warn when two
+        # different names land on one metric ("Churn model AUC!" on churn_model_auc).
+        self.metric_spellings: dict[str, dict[str, str]] = {}
         self.missing_initiatives: dict[str, int] = {}
         self.missing_iterations: dict[tuple[str, int], int] = {}
         self.column_problem_reported: set[str] = set()
@@ -461,6 +466,9 @@ class _Context:
 
         codes, uniques = pd.factorize(names.astype(object), use_na_sentinel=True)
         keys = [key(u) for u in uniques]
+        for u, k in zip(uniques, keys, strict=True):
+            if k is not None:
+                self.metric_spellings.setdefault(k, {}).setdefault(_plain_name(u), clean_name(u))
         categories = sorted({k for k in keys if k is not None})
         position = {k: i for i, k in enumerate(categories)}
         lookup = np.array(
@@ -545,11 +553,19 @@ class _Context:
 
     # initiative and iteration ---------------------------------------------------------
 
+    def names(self, frame: pd.DataFrame, col: str | None) -> pd.Series:
+        """Names (of initiatives, metrics) as they are stored: NFC, without invisible
+        characters, trimmed (names.clean), worked out once per distinct value."""
+        codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+        clean = [(clean_name(u) or None) for u in uniques]
+        clean.append(None)
+        return pd.Series(np.array(clean, dtype=object)[codes], index=frame.index, dtype=object)
+
     def initiative(self, frame: pd.DataFrame, col: str | None) -> pd.Series:
         if col is not None:
-            values = self.text(frame, col)
+            values = self.names(frame, col)
             if self.opt.initiative:
-                values = values.fillna(self.opt.initiative)
+                values = values.fillna(clean_name(self.opt.initiative))
             self.report(
                 values.isna(),
                 frame,
@@ -563,7 +579,9 @@ class _Context:
         elif self.opt.initiative:
             # One name for every row, as a categorical: later steps group by it for free.
             values = pd.Series(
-                pd.Categorical.from_codes(np.zeros(len(frame), np.int8), [self.opt.initiative]),
+                pd.Categorical.from_codes(
+                    np.zeros(len(frame), np.int8), [clean_name(self.opt.initiative)]
+                ),
                 index=frame.index,
             )
         else:
@@ -622,6 +640,24 @@ class _Context:
                 self.missing_iterations[key] = self.missing_iterations.get(key, 0) + 1
         return values
 
+    def merged_metric_names(self) -> list[str]:
+        """Warnings for the keys that different names of the file (or a name of the file and
+        an existing metric's name) are read as."""
+        out = []
+        for key, spellings in sorted(self.metric_spellings.items()):
+            spellings = dict(spellings)
+            known = self.metrics.get(key)
+            if known is not None:
+                spellings.pop(_plain_name(key), None)  # the key itself names it
+                spellings.setdefault(_plain_name(known.display_name), known.display_name)
+            if len(spellings) > 1:
+                listed = " and ".join(repr(n) for n in sorted(spellings.values()))
+                out.append(
+                    f"{listed} are read as one metric, {key}. If they are different metrics, "
+                    "rename one of them in the file."
+                )
+        return out
+
     def finish(self) -> None:
         """File-level problems: initiatives and iterations that do not exist.
 
@@ -651,7 +687,8 @@ class _Context:
                     None,
                     "initiative",
                     name,
-                    f"There is no initiative named {name!r}. Did you mean {meant!r}?",
+                    f"There is no initiative named {name!r}. Did you mean {meant!r}?"
+                    + _looks_alike(name),
                     self.opt.say(
                         f"Write {meant!r} in the file, or choose {meant!r} under 'Initiative'.",
                         f"Write {meant!r} in the file (or --initiative {meant!r}).",
@@ -699,6 +736,24 @@ class _Context:
                     f"{top + 1}).",
                     f"Correct the number, or to create iteration {number} anyway, {create}.",
                 )
+
+
+def _plain_name(name) -> str:
+    """A metric's name as compared for 'the same name': its unit, case, spacing and
+    underscores aside ("Accuracy %" and "accuracy" are one name, "AUC!" and "AUC" are not)."""
+    header = cols.normalize(clean_name(name))
+    text = cols._UNIT_IN_BRACKETS.sub(" ", clean_name(name).casefold())
+    if header.unit == "%":
+        text = text.rstrip().removesuffix("%")
+    return " ".join(text.replace("_", " ").split())
+
+
+def _looks_alike(name: str) -> str:
+    """Why two names that look the same are not: the letters from other scripts in `name`."""
+    found = lookalikes(name)
+    if not found:
+        return ""
+    return f" The two look alike, but {name!r} has {', '.join(found)} instead of a Latin letter."
 
 
 # ------------------------------------------------------------------------------ the kinds
@@ -750,7 +805,7 @@ def _metric_definition(
         return m.unit, m.category
     if key not in ctx.p.new_metrics:
         g_category, unit, direction = cols.guess_metric(key, unit_hint)
-        ctx.p.new_metrics[key] = (display, category or g_category, unit, direction)
+        ctx.p.new_metrics[key] = (clean_name(display), category or g_category, unit, direction)
     _, cat, unit, _ = ctx.p.new_metrics[key]
     return unit, cat
 
@@ -1503,6 +1558,7 @@ def prepare(
             "Add at least one row below the header.",
         )
     ctx.finish()
+    p.warnings.extend(ctx.merged_metric_names())
     if p.new_metrics:
         listed = ", ".join(
             f"{k} ({c.replace('_', ' ')}{', ' + u if u else ''})"
