@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from liftoff import db, errors, ingest
-from liftoff.access import audit, auth
+from liftoff.access import audit, auth, tokens
 from liftoff.config import PROJECT_ROOT, database_url
 from liftoff.db.models import STAGES
 from liftoff.demo import builder as demo
@@ -103,7 +103,7 @@ def cmd_initiative_set(args) -> None:
 def cmd_summary(args) -> None:
     data = summary.summary(_engine(), args.initiative)
     if args.json:
-        _print_json(data)
+        sys.stdout.write(summary.to_json(data))
         return
     ini = data["initiative"]
     print(f"{ini['name']} ({STAGE_LABELS.get(ini['stage'], ini['stage'])})")
@@ -132,15 +132,7 @@ def cmd_batches(args) -> None:
 
 
 def _rejected_report(path: str, exc: ingest.ImportRejected, kind: str) -> dict:
-    return {
-        "file": path,
-        "batch_id": None,
-        "kind": exc.kind or kind,
-        "rows_read": exc.rows_read,
-        "rows_accepted": 0,
-        "warnings": exc.warnings,
-        "errors": [p.as_error() for p in exc.problems],
-    }
+    return {"file": path, **exc.report(kind)}
 
 
 def cmd_import(args) -> None:
@@ -270,6 +262,47 @@ def cmd_users_set_password(args) -> None:
 def cmd_users_unlock(args) -> None:
     auth.unlock(_engine(), auth.cli_actor(), args.email)
     print(f"Unlocked {args.email.strip().lower()}.")
+
+
+def cmd_tokens_create(args) -> None:
+    token = tokens.create(
+        _engine(),
+        auth.cli_actor(),
+        args.name,
+        args.role,
+        initiative=args.initiative,
+        expires_days=args.expires,
+    )
+    limits = [args.role]
+    if args.initiative:
+        limits.append(f"writes only to {args.initiative}")
+    if args.expires:
+        limits.append(f"expires in {args.expires:g} days")
+    print(
+        f"Created the API token {args.name.strip()!r} ({', '.join(limits)}). It is shown only now:"
+    )
+    print(token)
+
+
+def cmd_tokens_list(args) -> None:
+    rows = tokens.list_tokens(_engine())
+    if args.json:
+        _print_json(rows)
+        return
+    if not rows:
+        print("No API tokens yet. Create one with `liftoff tokens create NAME --role editor`.")
+    for t in rows:
+        scope = f", only {t['initiative']}" if t["initiative"] else ""
+        expires = f", expires {t['expires_at']:%Y-%m-%d %H:%M}" if t["expires_at"] else ""
+        used = (
+            f"last used {t['last_used_at']:%Y-%m-%d %H:%M}" if t["last_used_at"] else "never used"
+        )
+        print(f"{t['name']}: {t['role']}{scope}{expires}, {t['state']}, {used}")
+
+
+def cmd_tokens_revoke(args) -> None:
+    tokens.revoke(_engine(), auth.cli_actor(), args.name)
+    print(f"Revoked the API token {args.name!r}; requests with it now get 403.")
 
 
 def cmd_audit(args) -> None:
@@ -467,6 +500,21 @@ def build_parser() -> argparse.ArgumentParser:
     q = usub.add_parser("unlock", help="lift a lock-out after wrong passwords")
     q.add_argument("email", metavar="EMAIL")
     q.set_defaults(func=cmd_users_unlock)
+
+    p = sub.add_parser("tokens", help="create, list and revoke API tokens for pipelines")
+    tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = tsub.add_parser("create", help="create a token (printed once)")
+    q.add_argument("name", metavar="NAME", help="what the token is for, e.g. training-pipeline")
+    q.add_argument("--role", required=True, choices=tokens.TOKEN_ROLES)
+    q.add_argument("--initiative", metavar="NAME", help="the only initiative it may write to")
+    q.add_argument("--expires", type=float, metavar="DAYS", help="days until it stops working")
+    q.set_defaults(func=cmd_tokens_create)
+    q = tsub.add_parser("list", help="list tokens (never the tokens themselves)")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=cmd_tokens_list)
+    q = tsub.add_parser("revoke", help="revoke a token: it stops working at once")
+    q.add_argument("name", metavar="NAME")
+    q.set_defaults(func=cmd_tokens_revoke)
 
     p = sub.add_parser("audit", help="the newest audit-log entries")
     p.add_argument("--limit", type=int, default=50, metavar="N")

@@ -43,6 +43,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "15",
         "Minutes a locked account stays locked.",
     ),
+    "LIFTOFF_API_RATE_LIMIT": (
+        "120",
+        "Requests a minute one API token may make (per app process); past it the API answers "
+        "429 with Retry-After.",
+    ),
 }
 
 
@@ -78,6 +83,7 @@ class Settings:
     session_hours: float = 8.0
     max_sign_in_failures: int = 5
     lockout_minutes: float = 15.0
+    api_rate_limit: int = 120
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -93,6 +99,7 @@ class Settings:
             session_hours=_positive(env, "LIFTOFF_SESSION_HOURS"),
             max_sign_in_failures=int(_positive(env, "LIFTOFF_MAX_SIGN_IN_FAILURES")),
             lockout_minutes=_positive(env, "LIFTOFF_LOCKOUT_MINUTES"),
+            api_rate_limit=int(_positive(env, "LIFTOFF_API_RATE_LIMIT")),
         )
 
 

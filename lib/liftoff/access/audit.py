@@ -40,6 +40,8 @@ ACTIONS: dict[str, str] = {
     "user.add": "added a user",
     "user.update": "changed a user",
     "user.remove": "removed a user",
+    "token.create": "created an API token",
+    "token.revoke": "revoked an API token",
     "sign_in": "signed in",
     "sign_in.failed": "failed to sign in",
     "sign_in.locked": "was locked out",

@@ -63,6 +63,8 @@ GOVERNANCE_AREAS = (
 GOVERNANCE_STATUSES = ("missing", "in_progress", "done", "not_applicable")
 BATCH_STATUSES = ("committed", "rejected", "rolled_back")
 ROLES = ("viewer", "editor", "admin")
+# API tokens never carry admin: a leaked pipeline secret must not manage users.
+TOKEN_ROLES = ("viewer", "editor")
 
 
 def _one_of(column: str, values: tuple[str, ...], name: str | None = None) -> CheckConstraint:
@@ -115,6 +117,26 @@ class AuditEntry(Base):
     summary: Mapped[str] = mapped_column(Text, nullable=False)
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A bearer token for the HTTP API: only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (_one_of("role", TOKEN_ROLES),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    # When set, the token may write only to this initiative.
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Initiative(Base):

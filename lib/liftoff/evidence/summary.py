@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from sqlalchemy import Engine
@@ -177,3 +178,9 @@ def summary(engine: Engine, name: str) -> dict:
     out = summarize(ev)
     out.update(people_figures(engine, ev))
     return out
+
+
+def to_json(data: dict) -> str:
+    """The one serialisation of a summary: `liftoff summary --json` prints it and the API's
+    GET /api/v1/initiatives/{name}/summary answers it, byte for byte."""
+    return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"

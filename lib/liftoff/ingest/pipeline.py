@@ -72,6 +72,8 @@ class Options:
     sheet: str | None = None
     date_order: str | None = None  # "dayfirst" / "monthfirst" for ambiguous numeric dates
     iteration_tag: str = "tags.iteration"  # MLflow runs: the column that names the iteration
+    # When set, every row must belong to this initiative (an API token limited to one).
+    only_initiative: str | None = None
     # Who reads the fixes: "page" (the Upload page's controls) or "cli" (`liftoff import` flags).
     audience: str = "cli"
 
@@ -102,6 +104,7 @@ class Prepared:
     asks_create: bool = False
     new_metrics: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
     duplicate_of: int | None = None
+    out_of_scope: bool = False
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
     encoding: str | None = None
@@ -139,6 +142,8 @@ class Prepared:
             kind=self.kind,
             rows_read=self.rows_read,
             warnings=list(self.warnings),
+            duplicate_of=self.duplicate_of,
+            out_of_scope=self.out_of_scope,
         )
 
     def report(self, batch_id: int | None = None) -> dict:
@@ -594,6 +599,19 @@ class _Context:
                 ),
             )
             return pd.Series(None, index=frame.index, dtype=object)
+        allowed = self.opt.only_initiative
+        if allowed is not None:
+            outside = values.notna() & (values != allowed)
+            if outside.any():
+                self.p.out_of_scope = True
+                self.report(
+                    outside,
+                    frame,
+                    col,
+                    f"This API token may write only to the initiative {allowed!r}.",
+                    "Send rows of that initiative only, or ask an admin for a token for this one.",
+                    values=values,
+                )
         codes, names = pd.factorize(values, use_na_sentinel=True)
         for name, n in zip(
             names, np.bincount(codes[codes >= 0], minlength=len(names)), strict=True

@@ -75,6 +75,8 @@ class ImportRejected(LiftoffError):
         kind: str | None = None,
         rows_read: int = 0,
         warnings: list[str] | None = None,
+        duplicate_of: int | None = None,
+        out_of_scope: bool = False,
     ):
         self.file_name = file_name
         self.problems = problems
@@ -82,7 +84,22 @@ class ImportRejected(LiftoffError):
         self.kind = kind
         self.rows_read = rows_read
         self.warnings = warnings or []
+        # The committed batch of the same file, when that is why it was refused.
+        self.duplicate_of = duplicate_of
+        # Rows name an initiative the importer may not write to (an API token's limit).
+        self.out_of_scope = out_of_scope
         super().__init__(self.summary())
+
+    def report(self, kind: str | None = None) -> dict:
+        """The `--json` shape of DESIGN.md for a refused file (the CLI and the API share it)."""
+        return {
+            "batch_id": None,
+            "kind": self.kind or kind,
+            "rows_read": self.rows_read,
+            "rows_accepted": 0,
+            "warnings": list(self.warnings),
+            "errors": [p.as_error() for p in self.problems],
+        }
 
     def summary(self) -> str:
         n = self.total
