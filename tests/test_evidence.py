@@ -306,3 +306,38 @@ def test_latest_values_rank_dated_then_date_then_batch_then_row_for_one_and_many
             for v in values
         }
         assert got == {k: oid for k, oid in want.items() if owner[k[0]] in scope}
+
+
+def test_one_screens_evidence_is_read_from_one_snapshot(demo_engine, monkeypatch):
+    # Each read used to take its own connection: an import landing between two of them gave
+    # evidence mixing before and after (cached for the whole data version that was read first).
+    from conftest import EDITOR
+    from liftoff import ingest
+    from liftoff.evidence import reads as queries
+
+    name = "Claims triage assistant"
+    before = evidence.for_initiative(demo_engine, name)
+    latest = before.iterations[-1]
+    real_catalog = queries.metric_catalog
+    fired = []
+
+    def catalog_then_an_import(conn):
+        found = real_catalog(conn)
+        if not fired:  # another process imports while this screen reads
+            fired.append(True)
+            ingest.import_file(
+                demo_engine,
+                EDITOR,
+                f"iteration,metric,value,recorded_at\n{latest.number},triage_accuracy,0.999,"
+                f"{datetime.now():%Y-%m-%dT%H:%M:%S}\n".encode(),
+                "late.csv",
+                ingest.Options(initiative=name),
+            )
+        return found
+
+    monkeypatch.setattr(queries, "metric_catalog", catalog_then_an_import)
+    during = evidence.for_initiative(demo_engine, name)
+    assert fired
+    assert during.iterations[-1].metrics == latest.metrics  # wholly before the import
+    after = evidence.for_initiative(demo_engine, name)
+    assert after.iterations[-1].metrics["triage_accuracy"] == 0.999  # and then wholly after

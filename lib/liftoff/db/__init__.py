@@ -193,6 +193,41 @@ def bump_data_version(conn: Connection) -> None:
     )
 
 
+@contextmanager
+def reading(source: Engine | Connection) -> Iterator[Connection]:
+    """A connection to read with: `source` itself when it is one (a caller's snapshot), else a
+    new one from the engine's pool for this read alone."""
+    if isinstance(source, Connection):
+        yield source
+        return
+    with source.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def snapshot(source: Engine | Connection) -> Iterator[Connection]:
+    """One connection whose reads all see the database as of its first read, for the reads that
+    assemble one screen's evidence: a concurrent import is either wholly in the figures or wholly
+    out of them, never half (the iterations from before it and their values from after).
+
+    PostgreSQL: a REPEATABLE READ transaction. SQLite: an explicit BEGIN (the driver starts none
+    for reads), which in WAL mode pins the reader to one version while writers go on. Given a
+    connection (a snapshot already open), it reads on that one."""
+    if isinstance(source, Connection):
+        yield source
+        return
+    with source.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            conn.begin()
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
 def data_version(engine: Engine) -> int:
     """The current data-version stamp (0 on a fresh database)."""
     with engine.connect() as conn:

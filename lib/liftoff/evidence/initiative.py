@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from liftoff import db
 from liftoff.evidence import reads as queries
 from liftoff.evidence import rules as analytics
 from liftoff.evidence.rules import AlertStatus, Capacity, ModelVersusKpi, Runway
@@ -94,8 +95,14 @@ def _lead_kpi(rows_by_iteration: dict, catalog: dict[str, dict]) -> str | None:
     return min(kpis, key=lambda k: catalog[k]["id"], default=None)
 
 
-def collect(engine: Engine, initiatives: list[dict]) -> list[InitiativeEvidence]:
-    """Evidence for the given initiatives (rows of `queries.initiatives`), in a few queries."""
+def collect(engine: Engine | Connection, initiatives: list[dict]) -> list[InitiativeEvidence]:
+    """Evidence for the given initiatives (rows of `queries.initiatives`), in a few queries that
+    all read one snapshot of the database (db.snapshot)."""
+    with db.snapshot(engine) as conn:
+        return _collect(conn, initiatives)
+
+
+def _collect(engine: Connection, initiatives: list[dict]) -> list[InitiativeEvidence]:
     ids = [i["id"] for i in initiatives]
     catalog = queries.metric_catalog(engine)
     directions = {k: m["direction"] for k, m in catalog.items()}
@@ -213,9 +220,11 @@ def compare_model_and_kpi(
 
 def for_initiative(engine: Engine, name: str) -> InitiativeEvidence:
     """Evidence of one initiative by name (NotFound lists the names that exist)."""
-    return collect(engine, [queries.initiative_by_name(engine, name)])[0]
+    with db.snapshot(engine) as conn:
+        return collect(conn, [queries.initiative_by_name(conn, name)])[0]
 
 
 def portfolio(engine: Engine) -> list[InitiativeEvidence]:
     """Evidence of every initiative, by name."""
-    return collect(engine, queries.initiatives(engine))
+    with db.snapshot(engine) as conn:
+        return collect(conn, queries.initiatives(conn))

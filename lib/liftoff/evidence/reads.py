@@ -19,6 +19,7 @@ from sqlalchemy import (
     text,
 )
 
+from liftoff import db
 from liftoff.db.models import (
     AlertRule,
     Concern,
@@ -44,7 +45,7 @@ class NotFound(LiftoffError, LookupError):
 
 def initiatives(engine: Engine) -> list[dict]:
     """Every initiative with its settings, by name."""
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         rows = conn.execute(select(Initiative.__table__).order_by(Initiative.name)).mappings().all()
     return [_initiative_dict(r) for r in rows]
 
@@ -66,7 +67,7 @@ def _initiative_dict(row) -> dict:
 
 def initiative_by_name(engine: Engine, name: str) -> dict:
     """One initiative by its exact name; NotFound lists the names that exist."""
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         row = (
             conn.execute(select(Initiative.__table__).where(Initiative.name == name))
             .mappings()
@@ -92,7 +93,7 @@ def iterations(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict
         .where(Iteration.initiative_id.in_(initiative_ids))
         .order_by(Iteration.initiative_id, Iteration.number)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for it in conn.execute(stmt).mappings():
             row = dict(it)
             out[row.pop("initiative_id")].append(row)
@@ -101,7 +102,7 @@ def iterations(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict
 
 def metric_catalog(engine: Engine) -> dict[str, dict]:
     """Every metric definition by key."""
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         rows = conn.execute(select(Metric.__table__).order_by(Metric.id)).mappings().all()
     return {m["key"]: dict(m) for m in rows}
 
@@ -164,7 +165,7 @@ def latest_values(engine: Engine, initiative_ids: list[int]) -> dict[int, list[L
             .join(Metric, Metric.id == rows.c.metric_id)
             .order_by(rows.c.iteration_id, Metric.id, rows.c.candidate)
         )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for r in conn.execute(stmt, params).mappings():
             out[r["iteration_id"]].append(
                 LatestValue(
@@ -214,7 +215,7 @@ def criteria(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]
         .where(Iteration.initiative_id.in_(initiative_ids))
         .order_by(Criterion.iteration_id, Criterion.id)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for c in conn.execute(stmt).mappings():
             out[c["iteration_id"]].append(
                 {
@@ -243,7 +244,7 @@ def load_steps(engine: Engine, initiative_ids: list[int]) -> dict[int, list[Load
         .where(Iteration.initiative_id.in_(initiative_ids))
         .order_by(s.iteration_id, s.users, s.id)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for it_id, users, rps, p95, fail in conn.execute(stmt):
             out[it_id].append(LoadStep(users, rps, p95, fail))
     return out
@@ -260,7 +261,7 @@ def traffic(engine: Engine, initiative_ids: list[int]) -> dict[int, list[tuple[d
         .where(t.initiative_id.in_(initiative_ids))
         .order_by(t.initiative_id, t.observed_at)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for init_id, at, peak in conn.execute(stmt):
             day = at.date() if isinstance(at, datetime) else at
             series = out[init_id]
@@ -286,7 +287,7 @@ def open_concerns_by_severity(
         )
         .group_by(Concern.initiative_id, Concern.severity)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for init_id, severity, n in conn.execute(stmt):
             out[init_id][severity] = n
     return out
@@ -302,7 +303,7 @@ def feedback_stats(engine: Engine, initiative_ids: list[int]) -> dict[int, dict]
         .where(Feedback.initiative_id.in_(initiative_ids))
         .group_by(Feedback.initiative_id)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for init_id, n, mean in conn.execute(stmt):
             out[init_id] = {"count": n, "mean_rating": float(mean) if mean is not None else None}
     return out
@@ -327,7 +328,7 @@ def import_batches(engine: Engine, limit: int = 500) -> list[dict]:
         .order_by(b.id.desc())
         .limit(limit)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
@@ -339,14 +340,14 @@ def import_batch(engine: Engine, batch_id: int) -> dict | None:
         .outerjoin(ImportFile, ImportFile.batch_id == ImportBatch.id)
         .where(ImportBatch.id == batch_id)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         row = conn.execute(stmt).mappings().one_or_none()
     return dict(row) if row else None
 
 
 def original_file(engine: Engine, batch_id: int) -> bytes | None:
     """The file a batch was imported from, byte for byte (None if it kept none)."""
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         compressed = conn.execute(
             select(ImportFile.compressed).where(ImportFile.batch_id == batch_id)
         ).scalar()
@@ -365,7 +366,7 @@ def alert_rules(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dic
         .where((AlertRule.initiative_id.in_(initiative_ids)) | (AlertRule.initiative_id.is_(None)))
         .order_by(AlertRule.id)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         rows = [dict(r) for r in conn.execute(stmt).mappings()]
     for init_id in initiative_ids:
         out[init_id] = [r for r in rows if r["initiative_id"] in (init_id, None)]
@@ -398,5 +399,5 @@ def segment_values(engine: Engine, iteration_id: int, metric_keys: list[str]) ->
         .where(inner.c.rank == 1, Metric.key.in_(metric_keys))
         .order_by(Metric.key, inner.c.segment)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         return [{"metric": k, "segment": s, "value": v} for k, s, v in conn.execute(stmt)]

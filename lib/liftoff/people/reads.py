@@ -59,7 +59,7 @@ def feedback_by_iteration(engine: Engine, initiative_id: int) -> list[dict]:
         .where(f.initiative_id == initiative_id, f.rating.is_not(None))
         .group_by(f.iteration_id, func.round(f.rating))
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         rows = conn.execute(stmt).all()
         dist: dict = defaultdict(dict)
         for it_id, rating, n in conn.execute(hist):
@@ -111,7 +111,7 @@ def feedback_themes(engine: Engine, initiative_id: int, top: int = 5) -> dict:
         .where(f.initiative_id == initiative_id, label.is_not(None), label != "")
         .group_by(Iteration.number, label)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         rows = conn.execute(stmt).all()
     if rows:
         grouped: dict = defaultdict(list)
@@ -149,7 +149,7 @@ def feedback_texts_sample(
         .subquery()
     )
     out: dict = defaultdict(list)
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for n, text in conn.execute(
             select(inner.c.n, inner.c.text).where(inner.c.r <= per_iteration)
         ):
@@ -226,14 +226,14 @@ def feedback_page(
         .limit(size)
         .offset((max(page, 1) - 1) * size)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
         rows = [dict(r) for r in conn.execute(rows_stmt).mappings()]
     return total, rows
 
 
 def feedback_item(engine: Engine, feedback_id: int) -> dict | None:
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         row = (
             conn.execute(select(Feedback.__table__).where(Feedback.id == feedback_id))
             .mappings()
@@ -257,7 +257,7 @@ def feedback_counts(engine: Engine, initiative_ids: list[int]) -> dict[int, dict
         .group_by(f.initiative_id)
     )
     out = {}
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for init_id, n, mean, actioned, handled in conn.execute(stmt):
             out[init_id] = {
                 "count": n,
@@ -273,7 +273,7 @@ def feedback_in_iterations(engine: Engine, iteration_ids: list[int]) -> dict[int
     """Feedback count per iteration id."""
     if not iteration_ids:
         return {}
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         return dict(
             conn.execute(
                 select(Feedback.iteration_id, func.count())
@@ -380,7 +380,7 @@ def concerns_page(
         .outerjoin(Iteration, Iteration.id == c.iteration_id)
         .where(where)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         total = conn.execute(count).scalar_one()
         rows = [dict(r) for r in conn.execute(stmt).mappings()]
     return total, rows
@@ -389,7 +389,7 @@ def concerns_page(
 def concern_facets(engine: Engine, initiative_id: int) -> dict:
     """Values to filter by, and the open-concern matrix of failure category against severity."""
     c = Concern
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         groups = [
             g
             for (g,) in conn.execute(
@@ -422,7 +422,7 @@ def concern_facets(engine: Engine, initiative_id: int) -> dict:
 def overdue_count(engine: Engine, initiative_id: int, today: date) -> int:
     """Open or mitigating concerns past their due date."""
     c = Concern
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         return conn.execute(
             select(func.count()).where(
                 c.initiative_id == initiative_id,
@@ -441,7 +441,7 @@ def most_severe_open(engine: Engine, initiative_id: int, limit: int = 3) -> list
         .order_by(_SEVERITY_RANK, c.raised_at, c.id)
         .limit(limit)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
@@ -466,7 +466,7 @@ def open_concerns_over_time(engine: Engine, initiative_id: int, today: date) -> 
         .group_by(it.number, it.end_date)
         .order_by(it.number)
     )
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         return [
             {"iteration": n, "date": d, "open": total, "severe": severe or 0}
             for n, d, total, severe in conn.execute(stmt)
@@ -475,7 +475,7 @@ def open_concerns_over_time(engine: Engine, initiative_id: int, today: date) -> 
 
 def concern_history(engine: Engine, concern_id: int) -> list[dict]:
     h = ConcernStatusChange
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         return [
             dict(r)
             for r in conn.execute(
@@ -488,7 +488,7 @@ def concern_history(engine: Engine, concern_id: int) -> list[dict]:
 
 def concern(engine: Engine, concern_id: int) -> dict | None:
     c = Concern
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         row = (
             conn.execute(
                 select(c.__table__, Metric.key.label("metric"))
@@ -510,7 +510,7 @@ def concern_summary(engine: Engine, initiative_ids: list[int], today: date) -> d
     if not initiative_ids:
         return out
     open_ = and_(c.initiative_id.in_(initiative_ids), c.status.in_(("open", "mitigating")))
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for init_id, sev, n in conn.execute(
             select(c.initiative_id, c.severity, func.count())
             .where(open_)
@@ -547,7 +547,7 @@ def concern_summary(engine: Engine, initiative_ids: list[int], today: date) -> d
 def stakeholders(engine: Engine, initiative_id: int) -> list[dict]:
     """Stakeholders with their stance per iteration number and the concerns they raised."""
     s, st_ = Stakeholder, StakeholderStance
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         people = [
             dict(r)
             for r in conn.execute(
@@ -602,7 +602,7 @@ def stance_counts(engine: Engine, initiative_ids: list[int]) -> dict[int, dict[s
         .subquery()
     )
     out: dict = defaultdict(dict)
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for i, stance, n in conn.execute(
             select(inner.c.i, inner.c.stance, func.count())
             .where(inner.c.r == 1)

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from sqlalchemy import Engine, func, or_, select
 
+from liftoff import db
 from liftoff.db.models import (
     AlertRule,
     Feedback,
@@ -21,7 +22,7 @@ from liftoff.readiness import rules as readiness_rules
 def governance_items(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]:
     g = GovernanceItem
     out: dict = defaultdict(list)
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for r in conn.execute(
             select(g.__table__).where(g.initiative_id.in_(initiative_ids)).order_by(g.id)
         ).mappings():
@@ -32,7 +33,7 @@ def governance_items(engine: Engine, initiative_ids: list[int]) -> dict[int, lis
 def readiness_items(engine: Engine, initiative_ids: list[int]) -> dict[int, dict[str, dict]]:
     r = ReadinessItem
     out: dict = defaultdict(dict)
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         for row in conn.execute(
             select(r.__table__).where(r.initiative_id.in_(initiative_ids))
         ).mappings():
@@ -55,7 +56,7 @@ def monitoring_signals(engine: Engine, latest_iteration_ids: dict[int, int]) -> 
     }
     if not ids:
         return out
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         rules = conn.execute(
             select(AlertRule.initiative_id, Metric.category)
             .join(Metric, Metric.id == AlertRule.metric_id)
