@@ -165,7 +165,7 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
             line=dict(color="#1f4e79", width=3),
             customdata=[[safe(it.candidate or "—")] for it in its],
             hovertemplate="%{x}: %{y:.3~f}<br>candidate %{customdata[0]}<extra>"
-            + meta_m["display_name"]
+            + safe(meta_m["display_name"])
             + "</extra>",
         )
     )
@@ -177,7 +177,7 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
             mode="lines+markers",
             yaxis="y2",
             line=dict(color="#ef6c00", width=3, dash="dash"),
-            hovertemplate="%{x}: %{y:.3~f}<extra>" + meta_k["display_name"] + "</extra>",
+            hovertemplate="%{x}: %{y:.3~f}<extra>" + safe(meta_k["display_name"]) + "</extra>",
         )
     )
     latest = ev.latest
@@ -199,7 +199,7 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
                 line_dash="dot",
                 line_color=colour,
                 yref=axis,
-                annotation_text=f"target {meta['display_name']}",
+                annotation_text=f"target {safe(meta['display_name'])}",
                 annotation_position="top left",
             )
     fig.update_layout(
@@ -496,8 +496,9 @@ SEVERITY_COLOURS = {"critical": "#b71c1c", "high": "#ef6c00", "medium": "#fbc02d
 
 
 def safe(text: object) -> str:
-    """User text for a plotly label: plotly reads a few HTML tags in labels, so < > & are
-    escaped to show as typed."""
+    """User text for a plotly label, the one helper for every text a figure shows (titles,
+    annotations, hover, legend, axes): plotly reads a few HTML tags in labels (<a href> is a
+    live link), so < > & are escaped to show as typed."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
