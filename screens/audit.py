@@ -38,7 +38,7 @@ rows = audit.entries(cache.engine(), f, limit=PAGE, offset=(page - 1) * PAGE)
 st.caption(
     f"{total:,} entries match; showing {len(rows)} from number {(page - 1) * PAGE + 1:,}, newest first."
 )
-st.dataframe(views.audit_table(rows), hide_index=True, width="stretch")
+widgets.table(views.audit_table(rows), hide_index=True, width="stretch")
 if total <= 50_000:
     widgets.csv_download(
         f"Download the {total:,} matching entries as CSV",

@@ -110,7 +110,7 @@ if tab_register.open:  # only the chosen tab runs
                 st.caption(
                     f"{first.total:,} concerns match; open first, most severe first, oldest first."
                 )
-                st.dataframe(
+                widgets.table(
                     shown.table.shown,
                     hide_index=True,
                     width="stretch",
@@ -142,7 +142,7 @@ if tab_register.open:  # only the chosen tab runs
                     if item["description"]:
                         st.text(item["description"])
                     st.caption("Status history")
-                    st.dataframe(detail.history, hide_index=True, width="stretch")
+                    widgets.table(detail.history, hide_index=True, width="stretch")
                     if editor:
                         with st.form(f"edit_concern_{chosen}"):
                             st.markdown("**Change this concern**")
@@ -247,7 +247,7 @@ if tab_buy_in.open:  # only the chosen tab runs
             st.plotly_chart(
                 cache.view_figure(pv.concerns_view, charts.buy_in_of, name, today), width="stretch"
             )
-            st.dataframe(view.stakeholder_table, hide_index=True, width="stretch")
+            widgets.table(view.stakeholder_table, hide_index=True, width="stretch")
             who = st.selectbox(
                 "Concerns raised by",
                 [p["id"] for p in people],
@@ -255,7 +255,7 @@ if tab_buy_in.open:  # only the chosen tab runs
             )
             person = next(p for p in people if p["id"] == who)
             if person["concerns"]:
-                st.dataframe(
+                widgets.table(
                     [
                         {
                             "Concern": c["title"],

@@ -90,7 +90,7 @@ if tab_loop.open:
         if view.loop.empty:
             st.caption("The loop shows once there is feedback in two iterations.")
         else:
-            st.dataframe(view.loop.shown, hide_index=True, width="stretch")
+            widgets.table(view.loop.shown, hide_index=True, width="stretch")
         if view.engagement_keys:
             st.plotly_chart(
                 cache.figure(charts.engagement, name, tuple(view.engagement_keys)), width="stretch"
@@ -129,7 +129,7 @@ if tab_comments.open:
                 f"{first.total:,} comments match; showing {len(rows)} from number "
                 f"{(page - 1) * people_db.PAGE + 1:,}, newest first."
             )
-            st.dataframe(
+            widgets.table(
                 shown.table.shown,
                 hide_index=True,
                 width="stretch",

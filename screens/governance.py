@@ -72,7 +72,7 @@ if tab_checklist.open:  # only the chosen tab runs
             "access control, retention and monitoring; production adds lineage, model card, "
             "fairness, runbook and on-call, and a rollback plan."
         )
-        st.dataframe(
+        widgets.table(
             view.checklist,
             hide_index=True,
             width="stretch",
@@ -128,7 +128,7 @@ if tab_rubric.open:  # only the chosen tab runs
         )
         for section, label in readiness_rules.SECTION_LABELS.items():
             st.markdown(f"**{label}: {view.readiness.sections[section]:g} points**")
-            st.dataframe(
+            widgets.table(
                 view.rubric_tables[section],
                 hide_index=True,
                 width="stretch",

@@ -23,7 +23,7 @@ if table.empty:
     st.stop()
 
 st.caption("Every number on a screen traces back to one of these batches.")
-st.dataframe(
+widgets.table(
     table,
     hide_index=True,
     width="stretch",

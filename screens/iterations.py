@@ -68,11 +68,11 @@ if records:
     with st.expander(
         f"Decisions recorded in meetings ({len(records)})", icon=":material/gavel:", expanded=True
     ):
-        st.dataframe(report.decision_table(records), hide_index=True, width="stretch")
+        widgets.table(report.decision_table(records), hide_index=True, width="stretch")
         items = [a for r in records for a in r["actions"]]
         if items:
             st.markdown("**Action items**")
-            st.dataframe(report.action_table(items), hide_index=True, width="stretch")
+            widgets.table(report.action_table(items), hide_index=True, width="stretch")
             still_open = [a for a in items if a["status"] == "open"]
             if still_open and session.can("edit"):
                 done = st.selectbox(
@@ -95,7 +95,7 @@ if view.criteria.empty:
         "No criteria for this iteration yet. Import a criteria file for it.", icon=":material/rule:"
     )
 else:
-    st.dataframe(view.criteria.shown, hide_index=True, width="stretch")
+    widgets.table(view.criteria.shown, hide_index=True, width="stretch")
 
 st.subheader("Headline metrics across iterations", anchor=False)
 if view.metrics.empty:
@@ -104,7 +104,7 @@ if view.metrics.empty:
     )
 else:
     st.caption("★ marks the best value of each metric. Click a column to sort.")
-    st.dataframe(view.metrics.shown, hide_index=True, width="stretch")
+    widgets.table(view.metrics.shown, hide_index=True, width="stretch")
     widgets.csv_download(
         "Download as CSV", lambda: view.metrics_raw, f"{ev.initiative['name']}-metrics.csv"
     )

@@ -23,11 +23,11 @@ st.caption(
 firing = cache.evidence_table(views.firing_table, ev.initiative["name"])
 if not firing.empty:
     st.subheader("Firing now", anchor=False)
-    st.dataframe(firing.shown, hide_index=True, width="stretch")
+    widgets.table(firing.shown, hide_index=True, width="stretch")
 
 if ev.rules:
     st.subheader("Rules", anchor=False)
-    st.dataframe(
+    widgets.table(
         cache.evidence_table(views.rules_table, ev.initiative["name"]).shown,
         hide_index=True,
         width="stretch",

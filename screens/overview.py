@@ -3,7 +3,7 @@
 import streamlit as st
 
 from liftoff.evidence import portfolio
-from liftoff.ui import cache, text
+from liftoff.ui import cache, text, widgets
 
 st.title("Portfolio")
 cards = cache.read(portfolio.overview)
@@ -27,7 +27,7 @@ layout = st.segmented_control(
 )
 
 if (layout or default) == "Table":
-    st.dataframe(
+    widgets.table(
         cache.overview_table().shown,
         hide_index=True,
         width="stretch",

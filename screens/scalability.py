@@ -34,7 +34,7 @@ else:
             cache.figure(charts.headroom_gauge, ini["name"], portfolio.HEADROOM_WARNING),
             width="stretch",
         )
-    st.dataframe(
+    widgets.table(
         cache.evidence_table(views.capacity_table, ini["name"]).shown,
         hide_index=True,
         width="stretch",

@@ -89,7 +89,7 @@ if slide["chart"]:
         cache.figure_from_json(slide["chart"]), width="stretch", key=f"slide_chart_{index}"
     )
 if slide["table"]:
-    st.dataframe(
+    widgets.table(
         meeting_export.frame_of(slide["table"]),
         hide_index=True,
         width="stretch",

@@ -6,7 +6,7 @@ from liftoff import db, ingest
 from liftoff.evidence import reads as queries
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.templates import template
-from liftoff.ui import cache, session, text
+from liftoff.ui import cache, session, text, widgets
 
 st.title("Upload data")
 st.caption(
@@ -105,16 +105,16 @@ st.subheader(text.plain(summary.title), anchor=False)
 st.caption(text.plain(summary.detail))
 if prepared.mapping:
     st.markdown("**How the columns were read**")
-    st.dataframe(summary.mapping, hide_index=True)
+    widgets.table(summary.mapping, hide_index=True)
 for warning in prepared.warnings:
     st.warning(text.plain(warning), icon=":material/info:")
 
 if not prepared.ok:
     st.error(text.plain(summary.problems_sentence), icon=":material/error:")
-    st.dataframe(summary.problems, hide_index=True, width="stretch")
+    widgets.table(summary.problems, hide_index=True, width="stretch")
 else:
     st.markdown("**Preview: the first rows exactly as they will be stored**")
-    st.dataframe(prepared.preview(), hide_index=True, width="stretch")
+    widgets.table(prepared.preview(), hide_index=True, width="stretch")
 
 if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material/upload:"):
     bar = st.progress(0.0, text="Importing…")

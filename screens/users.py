@@ -6,7 +6,7 @@ from liftoff.access import auth
 from liftoff.config import SETTINGS
 from liftoff.db.models import ROLES
 from liftoff.evidence import views
-from liftoff.ui import cache, session, text
+from liftoff.ui import cache, session, text, widgets
 
 st.title("Users and settings")
 admin = session.actor()
@@ -23,7 +23,7 @@ if users:
             for r in ROLES
         )
     )
-    st.dataframe(views.users_table(users), hide_index=True, width="stretch")
+    widgets.table(views.users_table(users), hide_index=True, width="stretch")
 else:
     st.info("No accounts yet. Add the first below.", icon=":material/person_add:")
 
@@ -94,7 +94,7 @@ st.caption(
     "Set in the environment of the app (see the README); secrets such as single sign-on "
     "credentials live in .streamlit/secrets.toml and are never shown here."
 )
-st.dataframe(
+widgets.table(
     views.settings_table(session.settings(), session.single_sign_on(), SETTINGS),
     hide_index=True,
     width="stretch",

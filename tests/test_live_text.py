@@ -3,11 +3,12 @@ text in every plotly figure (the Model versus business chart, slide 3, the HTML 
 
 import json
 
+import pandas as pd
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from conftest import PROJECT_ROOT
-from liftoff import charts, cli
+from conftest import EDITOR, PROJECT_ROOT, sign_in_as
+from liftoff import charts, cli, ingest
 from liftoff.db.models import Metric
 from liftoff.evidence import initiative as evidence
 from liftoff.meeting import pack as report
@@ -81,3 +82,71 @@ def test_the_model_versus_business_screen_keeps_a_link_as_text(use_database, dem
     assert not at.exception
     for chart in at.get("plotly_chart"):
         assert _live(json.loads(chart.proto.spec)) == []
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+FORMULAS = [
+    '=HYPERLINK("https://evil.example/","click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(A1:A9)",
+]
+
+
+def test_tables_neutralise_formulas_and_keep_plain_figures():
+    from liftoff import export, tables
+
+    frame = pd.DataFrame(
+        {"text": [*FORMULAS, "+15.4 pts", "-3%", "fine"], "n": [1, -2, 3, 4, 5, 6, 7]}
+    )
+    shown = tables.arrow(frame).to_pandas()
+    assert shown["text"].tolist() == [
+        *("'" + f for f in FORMULAS),
+        "+15.4 pts",
+        "-3%",
+        "fine",
+    ]
+    assert shown["n"].tolist() == [1, -2, 3, 4, 5, 6, 7]
+    plain = pd.DataFrame({"a": ["x"]})
+    assert export.shown_frame(plain) is plain  # nothing to change, no copy
+
+
+def test_no_screen_sends_a_table_around_the_neutralising_helper():
+    for screen in (PROJECT_ROOT / "screens").glob("*.py"):
+        assert "st.dataframe(" not in screen.read_text(), screen.name
+
+
+def test_the_concerns_screen_and_import_history_show_formulas_neutralised(
+    use_database, demo_url, demo_engine
+):
+    rows = "".join(
+        f'RISK-{i},"{f.replace(chr(34), chr(34) * 2)}",High,Real-world data gaps,Open,Lea\n'
+        for i, f in enumerate(FORMULAS)
+    )
+    data = ("Key,Title,Severity,Category,Status,Owner\n" + rows).encode()
+    ingest.import_file(
+        demo_engine,
+        EDITOR,
+        data,
+        "=cmd.csv",
+        ingest.Options(initiative=CHURN),
+    )
+    use_database(demo_url)
+    for page in ("screens/concerns.py", "screens/imports.py"):
+        at = AppTest.from_file(APP, default_timeout=60)
+        sign_in_as(at, "editor")
+        at.query_params["initiative"] = CHURN
+        at.run()
+        at = at.switch_page(page).run()
+        assert not at.exception
+        cells = [
+            str(v)
+            for table in at.dataframe
+            for column in table.value.columns
+            for v in table.value[column]
+        ]
+        live = [c for c in cells if c.startswith(("=", "+", "@")) or c.startswith("-2+")]
+        assert live == [], (page, live)
+        assert any(c.startswith("'=") for c in cells), page

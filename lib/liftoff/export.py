@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 # OWASP "CSV injection": a cell starting with one of these runs as a formula in spreadsheets.
@@ -13,6 +15,40 @@ def neutralise(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+# A plain signed figure as Liftoff writes it ("+15.4 pts", "-3%", "+2 req/s"): no spreadsheet
+# runs it as anything, so a table shows it as it is.
+_PLAIN_FIGURE = re.compile(r"^[+\-\u2212]?\d[\d.,\u202f ]*(?:%|\s?[A-Za-z/€$£]{1,6})?$")
+
+
+def neutralise_shown(value: object) -> object:
+    """`neutralise` for a table on a screen, whose own "Download as CSV" (the st.dataframe
+    toolbar) writes the cells as shown: the same quote, except on plain signed figures."""
+    if isinstance(value, str) and _PLAIN_FIGURE.match(value):
+        return value
+    return neutralise(value)
+
+
+def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text cell (and column name) passed through `neutralise_shown`; the
+    frame itself when nothing in it starts like a formula (most tables: no copy)."""
+    text_columns = [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
+    ]
+    changed = {}
+    for c in text_columns:
+        mapped = frame[c].map(neutralise_shown)
+        if not mapped.equals(frame[c]):
+            changed[c] = mapped
+    names = [neutralise_shown(str(c)) if isinstance(c, str) else c for c in frame.columns]
+    if not changed and names == list(frame.columns):
+        return frame
+    out = frame.assign(**{str(k): v for k, v in changed.items()}) if changed else frame.copy()
+    out.columns = names
+    return out
 
 
 def safe_csv(frame: pd.DataFrame) -> bytes:

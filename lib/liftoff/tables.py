@@ -11,10 +11,14 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
+from liftoff import export
+
 
 def arrow(frame: pd.DataFrame) -> pa.Table:
-    """`frame` as the Arrow table st.dataframe sends to the browser."""
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    """`frame` as the Arrow table st.dataframe sends to the browser, text that a spreadsheet
+    would run as a formula neutralised: the table toolbar's "Download as CSV" writes the cells
+    as sent (it gave 9 live formulas across the overview, concerns and import history)."""
+    return pa.Table.from_pandas(export.shown_frame(frame), preserve_index=False)
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,16 @@ def csv_download(label: str, frame: Callable[[], pd.DataFrame], file_name: str) 
         mime="text/csv",
         icon=":material/download:",
     )
+
+
+def table(data: Any, **kwargs: Any) -> Any:
+    """st.dataframe for every table a screen shows: `data` (a DataFrame, rows as dicts, or an
+    Arrow table built by tables.arrow) with text that a spreadsheet would run as a formula
+    neutralised, as the toolbar's own "Download as CSV" writes the cells it was sent."""
+    import pyarrow as pa
+
+    from liftoff import tables
+
+    if not isinstance(data, pa.Table):
+        data = tables.arrow(data if isinstance(data, pd.DataFrame) else pd.DataFrame(data))
+    return st.dataframe(data, **kwargs)
