@@ -26,6 +26,8 @@ _SKIP = {
     "batch_id",
     "concern_id",
     "stakeholder_id",
+    "rule_id",
+    "criterion_id",
 }
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from liftoff import db, errors, ingest
+from liftoff import config, db, errors, ingest
 from liftoff.access import audit, auth, tokens
 from liftoff.config import PROJECT_ROOT, database_url
 from liftoff.db.models import STAGES
@@ -24,6 +24,10 @@ from liftoff.ingest import reader
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
+from liftoff.notify import digest as notify_digest
+from liftoff.notify import reads as notify_reads
+from liftoff.notify import worker as notify_worker
+from liftoff.notify import writes as notify_writes
 
 
 class UserError(LiftoffError):
@@ -365,7 +369,127 @@ def cmd_run(args) -> None:
         "--server.port",
         str(args.port),
     ]
-    raise SystemExit(subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy()))
+    env = os.environ.copy()
+    if config.value("LIFTOFF_NOTIFY_WORKER") == "on":
+        env[notify_worker.SERVER_FLAG] = "1"  # the app server sends notifications from a thread
+    raise SystemExit(subprocess.call(command, cwd=PROJECT_ROOT, env=env))
+
+
+def _when(value) -> str:
+    return "never" if value is None else f"{value.day} {value:%b %Y %H:%M}"
+
+
+def cmd_channels_add(args) -> None:
+    secret = None
+    if args.secret_stdin:
+        secret = sys.stdin.readline().strip()
+        if not secret:
+            raise UserError(
+                "No secret on standard input: give it on one line, or leave out --secret-stdin."
+            )
+    notify_writes.add_channel(
+        _engine(),
+        auth.cli_actor(),
+        args.name,
+        kind=args.kind,
+        target=args.target,
+        initiative=args.initiative,
+        min_severity=args.min_severity,
+        format=args.format,
+        secret=secret,
+    )
+    scope = args.initiative or "every initiative"
+    print(
+        f"Added the {args.kind} channel {args.name!r} ({args.target}) for {scope}, "
+        f"{args.min_severity} severity and above."
+    )
+
+
+def cmd_channels_list(args) -> None:
+    rows = notify_reads.channels(_engine())
+    if args.json:
+        _print_json(
+            [{k: v for k, v in r.items() if k not in ("id", "initiative_id")} for r in rows]
+        )
+        return
+    if not rows:
+        print(
+            "No channels yet. Add one with `liftoff channels add NAME --kind webhook|email --target URL|ADDRESS`."
+        )
+        return
+    for r in rows:
+        line = (
+            f"{r['name']}: {r['kind']}"
+            + (f" ({r['format']})" if r["kind"] == "webhook" and r["format"] != "json" else "")
+            + f" to {r['target']}, {r['initiative'] or 'every initiative'}, "
+            f"{r['min_severity']} and above{', signed' if r['has_secret'] else ''}. "
+            f"Last sent {_when(r['last_success_at'])}"
+        )
+        if r["last_error"]:
+            line += f"; last error {_when(r['last_error_at'])}: {r['last_error']}"
+        if r["waiting"]:
+            line += f"; {r['waiting']} waiting"
+        if r["given_up"]:
+            line += f"; {r['given_up']} given up"
+        print(line + ".")
+
+
+def cmd_channels_remove(args) -> None:
+    notify_writes.remove_channel(_engine(), auth.cli_actor(), args.name)
+    print(f"Removed the channel {args.name!r}.")
+
+
+def _send_now(engine, ids: list[int], what: str) -> None:
+    outcome = notify_worker.deliver_due(engine, only=ids)
+    if outcome.failed:
+        errors = [r for r in notify_reads.recent_messages(engine, 200) if r["id"] in ids]
+        reason = next((r["last_error"] for r in errors if r["last_error"]), "unknown")
+        raise UserError(f"{what} not sent: {reason} It stays queued and is retried by the worker.")
+    print(f"{what} sent ({outcome.sent} message{'s' if outcome.sent != 1 else ''}).")
+
+
+def cmd_channels_test(args) -> None:
+    engine = _engine()
+    message_id = notify_writes.queue_test(engine, auth.cli_actor(), args.name)
+    _send_now(engine, [message_id], f"Test message to {args.name!r}")
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-16."
+        ) from None
+
+
+def cmd_digest(args) -> None:
+    engine = _engine()
+    if args.print:
+        text, _ = notify_digest.render(notify_digest.build(engine, args.initiative, args.since))
+        print(text)
+        return
+    ids = notify_digest.queue(engine, auth.cli_actor(), args.initiative, args.since, to=args.to)
+    _send_now(engine, ids, f"The digest of {args.initiative}")
+
+
+def cmd_notify_run(args) -> None:
+    engine = _engine()
+    if not args.once:
+        print(f"Sending notifications every {args.interval:g} s; stop with Ctrl+C.", flush=True)
+    try:
+        outcome = notify_worker.run(
+            engine,
+            once=args.once,
+            interval_s=args.interval,
+            timeout_s=args.timeout,
+            backoff_s=args.backoff,
+        )
+    except KeyboardInterrupt:
+        return
+    print(f"Sent {outcome.sent}, failed {outcome.failed} (retried later).")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -522,6 +646,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--action", action="append", choices=sorted(audit.ACTIONS), metavar="ACTION")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("channels", help="where alerts and digests go: webhooks and email")
+    csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = csub.add_parser("add", help="add a webhook or email channel")
+    q.add_argument("name")
+    q.add_argument("--kind", required=True, choices=["webhook", "email"])
+    q.add_argument("--target", required=True, metavar="URL|ADDRESS")
+    q.add_argument("--initiative", metavar="NAME", help="only this initiative's alerts")
+    q.add_argument("--min-severity", default="low", choices=["low", "medium", "high", "critical"])
+    q.add_argument(
+        "--format",
+        default="json",
+        choices=["json", "slack", "teams"],
+        help="webhook body: Liftoff's JSON (default), or Slack's or Teams' incoming-webhook body",
+    )
+    q.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        help="sign webhook bodies with the secret read from standard input",
+    )
+    q.set_defaults(func=cmd_channels_add)
+    q = csub.add_parser("list", help="channels with their last success and last error")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_channels_list)
+    q = csub.add_parser("remove", help="remove a channel")
+    q.add_argument("name")
+    q.set_defaults(func=cmd_channels_remove)
+    q = csub.add_parser("test", help="send a test message to a channel now")
+    q.add_argument("name")
+    q.set_defaults(func=cmd_channels_test)
+
+    p = sub.add_parser("digest", help="send what changed for an initiative since a date")
+    p.add_argument("--initiative", required=True, metavar="NAME")
+    p.add_argument("--since", required=True, type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--to", metavar="ADDRESS", help="this address (default: the email channels)")
+    p.add_argument("--print", action="store_true", help="print it instead of sending it")
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("notify", help="the notification worker")
+    nsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = nsub.add_parser("run", help="send queued notifications, retrying failures with backoff")
+    q.add_argument("--once", action="store_true", help="send what is due now, then stop")
+    q.add_argument("--interval", type=float, default=notify_worker.DEFAULT_INTERVAL_S, metavar="S")
+    q.add_argument("--timeout", type=float, default=notify_worker.DEFAULT_TIMEOUT_S, metavar="S")
+    q.add_argument(
+        "--backoff",
+        type=float,
+        default=notify_worker.DEFAULT_BACKOFF_S,
+        metavar="S",
+        help="seconds before the first retry (doubling after each failure)",
+    )
+    q.set_defaults(func=cmd_notify_run)
 
     p = sub.add_parser("run", help="start the app")
     p.add_argument("--port", type=int, default=8501)

@@ -48,6 +48,28 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "Requests a minute one API token may make (per app process); past it the API answers "
         "429 with Retry-After.",
     ),
+    "LIFTOFF_BASE_URL": (
+        "http://localhost:8501",
+        "The address people open Liftoff at; links in notifications and digests start with it.",
+    ),
+    "LIFTOFF_SMTP_URL": (
+        "",
+        "The mail server for email channels and digests, e.g. smtp://user:password@host:587 "
+        "(STARTTLS when the server offers it) or smtps://user:password@host:465. Empty: no email.",
+    ),
+    "LIFTOFF_SMTP_FROM": (
+        "liftoff@localhost",
+        "The sender address of notification and digest emails.",
+    ),
+    "LIFTOFF_DIGEST_SCHEDULE": (
+        "off",
+        "When the weekly digest goes to every email channel, e.g. mon 08:00 (server time), or off.",
+    ),
+    "LIFTOFF_NOTIFY_WORKER": (
+        "on",
+        "on: the app server started by `liftoff run` sends notifications from a background "
+        "thread; off: run `liftoff notify run` as a service of its own instead.",
+    ),
 }
 
 
@@ -73,6 +95,36 @@ def _positive(env, name: str) -> float:
     return value
 
 
+def _text(env, name: str) -> str:
+    return env.get(name, "").strip() or SETTINGS[name][0]
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _schedule(env, name: str) -> str:
+    value = _text(env, name).lower()
+    if value == "off" or parse_schedule(value) is not None:
+        return value
+    raise SettingError(
+        f"{name} is {value!r}; use a weekday and a time such as 'mon 08:00', or off."
+    )
+
+
+def parse_schedule(value: str) -> tuple[int, int, int] | None:
+    """'mon 08:00' as (weekday 0-6, hour, minute); None when it is not one."""
+    parts = value.strip().lower().split()
+    if len(parts) != 2 or parts[0][:3] not in WEEKDAYS:
+        return None
+    hour, _, minute = parts[1].partition(":")
+    if not (hour.isdigit() and minute.isdigit()):
+        return None
+    h, m = int(hour), int(minute)
+    if not (0 <= h < 24 and 0 <= m < 60):
+        return None
+    return WEEKDAYS.index(parts[0][:3]), h, m
+
+
 @dataclass(frozen=True)
 class Settings:
     """The settings in force, read from the environment."""
@@ -84,6 +136,11 @@ class Settings:
     max_sign_in_failures: int = 5
     lockout_minutes: float = 15.0
     api_rate_limit: int = 120
+    base_url: str = "http://localhost:8501"
+    smtp_url: str = ""
+    smtp_from: str = "liftoff@localhost"
+    digest_schedule: str = "off"
+    notify_worker: str = "on"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -100,7 +157,17 @@ class Settings:
             max_sign_in_failures=int(_positive(env, "LIFTOFF_MAX_SIGN_IN_FAILURES")),
             lockout_minutes=_positive(env, "LIFTOFF_LOCKOUT_MINUTES"),
             api_rate_limit=int(_positive(env, "LIFTOFF_API_RATE_LIMIT")),
+            base_url=_text(env, "LIFTOFF_BASE_URL").rstrip("/"),
+            smtp_url=_text(env, "LIFTOFF_SMTP_URL"),
+            smtp_from=_text(env, "LIFTOFF_SMTP_FROM"),
+            digest_schedule=_schedule(env, "LIFTOFF_DIGEST_SCHEDULE"),
+            notify_worker=_choice(env, "LIFTOFF_NOTIFY_WORKER", ("on", "off")),
         )
+
+
+def value(name: str) -> str:
+    """One setting as text, from the environment or its default (not checked)."""
+    return os.environ.get(name, "").strip() or SETTINGS[name][0]
 
 
 def database_url() -> str:

@@ -45,6 +45,11 @@ ACTIONS: dict[str, str] = {
     "sign_in": "signed in",
     "sign_in.failed": "failed to sign in",
     "sign_in.locked": "was locked out",
+    "channel.add": "added a notification channel",
+    "channel.remove": "removed a notification channel",
+    "silence.add": "silenced alerts",
+    "silence.remove": "ended a silence",
+    "alert.acknowledge": "acknowledged an alert",
 }
 
 

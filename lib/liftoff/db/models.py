@@ -65,6 +65,10 @@ BATCH_STATUSES = ("committed", "rejected", "rolled_back")
 ROLES = ("viewer", "editor", "admin")
 # API tokens never carry admin: a leaked pipeline secret must not manage users.
 TOKEN_ROLES = ("viewer", "editor")
+CHANNEL_KINDS = ("webhook", "email")
+# A webhook's body: Liftoff's own JSON, or a body Slack's or Teams' incoming webhooks accept.
+WEBHOOK_FORMATS = ("json", "slack", "teams")
+MESSAGE_KINDS = ("alert", "digest", "test")
 
 
 def _one_of(column: str, values: tuple[str, ...], name: str | None = None) -> CheckConstraint:
@@ -550,6 +554,8 @@ class AlertRule(Base):
     # Comma-separated stages the rule applies to, e.g. "pilot,production".
     stages: Mapped[str] = mapped_column(String(100), nullable=False, default="poc,pilot,production")
     enabled: Mapped[bool] = mapped_column(default=True, nullable=False)
+    # Minutes after which a still-firing critical rule is sent again (NULL: once per firing).
+    repeat_minutes: Mapped[int | None] = mapped_column(Integer)
 
 
 class GovernanceItem(Base):
@@ -570,3 +576,138 @@ class GovernanceItem(Base):
     evidence: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class NotificationChannel(Base):
+    """Where alerts and digests go: a webhook URL or an email address, with its filters."""
+
+    __tablename__ = "notification_channels"
+    __table_args__ = (
+        _one_of("kind", CHANNEL_KINDS),
+        _one_of("format", WEBHOOK_FORMATS),
+        _one_of("min_severity", SEVERITIES),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    target: Mapped[str] = mapped_column(String(2000), nullable=False)
+    format: Mapped[str] = mapped_column(String(10), nullable=False, default="json")
+    # NULL: every initiative.
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE")
+    )
+    min_severity: Mapped[str] = mapped_column(String(10), nullable=False, default="low")
+    # Signs webhook bodies (HMAC-SHA256) when set.
+    secret: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AlertState(Base):
+    """What Liftoff last saw of a rule for an initiative: notifications go on changes only."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "initiative_id", name="uq_alert_states_rule_initiative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_rules.id", ondelete="CASCADE"), nullable=False
+    )
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    firing: Mapped[bool] = mapped_column(nullable=False, default=False)
+    value: Mapped[float | None] = mapped_column(Float)
+    iteration: Mapped[int | None] = mapped_column(Integer)
+    since_iteration: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # Whether this firing was sent (a silenced one is not, and then neither is its resolve).
+    notified: Mapped[bool] = mapped_column(nullable=False, default=False)
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CriterionState(Base):
+    """A criterion's last status (met, not met, no evidence), so the digest can list flips."""
+
+    __tablename__ = "criterion_states"
+    criterion_id: Mapped[int] = mapped_column(
+        ForeignKey("criteria.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class Silence(Base):
+    """Alerts of a rule, an initiative or both not sent until a time; still shown, marked."""
+
+    __tablename__ = "silences"
+    __table_args__ = (
+        CheckConstraint(
+            "rule_id IS NOT NULL OR initiative_id IS NOT NULL", name="rule_or_initiative"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE")
+    )
+    until: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class NotifyEvent(Base):
+    """A change Liftoff noticed (an alert fired or resolved, a criterion flipped): the digest's
+    history."""
+
+    __tablename__ = "notify_events"
+    __table_args__ = (Index("ix_notify_events_initiative_at", "initiative_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # alert, criterion
+    state: Mapped[str] = mapped_column(String(20), nullable=False)
+    previous: Mapped[str | None] = mapped_column(String(20))
+    # JSON: what the digest names (metric, value, threshold, iteration …).
+    detail: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class OutboxMessage(Base):
+    """A message to send, written in the transaction of the change that caused it; a worker
+    sends it, retrying with backoff, so nothing is lost when a process stops."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        _one_of("kind", MESSAGE_KINDS),
+        Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A channel, or (a digest sent with `--to`) an email address of its own.
+    channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification_channels.id", ondelete="CASCADE")
+    )
+    address: Mapped[str | None] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    initiative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="SET NULL")
+    )
+    # Scheduled digests: one per channel, initiative and slot, whichever process gets there.
+    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    subject: Mapped[str] = mapped_column(String(500), nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)  # JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # A worker that took the message holds it until then; after a crash another takes it.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -42,6 +42,7 @@ from liftoff.db.models import (
     StakeholderStance,
     TrafficPoint,
 )
+from liftoff.notify import outbox as notify
 
 DEMO_KIND = "demo"
 SPRINT_DAYS = 21
@@ -1623,6 +1624,8 @@ def load_demo(
             _write(
                 conn, story(today, random.Random(f"liftoff-demo:{spec.name}")), today, metric_ids
             )
+        # The alerts firing now are the baseline, not news (as of the demo's day, as the rest).
+        notify.evaluate(conn, now=datetime.combine(today, time(8, 0)))
         audit.record(
             conn,
             actor,

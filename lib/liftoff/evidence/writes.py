@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from liftoff import db, names
 from liftoff.access import audit
@@ -24,6 +24,7 @@ from liftoff.db.models import (
 )
 from liftoff.errors import InvalidValue
 from liftoff.formatting import format_date
+from liftoff.notify import outbox as notify
 
 
 def set_initiative(
@@ -118,6 +119,8 @@ def set_initiative(
             + ", ".join(f"{k} {before[k]} → {v}" for k, v in values.items()),
             target="initiative",
         )
+        if {"stage", "primary_metric_key"} & values.keys():  # what the alert rules depend on
+            notify.evaluate(conn, [existing])
         return (
             f"Updated initiative {name!r}: "
             + ", ".join(f"{k}={v}" for k, v in values.items())
@@ -403,6 +406,11 @@ def _rule_values(metric_id, comparator, threshold, severity, stages) -> dict:
     )
 
 
+def _rule_scope(rule: dict) -> list[int] | None:
+    """The initiatives a rule's change can touch (None: every one)."""
+    return None if rule["initiative_id"] is None else [rule["initiative_id"]]
+
+
 def add_alert_rule(
     engine: Engine,
     actor: Actor,
@@ -464,6 +472,7 @@ def _add_alert_rule(
         target_id=rule_id,
         after=audit.row(conn, AlertRule, rule_id),
     )
+    notify.evaluate(conn, None if init_id is None else [init_id])
     return rule_id
 
 
@@ -500,6 +509,7 @@ def update_alert_rule(
             + ("" if enabled else ", disabled"),
             target="alert_rule",
         )
+        notify.evaluate(conn, _rule_scope(before))
 
 
 def remove_alert_rule(engine: Engine, actor: Actor, rule_id: int) -> None:
@@ -509,6 +519,10 @@ def remove_alert_rule(engine: Engine, actor: Actor, rule_id: int) -> None:
         before = audit.row(conn, AlertRule, rule_id)
         if before is None:
             return
+        # Switched off first and evaluated, so a firing alert is sent as resolved before its
+        # state goes with the rule.
+        conn.execute(update(AlertRule).where(AlertRule.id == rule_id).values(enabled=False))
+        notify.evaluate(conn, _rule_scope(before))
         conn.execute(delete(AlertRule).where(AlertRule.id == rule_id))
         audit.record(
             conn,

@@ -45,6 +45,7 @@ from liftoff.db.models import (
 from liftoff.ingest import pipeline
 from liftoff.ingest.pipeline import Prepared, _duplicate_batch, options_json
 from liftoff.ingest.values import distinct_pairs
+from liftoff.notify import outbox as notify
 
 FAST_CHUNK = 50_000
 
@@ -758,6 +759,8 @@ def load_file(
                 warnings="\n".join(prepared.warnings) or None,
             )
         )
+        # Alerts and criteria this batch may have changed, with their messages, commit with it.
+        notify.evaluate(conn, notify.initiatives_of_batch(conn, batch_id))
         audit.record(
             conn,
             actor,

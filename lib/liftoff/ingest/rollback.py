@@ -28,6 +28,7 @@ from liftoff.db.models import (
     TrafficPoint,
 )
 from liftoff.errors import LiftoffError
+from liftoff.notify import outbox as notify
 
 
 class RollbackError(LiftoffError):
@@ -267,6 +268,7 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
         plan = _plan(conn, batch)  # inside the write: nobody changes the rows meanwhile
         if plan.later and not force:
             raise RollbackConflict(plan.conflict_message(), plan.later)
+        touched = notify.initiatives_of_batch(conn, batch_id)  # before its rows go
         changes = conn.execute(
             select(BatchChange.table_name, BatchChange.row_id, BatchChange.before)
             .where(BatchChange.batch_id == batch_id)
@@ -292,6 +294,8 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
             .where(ImportBatch.id == batch_id)
             .values(status="rolled_back", rolled_back_by=actor.label, rolled_back_at=datetime.now())
         )
+        # Alerts the rollback stops (or starts) and criteria it flips, committed with it.
+        notify.evaluate(conn, touched)
         removed = sum(counts.values())
         restored = sum(1 for c in changes if json.loads(c[2]))
         text = f"Rolled back batch #{batch_id} ({batch.file_name}): removed {removed} rows"

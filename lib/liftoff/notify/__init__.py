@@ -1,0 +1,1 @@
+"""Alerts that reach people: channels, the outbox, the worker that sends it, and the digest."""

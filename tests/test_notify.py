@@ -1,0 +1,355 @@
+"""Notifications end to end on loopback: a real HTTP receiver and a real SMTP server (aiosmtpd)
+started here, real imports through the pipeline, the real worker, on both backends."""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime, timedelta
+from email import policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from conftest import EDITOR, PROJECT_ROOT
+from liftoff import ingest
+from liftoff.db.models import NotificationChannel, OutboxMessage
+from liftoff.evidence import writes as manage
+from liftoff.ingest.columns import metric_key
+from liftoff.notify import digest, rules, worker, writes
+
+INITIATIVE = 'Pilot </td><script>alert(1)</script> "},{"x":1'
+METRIC_NAME = 'Error <b>rate</b> & "quotes"'  # as a PM typed it in the file's header
+METRIC = metric_key(METRIC_NAME)
+SECRET = "s3cret-for-tests"
+BASE_URL = "https://liftoff.example.org"
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1: records every POST; fails the first `fail` with HTTP
+    500; with `hang`, holds the first request open until `release` is set."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.fail = 0
+        self.hang = False
+        self.got_first = threading.Event()
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (the standard library's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append({"headers": dict(self.headers), "body": body})
+                outer.got_first.set()
+                if outer.hang and len(outer.requests) == 1:
+                    outer.release.wait(20)
+                    return  # the sender was killed meanwhile: no answer
+                status = 500 if len(outer.requests) <= outer.fail else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def delivered(self) -> list[dict]:
+        """Requests answered with success (all but the failed and the held ones)."""
+        skip = 1 if self.hang else self.fail
+        return self.requests[skip:]
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(r["body"]) for r in self.delivered]
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Mailbox:
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def mailbox(monkeypatch):
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    monkeypatch.setenv("LIFTOFF_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
+    monkeypatch.setenv("LIFTOFF_SMTP_FROM", "liftoff@example.org")
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def setup(engine, receiver, mailbox, monkeypatch):
+    """An initiative in pilot with one critical rule on its error rate (alert above 5%), a
+    signed webhook channel and an email channel."""
+    monkeypatch.setenv("LIFTOFF_BASE_URL", BASE_URL + "/")
+    _import(engine, 1, 0.01)
+    manage.set_initiative(engine, EDITOR, INITIATIVE, stage="pilot")
+    rule_id = manage.add_alert_rule(
+        engine,
+        EDITOR,
+        INITIATIVE,
+        metric=METRIC,
+        comparator=">",
+        threshold=0.05,
+        severity="critical",
+        stages=["pilot", "production"],
+    )
+    writes.add_channel(
+        engine, EDITOR, "ops hook", kind="webhook", target=receiver.url, secret=SECRET
+    )
+    writes.add_channel(engine, EDITOR, "owner", kind="email", target="owner@example.org")
+    return rule_id
+
+
+_files = iter(range(10**6))
+
+
+def _import(engine, iteration: int, value: float, force: bool = False) -> None:
+    data = (
+        'initiative,iteration,"metric",value\n'
+        f'"{INITIATIVE.replace(chr(34), chr(34) * 2)}",{iteration},'
+        f'"{METRIC_NAME.replace(chr(34), chr(34) * 2)}",{value * 100}%\n'
+    ).encode()
+    ingest.import_file(
+        engine,
+        EDITOR,
+        data,
+        f"metrics-{next(_files)}.csv",
+        ingest.Options(create=True, force=force),
+    )
+
+
+def _deliver(engine):
+    return worker.deliver_due(engine, timeout_s=5, backoff_s=0.05)
+
+
+def test_a_breach_gives_one_webhook_and_one_email_with_the_right_fields(
+    engine, setup, receiver, mailbox
+):
+    _import(engine, 2, 0.12)
+    outcome = _deliver(engine)
+    assert (outcome.sent, outcome.failed) == (2, 0)
+
+    [body] = receiver.bodies()
+    assert body["initiative"] == INITIATIVE
+    assert body["iteration"] == 2
+    assert body["state"] == "firing"
+    [alert] = body["alerts"]
+    assert alert["rule"] == f"{METRIC} > 0.05"
+    assert alert["rule_id"] == setup
+    assert alert["metric"] == METRIC
+    assert alert["metric_name"] == METRIC_NAME
+    assert alert["value"] == pytest.approx(0.12)
+    assert alert["threshold"] == 0.05
+    assert alert["comparator"] == ">"
+    assert alert["severity"] == "critical"
+    assert alert["since_iteration"] == 2
+    assert datetime.fromisoformat(alert["since"]) <= datetime.now()
+    assert body["link"] == (
+        f"{BASE_URL}/monitoring?initiative=Pilot+%3C%2Ftd%3E%3Cscript%3Ealert%281%29%3C%2F"
+        "script%3E+%22%7D%2C%7B%22x%22%3A1&iteration=2"
+    )
+
+    [mail] = mailbox.messages
+    assert mail["To"] == "owner@example.org"
+    assert mail["From"] == "liftoff@example.org"
+    assert mail["Subject"] == f"Liftoff · {INITIATIVE}: 1 alert firing"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Critical: " + METRIC_NAME + " started firing — 12.0%, alert when > 5.0%" in text
+    assert body["link"] in text
+
+
+def test_the_same_state_again_sends_nothing(engine, setup, receiver, mailbox):
+    _import(engine, 2, 0.12)
+    _deliver(engine)
+    _import(engine, 2, 0.12, force=True)  # the same breach, imported again
+    _import(engine, 2, 0.15)  # worse, but still the same state: firing
+    assert _deliver(engine).sent == 0
+    assert len(receiver.requests) == 1 and len(mailbox.messages) == 1
+
+
+def test_a_fix_gives_one_resolved(engine, setup, receiver, mailbox):
+    _import(engine, 2, 0.12)
+    _deliver(engine)
+    _import(engine, 3, 0.02)
+    _import(engine, 4, 0.01)  # still fine: nothing more
+    assert _deliver(engine).sent == 2
+    first, resolved = receiver.bodies()
+    assert (first["state"], resolved["state"]) == ("firing", "resolved")
+    assert resolved["iteration"] == 3
+    assert [a["state"] for a in resolved["alerts"]] == ["resolved"]
+    assert mailbox.messages[-1]["Subject"] == f"Liftoff · {INITIATIVE}: 1 resolved"
+
+
+def test_a_silenced_rule_sends_nothing(engine, setup, receiver, mailbox):
+    writes.add_silence(
+        engine,
+        EDITOR,
+        rule_id=setup,
+        until=datetime.now() + timedelta(days=2),
+        reason="Known: the new tokenizer",
+    )
+    _import(engine, 2, 0.12)
+    _import(engine, 3, 0.02)  # and its resolve is not sent either
+    assert _deliver(engine).sent == 0
+    assert receiver.requests == [] and mailbox.messages == []
+    with engine.connect() as conn:
+        assert conn.execute(select(OutboxMessage.id)).all() == []
+
+
+def test_a_receiver_failing_three_times_then_succeeding_gets_it_once(engine, setup, receiver):
+    receiver.fail = 3
+    _import(engine, 2, 0.12)
+    for _ in range(40):  # bounded: 3 retries at 0.05, 0.1, 0.2 s
+        _deliver(engine)
+        if len(receiver.requests) >= 4:
+            break
+        time.sleep(0.1)
+    _deliver(engine)
+    assert len(receiver.requests) == 4
+    assert len(receiver.delivered) == 1
+    assert receiver.bodies()[0]["state"] == "firing"
+    with engine.connect() as conn:
+        channel = conn.execute(
+            select(NotificationChannel).where(NotificationChannel.name == "ops hook")
+        ).one()
+        message = conn.execute(
+            select(OutboxMessage).where(OutboxMessage.channel_id == channel.id)
+        ).one()
+    assert message.attempts == 4 and message.sent_at is not None
+    assert channel.last_success_at >= channel.last_error_at
+    assert channel.last_error == "127.0.0.1:" + receiver.url.split(":")[2].split("/")[0] + (
+        " answered HTTP 500 Internal Server Error."
+    )
+
+
+def test_a_kill_between_commit_and_send_delivers_after_restart(
+    engine, db_url, setup, receiver, mailbox
+):
+    receiver.hang = True
+    _import(engine, 2, 0.12)  # committed: the messages are in the outbox
+    env = {**os.environ, "LIFTOFF_DATABASE_URL": db_url}
+    command = [sys.executable, "-m", "liftoff.cli", "notify", "run", "--timeout", "1"]
+    first = subprocess.Popen(
+        command + ["--interval", "0.2"], env=env, cwd=PROJECT_ROOT, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert receiver.got_first.wait(30), "the worker never posted"
+        first.send_signal(signal.SIGKILL)  # in the middle of the send
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    receiver.release.set()
+    with engine.connect() as conn:
+        pending = conn.execute(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None)))
+        assert len(pending.all()) >= 1  # the webhook message is still to send
+    # The killed worker's claim lasts 3 x timeout + 5 s; a restarted worker takes it after.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not receiver.delivered:
+        subprocess.run(
+            command + ["--once"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        time.sleep(0.5)
+    [body] = receiver.bodies()
+    assert body["state"] == "firing" and body["initiative"] == INITIATIVE
+    assert len(mailbox.messages) == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(OutboxMessage.sent_at)).scalars().all().count(None) == 0
+
+
+def test_the_receiver_verifies_the_hmac_signature(engine, setup, receiver):
+    _import(engine, 2, 0.12)
+    _deliver(engine)
+    [request] = receiver.requests
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    stamp = headers[rules.TIMESTAMP_HEADER.lower()]
+    signature = headers[rules.SIGNATURE_HEADER.lower()]
+    assert rules.verify(SECRET, stamp, request["body"], signature)
+    assert not rules.verify("another secret", stamp, request["body"], signature)
+    assert not rules.verify(SECRET, stamp, request["body"] + b" ", signature)
+    assert abs(int(stamp) - time.time()) < 300
+
+
+def test_user_text_is_escaped_in_the_html_email_and_cannot_break_the_json(
+    engine, setup, receiver, mailbox
+):
+    _import(engine, 2, 0.12)
+    _deliver(engine)
+    body = receiver.requests[0]["body"].decode()
+    parsed = json.loads(body)  # one document: the names did not close it
+    assert parsed["initiative"] == INITIATIVE
+    assert parsed["alerts"][0]["metric_name"] == METRIC_NAME
+    assert set(parsed) == {"initiative", "iteration", "state", "alerts", "link"}
+
+    html = mailbox.messages[0].get_body(("html",)).get_content()
+    assert "<script>" not in html and "<b>rate</b>" not in html
+    assert "&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Error &lt;b&gt;rate&lt;/b&gt; &amp; &quot;quotes&quot;" in html
+
+
+def test_the_digest_says_what_changed_with_user_text_escaped(engine, setup, mailbox):
+    _import(engine, 2, 0.12)
+    _import(engine, 3, 0.02)
+    concern = (
+        "initiative,title,severity,failure_category,raised_at\n"
+        f'"{INITIATIVE.replace(chr(34), chr(34) * 2)}","<img src=x onerror=alert(1)> & co",'
+        f"high,scalability,{date.today().isoformat()}\n"
+    )
+    ingest.import_file(engine, EDITOR, concern.encode(), "concerns.csv", ingest.Options())
+    ids = digest.queue(
+        engine, EDITOR, INITIATIVE, date.today() - timedelta(days=7), to="board@example.org"
+    )
+    assert worker.deliver_due(engine, only=ids).sent == 1
+    [mail] = mailbox.messages
+    assert mail["To"] == "board@example.org"
+    text = mail.get_body(("plain",)).get_content()
+    assert f"{METRIC_NAME} fired (critical): 12.0%, alert when > 5.0%" in text
+    assert f"{METRIC_NAME} resolved (critical): 2.0%, alert when > 5.0%" in text
+    assert "<img src=x onerror=alert(1)> & co (high" in text
+    assert f"{BASE_URL}/steering?initiative=" in text
+    html = mail.get_body(("html",)).get_content()
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt; &amp; co" in html
