@@ -1,11 +1,15 @@
 """Monitoring and alerts: rules evaluated against the latest evidence."""
 
+from datetime import date, datetime, time, timedelta
+
 import streamlit as st
 
 from liftoff import charts
 from liftoff.db.models import COMPARATORS, SEVERITIES, STAGES
 from liftoff.evidence import views
 from liftoff.evidence import writes as evidence_writes
+from liftoff.notify import views as notify_views
+from liftoff.notify import writes as notify_writes
 from liftoff.ui import cache, session, text, widgets
 
 ev = widgets.initiative_screen(
@@ -20,10 +24,14 @@ st.caption(
     )
 )
 
-firing = cache.evidence_table(views.firing_table, ev.initiative["name"])
+firing = cache.evidence_read(notify_views.firing_table, ini["name"])
 if not firing.empty:
     st.subheader("Firing now", anchor=False)
-    widgets.table(firing.shown, hide_index=True, width="stretch")
+    widgets.table(firing, hide_index=True, width="stretch")
+silences = cache.read(notify_views.silences_table, ini["id"])
+if not silences.empty:
+    st.caption("Silenced alerts still show here, marked; they are not sent until the silence ends.")
+    widgets.table(silences, hide_index=True, width="stretch")
 
 if ev.rules:
     st.subheader("Rules", anchor=False)
@@ -49,6 +57,46 @@ if ev.rules:
 if not session.can("edit"):
     session.edit_hint("add, change and remove alert rules here")
     st.stop()
+st.subheader("Silence or acknowledge", anchor=False)
+st.caption(
+    "A silence stops notifications of a rule (or of every rule of this initiative) until a day, "
+    "with a reason; acknowledging a firing alert records that you are on it and stops its repeats."
+)
+rule_names = {
+    r["id"]: f"#{r['id']} {views.label(ev, r['metric'])} {r['comparator']} {r['threshold']:g}"
+    for r in ev.rules
+}
+left, right = st.columns(2)
+with left.form("silence", clear_on_submit=True):
+    target = st.selectbox(
+        "Silence",
+        [None, *rule_names],
+        format_func=lambda i: "Every rule of this initiative" if i is None else rule_names[i],
+    )
+    until_day = st.date_input("Until the end of", value=date.today() + timedelta(days=7))
+    reason = st.text_input("Why", placeholder="e.g. known issue, fix deploys on Friday")
+    if st.form_submit_button("Silence", icon=":material/notifications_off:"):
+        widgets.save(
+            notify_writes.add_silence,
+            until=datetime.combine(until_day, time(23, 59)),
+            reason=reason,
+            initiative=ini["name"],
+            rule_id=target,
+        )
+with right:
+    choices = cache.evidence_read(notify_views.firing_choices, ini["name"])
+    if choices:
+        with st.form("acknowledge"):
+            chosen = st.selectbox("Firing alert", list(choices), format_func=choices.get)
+            if st.form_submit_button("Acknowledge", icon=":material/done:"):
+                widgets.save(notify_writes.acknowledge, ini["name"], chosen)
+    else:
+        st.caption("No firing alert waits for an acknowledgement.")
+    if not silences.empty:
+        ended = st.selectbox("End a silence", list(silences["Silence"]))
+        if st.button("End this silence"):
+            widgets.save(notify_writes.remove_silence, int(ended.lstrip("#")))
+
 st.subheader("Change the rules", anchor=False)
 defaults = evidence_writes.default_alert_rules(ev)
 if defaults:

@@ -140,6 +140,7 @@ def test_monitoring_lists_firing_alerts_like_the_summary(use_database, demo_url,
         "87.4%",
         "< 89.0%",
         "Iteration 1 (25 Jul 2026)",
+        "—",  # neither silenced nor acknowledged
     ]
 
 

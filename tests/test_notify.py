@@ -353,3 +353,117 @@ def test_the_digest_says_what_changed_with_user_text_escaped(engine, setup, mail
     assert f"{BASE_URL}/steering?initiative=" in text
     html = mail.get_body(("html",)).get_content()
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt; &amp; co" in html
+
+
+# ----------------------------------------------------------------------------- screens
+
+
+def _open(page: str, role: str | None = None, **params):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import sign_in_as
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    if role:
+        sign_in_as(at, role)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    return at.switch_page(page).run()
+
+
+def _shown(markdown: str) -> str:
+    """Markdown as a reader sees it: escapes and the joiners that keep URLs text removed."""
+    return markdown.replace("\\", "").replace("\u2060", "")
+
+
+def _two_firing(engine) -> tuple[int, int]:
+    """Churn early-warning with two firing rules: the demo's retention rule and one more."""
+    from liftoff.evidence import initiative as evidence
+
+    ev = evidence.for_initiative(engine, CHURN)
+    retention = ev.firing[0].rule_id
+    auc = manage.add_alert_rule(
+        engine,
+        EDITOR,
+        CHURN,
+        metric="churn_auc",
+        comparator=">",
+        threshold=0.5,
+        severity="medium",
+        stages=["pilot"],
+    )
+    return retention, auc
+
+
+CHURN = "Churn early-warning"
+
+
+def test_monitoring_marks_a_silenced_and_an_acknowledged_alert(use_database, demo_url, demo_engine):
+    use_database(demo_url)
+    retention, auc = _two_firing(demo_engine)
+    at = _open("screens/monitoring.py", "editor", initiative=CHURN)
+    # An editor silences one rule through the form and acknowledges the other.
+    next(s for s in at.selectbox if s.label == "Silence").select(retention)
+    next(t for t in at.text_input if t.label == "Why").input("Finance review <b>pending</b>")
+    next(b for b in at.button if b.label == "Silence").click().run()
+    next(s for s in at.selectbox if s.label == "Firing alert").select(auc)
+    next(b for b in at.button if b.label == "Acknowledge").click().run()
+    assert not at.exception and not at.error
+
+    table = at.dataframe[0].value
+    marks = dict(zip(table["Metric"], table["Notifications"], strict=True))
+    until = date.today() + timedelta(days=7)
+    assert marks["90-day customer retention"] == f"Silenced until {until.day} {until:%b %Y} 23:59"
+    assert marks["Churn model AUC"].startswith("Acknowledged by editor@example.com, ")
+    silences = at.dataframe[1].value
+    assert list(silences["Why"]) == ["Finance review <b>pending</b>"]  # as typed, not markup
+    assert list(silences["By"]) == ["editor@example.com"]
+    # Still shown to viewers, marked the same way.
+    viewer = _open("screens/monitoring.py", initiative=CHURN)
+    assert list(viewer.dataframe[0].value["Notifications"]) == list(table["Notifications"])
+
+
+def test_the_notifications_screen_adds_tests_and_removes_a_channel(
+    use_database, db_url, engine, receiver
+):
+    use_database(db_url)
+    at = _open("screens/notifications.py", "editor")
+    assert "No channels yet" in at.info[0].value
+    next(t for t in at.text_input if t.label == "Name").input("ops")
+    next(t for t in at.text_input if t.label.startswith("Webhook address")).input("ftp://x")
+    next(b for b in at.button if b.label == "Add channel").click().run()
+    assert _shown(at.error[0].value) == (
+        "A webhook needs an http:// or https:// address, not 'ftp://x'."
+    )
+    next(t for t in at.text_input if t.label == "Name").input("ops")
+    next(t for t in at.text_input if t.label.startswith("Webhook address")).input(receiver.url)
+    next(b for b in at.button if b.label == "Add channel").click().run()
+    assert list(at.dataframe[0].value["Channel"]) == ["ops"]
+    next(b for b in at.button if b.label == "Send a test message").click().run()
+    assert _shown(at.success[0].value) == "Test message sent to ops."
+    assert json.loads(receiver.requests[0]["body"])["state"] == "test"
+    assert at.dataframe[0].value["State"][0] == "Working"
+    next(b for b in at.button if b.label == "Remove this channel").click().run()
+    assert "No channels yet" in at.info[0].value
+
+
+def test_channels_from_the_command_line(engine, db_url, receiver, monkeypatch, capsys):
+    from liftoff import cli
+
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", db_url)
+    assert cli.main(["channels", "add", "ops", "--kind", "webhook", "--target", receiver.url]) == 0
+    assert cli.main(["channels", "test", "ops"]) == 0
+    assert cli.main(["channels", "add", "ops", "--kind", "email", "--target", "a@b.org"]) == 1
+    capsys.readouterr()
+    assert cli.main(["channels", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert listed.startswith(f"ops: webhook to {receiver.url}, every initiative, low and above.")
+    assert "Last sent " in listed and "never" not in listed
+    assert cli.main(["channels", "remove", "ops"]) == 0
+    assert cli.main(["channels", "test", "ops"]) == 1
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("liftoff: No channel is named 'ops'. See `liftoff channels list`.")
+    )

@@ -54,6 +54,7 @@ SCREENS: dict[str, tuple[str, str, str]] = {
     "steering": ("Meeting", "Steering pack", "viewer"),
     "upload": ("Data", "Upload data", "editor"),
     "imports": ("Data", "Import history", "viewer"),
+    "notifications": ("Data", "Notifications", "editor"),
     "users": ("Admin", "Users and settings", "admin"),
     "audit": ("Admin", "Audit log", "admin"),
 }
