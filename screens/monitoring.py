@@ -168,3 +168,13 @@ if ev.rules:
             )
         if remove.form_submit_button("Remove rule"):
             widgets.save(evidence_writes.remove_alert_rule, rule_id)
+    with st.form(f"repeat_{rule_id}"):
+        minutes = st.number_input(
+            "Send again every … minutes while it keeps firing (critical rules only; 0: once)",
+            min_value=0,
+            step=30,
+            value=int(rule.get("repeat_minutes") or 0),
+            key="edit_repeat",
+        )
+        if st.form_submit_button("Save repeat interval"):
+            widgets.save(notify_writes.set_repeat, rule_id, int(minutes) or None)

@@ -9,9 +9,11 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from conftest import DEMO_TODAY, EDITOR
-from liftoff import db, manage
+from liftoff import db
 from liftoff.evidence import initiative as evidence
+from liftoff.evidence import writes as manage
 from liftoff.notify import digest, writes
+from liftoff.people import writes as people_writes
 from test_browser import ARTIFACTS, CHROMIUM, _require_browser, _serve, _wait_until_idle
 
 CHURN = "Churn early-warning"
@@ -67,7 +69,7 @@ def marked_app(sqlite_templates, tmp_path_factory):
         reason="Retention is reviewed with Finance on Friday",
     )
     writes.acknowledge(engine, EDITOR, CHURN, auc)
-    manage.add_concern(
+    people_writes.add_concern(
         engine, EDITOR, CHURN, title=TITLE, failure_category="misalignment", severity="high"
     )
     html = digest.render(digest.build(engine, CHURN, DEMO_TODAY - timedelta(days=30)))[1]

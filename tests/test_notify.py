@@ -467,3 +467,41 @@ def test_channels_from_the_command_line(engine, db_url, receiver, monkeypatch, c
         .err.strip()
         .endswith("liftoff: No channel is named 'ops'. See `liftoff channels list`.")
     )
+
+
+# ----------------------------------------------------------------------------- the rules
+
+
+def test_repeats_only_for_critical_rules_past_their_interval_and_not_once_acknowledged():
+    now = datetime(2026, 12, 1, 12, 0)
+    sent = rules.Seen(
+        firing=True, notified=True, last_sent_at=now - timedelta(minutes=61), acknowledged=False
+    )
+
+    def change(seen, severity="critical", repeat=60, silenced=False):
+        return rules.change(seen, True, silenced, severity=severity, repeat_minutes=repeat, now=now)
+
+    assert change(sent) == "repeat"
+    assert change(sent, repeat=None) is None
+    assert change(sent, severity="high") is None
+    assert change(sent, repeat=120) is None
+    assert change(rules.Seen(True, True, sent.last_sent_at, acknowledged=True)) is None
+    assert change(sent, silenced=True) is None
+    # Silenced when it started, still firing when the silence ends: sent then.
+    assert change(rules.Seen(True, False, None, False)) == "firing"
+
+
+def test_an_editor_sets_a_repeat_interval_on_the_monitoring_screen(
+    use_database, demo_url, demo_engine
+):
+    from liftoff.evidence import initiative as evidence
+
+    use_database(demo_url)
+    at = _open("screens/monitoring.py", "editor", initiative=CHURN)
+    rule = evidence.for_initiative(demo_engine, CHURN).rules[0]
+    next(s for s in at.selectbox if s.label == "Rule").select(rule["id"])
+    at.run()
+    next(n for n in at.number_input if n.label.startswith("Send again every")).set_value(90)
+    next(b for b in at.button if b.label == "Save repeat interval").click().run()
+    assert not at.exception and not at.error
+    assert evidence.for_initiative(demo_engine, CHURN).rules[0]["repeat_minutes"] == 90

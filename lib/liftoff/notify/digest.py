@@ -21,6 +21,7 @@ from liftoff.db.models import (
     OutboxMessage,
 )
 from liftoff.evidence import initiative as evidence
+from liftoff.evidence import reads as queries
 from liftoff.evidence.portfolio import runway_sentence
 from liftoff.formatting import format_date, format_percent, format_value
 from liftoff.notify import messages, outbox, rules
@@ -217,7 +218,7 @@ def render(p: dict) -> tuple[str, str]:
         f"<p style='margin-top:24px'><a class='button' href='{e(p['link'], quote=True)}'>"
         "Open the steering pack</a></p>"
     )
-    return "\n".join(text), messages._page(
+    return "\n".join(text), messages.page(
         f"Liftoff digest · {p['initiative']}", head, "".join(inner)
     )
 
@@ -306,8 +307,6 @@ def queue_scheduled(engine: Engine, now: datetime | None = None) -> int:
         ).all()
     if not channels:
         return 0
-    from liftoff.evidence import reads as queries
-
     queued = 0
     for ini in queries.initiatives(engine):
         payload = build(engine, ini["name"], (slot - timedelta(days=7)).date(), slot.date())

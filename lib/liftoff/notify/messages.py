@@ -89,7 +89,8 @@ _CSS = (
 )
 
 
-def _page(title: str, sub: str, inner: str) -> str:
+def page(title: str, sub: str, inner: str) -> str:
+    """A whole HTML email: a title, a line under it, and `inner` (already escaped)."""
     e = html.escape
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
@@ -120,7 +121,7 @@ def alert_email(subject: str, payload: dict) -> tuple[str, str]:
     )
     it = payload.get("iteration")
     sub = f"Iteration {it}" if it is not None else "No iteration yet"
-    return text, _page(payload["initiative"], sub, inner)
+    return text, page(payload["initiative"], sub, inner)
 
 
 def email_message(

@@ -25,6 +25,7 @@ from liftoff.db.models import (
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import reads as queries
 from liftoff.evidence.initiative import InitiativeEvidence
+from liftoff.evidence.rules import AlertStatus
 from liftoff.notify import rules
 
 # Any number: the key of the PostgreSQL advisory lock that serialises evaluations, so two
@@ -271,9 +272,7 @@ def _alert_changes(conn, ev: InitiativeEvidence, seen: dict, silences: list, now
     return sorted(items, key=lambda i: (i["state"] == "resolved", order.get(i["severity"], 9)))
 
 
-def _quiet(rule: dict):
-    from liftoff.evidence.rules import AlertStatus
-
+def _quiet(rule: dict) -> AlertStatus:
     return AlertStatus(
         rule["id"],
         rule["metric"],

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 
 from liftoff import config, db
 from liftoff.db.models import NotificationChannel, OutboxMessage
-from liftoff.notify import messages, rules
+from liftoff.notify import digest, messages, rules, writes
 
 log = logging.getLogger("liftoff.notify")
 
@@ -167,12 +167,10 @@ def _send(row: dict, channel: dict | None, timeout_s: float) -> None:
         return
     to = channel["target"] if channel else row["address"]
     if row["kind"] == "digest":
-        from liftoff.notify import digest
-
         text, html_body = digest.render(payload)
     elif row["kind"] == "test":
         text = payload["text"]
-        html_body = messages._page("Liftoff", payload["text"], "")
+        html_body = messages.page("Liftoff", payload["text"], "")
     else:
         text, html_body = messages.alert_email(row["subject"], payload)
     msg = messages.email_message(
@@ -242,8 +240,6 @@ def send_email(smtp_url: str, msg, timeout_s: float) -> None:
 
 def tick(engine: Engine, *, timeout_s: float, backoff_s: float) -> Outcome:
     """One round: queue repeats and a due scheduled digest, then send what is due."""
-    from liftoff.notify import digest, writes
-
     writes.queue_repeats(engine)
     digest.queue_scheduled(engine)
     return deliver_due(engine, timeout_s=timeout_s, backoff_s=backoff_s)

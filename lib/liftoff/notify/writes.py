@@ -22,7 +22,7 @@ from liftoff.db.models import (
     NotificationChannel,
     Silence,
 )
-from liftoff.manage import InvalidValue
+from liftoff.errors import InvalidValue
 from liftoff.notify import outbox
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -30,7 +30,7 @@ _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 class InvalidSetting(InvalidValue):
     """A channel, silence or acknowledgement that cannot be saved; the message says why (an
-    InvalidValue, so the screens' save helper shows it as any other refused value)."""
+    InvalidValue: the CLI and the screens' save helper show it as any other refused value)."""
 
 
 def _initiative_id(conn, name: str | None) -> int | None:
