@@ -4,7 +4,7 @@ caches) and warm, next to a bare page measured in the same run.
 
     .venv/bin/python benchmarks/people.py [--postgres URL] [--runs N]
 
-Targets (issue #5): warm render at most 3x the bare page's, first render under 2 s.
+Targets and the last figures measured: benchmarks/README.md.
 """
 
 from __future__ import annotations

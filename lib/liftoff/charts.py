@@ -8,20 +8,14 @@ from datetime import timedelta
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from liftoff.db.models import SEVERITIES
 from liftoff.evidence.initiative import InitiativeEvidence
-from liftoff.formatting import format_value
+from liftoff.formatting import DECISION_COLOURS, format_value
 from liftoff.people import views as people_views
 from liftoff.people.rules import STANCE_VALUE
 from liftoff.readiness import views as readiness_views
 from liftoff.readiness.rules import SECTION_LABELS
 
-DECISION_COLOURS = {
-    "go": "#2e7d32",
-    "no-go": "#c62828",
-    "pivot": "#ef6c00",
-    "extend": "#1565c0",
-    "pending": "#9e9e9e",
-}
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", height=260)
 
 
@@ -96,7 +90,7 @@ def headroom_bars(cards: list, warning: float) -> go.Figure:
 def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
     """The initiative's iterations as bars on a calendar, coloured by decision."""
     fig = go.Figure()
-    for decision, colour in DECISION_COLOURS.items():
+    for decision, (_, colour) in DECISION_COLOURS.items():
         its = [it for it in ev.dated if it.decision == decision]
         if not its:
             continue
@@ -492,7 +486,6 @@ STANCE_COLOURS = {
     "supporter": "#66bb6a",
     "advocate": "#1b5e20",
 }
-SEVERITY_COLOURS = {"critical": "#b71c1c", "high": "#ef6c00", "medium": "#fbc02d", "low": "#90a4ae"}
 
 
 def safe(text: object) -> str:
@@ -810,7 +803,7 @@ def buy_in_of(view) -> go.Figure:
 
 def concern_matrix_of(view) -> go.Figure:
     return concern_matrix(
-        view.facets["matrix"], people_views.CATEGORY_LABELS, people_views.SEVERITY_LIST[::-1]
+        view.facets["matrix"], people_views.CATEGORY_LABELS, list(SEVERITIES)[::-1]
     )
 
 

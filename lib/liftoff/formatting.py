@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+# Each decision's colour: its badge on the screens (a Streamlit colour name) and its bars in
+# charts (the same hue, as plotly needs it).
+DECISION_COLOURS = {
+    "go": ("green", "#2e7d32"),
+    "no-go": ("red", "#c62828"),
+    "pivot": ("orange", "#ef6c00"),
+    "extend": ("blue", "#1565c0"),
+    "pending": ("gray", "#9e9e9e"),
+}
 DECISION_LABELS = {
     "pending": "Pending",
     "go": "Go",

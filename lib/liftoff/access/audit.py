@@ -133,6 +133,42 @@ def change(
     )
 
 
+def upsert(
+    conn: Connection,
+    actor,
+    model,
+    row_id,
+    values: dict,
+    *,
+    new: dict,
+    before: dict | None,
+    action: str,
+    summary: str,
+    target: str,
+    target_id=None,
+):
+    """Change row `row_id` of `model` to `values`, or insert `values` with `new` (its keys) when
+    `row_id` is None; record it with the row as it was (`before`, read by the caller for its
+    summary) and as it is now, in the caller's transaction. Returns the row's id."""
+    if row_id is None:
+        row_id = conn.execute(
+            insert(model).values(**new, **values).returning(model.id)
+        ).scalar_one()
+    else:
+        conn.execute(update(model).where(model.id == row_id).values(**values))
+    record(
+        conn,
+        actor,
+        action,
+        summary,
+        target=target,
+        target_id=row_id if target_id is None else target_id,
+        before=before,
+        after=row(conn, model, row_id),
+    )
+    return row_id
+
+
 @dataclass(frozen=True)
 class Filter:
     """What the audit screen asks for."""

@@ -35,7 +35,6 @@ CATEGORIES = ("model", "business_kpi", "system", "engagement", "data_quality")
 DIRECTIONS = ("higher", "lower")
 CRITERION_KINDS = ("innovation", "learning", "production")
 COMPARATORS = (">=", ">", "<=", "<", "==")
-MANUAL_STATUSES = ("met", "not_met")
 FEEDBACK_SOURCES = ("end_user", "stakeholder", "support")
 FEEDBACK_STATUSES = ("new", "triaged", "actioned", "wont_fix")
 FAILURE_CATEGORIES = (
@@ -46,6 +45,8 @@ FAILURE_CATEGORIES = (
     "operations",
 )
 SEVERITIES = ("low", "medium", "high", "critical")
+# Most severe first: the order of every list of concerns and alerts.
+SEVERITY_RANK = {s: rank for rank, s in enumerate(reversed(SEVERITIES))}
 CONCERN_STATUSES = ("open", "mitigating", "resolved", "accepted")
 STANCES = ("blocker", "skeptic", "neutral", "supporter", "advocate")
 GOVERNANCE_AREAS = (

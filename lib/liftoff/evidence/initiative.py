@@ -8,9 +8,11 @@ from datetime import date
 from sqlalchemy import Connection, Engine
 
 from liftoff import db
+from liftoff.db.models import SEVERITY_RANK
 from liftoff.evidence import reads as queries
 from liftoff.evidence import rules as analytics
 from liftoff.evidence.rules import AlertStatus, Capacity, ModelVersusKpi, Runway
+from liftoff.people import reads as people_reads
 
 
 @dataclass
@@ -64,8 +66,9 @@ class InitiativeEvidence:
 
     @property
     def firing(self) -> list[AlertStatus]:
-        order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-        return sorted((a for a in self.alerts if a.firing), key=lambda a: order.get(a.severity, 9))
+        return sorted(
+            (a for a in self.alerts if a.firing), key=lambda a: SEVERITY_RANK.get(a.severity, 9)
+        )
 
     def history(self, key: str) -> list[tuple[int, float]]:
         """(iteration number, headline value) of a metric, oldest first."""
@@ -111,8 +114,8 @@ def _collect(engine: Connection, initiatives: list[dict]) -> list[InitiativeEvid
     crits = queries.criteria(engine, ids)
     steps = queries.load_steps(engine, ids)
     traffic = queries.traffic(engine, ids)
-    concerns = queries.open_concerns_by_severity(engine, ids)
-    feedback = queries.feedback_stats(engine, ids)
+    concerns = people_reads.open_concerns_by_severity(engine, ids)
+    feedback = people_reads.feedback_counts(engine, ids)
     rules = queries.alert_rules(engine, ids)
 
     out = []

@@ -11,6 +11,7 @@ from liftoff.evidence import initiative as evidence
 from liftoff.evidence import rules as analytics
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import (
+    DECISION_COLOURS,
     DECISION_LABELS,
     STAGE_LABELS,
     format_delta,
@@ -22,14 +23,6 @@ from liftoff.readiness import reads as readiness_reads
 
 # Below this share of free capacity an initiative needs attention.
 HEADROOM_WARNING = 0.25
-# Badge colours of the decisions.
-DECISION_COLOURS = {
-    "go": "green",
-    "no-go": "red",
-    "pivot": "orange",
-    "extend": "blue",
-    "pending": "gray",
-}
 # A runway shorter than this many days needs attention.
 RUNWAY_WARNING_DAYS = 60
 # Up to this many initiatives the overview opens as cards; a larger portfolio opens as one
@@ -162,7 +155,7 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
         candidate=latest.candidate if latest else None,
         attention=attention,
         firing_alerts=len(ev.firing),
-        decision_colour=DECISION_COLOURS.get(latest.decision, "gray") if latest else "gray",
+        decision_colour=DECISION_COLOURS.get(latest.decision, ("gray",))[0] if latest else "gray",
         ready=gate.ready if gate is not None else None,
         gate_text=gate.sentence if gate is not None else "",
         open_actions=tuple(

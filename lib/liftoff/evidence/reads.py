@@ -22,9 +22,7 @@ from sqlalchemy import (
 from liftoff import db
 from liftoff.db.models import (
     AlertRule,
-    Concern,
     Criterion,
-    Feedback,
     ImportBatch,
     ImportFile,
     Initiative,
@@ -269,43 +267,6 @@ def traffic(engine: Engine, initiative_ids: list[int]) -> dict[int, list[tuple[d
                 series[-1] = (day, max(series[-1][1], peak))
             else:
                 series.append((day, peak))
-    return out
-
-
-def open_concerns_by_severity(
-    engine: Engine, initiative_ids: list[int]
-) -> dict[int, dict[str, int]]:
-    """Count of open or mitigating concerns per initiative and severity."""
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    if not initiative_ids:
-        return out
-    stmt = (
-        select(Concern.initiative_id, Concern.severity, func.count())
-        .where(
-            Concern.initiative_id.in_(initiative_ids),
-            Concern.status.in_(("open", "mitigating")),
-        )
-        .group_by(Concern.initiative_id, Concern.severity)
-    )
-    with db.reading(engine) as conn:
-        for init_id, severity, n in conn.execute(stmt):
-            out[init_id][severity] = n
-    return out
-
-
-def feedback_stats(engine: Engine, initiative_ids: list[int]) -> dict[int, dict]:
-    """Feedback count and mean rating per initiative."""
-    out: dict[int, dict] = {}
-    if not initiative_ids:
-        return out
-    stmt = (
-        select(Feedback.initiative_id, func.count(), func.avg(Feedback.rating))
-        .where(Feedback.initiative_id.in_(initiative_ids))
-        .group_by(Feedback.initiative_id)
-    )
-    with db.reading(engine) as conn:
-        for init_id, n, mean in conn.execute(stmt):
-            out[init_id] = {"count": n, "mean_rating": float(mean) if mean is not None else None}
     return out
 
 

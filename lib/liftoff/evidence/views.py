@@ -331,8 +331,6 @@ def what_if_series(ev: InitiativeEvidence, weekly_growth: float) -> tuple[tuple 
 
 # ----------------------------------------------------------------------------- alerts
 
-SEVERITY_ORDER = ("critical", "high", "medium", "low")
-
 
 def alerts_sentence(ev: InitiativeEvidence) -> str:
     firing = ev.firing

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
 from liftoff import db
 from liftoff.db.models import (
+    SEVERITY_RANK,
     Concern,
     ConcernStatusChange,
     Feedback,
@@ -232,16 +233,6 @@ def feedback_page(
     return total, rows
 
 
-def feedback_item(engine: Engine, feedback_id: int) -> dict | None:
-    with db.reading(engine) as conn:
-        row = (
-            conn.execute(select(Feedback.__table__).where(Feedback.id == feedback_id))
-            .mappings()
-            .first()
-        )
-    return dict(row) if row else None
-
-
 def feedback_counts(engine: Engine, initiative_ids: list[int]) -> dict[int, dict]:
     """Per initiative: count, mean rating, actioned (and its share of all), handled (not new)."""
     f = Feedback
@@ -267,20 +258,6 @@ def feedback_counts(engine: Engine, initiative_ids: list[int]) -> dict[int, dict
                 "handled": handled or 0,
             }
     return out
-
-
-def feedback_in_iterations(engine: Engine, iteration_ids: list[int]) -> dict[int, int]:
-    """Feedback count per iteration id."""
-    if not iteration_ids:
-        return {}
-    with db.reading(engine) as conn:
-        return dict(
-            conn.execute(
-                select(Feedback.iteration_id, func.count())
-                .where(Feedback.iteration_id.in_(iteration_ids))
-                .group_by(Feedback.iteration_id)
-            ).all()
-        )
 
 
 # ----------------------------------------------------------------------------- concerns
@@ -331,9 +308,7 @@ def _concern_where(initiative_id: int, flt: ConcernFilter):
     return and_(*conds)
 
 
-_SEVERITY_RANK = case(
-    {"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Concern.severity, else_=9
-)
+_SEVERITY_RANK = case(SEVERITY_RANK, value=Concern.severity, else_=9)
 _STATUS_RANK = case(
     {"open": 0, "mitigating": 1, "resolved": 2, "accepted": 3}, value=Concern.status, else_=9
 )
@@ -501,6 +476,27 @@ def concern(engine: Engine, concern_id: int) -> dict | None:
     return dict(row) if row else None
 
 
+def open_concerns_by_severity(
+    engine: Engine, initiative_ids: list[int]
+) -> dict[int, dict[str, int]]:
+    """Count of open or mitigating concerns per initiative and severity."""
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    if not initiative_ids:
+        return out
+    stmt = (
+        select(Concern.initiative_id, Concern.severity, func.count())
+        .where(
+            Concern.initiative_id.in_(initiative_ids),
+            Concern.status.in_(("open", "mitigating")),
+        )
+        .group_by(Concern.initiative_id, Concern.severity)
+    )
+    with db.reading(engine) as conn:
+        for init_id, severity, n in conn.execute(stmt):
+            out[init_id][severity] = n
+    return out
+
+
 def concern_summary(engine: Engine, initiative_ids: list[int], today: date) -> dict[int, dict]:
     """Per initiative: open concerns by severity and category, and the oldest open one."""
     c = Concern
@@ -511,12 +507,8 @@ def concern_summary(engine: Engine, initiative_ids: list[int], today: date) -> d
         return out
     open_ = and_(c.initiative_id.in_(initiative_ids), c.status.in_(("open", "mitigating")))
     with db.reading(engine) as conn:
-        for init_id, sev, n in conn.execute(
-            select(c.initiative_id, c.severity, func.count())
-            .where(open_)
-            .group_by(c.initiative_id, c.severity)
-        ):
-            out[init_id]["by_severity"][sev] = n
+        for init_id, counts in open_concerns_by_severity(conn, initiative_ids).items():
+            out[init_id]["by_severity"] = counts
         for init_id, cat, n in conn.execute(
             select(c.initiative_id, c.failure_category, func.count())
             .where(open_)

@@ -9,8 +9,6 @@ from datetime import date
 
 # ----------------------------------------------------------------------------- concerns
 
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-
 
 def age_days(raised_at: date, today: date, resolved_at: date | None = None) -> int:
     """Days a concern has been open (until it was resolved, if it was)."""

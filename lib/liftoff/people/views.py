@@ -10,7 +10,6 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Engine
 
-from liftoff.db.models import FAILURE_CATEGORIES, SEVERITIES
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import format_value
 from liftoff.people import reads as people_db
@@ -409,5 +408,3 @@ def stakeholder_table(people_rows: list[dict], numbers: list[int]) -> pd.DataFra
 
 
 # Lists used by the filters of the screens.
-SEVERITY_LIST = list(SEVERITIES)
-CATEGORY_LIST = list(FAILURE_CATEGORIES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, select
 
 from liftoff import db
 from liftoff.access import audit
@@ -278,30 +278,17 @@ def set_stance(
             )
         ).scalar()
         before = audit.row(conn, StakeholderStance, existing) if existing else None
-        if existing:
-            conn.execute(
-                update(StakeholderStance)
-                .where(StakeholderStance.id == existing)
-                .values(stance=stance, note=clean_text(note))
-            )
-        else:
-            existing = conn.execute(
-                insert(StakeholderStance)
-                .values(
-                    stakeholder_id=stakeholder_id,
-                    iteration_id=it_id,
-                    stance=stance,
-                    note=clean_text(note),
-                )
-                .returning(StakeholderStance.id)
-            ).scalar_one()
-        audit.record(
+        audit.upsert(
             conn,
             actor,
-            "stance",
-            f"{person['name']} at iteration {number}: {(before or {}).get('stance', 'no stance')} → {stance}",
+            StakeholderStance,
+            existing,
+            dict(stance=stance, note=clean_text(note)),
+            new=dict(stakeholder_id=stakeholder_id, iteration_id=it_id),
+            before=before,
+            action="stance",
+            summary=f"{person['name']} at iteration {number}: "
+            f"{(before or {}).get('stance', 'no stance')} → {stance}",
             target="stakeholder",
             target_id=stakeholder_id,
-            before=before,
-            after=audit.row(conn, StakeholderStance, existing),
         )

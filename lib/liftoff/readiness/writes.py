@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select
 
 from liftoff import db
 from liftoff.access import audit
@@ -59,25 +59,18 @@ def save_governance_item(
         before = audit.row(conn, GovernanceItem, existing) if existing else None
         if existing is None:
             values.setdefault("required_from", GOVERNANCE_DEFAULT_STAGE[area])
-            existing = conn.execute(
-                insert(GovernanceItem)
-                .values(initiative_id=init_id, area=area, **values)
-                .returning(GovernanceItem.id)
-            ).scalar_one()
-        else:
-            conn.execute(
-                update(GovernanceItem).where(GovernanceItem.id == existing).values(**values)
-            )
-        audit.record(
+        audit.upsert(
             conn,
             actor,
-            "governance.update",
-            f"{initiative} governance {area.replace('_', ' ')}: "
+            GovernanceItem,
+            existing,
+            values,
+            new=dict(initiative_id=init_id, area=area),
+            before=before,
+            action="governance.update",
+            summary=f"{initiative} governance {area.replace('_', ' ')}: "
             f"{(before or {}).get('status', 'not listed')} → {status}",
             target="governance_item",
-            target_id=existing,
-            before=before,
-            after=audit.row(conn, GovernanceItem, existing),
         )
 
 
@@ -108,24 +101,18 @@ def score_readiness(
             updated_at=datetime.now(),
         )
         before = audit.row(conn, ReadinessItem, existing) if existing else None
-        if existing is None:
-            existing = conn.execute(
-                insert(ReadinessItem)
-                .values(initiative_id=init_id, item=item, **values)
-                .returning(ReadinessItem.id)
-            ).scalar_one()
-        else:
-            conn.execute(update(ReadinessItem).where(ReadinessItem.id == existing).values(**values))
-        audit.record(
+        audit.upsert(
             conn,
             actor,
-            "rubric.update",
-            f"{initiative} readiness “{RUBRIC_ITEMS[item][1]}”: "
+            ReadinessItem,
+            existing,
+            values,
+            new=dict(initiative_id=init_id, item=item),
+            before=before,
+            action="rubric.update",
+            summary=f"{initiative} readiness “{RUBRIC_ITEMS[item][1]}”: "
             f"{(before or {}).get('score', 'unscored')} → {float(score):g}",
             target="readiness_item",
-            target_id=existing,
-            before=before,
-            after=audit.row(conn, ReadinessItem, existing),
         )
 
 
