@@ -197,20 +197,6 @@ def test_import_history_lists_the_demo_batches(use_database, demo_url):
     assert len(table) == 3 and set(table["Status"]) == {"committed"}
 
 
-def test_overview_cards_match_summary_for_every_demo_initiative(demo_engine):
-    cards = {c.name: c for c in portfolio.overview(demo_engine)}
-    for name, card in cards.items():
-        data = summary.summary(demo_engine, name)
-        latest = data["iterations"][-1]
-        assert card.model.raw == latest["metrics"][data["initiative"]["primary_metric"]]
-        assert card.kpi.raw == latest["metrics"][data["initiative"]["lead_kpi"]]
-        assert card.headroom == pytest.approx(data["headroom"])
-        assert card.criteria_met == latest["criteria_met"]
-        assert card.open_severe_concerns == data["open_concerns"].get("high", 0) + data[
-            "open_concerns"
-        ].get("critical", 0)
-
-
 def test_no_pages_folder_that_would_bypass_the_router():
     # Streamlit runs files in a pages/ folder beside app.py directly (old multipage mode) when
     # a fresh server's first request is a page URL, so the router's checks would not run.
