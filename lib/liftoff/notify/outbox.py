@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, text, update
 
 from liftoff import config
 from liftoff.db.models import (
+    AlertRule,
     AlertState,
     Criterion,
     CriterionState,
@@ -152,6 +153,10 @@ def evaluate(
     if wanted is not None and not wanted:
         return 0
     inis = [i for i in queries.initiatives(source) if wanted is None or i["id"] in wanted]
+    watched = _watched(conn, [i["id"] for i in inis])
+    # Reading an initiative's evidence costs what its Monitoring screen's first view does: only
+    # for initiatives with something to watch.
+    inis = [i for i in inis if i["id"] in watched]
     if not inis:
         return 0
     ids = [i["id"] for i in inis]
@@ -194,6 +199,36 @@ def evaluate(
             )
             queued += 1
     return queued
+
+
+def _watched(conn: Connection, ids: list[int]) -> set[int]:
+    """Of these initiatives, those with an alert rule (of their own or for every initiative),
+    a recorded alert state or a criterion: the others have nothing to notify or flip."""
+    if not ids:
+        return set()
+    if conn.execute(select(AlertRule.id).where(AlertRule.initiative_id.is_(None)).limit(1)).first():
+        return set(ids)
+    found = set(
+        conn.execute(
+            select(AlertRule.initiative_id).where(AlertRule.initiative_id.in_(ids)).distinct()
+        ).scalars()
+    )
+    found.update(
+        conn.execute(
+            select(AlertState.initiative_id).where(AlertState.initiative_id.in_(ids)).distinct()
+        ).scalars()
+    )
+    found.update(
+        conn.execute(
+            select(Iteration.initiative_id)
+            .where(
+                Iteration.initiative_id.in_(ids),
+                Iteration.id.in_(select(Criterion.iteration_id)),
+            )
+            .distinct()
+        ).scalars()
+    )
+    return found
 
 
 def _alert_changes(conn, ev: InitiativeEvidence, seen: dict, silences: list, now) -> list[dict]:
