@@ -3,7 +3,9 @@
 import streamlit as st
 
 from liftoff import db, ingest
+from liftoff.errors import LiftoffError
 from liftoff.evidence import reads as queries
+from liftoff.ingest import pull
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.templates import template
 from liftoff.ui import cache, session, text, widgets
@@ -28,6 +30,49 @@ with st.expander(
             width="stretch",
         )
 
+names = [i["name"] for i in cache.read(queries.initiatives)]
+with st.expander("From an MLflow server", icon=":material/cloud_download:"):
+    st.caption(
+        "Each run of the experiment becomes a candidate of the iteration its tag names, with its "
+        "latest metrics. Pulling again updates the runs and adds new ones, never twice; runs "
+        "deleted in MLflow are named and removed."
+    )
+    with st.form("mlflow_pull"):
+        left, right = st.columns(2)
+        tracking_uri = left.text_input("Tracking server", placeholder="http://127.0.0.1:5000")
+        experiment = right.text_input("Experiment")
+        pull_initiative = left.selectbox(
+            "Initiative",
+            names,
+            index=names.index(st.query_params["initiative"])
+            if st.query_params.get("initiative") in names
+            else 0,
+        )
+        iteration_tag = right.text_input("Run tag that names the iteration", value="iteration")
+        since = left.date_input("Only runs started on or after", value=None)
+        pull_create = right.checkbox("Create the iterations the runs name")
+        if st.form_submit_button("Pull runs", type="primary", icon=":material/cloud_download:"):
+            try:
+                pulled = pull.pull_mlflow(
+                    cache.engine(),
+                    session.actor(),
+                    tracking_uri,
+                    experiment.strip(),
+                    pull_initiative,
+                    iteration_tag=iteration_tag.strip() or "iteration",
+                    since=since,
+                    create=pull_create,
+                )
+            except ingest.ImportRejected as exc:
+                st.error(text.plain(exc.summary().splitlines()[0]), icon=":material/block:")
+                st.dataframe(ingest.problems_table(exc.problems), hide_index=True)
+            except LiftoffError as exc:
+                st.error(text.plain(str(exc)), icon=":material/block:")
+            else:
+                for warning in pulled.warnings:
+                    st.warning(text.plain(warning), icon=":material/info:")
+                st.success(text.plain(pulled.message), icon=":material/check_circle:")
+
 upload = st.file_uploader("File", type=["csv", "txt", "tsv", "xlsx"], key="upload_file")
 if upload is None:
     st.info(
@@ -38,7 +83,6 @@ if upload is None:
     st.stop()
 
 data = upload.getvalue()
-names = [i["name"] for i in cache.read(queries.initiatives)]
 left, right = st.columns(2)
 kind = left.selectbox(
     "What the file holds",

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from liftoff.access import auth
+from liftoff.access import auth, tokens
 from liftoff.config import SETTINGS
 from liftoff.db.models import ROLES
+from liftoff.evidence import reads as queries
 from liftoff.evidence import views
 from liftoff.ui import cache, session, text, widgets
 
@@ -33,7 +34,7 @@ def attempt(fn, *args, done: str) -> None:
         fn(cache.engine(), admin, *args)
         st.session_state["liftoff_users_done"] = done
         st.rerun()
-    except (auth.AccountError, auth.PermissionDenied) as exc:
+    except (auth.AccountError, auth.PermissionDenied, tokens.TokenError) as exc:
         st.error(text.plain(str(exc)))
 
 
@@ -88,6 +89,61 @@ if users:
         sure = st.checkbox(f"Yes, remove {text.plain(chosen)}", key=f"remove_{chosen}")
         if st.button("Remove user", disabled=not sure, icon=":material/person_remove:"):
             attempt(auth.remove_user, chosen, done=f"Removed {chosen}.")
+
+st.subheader("API tokens", anchor=False)
+st.caption(
+    "Pipelines send their files to /api/v1 with a token (see the README's HTTP API). A token "
+    "is a viewer's or an editor's, never an admin's; it is shown once, and only its hash is kept."
+)
+created = st.session_state.pop("liftoff_new_token", None)
+if created:
+    st.success(
+        text.plain(f"Created the token {created[0]!r}. Copy it now: it is not shown again."),
+        icon=":material/key:",
+    )
+    st.code(created[1], language=None)
+token_rows = tokens.list_tokens(cache.engine())
+if token_rows:
+    st.dataframe(views.tokens_table(token_rows), hide_index=True, width="stretch")
+else:
+    st.info(
+        "No API tokens yet. Create one below for each pipeline that reports to Liftoff.",
+        icon=":material/key:",
+    )
+make, stop = st.columns(2)
+with make.form("create_token", clear_on_submit=True):
+    st.markdown("**Create a token**")
+    token_name = st.text_input("Name", placeholder="training-pipeline")
+    token_role = st.selectbox("Role", tokens.TOKEN_ROLES, index=1)
+    initiative_names = [i["name"] for i in cache.read(queries.initiatives)]
+    token_initiative = st.selectbox(
+        "May write to",
+        [None, *initiative_names],
+        format_func=lambda n: "any initiative" if n is None else n,
+    )
+    token_days = st.number_input("Expires after (days)", min_value=1, value=90, step=1)
+    if st.form_submit_button("Create token", type="primary", icon=":material/key:"):
+        try:
+            secret = tokens.create(
+                cache.engine(),
+                admin,
+                token_name,
+                token_role,
+                initiative=token_initiative,
+                expires_days=float(token_days),
+            )
+            st.session_state["liftoff_new_token"] = (token_name.strip(), secret)
+            st.rerun()
+        except (tokens.TokenError, auth.PermissionDenied) as exc:
+            st.error(text.plain(str(exc)))
+active = [t["name"] for t in token_rows if t["state"] == "active"]
+if active:
+    with stop.container(border=True):
+        st.markdown("**Revoke a token**")
+        revoked_name = st.selectbox("Token", active)
+        sure = st.checkbox(f"Yes, revoke {text.plain(revoked_name)}", key=f"revoke_{revoked_name}")
+        if st.button("Revoke token", disabled=not sure, icon=":material/key_off:"):
+            attempt(tokens.revoke, revoked_name, done=f"Revoked the token {revoked_name!r}.")
 
 st.subheader("Settings in force", anchor=False)
 st.caption(

@@ -69,7 +69,8 @@ def test_upload_offers_to_create_unknown_initiatives(use_database, demo_url):
     assert (
         "There is no initiative named 'Fraud screening'" in at.dataframe[1].value["Problem"].iloc[0]
     )
-    at.checkbox[0].check().run()  # "Create the initiatives and iterations …"
+    # By its label: the page's MLflow form above the file has a checkbox of its own.
+    next(c for c in at.checkbox if c.label.startswith("Create the initiatives")).check().run()
     assert "ready to import" in texts(at)
     next(b for b in at.button if b.label == "Import").click().run()
     assert "Imported 2 rows" in texts(at)

@@ -309,6 +309,45 @@ def cmd_tokens_revoke(args) -> None:
     print(f"Revoked the API token {args.name!r}; requests with it now get 403.")
 
 
+def cmd_pull_mlflow(args) -> None:
+    from liftoff.ingest import pull
+
+    try:
+        report = pull.pull_mlflow(
+            _engine(),
+            auth.cli_actor(),
+            args.tracking_uri,
+            args.experiment,
+            args.initiative,
+            iteration_tag=args.iteration_tag,
+            since=args.since,
+            create=args.create,
+        )
+    except ingest.ImportRejected as exc:
+        if args.json:
+            _print_json(exc.report("mlflow-runs"))
+        else:
+            print(exc.summary(), file=sys.stderr)
+        raise SystemExit(1) from None
+    if args.json:
+        _print_json(report.as_dict())
+        return
+    for w in report.warnings:
+        print(f"note: {w}")
+    print(report.message)
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-01"
+        ) from None
+
+
 def cmd_audit(args) -> None:
     f = audit.Filter(actor=args.actor or "", actions=tuple(args.action or ()))
     rows = audit.entries(_engine(), f, limit=args.limit)
@@ -639,6 +678,25 @@ def build_parser() -> argparse.ArgumentParser:
     q = tsub.add_parser("revoke", help="revoke a token: it stops working at once")
     q.add_argument("name", metavar="NAME")
     q.set_defaults(func=cmd_tokens_revoke)
+
+    p = sub.add_parser("pull", help="pull runs from a tracking server")
+    psub = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    q = psub.add_parser("mlflow", help="an MLflow experiment's runs, as candidates of iterations")
+    q.add_argument(
+        "--tracking-uri", required=True, metavar="URI", help="e.g. http://127.0.0.1:5000"
+    )
+    q.add_argument("--experiment", required=True, metavar="NAME")
+    q.add_argument("--initiative", required=True, metavar="NAME")
+    q.add_argument(
+        "--iteration-tag",
+        default="iteration",
+        metavar="TAG",
+        help="the run tag naming its iteration (default: iteration)",
+    )
+    q.add_argument("--since", type=_date, metavar="DATE", help="only runs started on or after")
+    q.add_argument("--create", action="store_true", help="create iterations the runs name")
+    q.add_argument("--json", action="store_true", help="print the result as JSON")
+    q.set_defaults(func=cmd_pull_mlflow)
 
     p = sub.add_parser("audit", help="the newest audit-log entries")
     p.add_argument("--limit", type=int, default=50, metavar="N")

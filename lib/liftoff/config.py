@@ -43,6 +43,12 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "15",
         "Minutes a locked account stays locked.",
     ),
+    "LIFTOFF_MLFLOW_URIS": (
+        "",
+        "The MLflow tracking servers Liftoff may pull from, comma-separated http(s) URLs. Empty: "
+        "any http(s) address an editor gives (set it where editors must not make the server "
+        "reach other hosts).",
+    ),
     "LIFTOFF_API_RATE_LIMIT": (
         "120",
         "Requests a minute one API token may make (per app process); past it the API answers "
@@ -141,6 +147,7 @@ class Settings:
     smtp_from: str = "liftoff@localhost"
     digest_schedule: str = "off"
     notify_worker: str = "on"
+    mlflow_uris: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -162,6 +169,11 @@ class Settings:
             smtp_from=_text(env, "LIFTOFF_SMTP_FROM"),
             digest_schedule=_schedule(env, "LIFTOFF_DIGEST_SCHEDULE"),
             notify_worker=_choice(env, "LIFTOFF_NOTIFY_WORKER", ("on", "off")),
+            mlflow_uris=tuple(
+                u.strip().rstrip("/")
+                for u in env.get("LIFTOFF_MLFLOW_URIS", "").split(",")
+                if u.strip()
+            ),
         )
 
 

@@ -166,6 +166,39 @@ _SUMMARY = {
 }
 
 
+_PULL = {
+    "type": "object",
+    "required": ["tracking_uri", "experiment", "initiative"],
+    "properties": {
+        "tracking_uri": {"type": "string", "description": "http(s) URL of the MLflow server."},
+        "experiment": {"type": "string"},
+        "initiative": {"type": "string"},
+        "iteration_tag": {"type": "string", "default": "iteration"},
+        "since": {"type": "string", "format": "date"},
+        "create": {"type": "boolean", "default": False},
+    },
+}
+
+_PULL_REPORT = {
+    "type": "object",
+    "required": ["runs", "added", "updated", "unchanged", "deleted", "batch_id", "message"],
+    "properties": {
+        "runs": {"type": "integer", "description": "Live runs read from MLflow."},
+        "added": {"type": "array", "items": {"type": "string"}},
+        "updated": {"type": "array", "items": {"type": "string"}},
+        "unchanged": {"type": "array", "items": {"type": "string"}},
+        "deleted": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Runs deleted in MLflow since the last pull; their values were "
+            "removed from Liftoff.",
+        },
+        "batch_id": {**_NULLABLE_INT, "description": "null when nothing changed."},
+        "message": {"type": "string"},
+    },
+}
+
+
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -365,6 +398,30 @@ def document() -> dict:
                     },
                 }
             },
+            "/pulls/mlflow": {
+                "post": {
+                    "operationId": "pullMlflow",
+                    "summary": "Pull an experiment's runs from an MLflow tracking server",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("Pull")}},
+                    },
+                    "responses": {
+                        "200": _json_response("Pulled (or nothing changed).", _ref("PullReport")),
+                        **_errors(400, *_COMMON, 404, 415, 502),
+                        "422": {
+                            "description": "Not pulled: not an allowed address, no such "
+                            "experiment, or runs the importer refuses (every problem listed). "
+                            "Nothing was written.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"anyOf": [_ref("Error"), _ref("ImportRefused")]}
+                                }
+                            },
+                        },
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",
@@ -391,6 +448,8 @@ def document() -> dict:
                 "Initiative": _INITIATIVE,
                 "Batch": _BATCH,
                 "Summary": _SUMMARY,
+                "Pull": _PULL,
+                "PullReport": _PULL_REPORT,
             },
         },
     }

@@ -490,7 +490,14 @@ def _route_table(service: _Service) -> list[BaseRoute]:
         route("/batches/{batch_id:int}", get_batch, "GET"),
         route("/batches/{batch_id:int}/rollback", post_rollback, "POST"),
         route("/openapi.json", get_openapi, "GET"),
+        route("/pulls/mlflow", _pull_mlflow, "POST"),
     ]
+
+
+async def _pull_mlflow(request: Request, service: _Service) -> Response:
+    from liftoff.api.pulls import post_mlflow_pull
+
+    return await post_mlflow_pull(request, service)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

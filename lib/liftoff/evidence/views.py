@@ -440,6 +440,36 @@ def users_table(users: list[dict], now: datetime | None = None) -> pd.DataFrame:
     )
 
 
+def tokens_table(rows: list[dict]) -> pd.DataFrame:
+    """The admin screen's table of API tokens (never the tokens themselves)."""
+    states = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
+    return pd.DataFrame(
+        [
+            {
+                "Name": t["name"],
+                "Role": t["role"],
+                "Writes to": t["initiative"] or "any initiative",
+                "State": states[t["state"]],
+                "Expires": t["expires_at"],
+                "Last used": t["last_used_at"],
+                "Created by": t["created_by"] or "—",
+                "Created": t["created_at"],
+            }
+            for t in rows
+        ],
+        columns=[
+            "Name",
+            "Role",
+            "Writes to",
+            "State",
+            "Expires",
+            "Last used",
+            "Created by",
+            "Created",
+        ],
+    )
+
+
 def audit_table(entries: list[dict]) -> pd.DataFrame:
     """The audit screen's table (and its CSV export): one row per event."""
     return pd.DataFrame(

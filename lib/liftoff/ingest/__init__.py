@@ -4,6 +4,7 @@ from liftoff.access.auth import require
 from liftoff.ingest.describe import (
     describe,
     describe_success,
+    problems_table,
     screen_for,
     workbook_sheets,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "import_file",
     "is_workbook",
     "prepare",
+    "problems_table",
     "rollback",
     "rollback_plan",
     "screen_for",

@@ -23,6 +23,24 @@ class Description:
     problems_sentence: str
 
 
+def problems_table(items) -> pd.DataFrame:
+    """Problems as the Upload page lists them: row, column, value, problem, fix."""
+    return pd.DataFrame(
+        [
+            {
+                # A problem with the whole file or a column has no row: a dash, never "None".
+                "Row": "—" if pr.row is None else f"{pr.row:,}",
+                "Column": pr.column or "",
+                "Value": pr.value or "",
+                "Problem": pr.message,
+                "Fix": pr.fix,
+            }
+            for pr in items
+        ],
+        columns=["Row", "Column", "Value", "Problem", "Fix"],
+    )
+
+
 def describe(p: Prepared) -> Description:
     """Title, how the file was read, its column mapping and its problems as tables."""
     label = KIND_LABELS.get(p.kind, p.kind)
@@ -35,20 +53,7 @@ def describe(p: Prepared) -> Description:
     else:
         detail = f"Text read as {p.encoding}, {_DELIMITER_NAMES.get(p.delimiter or ',', repr(p.delimiter))}-separated."
     mapping = pd.DataFrame(p.mapping, columns=["Column in the file", "Read as"])
-    problems = pd.DataFrame(
-        [
-            {
-                # A problem with the whole file or a column has no row: a dash, never "None".
-                "Row": "—" if pr.row is None else f"{pr.row:,}",
-                "Column": pr.column or "",
-                "Value": pr.value or "",
-                "Problem": pr.message,
-                "Fix": pr.fix,
-            }
-            for pr in p.problems.items
-        ],
-        columns=["Row", "Column", "Value", "Problem", "Fix"],
-    )
+    problems = problems_table(p.problems.items)
     n = p.problems.total
     sentence = (
         f"{n} {'problem' if n == 1 else 'problems'} found; nothing will be imported until "
