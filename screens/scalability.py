@@ -49,7 +49,8 @@ if not ev.traffic:
     st.stop()
 fit = ev.runway.fit
 fitted = views.fitted_weekly_growth(ev)
-growth = (
+growth = views.what_if_growth(
+    ev,
     st.slider(
         "What if peak traffic grows by this much a week (%)",
         -5.0,
@@ -57,8 +58,7 @@ growth = (
         round(fitted * 100, 1),
         0.5,
         help="Starts at the fitted trend's growth.",
-    )
-    / 100
+    ),
 )
 what_if, what_if_text = views.what_if_series(ev, growth)
 st.plotly_chart(cache.figure(charts.runway, ini["name"], what_if), width="stretch")

@@ -262,6 +262,9 @@ def test_alert_for_another_stage_does_not_fire():
 def test_what_if_runway_at_a_weekly_growth_rate():
     start = date(2026, 3, 1)
     # 100 → 121 at 10% a week takes exactly two weeks
-    assert analytics.runway_at_growth(start, 100, 0.10, 121) == (start + timedelta(days=14), 14)
-    assert analytics.runway_at_growth(start, 100, 0.0, 121) == (None, None)
-    assert analytics.runway_at_growth(start, 130, 0.1, 121) == (start, 0)
+    project = analytics.project
+    assert project("exponential", start, 100, 0.10, 121) == (start + timedelta(days=14), 14)
+    assert project("exponential", start, 100, 0.0, 121) == (None, None)
+    assert project("exponential", start, 130, 0.1, 121) == (start, 0)
+    # A linear trend adds the same 10 req/s (10% of 100) every week: 121 after 2.1 weeks.
+    assert project("linear", start, 100, 0.10, 121) == (start + timedelta(days=15), 15)

@@ -88,6 +88,14 @@ def format_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def format_day(value: date | None, today: date | None = None) -> str:
+    """A day in a sentence: "16 Dec" this year, "3 Feb 2027" in another; "—" for None."""
+    if value is None:
+        return "—"
+    today = today or date.today()
+    return f"{value.day} {value:%b}" if value.year == today.year else format_date(value)
+
+
 def format_bytes(size: int) -> str:
     """A file size: "812 bytes", "14 KB", "43.0 MB"."""
     if size < 1024:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from sqlalchemy import Connection, Engine
 
@@ -34,6 +34,8 @@ class IterationEvidence:
     metric_batches: dict[str, int]
     criteria: list[dict]
     capacity: Capacity
+    # Every metric key the iteration has observations of (segments and other candidates too).
+    reported: frozenset[str] = frozenset()
 
     @property
     def criteria_met(self) -> int:
@@ -63,6 +65,11 @@ class InitiativeEvidence:
     alerts: list[AlertStatus] = field(default_factory=list)
     rules: list[dict] = field(default_factory=list)
     model_vs_kpi: ModelVersusKpi | None = None
+    # Set by as_of: the iteration the evidence stops at, the last day it covers (None when the
+    # iterations have no dates), and the numbers of the later iterations it leaves out.
+    through: int | None = None
+    through_day: date | None = None
+    later: tuple[int, ...] = ()
 
     @property
     def firing(self) -> list[AlertStatus]:
@@ -90,12 +97,38 @@ class InitiativeEvidence:
     def iteration(self, number: int) -> IterationEvidence | None:
         return next((it for it in self.iterations if it.number == number), None)
 
+    def last_day(self, number: int) -> date | None:
+        """The last day of an iteration: its end date, else the day before the next one starts."""
+        it = self.iteration(number)
+        if it is None:
+            return None
+        if it.end_date:
+            return it.end_date
+        nxt = next((i for i in self.iterations if i.number > number), None)
+        return nxt.start_date - timedelta(days=1) if nxt and nxt.start_date else None
 
-def _lead_kpi(rows_by_iteration: dict, catalog: dict[str, dict]) -> str | None:
-    # The initiative's first business KPI: the one defined earliest among those it reports.
-    keys = {r.metric_key for rows in rows_by_iteration.values() for r in rows}
-    kpis = [k for k in keys if catalog.get(k, {}).get("category") == "business_kpi"]
-    return min(kpis, key=lambda k: catalog[k]["id"], default=None)
+    def as_of(self, number: int) -> InitiativeEvidence:
+        """The evidence as it stood at iteration `number`: the iterations up to it, traffic up
+        to its last day, and capacity, headroom, runway, alerts and the model-versus-KPI
+        comparison from those alone. The latest iteration's evidence is returned as it is.
+
+        A decision on iteration 6 is taken on iteration 6's evidence: once iteration 7 is
+        imported, its figures must not leak into the trends, the runway or the sentences."""
+        if self.latest is None or number >= self.latest.number:
+            return self
+        its = [it for it in self.iterations if it.number <= number]
+        day = self.last_day(number)
+        series = [p for p in self.traffic if day is None or p[0] <= day]
+        out = replace(
+            self,
+            iterations=its,
+            traffic=series,
+            through=number,
+            through_day=day,
+            later=tuple(it.number for it in self.iterations if it.number > number),
+        )
+        _figures(out)
+        return out
 
 
 def collect(engine: Engine | Connection, initiatives: list[dict]) -> list[InitiativeEvidence]:
@@ -157,45 +190,60 @@ def _collect(engine: Connection, initiatives: list[dict]) -> list[InitiativeEvid
                     capacity=analytics.capacity(
                         steps.get(it["id"], []), ini["slo_p95_ms"], ini["max_error_rate"]
                     ),
+                    reported=frozenset(r.metric_key for r in evidence_rows[it["id"]]),
                 )
             )
-        tested = [it for it in iteration_list if it.capacity.capacity_rps is not None]
-        cap_it = tested[-1] if tested else None
-        cap = cap_it.capacity.capacity_rps if cap_it else None
-        series = traffic.get(ini["id"], [])
-        peak = series[-1][1] if series else None
         ev = InitiativeEvidence(
             initiative=ini,
             iterations=iteration_list,
             catalog=catalog,
-            lead_kpi=_lead_kpi(evidence_rows, catalog),
-            traffic=series,
-            peak_rps=peak,
-            capacity_rps=cap,
-            capacity_iteration=cap_it.number if cap_it else None,
-            headroom=analytics.headroom(peak, cap),
-            runway=analytics.runway(series, cap),
+            lead_kpi=None,
+            traffic=traffic.get(ini["id"], []),
+            peak_rps=None,
+            capacity_rps=None,
+            capacity_iteration=None,
+            headroom=None,
+            runway=analytics.runway([], None),
             open_concerns=concerns.get(ini["id"], {}),
             feedback=feedback.get(ini["id"], {"count": 0, "mean_rating": None}),
             rules=rules.get(ini["id"], []),
         )
-        ev.alerts = [
-            analytics.evaluate_alert(
-                r["id"],
-                r["metric"],
-                r["comparator"],
-                r["threshold"],
-                r["severity"],
-                [s.strip() for s in r["stages"].split(",")],
-                ini["stage"],
-                ev.history(r["metric"]),
-            )
-            for r in ev.rules
-            if r["enabled"]
-        ]
-        ev.model_vs_kpi = compare_model_and_kpi(ev, ini["primary_metric"], ev.lead_kpi)
+        _figures(ev)
         out.append(ev)
     return out
+
+
+def _figures(ev: InitiativeEvidence) -> None:
+    """The initiative-wide figures from its iterations and traffic: lead KPI, capacity,
+    headroom, runway, alerts and the model-versus-KPI comparison (one place for collect and
+    as_of, so a past iteration's figures are computed as the latest's are)."""
+    ini = ev.initiative
+    keys = {k for it in ev.iterations for k in it.reported}
+    kpis = [k for k in keys if ev.catalog.get(k, {}).get("category") == "business_kpi"]
+    # The initiative's first business KPI: the one defined earliest among those it reports.
+    ev.lead_kpi = min(kpis, key=lambda k: ev.catalog[k]["id"], default=None)
+    tested = [it for it in ev.iterations if it.capacity.capacity_rps is not None]
+    cap_it = tested[-1] if tested else None
+    ev.capacity_rps = cap_it.capacity.capacity_rps if cap_it else None
+    ev.capacity_iteration = cap_it.number if cap_it else None
+    ev.peak_rps = ev.traffic[-1][1] if ev.traffic else None
+    ev.headroom = analytics.headroom(ev.peak_rps, ev.capacity_rps)
+    ev.runway = analytics.runway(ev.traffic, ev.capacity_rps)
+    ev.alerts = [
+        analytics.evaluate_alert(
+            r["id"],
+            r["metric"],
+            r["comparator"],
+            r["threshold"],
+            r["severity"],
+            [s.strip() for s in r["stages"].split(",")],
+            ini["stage"],
+            ev.history(r["metric"]),
+        )
+        for r in ev.rules
+        if r["enabled"]
+    ]
+    ev.model_vs_kpi = compare_model_and_kpi(ev, ini["primary_metric"], ev.lead_kpi)
 
 
 def compare_model_and_kpi(

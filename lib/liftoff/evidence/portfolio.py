@@ -14,6 +14,7 @@ from liftoff.formatting import (
     DECISION_COLOURS,
     DECISION_LABELS,
     STAGE_LABELS,
+    format_day,
     format_delta,
     format_percent,
     format_value,
@@ -105,7 +106,8 @@ def runway_sentence(ev: InitiativeEvidence) -> str:
         return "Traffic is not growing toward capacity."
     weeks = rw.days / 7
     span = f"{rw.days} days" if rw.days < 21 else f"about {weeks:.0f} weeks"
-    return f"At the current trend capacity runs out around {rw.crossing.day} {rw.crossing:%B} ({span})."
+    when = format_day(rw.crossing)
+    return f"At the current trend capacity runs out around {when} ({span})."
 
 
 def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -> OverviewCard:

@@ -273,6 +273,10 @@ class Runway:
     crossing: date | None  # when the trend reaches capacity; None if it never does
     days: int | None  # from the last traffic point
     already_over: bool = False
+    # Where the projection starts: the last day with traffic and the fitted trend's value on
+    # it. The what-if starts from the same point, so at the fitted growth it gives this date.
+    last_day: date | None = None
+    start_rps: float | None = None
 
 
 def runway(points: Sequence[tuple[date, float]], capacity_rps: float | None) -> Runway:
@@ -281,21 +285,48 @@ def runway(points: Sequence[tuple[date, float]], capacity_rps: float | None) -> 
     if fit is None or not capacity_rps:
         return Runway(fit, None, None)
     last_day = max(d if not isinstance(d, datetime) else d.date() for d, _ in points)
-    last_x = (last_day - fit.origin).days
-    if fit.predict(last_x) >= capacity_rps:
-        return Runway(fit, last_day, 0, already_over=True)
-    if fit.model == "linear":
-        if fit.b <= 0:
-            return Runway(fit, None, None)
-        x = (capacity_rps - fit.a) / fit.b
+    start = fit.predict((last_day - fit.origin).days)
+    crossing, days = project(fit.model, last_day, start, trend_growth(fit, start), capacity_rps)
+    return Runway(fit, crossing, days, days == 0, last_day, start)
+
+
+def trend_growth(fit: TrendFit, start: float) -> float:
+    """The fitted trend's growth per week as a fraction of its value `start` on the last day
+    (a linear trend adds that fraction of `start` each week; an exponential one compounds)."""
+    if fit.model == "exponential":
+        return fit.weekly_growth()
+    return fit.b * 7 / start if start else 0.0
+
+
+def projected(model: str, start: float, weekly_growth: float, days: float) -> float:
+    """Peak traffic `days` after the last day, growing `weekly_growth` a week from `start`."""
+    if model == "linear":
+        return start * (1 + weekly_growth * days / 7)
+    try:
+        return start * (1 + weekly_growth) ** (days / 7)
+    except OverflowError:  # far past any capacity: the chart draws it off its top
+        return math.inf
+
+
+def project(
+    model: str, last_day: date, start: float, weekly_growth: float, capacity_rps: float | None
+) -> tuple[date | None, int | None]:
+    """When traffic growing `weekly_growth` a week from `start` on `last_day` reaches capacity
+    (the headline runway and the what-if both come from here, so they agree)."""
+    if not capacity_rps or not math.isfinite(start) or start <= 0:
+        return None, None
+    if start >= capacity_rps:
+        return last_day, 0
+    if weekly_growth <= 0 or (model != "linear" and weekly_growth <= -1):
+        return None, None
+    if model == "linear":
+        weeks = (capacity_rps / start - 1) / weekly_growth
     else:
-        if fit.b <= 0:
-            return Runway(fit, None, None)
-        x = math.log(capacity_rps / fit.a) / fit.b
-    if not math.isfinite(x) or x - last_x > HORIZON_DAYS:
-        return Runway(fit, None, None)
-    days = max(0, math.ceil(x - last_x))
-    return Runway(fit, last_day + timedelta(days=days), days)
+        weeks = math.log(capacity_rps / start) / math.log(1 + weekly_growth)
+    if not math.isfinite(weeks) or weeks * 7 > HORIZON_DAYS:
+        return None, None
+    days = max(1, math.ceil(weeks * 7 - 1e-9))
+    return last_day + timedelta(days=days), days
 
 
 def delta(current: float | None, previous: float | None) -> float | None:
@@ -449,16 +480,6 @@ def evaluate_alert(
 def runway_at_growth(
     last_day: date, last_peak: float, weekly_growth: float, capacity_rps: float | None
 ) -> tuple[date | None, int | None]:
-    """What-if: when peak traffic reaches capacity if it grows by `weekly_growth` (a fraction)
-    every week from its last value."""
-    if not capacity_rps or last_peak <= 0:
-        return None, None
-    if last_peak >= capacity_rps:
-        return last_day, 0
-    if weekly_growth <= 0:
-        return None, None
-    weeks = math.log(capacity_rps / last_peak) / math.log(1 + weekly_growth)
-    if not math.isfinite(weeks) or weeks * 7 > HORIZON_DAYS:
-        return None, None
-    days = math.ceil(weeks * 7)
-    return last_day + timedelta(days=days), days
+    """When peak traffic reaches capacity if it compounds `weekly_growth` (a fraction) every
+    week from `last_peak` (project with an exponential shape)."""
+    return project("exponential", last_day, last_peak, weekly_growth, capacity_rps)

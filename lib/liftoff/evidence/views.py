@@ -16,6 +16,7 @@ from liftoff.formatting import (
     STATUS_LABELS,
     comparator_words,
     format_date,
+    format_day,
     format_delta,
     format_percent,
     format_value,
@@ -311,22 +312,36 @@ def capacity_table(ev: InitiativeEvidence) -> pd.DataFrame:
 
 
 def what_if_series(ev: InitiativeEvidence, weekly_growth: float) -> tuple[tuple | None, str]:
-    """The what-if projection and its sentence for a weekly growth rate (a fraction)."""
+    """The what-if projection and its sentence for a weekly growth rate (a fraction). It
+    starts where the fitted trend stands on the last day with traffic and keeps the trend's
+    shape, so at the fitted growth it gives the headline's runway date."""
 
-    if not ev.traffic or ev.capacity_rps is None:
+    rw = ev.runway
+    if not ev.traffic or ev.capacity_rps is None or rw.fit is None or rw.start_rps is None:
         return None, ""
-    last_day, last_peak = ev.traffic[-1]
-    crossing, days = analytics.runway_at_growth(last_day, last_peak, weekly_growth, ev.capacity_rps)
+    last_day, start, model = rw.last_day, rw.start_rps, rw.fit.model
+    crossing, days = analytics.project(model, last_day, start, weekly_growth, ev.capacity_rps)
     horizon = days if days is not None else 365
-    dates = [last_day + timedelta(days=d) for d in range(0, min(horizon + 14, 730), 3)]
-    values = [last_peak * (1 + weekly_growth) ** ((d - last_day).days / 7) for d in dates]
+    offsets = range(0, min(horizon + 14, 730), 3)
+    dates = [last_day + timedelta(days=d) for d in offsets]
+    values = [analytics.projected(model, start, weekly_growth, d) for d in offsets]
     if crossing is None:
         text = f"At {weekly_growth:+.1%} a week, peak traffic never reaches capacity."
     elif days == 0:
         text = "Peak traffic is already at or above capacity."
     else:
-        text = f"At {weekly_growth:+.1%} a week, capacity runs out around {format_date(crossing)} ({days} days)."
+        text = (
+            f"At {weekly_growth:+.1%} a week, capacity runs out around "
+            f"{format_day(crossing)} ({days} days)."
+        )
     return (dates, values), text
+
+
+def what_if_growth(ev: InitiativeEvidence, percent: float) -> float:
+    """The growth a what-if slider at `percent` stands for: the fitted growth itself while the
+    slider sits at its (rounded) default, so the default shows the headline's date."""
+    fitted = fitted_weekly_growth(ev)
+    return fitted if percent == round(fitted * 100, 1) else percent / 100
 
 
 # ----------------------------------------------------------------------------- alerts
@@ -395,14 +410,13 @@ def rules_table(ev: InitiativeEvidence) -> pd.DataFrame:
 
 
 def fitted_weekly_growth(ev: InitiativeEvidence) -> float:
-    """The fitted trend's growth per week as a fraction of the latest peak (0 without a trend)."""
-    fit = ev.runway.fit
-    if fit is None or not ev.traffic:
+    """The fitted trend's growth per week as a fraction of its value on the last day (0 without
+    a trend)."""
+    rw = ev.runway
+    if rw.fit is None or not ev.traffic:
         return 0.0
-    if fit.model == "exponential":
-        return fit.weekly_growth()
-    last_peak = ev.traffic[-1][1]
-    return fit.b * 7 / last_peak if last_peak else 0.0
+    start = rw.start_rps if rw.start_rps is not None else ev.traffic[-1][1]
+    return analytics.trend_growth(rw.fit, start)
 
 
 def reported_metrics(ev: InitiativeEvidence) -> list[str]:

@@ -139,6 +139,10 @@ def pack_of(
     if it is None:
         known = ", ".join(str(i.number) for i in ev.iterations)
         raise LookupError(f"{initiative} has no iteration {number}; it has {known}.")
+    # The pack of iteration N is read on N's evidence alone: later iterations' figures,
+    # traffic and feedback stay out of its trends and sentences (and so of its snapshot and
+    # exports, which render this same data).
+    ev = ev.as_of(it.number)
     ini = ev.initiative
     gov = readiness_views.governance_view(engine, ev, it.number)
     view = views.iteration_view(ev, it.number)
@@ -288,6 +292,7 @@ def pack_of(
         "initiative": {k: ini[k] for k in ("name", "stage", "owner", "business_goal")},
         "iteration": {"number": it.number, "title": it.title, "decision": it.decision},
         "iterations": [i.number for i in ev.iterations],
+        "later_iterations": list(ev.later),
         "built_at": datetime.now().isoformat(timespec="seconds"),
         "snapshot": None,
         "slides": slides,

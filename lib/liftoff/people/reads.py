@@ -101,8 +101,11 @@ def feedback_by_iteration(engine: Engine, initiative_id: int) -> list[dict]:
     return out
 
 
-def feedback_themes(engine: Engine, initiative_id: int, top: int = 5) -> dict:
-    """Themes per iteration number, from the theme column (or tags) where given:
+def feedback_themes(
+    engine: Engine, initiative_id: int, top: int = 5, through: int | None = None
+) -> dict:
+    """Themes per iteration number (up to iteration `through` when given), from the theme
+    column (or tags) where given:
     {"source": "themes" | "terms" | None, "by_iteration": {number: [(theme, count)]}}."""
     f = Feedback
     label = func.coalesce(f.theme, f.tags)
@@ -112,6 +115,8 @@ def feedback_themes(engine: Engine, initiative_id: int, top: int = 5) -> dict:
         .where(f.initiative_id == initiative_id, label.is_not(None), label != "")
         .group_by(Iteration.number, label)
     )
+    if through is not None:
+        stmt = stmt.where(Iteration.number <= through)
     with db.reading(engine) as conn:
         rows = conn.execute(stmt).all()
     if rows:
@@ -124,7 +129,9 @@ def feedback_themes(engine: Engine, initiative_id: int, top: int = 5) -> dict:
                 k: sorted(v, key=lambda x: (-x[1], x[0]))[:top] for k, v in sorted(grouped.items())
             },
         }
-    texts = feedback_texts_sample(engine, initiative_id)
+    # Words are distinctive against the other iterations' comments: as of an iteration, only
+    # the comments up to it take part.
+    texts = feedback_texts_sample(engine, initiative_id, through=through)
     if not texts:
         return {"source": None, "by_iteration": {}}
     return {
@@ -134,9 +141,10 @@ def feedback_themes(engine: Engine, initiative_id: int, top: int = 5) -> dict:
 
 
 def feedback_texts_sample(
-    engine: Engine, initiative_id: int, per_iteration: int = TERM_SAMPLE
+    engine: Engine, initiative_id: int, per_iteration: int = TERM_SAMPLE, through: int | None = None
 ) -> dict:
-    """The newest comments of each iteration (at most `per_iteration`), for term extraction."""
+    """The newest comments of each iteration (at most `per_iteration`; up to iteration
+    `through` when given), for term extraction."""
     f = Feedback
     rank = (
         func.row_number()
@@ -147,8 +155,10 @@ def feedback_texts_sample(
         select(Iteration.number.label("n"), f.text.label("text"), rank)
         .join(Iteration, Iteration.id == f.iteration_id)
         .where(f.initiative_id == initiative_id)
-        .subquery()
     )
+    if through is not None:
+        inner = inner.where(Iteration.number <= through)
+    inner = inner.subquery()
     out: dict = defaultdict(list)
     with db.reading(engine) as conn:
         for n, text in conn.execute(

@@ -74,11 +74,14 @@ def feedback_view(engine: Engine, ev: InitiativeEvidence) -> FeedbackView:
     """Everything the feedback screen shows above its table, for one initiative."""
     init_id = ev.initiative["id"]
     rows = people_db.feedback_by_iteration(engine, init_id)
-    totals = people_db.feedback_counts(engine, [init_id]).get(
-        init_id,
-        {"count": 0, "mean_rating": None, "actioned": 0, "actioned_share": None, "handled": 0},
-    )
-    themes = people_db.feedback_themes(engine, init_id)
+    themes = people_db.feedback_themes(engine, init_id, through=ev.through)
+    if ev.through is None:
+        totals = people_db.feedback_counts(engine, [init_id]).get(init_id, _totals([]))
+    else:
+        # Evidence as of an earlier iteration: the feedback of later ones (and the feedback no
+        # iteration places in time) stays out of its counts, ratings and themes.
+        rows = [r for r in rows if r["iteration"] is not None and r["iteration"] <= ev.through]
+        totals = _totals(rows)
     per_it = [r for r in rows if r["iteration"] is not None]
     engagement_keys = sorted(
         {
@@ -97,6 +100,22 @@ def feedback_view(engine: Engine, ev: InitiativeEvidence) -> FeedbackView:
         loop=Table.of(loop),
         engagement_keys=engagement_keys,
     )
+
+
+def _totals(rows: list[dict]) -> dict:
+    """The feedback totals (as people_db.feedback_counts gives them) of per-iteration rows."""
+    count = sum(r["count"] for r in rows)
+    rated = sum(r["rated"] for r in rows)
+    actioned = sum(r["status"]["actioned"] for r in rows)
+    return {
+        "count": count,
+        "mean_rating": sum(r["mean_rating"] * r["rated"] for r in rows if r["rated"]) / rated
+        if rated
+        else None,
+        "actioned": actioned,
+        "actioned_share": actioned / count if count else None,
+        "handled": count - sum(r["status"]["new"] for r in rows),
+    }
 
 
 def _feedback_headline(per_it: list[dict], totals: dict, themes: dict) -> str:

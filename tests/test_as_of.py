@@ -1,0 +1,224 @@
+"""Evidence as of the iteration being decided: once iteration 7 is imported, the pack of
+iteration 6 (the one on the table), its snapshot and its HTML and CSV exports still show
+iteration 6's evidence alone; and every figure has one value and one way of writing it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+
+from conftest import EDITOR
+from liftoff import ingest, manage
+from liftoff.evidence import initiative as evidence
+from liftoff.evidence import portfolio, views
+from liftoff.meeting import export as meeting_export
+from liftoff.meeting import pack as report
+from liftoff.meeting import reads as meeting_reads
+from liftoff.meeting import writes as meeting_writes
+
+NAME = "Fraud scoring"
+FIRST_DAY = date(2026, 6, 1)
+SPRINT = 14
+
+
+def _days(k: int) -> tuple[date, date]:
+    start = FIRST_DAY + timedelta(days=SPRINT * (k - 1))
+    return start, start + timedelta(days=SPRINT - 1)
+
+
+def _import(engine, text: str, file_name: str) -> None:
+    # Raises ImportRejected with the file's problems if it is refused.
+    ingest.import_file(
+        engine,
+        EDITOR,
+        text.encode(),
+        file_name,
+        ingest.Options(initiative=NAME, create=True, force=True),
+    )
+
+
+def _iteration(engine, k: int, auc: float, retention: float, comment: str) -> None:
+    """Import one iteration's evidence as a PM would: metrics, feedback, traffic, a load test."""
+    start, end = _days(k)
+    _import(
+        engine,
+        f"iteration,metric,value\n{k},churn_auc,{auc}\n{k},retention_rate_90d,{retention}\n",
+        f"metrics-{k}.csv",
+    )
+    _import(
+        engine,
+        "iteration,date,comment,rating\n"
+        + "".join(
+            f'{k},{start + timedelta(days=d)},"{comment} ({d})",{3 + (d + k) % 3}\n'
+            for d in range(3)
+        ),
+        f"feedback-{k}.csv",
+    )
+    _import(
+        engine,
+        "date,peak_rps\n"
+        + "".join(f"{start + timedelta(days=d)},{20 + 2 * k + d / 7:.2f}\n" for d in (0, 7)),
+        f"traffic-{k}.csv",
+    )
+    _import(
+        engine,
+        "iteration,users,rps,p50_ms,p95_ms,p99_ms,error_rate\n"
+        f"{k},10,{40 + k},40,90,120,0\n{k},50,{60 + 4 * k},80,210,300,0.2%\n",
+        f"loadtest-{k}.csv",
+    )
+    manage.describe_iteration(
+        engine,
+        EDITOR,
+        NAME,
+        k,
+        label=f"Sprint {k}",
+        start_date=start,
+        end_date=end,
+        hypothesis=None,
+    )
+
+
+@pytest.fixture
+def six_iterations(demo_engine):
+    """An initiative with six iterations of evidence (the demo's metric catalogue: churn_auc
+    is a model metric, 90-day retention a business KPI) and a criterion on iteration 6."""
+    manage.set_initiative(
+        demo_engine, EDITOR, NAME, create=True, stage="pilot", primary_metric="churn_auc"
+    )
+    for k in range(1, 7):
+        _iteration(demo_engine, k, 0.70 + 0.02 * k, 0.86 + 0.002 * k, f"sprint {k} comment")
+    manage.add_criterion(
+        demo_engine,
+        EDITOR,
+        NAME,
+        6,
+        kind="innovation",
+        description="AUC at least 0.80",
+        metric="churn_auc",
+        comparator=">=",
+        target=0.80,
+    )
+    return demo_engine
+
+
+def _import_seven(engine) -> None:
+    # Iteration 7's first figures arrive while iteration 6 is still on the table: a worse
+    # AUC, a higher retention, its own comments and a traffic spike.
+    _iteration(engine, 7, 0.65, 0.95, "SEVENTH sprint remark")
+
+
+def _words(pack: dict) -> str:
+    parts = []
+    for s in pack["slides"]:
+        parts += [s["sentence"], s["missing"] or "", s["chart"] or ""]
+        if s["table"]:
+            parts += [str(c) for c in s["table"]["columns"]]
+            parts += [str(v) for row in s["table"]["rows"] for v in row]
+    if pack["metrics"]:
+        parts += [str(c) for c in pack["metrics"]["columns"]]
+    return "\n".join(parts)
+
+
+def _leaks_seven(text: str) -> list[str]:
+    return [
+        w
+        for w in ("over 7 iterations", "Iteration 7", "iteration 7", "iteration_7", "SEVENTH")
+        if w in text
+    ]
+
+
+def test_the_pack_of_iteration_6_is_unchanged_when_iteration_7_is_imported(six_iterations):
+    engine = six_iterations
+    before = report.build(engine, NAME, 6)
+    assert "over 6 iterations" in _words(before)
+    _import_seven(engine)
+    after = report.build(engine, NAME, 6)
+    # Regression: the pack of 6 said "over 7 iterations", charted iteration 7, quoted its
+    # feedback and carried iteration_7 in its metrics.
+    assert _leaks_seven(_words(after)) == []
+    for key, slide in meeting_export.values_of(before).items():
+        assert meeting_export.values_of(after)[key] == slide, key
+    assert after["metrics"] == before["metrics"]
+    assert after["later_iterations"] == [7]
+    # The latest iteration's pack has it all.
+    latest = report.build(engine, NAME, 7)
+    assert "over 7 iterations" in _words(latest)
+
+
+def test_snapshot_html_and_csv_of_iteration_6_leave_iteration_7_out(six_iterations):
+    engine = six_iterations
+    _import_seven(engine)
+    snap_id = meeting_writes.freeze(engine, EDITOR, NAME, 6, note="before the meeting")
+    snap = meeting_reads.snapshot(engine, snap_id)
+    assert _leaks_seven(_words(snap)) == []
+    page = meeting_export.to_html(snap)
+    # The HTML page inlines plotly.js; the pack's own words come after it.
+    body = page[page.index("</head>") :]
+    assert _leaks_seven(body) == []
+    assert "over 6 iterations" in body
+    with zipfile.ZipFile(io.BytesIO(meeting_export.to_csv_zip(snap))) as z:
+        for name in z.namelist():
+            text = z.read(name).decode("utf-8-sig")
+            assert _leaks_seven(text) == [], name
+        metrics = list(csv.reader(io.StringIO(z.read("metrics-across-iterations.csv").decode())))
+    assert metrics[0][-1] == "iteration_6"
+
+
+def test_traffic_and_runway_of_iteration_6_end_on_its_last_day(six_iterations):
+    engine = six_iterations
+    _import_seven(engine)
+    ev = evidence.for_initiative(engine, NAME)
+    six = ev.as_of(6)
+    last_day = _days(6)[1]
+    assert six.through_day == last_day
+    assert six.traffic[-1][0] <= last_day < ev.traffic[-1][0]
+    # Capacity comes from iteration 6's load test, not from iteration 7's.
+    assert six.capacity_iteration == 6 and ev.capacity_iteration == 7
+    assert six.capacity_rps == 60 + 4 * 6
+    assert six.runway.last_day == six.traffic[-1][0]
+    assert [it.number for it in six.iterations] == [1, 2, 3, 4, 5, 6]
+    # The latest iteration is its own as-of evidence.
+    assert ev.as_of(7) is ev
+
+
+def test_the_feedback_of_iteration_6_as_of_6_leaves_7_out(six_iterations):
+    from liftoff.people import views as people_views
+
+    engine = six_iterations
+    _import_seven(engine)
+    ev = evidence.for_initiative(engine, NAME)
+    full = people_views.feedback_view(engine, ev)
+    six = people_views.feedback_view(engine, ev.as_of(6))
+    assert full.totals["count"] == 21 and six.totals["count"] == 18
+    assert "iteration 7" in full.headline
+    assert "iteration 7" not in six.headline and "iteration 6" in six.headline
+    assert [r["iteration"] for r in six.rows] == [1, 2, 3, 4, 5, 6]
+
+
+# ----------------------------------------------------------------------------- one runway
+
+
+def test_the_runway_headline_and_the_what_if_at_the_fitted_growth_give_one_date(demo_engine):
+    # Regression: the headline said "16 December (17 days)" above a what-if at the fitted
+    # growth saying "20 Dec 2026 (21 days)": one started from the last observed peak, the
+    # other from the fitted trend, and the slider rounded the growth.
+    for ev in evidence.portfolio(demo_engine):
+        if ev.runway.crossing is None or ev.runway.days == 0:
+            continue
+        growth = views.what_if_growth(ev, round(views.fitted_weekly_growth(ev) * 100, 1))
+        _, text = views.what_if_series(ev, growth)
+        days = f"({ev.runway.days} days)"
+        assert days in text, (ev.initiative["name"], text, ev.runway)
+        assert portfolio.runway_sentence(ev).split("around ")[1].split(" (")[0] in text
+
+
+def test_a_runway_date_in_another_year_carries_its_year():
+    from liftoff.formatting import format_day
+
+    today = date(2026, 12, 1)
+    assert format_day(date(2026, 12, 16), today) == "16 Dec"
+    assert format_day(date(2027, 1, 3), today) == "3 Jan 2027"
