@@ -4,6 +4,7 @@ import streamlit as st
 
 from liftoff import charts
 from liftoff.db.models import FEEDBACK_SOURCES, FEEDBACK_STATUSES
+from liftoff.formatting import format_rating
 from liftoff.people import reads as people_db
 from liftoff.people import views as pv
 from liftoff.people import writes as people_writes
@@ -16,7 +17,8 @@ name = ev.initiative["name"]
 number = widgets.pick_iteration(
     [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
 )
-view = cache.evidence_read(pv.feedback_view, name)
+# As of the chosen iteration: what came later stays out of the sentence, the charts and the counts.
+view = cache.evidence_read(pv.feedback_view, name, number)
 if not view.totals["count"]:
     st.info(
         "No feedback yet for this initiative. Upload a feedback file on the Upload data page: "
@@ -36,18 +38,20 @@ a.metric(
 )
 b.metric(
     "Mean rating",
-    f"{current['mean_rating']:.2f} of 5" if current and current["mean_rating"] else "—",
+    format_rating(current["mean_rating"]) if current else "—",
     help="Mean of the 1–5 ratings given in the chosen iteration.",
 )
 c.metric(
     "Acted on",
     f"{view.totals['actioned_share']:.0%}",
-    help="Share of all comments, every iteration, marked actioned with the action taken.",
+    help=f"Share of the comments up to iteration {number} marked actioned with the action taken.",
 )
+# The same count as the sentence above: comments up to the chosen iteration still marked new.
 d.metric(
     "Waiting for triage",
-    f"{current['status']['new']:,}" if current else "0",
-    help="Comments of the chosen iteration still marked new.",
+    f"{view.totals['count'] - view.totals['handled']:,}",
+    help=f"Comments up to iteration {number} still marked new"
+    + (f", {current['status']['new']:,} of them from iteration {number}." if current else "."),
 )
 
 tab_ratings, tab_loop, tab_comments = st.tabs(
@@ -57,15 +61,17 @@ if tab_ratings.open:  # only the chosen tab runs
     with tab_ratings:
         left, right = st.columns(2)
         left.plotly_chart(
-            cache.view_figure(pv.feedback_view, charts.feedback_volume_of, name), width="stretch"
+            cache.view_figure(pv.feedback_view, charts.feedback_volume_of, name, number),
+            width="stretch",
         )
         right.plotly_chart(
-            cache.view_figure(pv.feedback_view, charts.rating_distribution_of, name),
+            cache.view_figure(pv.feedback_view, charts.rating_distribution_of, name, number),
             width="stretch",
         )
         if any(r["mean_sentiment"] is not None for r in view.rows):
             st.plotly_chart(
-                cache.view_figure(pv.feedback_view, charts.sentiment_of, name), width="stretch"
+                cache.view_figure(pv.feedback_view, charts.sentiment_of, name, number),
+                width="stretch",
             )
 
         st.markdown("**Themes**")
@@ -73,7 +79,7 @@ if tab_ratings.open:  # only the chosen tab runs
             st.caption("No themes yet: add a theme or tags column to the feedback file.")
         else:
             st.plotly_chart(
-                cache.view_figure(pv.feedback_view, charts.themes_of, name), width="stretch"
+                cache.view_figure(pv.feedback_view, charts.themes_of, name, number), width="stretch"
             )
             if view.themes["source"] == "terms":
                 st.caption(
@@ -93,7 +99,8 @@ if tab_loop.open:
             widgets.table(view.loop.shown, hide_index=True, width="stretch")
         if view.engagement_keys:
             st.plotly_chart(
-                cache.figure(charts.engagement, name, tuple(view.engagement_keys)), width="stretch"
+                cache.figure(charts.engagement, name, tuple(view.engagement_keys), through=number),
+                width="stretch",
             )
         else:
             st.caption("No engagement metrics yet: import metrics of the engagement category.")

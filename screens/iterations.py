@@ -103,7 +103,18 @@ if view.metrics.empty:
         "No metrics yet. Import a metrics file for this initiative.", icon=":material/upload_file:"
     )
 else:
-    st.caption("★ marks the best value of each metric. Click a column to sort.")
+    st.caption(
+        text.plain(
+            " ".join(
+                x
+                for x in (
+                    "★ marks the best value of each metric. Click a column to sort.",
+                    views.later_note(ev.as_of(number)),
+                )
+                if x
+            )
+        )
+    )
     widgets.table(view.metrics.shown, hide_index=True, width="stretch")
     widgets.csv_download(
         "Download as CSV", lambda: view.metrics_raw, f"{ev.initiative['name']}-metrics.csv"

@@ -9,6 +9,11 @@ from liftoff.ui import cache, text, widgets
 ev = widgets.initiative_screen(
     "Model versus business", "Upload metrics with a model metric and a business KPI per iteration."
 )
+number = widgets.pick_iteration(
+    [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
+)
+# As of the chosen iteration: the sentence, the charts and the correlation end there.
+ev = ev.as_of(number)
 models = views.metric_choices(ev, "model")
 kpis = views.metric_choices(ev, "business_kpi")
 if not models or not kpis:
@@ -41,14 +46,18 @@ kpi = right.selectbox(
 
 sentence, warning = views.model_business_sentence(ev, model, kpi)
 st.markdown("**" + text.plain(sentence) + "**")
+if views.later_note(ev):
+    st.caption(text.plain(views.later_note(ev)))
 st.plotly_chart(
-    cache.figure(charts.model_and_kpi, ev.initiative["name"], model, kpi), width="stretch"
+    cache.figure(charts.model_and_kpi, ev.initiative["name"], model, kpi, through=number),
+    width="stretch",
 )
 
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(
-        cache.figure(charts.model_kpi_scatter, ev.initiative["name"], model, kpi), width="stretch"
+        cache.figure(charts.model_kpi_scatter, ev.initiative["name"], model, kpi, through=number),
+        width="stretch",
     )
 with right:
     st.subheader("How closely they move together", anchor=False)
@@ -59,9 +68,6 @@ with right:
         "Spearman looks at rank order only, so one unusual iteration sways it less than Pearson."
     )
 
-number = widgets.pick_iteration(
-    [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
-)
 segments = cache.segments_figure(ev.initiative["name"], number, (model, kpi))
 st.subheader(f"Segments in iteration {number}", anchor=False)
 if segments is not None:

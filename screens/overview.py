@@ -62,7 +62,11 @@ for card in cards if (layout or default) == "Cards" else []:
                 icon=":material/check_circle:" if card.ready else ":material/block:",
                 color="green" if card.ready else "red",
             )
-        head.caption(text.plain(" · ".join(x for x in (card.stage, card.owner) if x)))
+        head.caption(
+            text.plain(" · ".join(x for x in (card.latest_iteration, card.stage, card.owner) if x))
+        )
+        if card.last_decision:
+            head.caption(text.plain(card.last_decision))
         link.page_link(
             "screens/iterations.py",
             label="Open",
@@ -105,7 +109,7 @@ for card in cards if (layout or default) == "Cards" else []:
             card.headroom_text,
             help="Share of capacity still free at the latest peak traffic. " + card.runway_text,
         )
-        st.caption(text.plain(f"{card.latest_iteration}. {card.runway_text}"))
+        st.caption(text.plain(card.runway_text))
         if card.candidate:
             st.caption(
                 text.plain(

@@ -12,9 +12,10 @@ from datetime import date, timedelta
 import pytest
 
 from conftest import EDITOR
-from liftoff import ingest, manage
+from liftoff import ingest
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import portfolio, views
+from liftoff.evidence import writes as manage
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
@@ -222,3 +223,140 @@ def test_a_runway_date_in_another_year_carries_its_year():
     today = date(2026, 12, 1)
     assert format_day(date(2026, 12, 16), today) == "16 Dec"
     assert format_day(date(2027, 1, 3), today) == "3 Jan 2027"
+
+
+# ----------------------------------------------------------------------------- criteria carry forward
+
+
+def _overview_card(engine, name):
+    return next(c for c in portfolio.overview(engine) if c.name == name)
+
+
+@pytest.mark.parametrize("path", ["library", "cli"])
+def test_a_new_iteration_starts_with_the_previous_criteria_carried_over(
+    path, db_url, engine, tmp_path, monkeypatch
+):
+    from liftoff import cli
+
+    manage.set_initiative(engine, EDITOR, "Carry", create=True, primary_metric="accuracy")
+    ingest.import_file(
+        engine,
+        EDITOR,
+        b"iteration,metric,value\n1,accuracy,0.70\n",
+        "one.csv",
+        ingest.Options(initiative="Carry", create=True),
+    )
+    manage.add_criterion(
+        engine,
+        EDITOR,
+        "Carry",
+        1,
+        kind="innovation",
+        description="Accuracy at least 80%",
+        metric="accuracy",
+        target=0.80,
+    )
+    # Iteration 2 arrives by import (the Upload page and `liftoff import` share the loader).
+    two = b"iteration,metric,value\n2,accuracy,0.75\n"
+    if path == "cli":
+        (tmp_path / "two.csv").write_bytes(two)
+        monkeypatch.setenv("LIFTOFF_DATABASE_URL", db_url)
+        code = cli.main(
+            ["import", str(tmp_path / "two.csv"), "--initiative", "Carry", "--create", "--json"]
+        )
+        assert code == 0
+    else:
+        ingest.import_file(
+            engine, EDITOR, two, "two.csv", ingest.Options(initiative="Carry", create=True)
+        )
+    ev = evidence.for_initiative(engine, "Carry")
+    (criterion,) = ev.latest.criteria
+    assert criterion["carried_over"] and criterion["status"] == "not_met"
+    # Regression: the overview showed "Criteria met —" and nothing under Needs attention.
+    card = _overview_card(engine, "Carry")
+    assert card.criteria == "0 of 1"
+    assert "1 criterion not met" in card.attention
+    view = views.iteration_view(ev, 2)
+    assert "carried over from iteration 1" in view.headline
+    assert view.criteria.frame["Kind"].tolist() == ["Innovation goal · carried over"]
+    # An edit confirms it for iteration 2.
+    manage.update_criterion(
+        engine,
+        EDITOR,
+        criterion["id"],
+        kind="innovation",
+        description="Accuracy at least 75%",
+        metric="accuracy",
+        target=0.75,
+    )
+    (criterion,) = evidence.for_initiative(engine, "Carry").latest.criteria
+    assert not criterion["carried_over"] and criterion["status"] == "met"
+    # Iteration 1 keeps its own criterion.
+    assert evidence.for_initiative(engine, "Carry").iteration(1).criteria[0]["target"] == 0.80
+
+
+# ----------------------------------------------------------------------------- the overview
+
+
+def test_each_overview_card_names_its_iteration_and_the_last_decision(use_database, demo_url):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import PROJECT_ROOT, texts
+
+    use_database(demo_url)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    shown = texts(at)
+    # Regression: a card showed iteration 8's figures without saying so, and "Decision:
+    # Pending" without the go taken on iteration 7.
+    assert "Figures of Iteration 8 · Peak-season readiness" in shown
+    assert "Last decision: go on iteration 7, 7 Nov 2026." in shown
+    assert "Figures of Iteration 6 · Targeted offers" in shown
+
+
+# ----------------------------------------------------------------------------- screens as of an iteration
+
+
+def _open(page: str, **params):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import PROJECT_ROOT
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    return at.switch_page(f"screens/{page}.py").run()
+
+
+def test_feedback_screen_counts_and_ratings_agree_with_its_sentence(use_database, demo_url):
+    import re
+
+    use_database(demo_url)
+    at = _open("feedback", initiative="Claims triage assistant")
+    assert not at.exception
+    sentence = at.markdown[0].value.replace("\\", "")
+    waiting = re.search(r"([\d,]+) waiting for triage", sentence).group(1)
+    cards = {m.label: m.value for m in at.metric}
+    # Regression: "7 waiting" in the sentence above a card that said 4.
+    assert cards["Waiting for triage"] == waiting
+    # One precision for ratings: the sentence's "4.1 of 5" is the card's.
+    assert re.fullmatch(r"\d\.\d of 5", cards["Mean rating"])
+    for rating in re.findall(r"mean rating (\S+) of 5", sentence):
+        assert re.fullmatch(r"\d\.\d", rating)
+
+
+def test_feedback_and_model_screens_as_of_an_earlier_iteration(use_database, demo_url):
+    use_database(demo_url)
+    at = _open("feedback", initiative="Claims triage assistant", iteration="6")
+    assert not at.exception
+    sentence = at.markdown[0].value.replace("\\", "")
+    assert "iteration 6:" in sentence and "iteration 8" not in sentence
+    at = _open("model_business", initiative="Claims triage assistant", iteration="6")
+    assert not at.exception
+    said = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "over 6 iterations" in said and "over 8 iterations" not in said
+    captions = " ".join(c.value for c in at.caption)
+    assert "Iterations 7 to 8 come later and are left out" in captions
+    chart = next(c for c in at.get("plotly_chart"))
+    assert "Iteration 8" not in chart.proto.spec and "Iteration 6" in chart.proto.spec

@@ -517,7 +517,7 @@ def feedback_volume(rows: list[dict]) -> go.Figure:
             name="Mean rating",
             mode="lines+markers",
             line=dict(color="#1f4e79", width=3),
-            hovertemplate="%{x}: mean rating %{y:.2f} of 5<extra></extra>",
+            hovertemplate="%{x}: mean rating %{y:.1f} of 5<extra></extra>",
         ),
         secondary_y=True,
     )

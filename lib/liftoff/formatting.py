@@ -96,6 +96,20 @@ def format_day(value: date | None, today: date | None = None) -> str:
     return f"{value.day} {value:%b}" if value.year == today.year else format_date(value)
 
 
+# Ratings (1-5) have one precision on every screen, slide and export.
+RATING_DIGITS = 1
+
+
+def format_rating(mean: float | None) -> str:
+    """A mean rating: "4.1 of 5", or "—"."""
+    return "—" if mean is None else f"{mean:.{RATING_DIGITS}f} of 5"
+
+
+def format_rating_change(change: float | None) -> str:
+    """A change of mean rating: "+0.3", "-0.1", or "—"."""
+    return "—" if change is None else f"{change:+.{RATING_DIGITS}f}"
+
+
 def format_bytes(size: int) -> str:
     """A file size: "812 bytes", "14 KB", "43.0 MB"."""
     if size < 1024:

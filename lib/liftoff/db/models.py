@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -292,6 +294,10 @@ class Criterion(Base):
     evidence_note: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE")
+    )
+    # Copied from the previous iteration when this one was created; cleared by an edit.
+    carried_over: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
     )
 
 

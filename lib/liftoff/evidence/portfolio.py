@@ -14,6 +14,7 @@ from liftoff.formatting import (
     DECISION_COLOURS,
     DECISION_LABELS,
     STAGE_LABELS,
+    format_date,
     format_day,
     format_delta,
     format_percent,
@@ -67,6 +68,8 @@ class OverviewCard:
     ready: bool | None = None
     gate_text: str = ""
     open_actions: tuple[str, ...] = ()
+    # When the latest iteration has no decision yet: the last one taken, and when.
+    last_decision: str | None = None
     # Why a tile is empty, for its help.
     model_missing: str = "No value yet: upload metrics for this initiative."
     kpi_missing: str = "No business KPI yet: upload metrics with category business_kpi."
@@ -110,6 +113,21 @@ def runway_sentence(ev: InitiativeEvidence) -> str:
     return f"At the current trend capacity runs out around {when} ({span})."
 
 
+def last_decision(ev: InitiativeEvidence) -> str | None:
+    """ "Last decision: go on iteration 7, 12 Nov 2026" when the latest iteration is still
+    pending (None when it is decided, or nothing was ever decided)."""
+    latest = ev.latest
+    if latest is None or latest.decision != "pending":
+        return None
+    decided = [it for it in ev.iterations if it.decision != "pending"]
+    if not decided:
+        return "No decision taken on any iteration yet."
+    it = decided[-1]
+    when = f", {format_date(it.decided_at)}" if it.decided_at else ""
+    label = DECISION_LABELS.get(it.decision, it.decision).lower()
+    return f"Last decision: {label} on iteration {it.number}{when}."
+
+
 def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -> OverviewCard:
     """The overview card of one initiative (with its readiness gate, when given)."""
     ini = ev.initiative
@@ -135,7 +153,8 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
         stage=STAGE_LABELS.get(ini["stage"], ini["stage"]),
         owner=ini["owner"],
         goal=ini["business_goal"],
-        latest_iteration=latest.title if latest else "No iterations yet",
+        latest_iteration=f"Figures of {latest.title}" if latest else "No iterations yet",
+        last_decision=last_decision(ev),
         decision=DECISION_LABELS.get(latest.decision, latest.decision) if latest else "—",
         criteria=f"{latest.criteria_met} of {len(latest.criteria)}"
         if latest and latest.criteria
@@ -215,7 +234,13 @@ def table(cards: list[OverviewCard]) -> pd.DataFrame:
                 "Initiative": c.name,
                 "Open": f"iterations?initiative={quote(c.name, safe='')}",
                 "Stage": c.stage,
-                "Decision": c.decision,
+                "Iteration": c.latest_iteration.removeprefix("Figures of "),
+                "Decision": c.decision
+                + (
+                    f" ({c.last_decision[0].lower()}{c.last_decision[1:]})"
+                    if c.last_decision
+                    else ""
+                ),
                 "Gate": "—" if c.ready is None else ("Ready" if c.ready else "Not ready"),
                 "Criteria met": c.criteria,
                 "Severe concerns": c.open_severe_concerns,

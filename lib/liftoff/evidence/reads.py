@@ -225,6 +225,7 @@ def criteria(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]
                     "description": c["description"],
                     "manual_status": c["manual_status"],
                     "evidence_note": c["evidence_note"],
+                    "carried_over": bool(c["carried_over"]),
                 }
             )
     return out

@@ -53,7 +53,8 @@ def _criteria_table(
         previous = prev.metrics.get(c["metric"]) if prev and c["metric"] else None
         rows.append(
             {
-                "Kind": KIND_LABELS.get(c["kind"], c["kind"]),
+                "Kind": KIND_LABELS.get(c["kind"], c["kind"])
+                + (" · carried over" if c.get("carried_over") else ""),
                 "Criterion": c["description"],
                 "Target": _target_text(c, unit),
                 "Value": format_value(c["value"], unit) if c["metric"] else "—",
@@ -130,6 +131,12 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
         sentence += "."
     else:
         sentence = f"{it.title}: no criteria set yet."
+    carried = sum(1 for c in it.criteria if c.get("carried_over"))
+    if carried and prev is not None:
+        sentence += (
+            f" {'All' if carried == total else carried} carried over from iteration "
+            f"{prev.number} until an editor changes them."
+        )
     if prev is not None and prev.criteria:
         sentence += f" The previous iteration met {prev.criteria_met} of {len(prev.criteria)}."
     sentence += (
@@ -139,7 +146,8 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
     if it.decision != "pending":
         who = it.decided_by or "unknown"
         detail = f"Decided by {who} on {format_date(it.decided_at)}"
-    shown, raw = metrics_across_iterations(ev)
+    # The metrics across iterations end at the chosen one (evidence as of it).
+    shown, raw = metrics_across_iterations(ev.as_of(number))
     return IterationView(
         headline=sentence,
         decision=decision,
@@ -151,6 +159,17 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
         metrics=Table.of(shown),
         metrics_raw=raw,
     )
+
+
+def later_note(ev: InitiativeEvidence) -> str | None:
+    """What evidence as of an earlier iteration leaves out, in words (None when nothing)."""
+    if not ev.later:
+        return None
+    if len(ev.later) == 1:
+        which = f"Iteration {ev.later[0]} comes later and is left out"
+    else:
+        which = f"Iterations {ev.later[0]} to {ev.later[-1]} come later and are left out"
+    return f"Figures as of iteration {ev.through}. {which}: choose it in the sidebar to see it."
 
 
 def undated_iterations(ev) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from liftoff import db, names
 from liftoff.access import audit
@@ -252,7 +252,8 @@ def update_criterion(
             actor,
             Criterion,
             criterion_id,
-            {"metric_id": metric_id, **values},
+            # An edit confirms the criterion for its iteration: no longer carried over.
+            {"metric_id": metric_id, **values, "carried_over": False},
             before=before,
             action="criterion.update",
             summary=f"Changed a criterion: {values['description']}",
@@ -604,3 +605,42 @@ def initiative_id_of(conn, name: str) -> int:
 def clean_text(value: str | None) -> str | None:
     """Text as typed, trimmed; None for empty."""
     return (value or "").strip() or None
+
+
+def carry_criteria_forward(
+    conn: Connection, initiative_id: int, iteration_id: int, number: int
+) -> int:
+    """Give a new iteration the criteria of the iteration before it, marked carried over until
+    someone edits them; returns how many. Called where iterations are created (the import's
+    loader serves the Upload page and `liftoff import` alike).
+
+    Without it a new iteration has no criteria: the overview showed "Criteria met —" and
+    dropped "1 criterion not met" from Needs attention while the criterion still failed.
+    A judgement by hand is not carried: the new iteration's evidence has not been judged."""
+    previous = conn.execute(
+        select(Iteration.id)
+        .where(Iteration.initiative_id == initiative_id, Iteration.number < number)
+        .order_by(Iteration.number.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if previous is None:
+        return 0
+    rows = [
+        {
+            "iteration_id": iteration_id,
+            "kind": c["kind"],
+            "metric_id": c["metric_id"],
+            "comparator": c["comparator"],
+            "target": c["target"],
+            "description": c["description"],
+            "carried_over": True,
+        }
+        for c in conn.execute(
+            select(Criterion.__table__)
+            .where(Criterion.iteration_id == previous)
+            .order_by(Criterion.id)
+        ).mappings()
+    ]
+    if rows:
+        conn.execute(insert(Criterion), rows)
+    return len(rows)

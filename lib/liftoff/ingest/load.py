@@ -42,6 +42,7 @@ from liftoff.db.models import (
     StakeholderStance,
     TrafficPoint,
 )
+from liftoff.evidence import writes as evidence_writes
 from liftoff.ingest import pipeline
 from liftoff.ingest.pipeline import Prepared, _duplicate_batch, options_json
 from liftoff.ingest.values import distinct_pairs
@@ -327,6 +328,10 @@ class _Loader:
                     .values(initiative_id=self.initiatives[name], number=key[1], decision="pending")
                     .returning(Iteration.id)
                 ).scalar_one()
+                if prepared.kind != "criteria":  # a criteria file brings the new ones itself
+                    evidence_writes.carry_criteria_forward(
+                        self.conn, self.initiatives[name], self.iterations[key], key[1]
+                    )
         for key, (display, category, unit, direction) in prepared.new_metrics.items():
             if key not in self.metrics:
                 self.metrics[key] = self.conn.execute(

@@ -11,7 +11,12 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from liftoff.evidence.initiative import InitiativeEvidence
-from liftoff.formatting import format_value
+from liftoff.formatting import (
+    RATING_DIGITS,
+    format_rating,
+    format_rating_change,
+    format_value,
+)
 from liftoff.people import reads as people_db
 from liftoff.people import rules as people
 from liftoff.tables import Table, arrow
@@ -67,11 +72,16 @@ class FeedbackView:
 
 
 def _rating_text(mean: float | None) -> str:
-    return "no ratings" if mean is None else f"mean rating {mean:.1f} of 5"
+    return "no ratings" if mean is None else f"mean rating {format_rating(mean)}"
 
 
-def feedback_view(engine: Engine, ev: InitiativeEvidence) -> FeedbackView:
-    """Everything the feedback screen shows above its table, for one initiative."""
+def feedback_view(
+    engine: Engine, ev: InitiativeEvidence, number: int | None = None
+) -> FeedbackView:
+    """Everything the feedback screen shows above its table, for one initiative (as of
+    iteration `number` when given: later iterations' feedback left out)."""
+    if number is not None:
+        ev = ev.as_of(number)
     init_id = ev.initiative["id"]
     rows = people_db.feedback_by_iteration(engine, init_id)
     themes = people_db.feedback_themes(engine, init_id, through=ev.through)
@@ -131,7 +141,7 @@ def _feedback_headline(per_it: list[dict], totals: dict, themes: dict) -> str:
             and per_it[-2]["mean_rating"] is not None
         ):
             change = last["mean_rating"] - per_it[-2]["mean_rating"]
-            text += f" ({'up' if change >= 0 else 'down'} {abs(change):.1f} from iteration {per_it[-2]['iteration']})"
+            text += f" ({'up' if change >= 0 else 'down'} {abs(change):.{RATING_DIGITS}f} from iteration {per_it[-2]['iteration']})"
     text += "."
     text += (
         f" {totals['actioned']:,} of them ({totals['actioned_share']:.0%}) acted on, "
@@ -157,7 +167,7 @@ def closed_loop(
             "Mean rating": _fmt_rating(cur["mean_rating"]),
             "Mean rating next iteration": _fmt_rating(nxt["mean_rating"]),
             "Rating change": (
-                f"{nxt['mean_rating'] - cur['mean_rating']:+.2f}"
+                format_rating_change(nxt["mean_rating"] - cur["mean_rating"])
                 if cur["mean_rating"] is not None and nxt["mean_rating"] is not None
                 else "—"
             ),
@@ -176,7 +186,7 @@ def closed_loop(
 
 
 def _fmt_rating(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f} of 5"
+    return "—" if value is None else format_rating(value)
 
 
 def feedback_table(rows: list[dict]) -> pd.DataFrame:

@@ -185,17 +185,18 @@ def evidence_table(fn: Callable[..., pd.DataFrame], initiative: str, *args: Any)
     return _TABLES.get((_name(fn), url, version, initiative, key), build)
 
 
-def figure(draw: Callable[..., Any], initiative: str, *args: Any):
-    """A chart `draw(evidence, *args)` of one initiative's evidence, built once per data version
-    and shared (plotly figures are slow to build; streamlit only reads them)."""
+def figure(draw: Callable[..., Any], initiative: str, *args: Any, through: int | None = None):
+    """A chart `draw(evidence, *args)` of one initiative's evidence (as of iteration `through`
+    when given: its trends end there), built once per data version and shared (plotly figures
+    are slow to build; streamlit only reads them)."""
     url, version, key = database_url(), data_version(), _key(args)
 
     def build():
-        return charts.frozen(
-            charts.drawn(lambda: draw(_cached_evidence(url, version, initiative), *key))
-        )
+        ev = _cached_evidence(url, version, initiative)
+        ev = ev if through is None else ev.as_of(through)
+        return charts.frozen(charts.drawn(lambda: draw(ev, *key)))
 
-    return _FIGURES.get((_name(draw), url, version, initiative, key), build)
+    return _FIGURES.get((_name(draw), url, version, initiative, key, through), build)
 
 
 def load_curves_figure(initiative: str):
