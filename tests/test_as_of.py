@@ -360,3 +360,96 @@ def test_feedback_and_model_screens_as_of_an_earlier_iteration(use_database, dem
     assert "Iterations 7 to 8 come later and are left out" in captions
     chart = next(c for c in at.get("plotly_chart"))
     assert "Iteration 8" not in chart.proto.spec and "Iteration 6" in chart.proto.spec
+
+
+# ----------------------------------------------------------------------------- one display per metric
+
+
+def test_a_score_is_a_decimal_and_a_rate_a_percentage_everywhere(demo_engine):
+    ev = evidence.for_initiative(demo_engine, "Churn early-warning")
+    table = views.iteration_view(ev, ev.latest.number).criteria.frame.set_index("Criterion")
+    # Regression: "at least 0.80" (the words) sat next to "at least 80.0%" and "84.2%".
+    auc = table.loc["Churn model AUC at least 0.80"]
+    assert (auc["Target"], auc["Value"], auc["Change from previous iteration"]) == (
+        "at least 0.800",
+        "0.842",
+        "+0.013",
+    )
+    retention = table.loc["90-day retention at least 89%"]
+    assert (retention["Target"], retention["Value"]) == ("at least 89.0%", "87.4%")
+    card = _overview_card(demo_engine, "Churn early-warning")
+    assert (card.model.value, card.model.delta) == ("0.842", "+0.013")
+    assert card.kpi.value == "87.4%"
+    pack = report.build(demo_engine, "Churn early-warning")
+    slide = next(s for s in pack["slides"] if s["key"] == "criteria")
+    assert ["at least 0.800", "0.842"] == [
+        slide["table"]["rows"][0][slide["table"]["columns"].index(c)] for c in ("Target", "Value")
+    ]
+    sentence = next(s for s in pack["slides"] if s["key"] == "model_vs_kpi")["sentence"]
+    assert sentence.startswith("Churn model AUC moved +0.154 and 90-day customer retention +")
+
+
+def test_the_model_versus_kpi_chart_shows_units_and_its_targets(demo_engine):
+    from liftoff import charts
+
+    ev = evidence.for_initiative(demo_engine, "Churn early-warning")
+    fig = charts.model_and_kpi(ev, "churn_auc", "retention_rate_90d")
+    layout = fig.layout
+    # Regression: the 89% target line fell off the chart and the axis read 87.052, 87.2, 87.349.
+    assert layout.yaxis2.title.text == "90-day customer retention (%)"
+    assert layout.yaxis2.ticksuffix == "%" and layout.yaxis2.tickformat == ".1f"
+    lo, hi = layout.yaxis2.range
+    assert lo < 89.0 < hi
+    assert layout.yaxis.title.text == "Churn model AUC"
+    lo, hi = layout.yaxis.range
+    assert lo < 0.80 < hi
+    labels = [(a.text, a.x, a.xanchor) for a in layout.annotations]
+    assert {t for t, _, _ in labels} == {
+        "target Churn model AUC 0.800",
+        "target 90-day customer retention 89.0%",
+    }
+    # Two target labels never overprint: one at each end of the chart.
+    assert len({(x, anchor) for _, x, anchor in labels}) == 2
+    # The chart draws the iterations the sentence compares.
+    n = int(
+        views.model_business_sentence(ev, "churn_auc", "retention_rate_90d")[0]
+        .split("over ")[1]
+        .split()[0]
+    )
+    assert len(fig.data[0].x) == n
+
+
+def test_exports_write_numbers_as_numbers_at_their_real_precision(demo_engine, tmp_path):
+    manage.set_initiative(demo_engine, EDITOR, "Precise", create=True)
+    # 23.4% is stored as 23.4 / 100 = 0.23399999999999999.
+    ingest.import_file(
+        demo_engine,
+        EDITOR,
+        b"iteration,metric,value\n1,error_rate,23.4%\n2,error_rate,22.1%\n",
+        "p.csv",
+        ingest.Options(initiative="Precise", create=True),
+    )
+    manage.add_criterion(
+        demo_engine,
+        EDITOR,
+        "Precise",
+        2,
+        kind="production",
+        description="Error rate at most 25%",
+        metric="error_rate",
+        comparator="<=",
+        target=0.25,
+    )
+    pack = report.build(demo_engine, "Precise", 2)
+    with zipfile.ZipFile(io.BytesIO(meeting_export.to_csv_zip(pack))) as z:
+        metrics = z.read("metrics-across-iterations.csv").decode("utf-8-sig")
+        criteria = list(csv.DictReader(io.StringIO(z.read("02-criteria.csv").decode("utf-8-sig"))))
+    assert "0.234" in metrics and "0.23399999999999999" not in metrics
+    (row,) = criteria
+    # Regression: "'+1.3 pts" (a word, quoted against formulas) stood in a number column.
+    assert (row["Value"], row["Target"], row["Change from previous iteration"]) == (
+        "0.221",
+        "0.25",
+        "-0.013",
+    )
+    assert row["Unit"] == "ratio" and row["Import batch"].isdigit()

@@ -41,7 +41,8 @@ def test_model_versus_business_says_whether_gains_reach_the_kpi(
     at = open_screen("screens/model_business.py", initiative="Churn early-warning")
     assert not at.exception
     body = texts(at)
-    assert "Churn model AUC moved +15.4 pts and 90-day customer retention" in body
+    # AUC is a score, written as a decimal (it read "+15.4 pts" next to "at least 0.80").
+    assert "Churn model AUC moved +0.154 and 90-day customer retention" in body
     assert "model gains are not showing up in the KPI yet." in body
     data = summary.summary(demo_engine, "Churn early-warning")["model_vs_kpi"]
     assert (

@@ -8,7 +8,7 @@ from liftoff.access import auth
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import portfolio, summary
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import format_percent, format_value
+from liftoff.formatting import format_percent, format_value, shown_unit
 
 APP = str(PROJECT_ROOT / "app.py")
 PAGES = [f"screens/{key}.py" for key in auth.SCREENS]
@@ -68,7 +68,7 @@ def test_overview_shows_each_initiative_with_the_summary_figures(
         catalog = evidence.for_initiative(demo_engine, name).catalog[primary]
         assert (
             catalog["display_name"],
-            format_value(latest["metrics"][primary], "ratio"),
+            format_value(latest["metrics"][primary], shown_unit(catalog)),
         ) in metrics
         assert (
             "Criteria met",

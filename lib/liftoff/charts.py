@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from liftoff.db.models import SEVERITIES
 from liftoff.evidence.initiative import InitiativeEvidence
-from liftoff.formatting import DECISION_COLOURS, format_value
+from liftoff.formatting import DECISION_COLOURS, format_value, shown_unit
 from liftoff.people import views as people_views
 from liftoff.people.rules import STANCE_VALUE
 from liftoff.readiness import views as readiness_views
@@ -124,41 +124,86 @@ def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
 
 
 def _axis_title(meta: dict) -> str:
-    unit = meta.get("unit")
+    unit = shown_unit(meta)
     suffix = {
         "ratio": " (%)",
+        "fraction": "",
         "ms": " (ms)",
         "rps": " (req/s)",
         "min": " (min)",
         "h": " (h)",
         "EUR": " (€)",
     }.get(unit or "", f" ({unit})" if unit else "")
-    return safe(meta.get("display_name", "")) + suffix
+    better = " · lower is better" if meta.get("direction") == "lower" else ""
+    return safe(meta.get("display_name", "")) + suffix + better
 
 
 def _scaled(values, meta):
-    return [v * 100 if meta.get("unit") == "ratio" and v is not None else v for v in values]
+    return [v * 100 if shown_unit(meta) == "ratio" and v is not None else v for v in values]
+
+
+def _axis(meta: dict, values: list, target: float | None) -> dict:
+    """A value axis written as the metric is (unit, decimals) that always shows its target:
+    the range spans the values and the target, with a margin, and ticks carry the unit."""
+    unit = shown_unit(meta)
+    shown = [v for v in _scaled([*values, target], meta) if v is not None]
+    axis: dict = {"title": _axis_title(meta)}
+    if unit == "ratio":
+        axis.update(ticksuffix="%", tickformat=".1f")
+    elif unit == "fraction":
+        axis.update(tickformat=".2f")
+    if shown:
+        lo, hi = min(shown), max(shown)
+        pad = (hi - lo) * 0.12 or max(abs(hi) * 0.05, 0.01)
+        axis["range"] = [lo - pad, hi + pad]
+    return axis
+
+
+def _target(ev: InitiativeEvidence, key: str) -> float | None:
+    """The latest iteration's target of a metric, if a criterion sets one."""
+    latest = ev.latest
+    return next(
+        (
+            c["target"]
+            for c in (latest.criteria if latest else [])
+            if c["metric"] == key and c["target"] is not None
+        ),
+        None,
+    )
 
 
 def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
-    """Model metric (left axis) and business KPI (right axis) across iterations, with the
-    criteria targets as dotted lines and the candidate named on hover."""
+    """Model metric (left axis) and business KPI (right axis) across the iterations that
+    report both (those the sentence above it compares), with the criteria targets as dotted
+    lines on their axes and the candidate named on hover."""
     meta_m, meta_k = (
         ev.catalog.get(model, {"display_name": model}),
         ev.catalog.get(kpi, {"display_name": kpi}),
     )
-    its = [it for it in ev.iterations if model in it.metrics or kpi in it.metrics]
+    both = [it for it in ev.iterations if model in it.metrics and kpi in it.metrics]
+    # The chart draws what the sentence judges; with fewer than two such iterations (the
+    # sentence then says there are too few) it shows whatever there is.
+    its = (
+        both
+        if len(both) >= 2
+        else [it for it in ev.iterations if model in it.metrics or kpi in it.metrics]
+    )
     x = [f"Iteration {it.number}" for it in its]
+    model_values = [it.metrics.get(model) for it in its]
+    kpi_values = [it.metrics.get(kpi) for it in its]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=_scaled([it.metrics.get(model) for it in its], meta_m),
+            y=_scaled(model_values, meta_m),
             name=safe(meta_m["display_name"]),
             mode="lines+markers",
             line=dict(color="#1f4e79", width=3),
-            customdata=[[safe(it.candidate or "—")] for it in its],
-            hovertemplate="%{x}: %{y:.3~f}<br>candidate %{customdata[0]}<extra>"
+            customdata=[
+                [safe(it.candidate or "—"), format_value(v, shown_unit(meta_m))]
+                for it, v in zip(its, model_values, strict=True)
+            ],
+            hovertemplate="%{x}: %{customdata[1]}<br>candidate %{customdata[0]}<extra>"
             + safe(meta_m["display_name"])
             + "</extra>",
         )
@@ -166,41 +211,47 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=_scaled([it.metrics.get(kpi) for it in its], meta_k),
+            y=_scaled(kpi_values, meta_k),
             name=safe(meta_k["display_name"]),
             mode="lines+markers",
             yaxis="y2",
             line=dict(color="#ef6c00", width=3, dash="dash"),
-            hovertemplate="%{x}: %{y:.3~f}<extra>" + safe(meta_k["display_name"]) + "</extra>",
+            customdata=[[format_value(v, shown_unit(meta_k))] for v in kpi_values],
+            hovertemplate="%{x}: %{customdata[0]}<extra>"
+            + safe(meta_k["display_name"])
+            + "</extra>",
         )
     )
-    latest = ev.latest
-    for key, meta, axis, colour in (
-        (model, meta_m, "y", "#1f4e79"),
-        (kpi, meta_k, "y2", "#ef6c00"),
+    targets = {model: _target(ev, model), kpi: _target(ev, kpi)}
+    # The model's target label sits at the left, the KPI's at the right: never on top of
+    # each other, even when both targets fall on the same height.
+    for key, meta, axis, colour, side in (
+        (model, meta_m, "y", "#1f4e79", "top left"),
+        (kpi, meta_k, "y2", "#ef6c00", "top right"),
     ):
-        target = next(
-            (
-                c["target"]
-                for c in (latest.criteria if latest else [])
-                if c["metric"] == key and c["target"] is not None
-            ),
-            None,
-        )
+        target = targets[key]
         if target is not None:
             fig.add_hline(
                 y=_scaled([target], meta)[0],
                 line_dash="dot",
                 line_color=colour,
                 yref=axis,
-                annotation_text=f"target {safe(meta['display_name'])}",
-                annotation_position="top left",
+                annotation_text=safe(
+                    f"target {meta['display_name']} {format_value(target, shown_unit(meta))}"
+                ),
+                annotation_position=side,
+                annotation_font_color=colour,
             )
     fig.update_layout(
         **{**_LAYOUT, "height": 360},
         title="Model metric and business KPI by iteration",
-        yaxis=dict(title=_axis_title(meta_m)),
-        yaxis2=dict(title=_axis_title(meta_k), overlaying="y", side="right", showgrid=False),
+        yaxis=_axis(meta_m, model_values, targets[model]),
+        yaxis2={
+            **_axis(meta_k, kpi_values, targets[kpi]),
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+        },
         legend=dict(orientation="h", y=-0.2),
     )
     return fig
@@ -621,7 +672,7 @@ def engagement(ev: InitiativeEvidence, keys: list[str]) -> go.Figure:
             go.Scatter(
                 x=[f"It. {n}" for n, _ in hist],
                 y=[100 * v / first for _, v in hist],
-                customdata=[format_value(v, meta.get("unit")) for _, v in hist],
+                customdata=[format_value(v, shown_unit(meta)) for _, v in hist],
                 name=safe(meta.get("display_name", key)),
                 mode="lines+markers",
                 hovertemplate="%{x}: %{customdata} (index %{y:.0f})<extra></extra>",

@@ -10,10 +10,23 @@ import pandas as pd
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+# Significant digits a number is written with: far more than any measurement has, and few
+# enough to drop binary noise (23.4% imported is 23.4 / 100 = 0.23399999999999999).
+SIGNIFICANT_DIGITS = 12
+
+
+def real_precision(value: float) -> float:
+    """A float at the precision it was measured with: 0.23399999999999999 → 0.234."""
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
 def neutralise(value: object) -> object:
-    """Prefix text that a spreadsheet would run as a formula with a quote; numbers stay numbers."""
+    """Prefix text that a spreadsheet would run as a formula with a quote; numbers stay numbers
+    (at their real precision)."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return real_precision(value)
     return value
 
 
@@ -55,7 +68,15 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
     """`frame` as UTF-8 CSV (with BOM, for Excel) with every text cell neutralised."""
     clean = frame.copy()
     for column in clean.columns:
-        if clean[column].dtype == object or pd.api.types.is_string_dtype(clean[column]):
-            clean[column] = clean[column].map(neutralise)
+        if (
+            clean[column].dtype == object
+            or pd.api.types.is_string_dtype(clean[column])
+            or pd.api.types.is_float_dtype(clean[column])
+        ):
+            # Built as objects: Series.map would infer a float column from ints and a gap
+            # (batch 2 written as 2.0).
+            clean[column] = pd.Series(
+                [neutralise(v) for v in clean[column]], index=clean.index, dtype=object
+            )
     clean.columns = [neutralise(str(c)) for c in clean.columns]
     return clean.to_csv(index=False).encode("utf-8-sig")

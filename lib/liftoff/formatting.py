@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 # Each decision's colour: its badge on the screens (a Streamlit colour name) and its bars in
@@ -50,12 +51,39 @@ UNIT_SUFFIX = {
 }
 
 
+# Fractions read as a score, not as a share of something: AUC 0.842, F1 0.871 (accuracy and
+# rates read as percentages: 84.2%).
+_SCORE_FRACTION = re.compile(
+    r"(?:^|[^a-z0-9])(auc|roc|f1|f-1|f-score|gini|r2|r²|ndcg|map|mrr|bleu|rouge|kappa|mcc)(?:$|[^a-z0-9])",
+    re.IGNORECASE,
+)
+# Digits of a fraction shown as a decimal.
+FRACTION_DIGITS = 3
+
+
+def shown_unit(meta: dict | None) -> str | None:
+    """How a metric is written, from its definition: its unit, except that a fraction whose
+    key or name says it is a score (AUC, F1, …) is written as a decimal ("fraction") rather
+    than as a percentage ("ratio"). Criteria, values, tiles, charts and the pack all use it."""
+    meta = meta or {}
+    unit = meta.get("unit")
+    if unit == "ratio" and (
+        _SCORE_FRACTION.search(meta.get("key") or "")
+        or _SCORE_FRACTION.search(meta.get("display_name") or "")
+    ):
+        return "fraction"
+    return unit
+
+
 def format_value(value: float | None, unit: str | None, digits: int | None = None) -> str:
-    """`0.875, "ratio"` → "87.5%"; `312, "ms"` → "312 ms"; None → "—"."""
+    """`0.875, "ratio"` → "87.5%"; `0.842, "fraction"` → "0.842"; `312, "ms"` → "312 ms";
+    None → "—"."""
     if value is None:
         return "—"
     if unit == "ratio":
         return f"{value * 100:.{1 if digits is None else digits}f}%"
+    if unit == "fraction":
+        return f"{value:.{FRACTION_DIGITS if digits is None else digits}f}"
     if digits is None:
         if unit in WHOLE_UNITS or abs(value) >= 100:
             digits = 0
@@ -71,6 +99,8 @@ def format_delta(delta: float | None, unit: str | None) -> str | None:
         return None
     if unit == "ratio":
         return f"{delta * 100:+.1f} pts"
+    if unit == "fraction":
+        return f"{delta:+.{FRACTION_DIGITS}f}".replace("+-", "-")
     text = format_value(abs(delta), unit)
     # An ASCII minus: st.metric reads the sign to colour the arrow.
     return ("+" if delta >= 0 else "-") + text

@@ -19,6 +19,7 @@ from liftoff.formatting import (
     format_delta,
     format_percent,
     format_value,
+    shown_unit,
 )
 from liftoff.meeting import reads as meeting_reads
 from liftoff.readiness import reads as readiness_reads
@@ -88,8 +89,8 @@ def _tile(ev: InitiativeEvidence, key: str | None) -> MetricTile | None:
     trend = [it.metrics[key] for it in ev.iterations if key in it.metrics]
     return MetricTile(
         label=meta["display_name"],
-        value=format_value(current, meta["unit"]),
-        delta=format_delta(analytics.delta(current, previous), meta["unit"]),
+        value=format_value(current, shown_unit(meta)),
+        delta=format_delta(analytics.delta(current, previous), shown_unit(meta)),
         lower_is_better=meta["direction"] == "lower",
         trend=trend,
         raw=current,

@@ -20,6 +20,7 @@ from liftoff.formatting import (
     format_delta,
     format_percent,
     format_value,
+    shown_unit,
 )
 from liftoff.tables import Table
 
@@ -35,6 +36,7 @@ class IterationView:
     criteria: Table
     metrics: Table  # best values marked, for display
     metrics_raw: pd.DataFrame  # the same figures unformatted, for the CSV download
+    criteria_raw: pd.DataFrame  # the criteria with numbers as numbers, for CSV exports
 
 
 def _target_text(c: dict, unit: str | None) -> str:
@@ -49,7 +51,7 @@ def _criteria_table(
     rows = []
     for c in it.criteria:
         meta = ev.catalog.get(c["metric"] or "", {})
-        unit = meta.get("unit")
+        unit = shown_unit(meta)
         previous = prev.metrics.get(c["metric"]) if prev and c["metric"] else None
         rows.append(
             {
@@ -82,6 +84,51 @@ def _criteria_table(
     )
 
 
+def _criteria_numbers(
+    ev: InitiativeEvidence, it: IterationEvidence, prev: IterationEvidence | None
+) -> pd.DataFrame:
+    """The criteria for a CSV: numbers as numbers in stored units (fractions for ratios), words
+    as words (a spreadsheet reads "+1.3 pts" as text at best, as a formula at worst)."""
+    rows = []
+    for c in it.criteria:
+        meta = ev.catalog.get(c["metric"] or "", {})
+        previous = prev.metrics.get(c["metric"]) if prev and c["metric"] else None
+        rows.append(
+            {
+                "Kind": KIND_LABELS.get(c["kind"], c["kind"]),
+                "Criterion": c["description"],
+                "Metric": c["metric"] or "",
+                "Unit": meta.get("unit") or "",
+                "Comparator": c["comparator"] if c["metric"] else "",
+                "Target": c["target"] if c["metric"] else None,
+                "Value": c["value"],
+                "Status": STATUS_LABELS[c["status"]],
+                "Change from previous iteration": analytics.delta(c["value"], previous),
+                "Carried over": "yes" if c.get("carried_over") else "no",
+                "Evidence note": c["evidence_note"] or "",
+                "Import batch": c["batch_id"],
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Kind",
+            "Criterion",
+            "Metric",
+            "Unit",
+            "Comparator",
+            "Target",
+            "Value",
+            "Status",
+            "Change from previous iteration",
+            "Carried over",
+            "Evidence note",
+            "Import batch",
+        ],
+        dtype=object,  # whole numbers stay whole: batch 2, not 2.0
+    )
+
+
 def metrics_across_iterations(ev: InitiativeEvidence) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every headline metric across iterations: a display table (best marked ★) and raw values."""
     keys = sorted(
@@ -100,13 +147,13 @@ def metrics_across_iterations(ev: InitiativeEvidence) -> tuple[pd.DataFrame, pd.
         row = {"Metric": meta["display_name"], "Category": meta["category"].replace("_", " ")}
         raw_row = {"metric": key, "unit": meta["unit"] or ""}
         for n, v in values.items():
-            text = format_value(v, meta["unit"])
+            text = format_value(v, shown_unit(meta))
             row[f"Iteration {n}"] = (
                 f"★ {text}" if v is not None and v == best and len(present) > 1 else text
             )
             raw_row[f"iteration_{n}"] = v
         row["Latest change"] = (
-            format_delta(last[1] - last[0], meta["unit"]) if len(last) == 2 else "—"
+            format_delta(last[1] - last[0], shown_unit(meta)) if len(last) == 2 else "—"
         )
         shown.append(row)
         raw.append(raw_row)
@@ -158,6 +205,7 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
         criteria=Table.of(_criteria_table(ev, it, prev)),
         metrics=Table.of(shown),
         metrics_raw=raw,
+        criteria_raw=_criteria_numbers(ev, it, prev),
     )
 
 
@@ -256,7 +304,7 @@ def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tup
             f"Not enough iterations report both {label(ev, model)} and {label(ev, kpi)} yet.",
             "Upload metrics with both values for at least two iterations.",
         )
-    mu, ku = ev.catalog.get(model, {}).get("unit"), ev.catalog.get(kpi, {}).get("unit")
+    mu, ku = shown_unit(ev.catalog.get(model)), shown_unit(ev.catalog.get(kpi))
     move_m = format_delta(cmp.model_change, mu)
     move_k = format_delta(cmp.kpi_change, ku)
     span = f"over {cmp.n} iterations"
@@ -375,7 +423,7 @@ def alerts_sentence(ev: InitiativeEvidence) -> str:
     worst = firing[0]
     return (
         f"{len(firing)} of {len(ev.alerts)} alert rules are firing; the most severe: "
-        f"{label(ev, worst.metric)} is {format_value(worst.value, ev.catalog.get(worst.metric, {}).get('unit'))} "
+        f"{label(ev, worst.metric)} is {format_value(worst.value, shown_unit(ev.catalog.get(worst.metric)))} "
         f"({worst.severity})."
     )
 
@@ -383,7 +431,7 @@ def alerts_sentence(ev: InitiativeEvidence) -> str:
 def firing_table(ev: InitiativeEvidence) -> pd.DataFrame:
     rows = []
     for a in ev.firing:
-        unit = ev.catalog.get(a.metric, {}).get("unit")
+        unit = shown_unit(ev.catalog.get(a.metric))
         since = ev.iteration(a.since_iteration)
         rows.append(
             {
@@ -402,7 +450,7 @@ def rules_table(ev: InitiativeEvidence) -> pd.DataFrame:
     status = {a.rule_id: a for a in ev.alerts}
     rows = []
     for r in ev.rules:
-        unit = ev.catalog.get(r["metric"], {}).get("unit")
+        unit = shown_unit(ev.catalog.get(r["metric"]))
         a = status.get(r["id"])
         state = (
             "off"

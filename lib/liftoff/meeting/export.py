@@ -25,8 +25,9 @@ def to_csv_zip(pack: dict) -> bytes:
         )
         z.writestr("00-summary.csv", safe_csv(sentences))
         for k, s in enumerate(pack["slides"], start=1):
-            if s["table"]:
-                z.writestr(f"{k:02d}-{s['key']}.csv", safe_csv(frame_of(s["table"])))
+            table = s.get("data") or s["table"]  # packs frozen before slides carried data
+            if table:
+                z.writestr(f"{k:02d}-{s['key']}.csv", safe_csv(frame_of(table)))
         if pack.get("metrics"):
             z.writestr("metrics-across-iterations.csv", safe_csv(frame_of(pack["metrics"])))
     return buf.getvalue()
@@ -39,7 +40,8 @@ def _script_json(text: str) -> str:
 
 def frame_of(table: dict) -> pd.DataFrame:
     """A pack table ({"columns": [...], "rows": [[...], ...]}) as a DataFrame."""
-    return pd.DataFrame(table["rows"], columns=table["columns"])
+    # object columns: whole numbers stay whole (an id column with a gap is not 2.0, 3.0, …)
+    return pd.DataFrame(table["rows"], columns=table["columns"], dtype=object)
 
 
 def to_html(pack: dict) -> str:

@@ -66,13 +66,16 @@ def _chart(fig) -> str | None:
     return None if fig is None else pio.to_json(fig, validate=False, engine="json")
 
 
-def _slide(key, sentence, table=None, chart=None, missing=None) -> dict:
+def _slide(key, sentence, table=None, chart=None, missing=None, data=None) -> dict:
+    """One slide; `data` is its table with numbers as numbers, for the CSV export (the shown
+    table when there is none)."""
     title = dict(SLIDES)[key]
     return {
         "key": key,
         "title": title,
         "sentence": sentence,
         "table": _table(table),
+        "data": _table(data),
         "chart": _chart(chart),
         "missing": missing,
     }
@@ -180,7 +183,9 @@ def pack_of(
     slides.append(_slide("ask", ask, facts))
 
     if it.criteria:
-        slides.append(_slide("criteria", view.headline, view.criteria.frame))
+        slides.append(
+            _slide("criteria", view.headline, view.criteria.frame, data=view.criteria_raw)
+        )
     else:
         slides.append(
             _slide("criteria", view.headline, missing="No criteria set for this iteration yet.")

@@ -16,6 +16,7 @@ from liftoff.formatting import (
     format_rating,
     format_rating_change,
     format_value,
+    shown_unit,
 )
 from liftoff.people import reads as people_db
 from liftoff.people import rules as people
@@ -179,7 +180,7 @@ def closed_loop(
             after = b.metrics.get(key) if b else None
             label = meta.get("display_name", key)
             row[f"{label}: this → next"] = (
-                f"{format_value(before, meta.get('unit'))} → {format_value(after, meta.get('unit'))}"
+                f"{format_value(before, shown_unit(meta))} → {format_value(after, shown_unit(meta))}"
             )
         out.append(row)
     return pd.DataFrame(out)
@@ -297,7 +298,7 @@ def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.
             meta = ev.catalog.get(r["metric"], {})
             suggestion = (
                 f"Evidence suggests this can be resolved: {meta.get('display_name', r['metric'])} is "
-                f"{format_value(value, meta.get('unit'))} ({r['comparator']} {format_value(r['threshold'], meta.get('unit'))})"
+                f"{format_value(value, shown_unit(meta))} ({r['comparator']} {format_value(r['threshold'], shown_unit(meta))})"
             )
         out.append(
             {
