@@ -15,7 +15,7 @@ from conftest import EDITOR
 from liftoff import ingest
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import portfolio, views
-from liftoff.evidence import writes as manage
+from liftoff.evidence import writes as evidence_writes
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
@@ -71,7 +71,7 @@ def _iteration(engine, k: int, auc: float, retention: float, comment: str) -> No
         f"{k},10,{40 + k},40,90,120,0\n{k},50,{60 + 4 * k},80,210,300,0.2%\n",
         f"loadtest-{k}.csv",
     )
-    manage.describe_iteration(
+    evidence_writes.describe_iteration(
         engine,
         EDITOR,
         NAME,
@@ -87,12 +87,12 @@ def _iteration(engine, k: int, auc: float, retention: float, comment: str) -> No
 def six_iterations(demo_engine):
     """An initiative with six iterations of evidence (the demo's metric catalogue: churn_auc
     is a model metric, 90-day retention a business KPI) and a criterion on iteration 6."""
-    manage.set_initiative(
+    evidence_writes.set_initiative(
         demo_engine, EDITOR, NAME, create=True, stage="pilot", primary_metric="churn_auc"
     )
     for k in range(1, 7):
         _iteration(demo_engine, k, 0.70 + 0.02 * k, 0.86 + 0.002 * k, f"sprint {k} comment")
-    manage.add_criterion(
+    evidence_writes.add_criterion(
         demo_engine,
         EDITOR,
         NAME,
@@ -238,7 +238,7 @@ def test_a_new_iteration_starts_with_the_previous_criteria_carried_over(
 ):
     from liftoff import cli
 
-    manage.set_initiative(engine, EDITOR, "Carry", create=True, primary_metric="accuracy")
+    evidence_writes.set_initiative(engine, EDITOR, "Carry", create=True, primary_metric="accuracy")
     ingest.import_file(
         engine,
         EDITOR,
@@ -246,7 +246,7 @@ def test_a_new_iteration_starts_with_the_previous_criteria_carried_over(
         "one.csv",
         ingest.Options(initiative="Carry", create=True),
     )
-    manage.add_criterion(
+    evidence_writes.add_criterion(
         engine,
         EDITOR,
         "Carry",
@@ -280,7 +280,7 @@ def test_a_new_iteration_starts_with_the_previous_criteria_carried_over(
     assert "carried over from iteration 1" in view.headline
     assert view.criteria.frame["Kind"].tolist() == ["Innovation goal · carried over"]
     # An edit confirms it for iteration 2.
-    manage.update_criterion(
+    evidence_writes.update_criterion(
         engine,
         EDITOR,
         criterion["id"],
@@ -420,7 +420,7 @@ def test_the_model_versus_kpi_chart_shows_units_and_its_targets(demo_engine):
 
 
 def test_exports_write_numbers_as_numbers_at_their_real_precision(demo_engine, tmp_path):
-    manage.set_initiative(demo_engine, EDITOR, "Precise", create=True)
+    evidence_writes.set_initiative(demo_engine, EDITOR, "Precise", create=True)
     # 23.4% is stored as 23.4 / 100 = 0.23399999999999999.
     ingest.import_file(
         demo_engine,
@@ -429,7 +429,7 @@ def test_exports_write_numbers_as_numbers_at_their_real_precision(demo_engine, t
         "p.csv",
         ingest.Options(initiative="Precise", create=True),
     )
-    manage.add_criterion(
+    evidence_writes.add_criterion(
         demo_engine,
         EDITOR,
         "Precise",
@@ -453,3 +453,17 @@ def test_exports_write_numbers_as_numbers_at_their_real_precision(demo_engine, t
         "-0.013",
     )
     assert row["Unit"] == "ratio" and row["Import batch"].isdigit()
+
+
+def test_the_readiness_score_has_one_denominator_on_the_governance_screen(use_database, demo_url):
+    from liftoff.readiness import views as readiness_views
+
+    use_database(demo_url)
+    at = _open("governance", initiative="Churn early-warning")
+    assert not at.exception
+    card = next(m.value for m in at.metric if m.label == "Readiness score")
+    out_of = f"of {min(readiness_views.rubric_maxima().values())}"
+    assert card.endswith(out_of)
+    # Regression: the card gave the score out of its maximum, the sentence gave it bare.
+    said = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert f"Readiness score {card.split()[0]} {out_of} (" in said

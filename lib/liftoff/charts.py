@@ -283,8 +283,8 @@ def model_kpi_scatter(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure
     fig.update_layout(
         **{**_LAYOUT, "height": 340},
         title="Each iteration: model metric against KPI",
-        xaxis_title=_axis_title(meta_m),
-        yaxis_title=_axis_title(meta_k),
+        xaxis=_axis(meta_m, [it.metrics[model] for it in its], None),
+        yaxis=_axis(meta_k, [it.metrics[kpi] for it in its], None),
     )
     return fig
 

@@ -50,6 +50,10 @@ class GovernanceView:
 
 
 def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) -> GovernanceView:
+    """The Governance screen of iteration `number` (None: the latest): its gate is judged on
+    the evidence as of that iteration (headroom and alerts then, not after)."""
+    if number is not None:
+        ev = ev.as_of(number)
     init_id = ev.initiative["id"]
     items = readiness_reads.governance_items(engine, [init_id]).get(init_id, [])
     rubric = readiness_reads.readiness_for(engine, [ev])[init_id]
@@ -116,7 +120,9 @@ def readiness_sentence(view: GovernanceView) -> str:
     r = view.readiness
     weakest = readiness_rules.SECTION_LABELS[r.weakest].lower()
     return (
-        f"Readiness score {r.score:g} (the lowest section, {weakest}; floor {view.floor_readiness:g}): "
+        # Out of the same maximum as the Governance screen's readiness card: one denominator.
+        f"Readiness score {r.score:g} of {min(rubric_maxima().values())} (the lowest section, "
+        f"{weakest}; floor {view.floor_readiness:g}): "
         f"{readiness_rules.score_meaning(r.score)}. Governance: {view.score.done} of {view.score.required} "
         "items required at this stage are done"
         + (
