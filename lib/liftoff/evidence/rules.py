@@ -313,7 +313,7 @@ def project(
 ) -> tuple[date | None, int | None]:
     """When traffic growing `weekly_growth` a week from `start` on `last_day` reaches capacity
     (the headline runway and the what-if both come from here, so they agree)."""
-    if not capacity_rps or not math.isfinite(start) or start <= 0:
+    if not capacity_rps or math.isnan(start) or start <= 0:
         return None, None
     if start >= capacity_rps:
         return last_day, 0
