@@ -4,8 +4,8 @@ A criterion copied forward when its iteration was created is marked `carried_ove
 someone edits it, so the screens can say which criteria nobody has confirmed for the new
 iteration yet.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 21:10:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
