@@ -411,6 +411,13 @@ def test_errors_are_json_never_html(server, editor):
         ),
         (editor.post("/imports", json={"rows": "nope"}), 400),
         (editor.post("/imports", files={"other": ("x.csv", b"a\n1\n")}), 422),
+        # Two files where the route takes one: Starlette's parser refuses, still in JSON.
+        (
+            editor.post(
+                "/imports", files=[("file", ("a.csv", b"a\n1\n")), ("file", ("b.csv", b"b\n"))]
+            ),
+            400,
+        ),
     ):
         assert answer.status_code == status, answer.text
         assert answer.headers["content-type"].startswith("application/json")

@@ -122,6 +122,8 @@ def _endpoint(service: _Service, handler: Handler):
             return await handler(request, service)
         except ApiError as exc:
             return _error(exc)
+        except HTTPException as exc:  # Starlette's own, e.g. a multipart body it cannot parse
+            return _error(ApiError(exc.status_code, f"The request was refused: {exc.detail}."))
         except auth.PermissionDenied as exc:
             return _error(ApiError(403, str(exc)))
         except queries.NotFound as exc:
