@@ -505,3 +505,78 @@ def test_an_editor_sets_a_repeat_interval_on_the_monitoring_screen(
     next(b for b in at.button if b.label == "Save repeat interval").click().run()
     assert not at.exception and not at.error
     assert evidence.for_initiative(demo_engine, CHURN).rules[0]["repeat_minutes"] == 90
+
+
+def test_slack_and_teams_bodies_keep_names_as_text():
+    from liftoff.notify import messages
+
+    payload = {
+        "initiative": INITIATIVE,
+        "iteration": 2,
+        "state": "firing",
+        "alerts": [
+            {
+                "metric_name": "<!channel> *bold*",
+                "severity": "high",
+                "state": "firing",
+                "value": 0.12,
+                "threshold": 0.05,
+                "comparator": ">",
+                "unit": "ratio",
+                "iteration": 2,
+            }
+        ],
+        "link": BASE_URL + "/monitoring?initiative=x",
+    }
+    slack = json.loads(messages.webhook_body("slack", "Liftoff · <x>", payload))
+    # Slack would ping everyone on <!channel>: escaped, it is shown as typed.
+    assert "<!channel>" not in slack["text"] and "&lt;!channel&gt; *bold*" in slack["text"]
+    assert slack["text"].endswith(f"<{BASE_URL}/monitoring?initiative=x|Open in Liftoff>")
+    teams = json.loads(messages.webhook_body("teams", "Liftoff · <x>", payload))
+    assert teams["@type"] == "MessageCard"
+    assert "\\*bold\\*" in teams["text"]
+    assert teams["potentialAction"][0]["targets"][0]["uri"] == payload["link"]
+
+
+def test_the_scheduled_digest_goes_once_per_slot(engine, mailbox, monkeypatch):
+    _import(engine, 1, 0.01)
+    writes.add_channel(engine, EDITOR, "board", kind="email", target="board@example.org")
+    now = datetime.now()
+    slot = now - timedelta(minutes=5)
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[slot.weekday()]
+    monkeypatch.setenv("LIFTOFF_DIGEST_SCHEDULE", f"{day} {slot:%H:%M}")
+    assert digest.queue_scheduled(engine, now=now) == 1
+    assert digest.queue_scheduled(engine, now=now) == 0  # another worker, the same slot
+    assert worker.deliver_due(engine).sent == 1
+    [mail] = mailbox.messages
+    assert mail["Subject"].startswith(f"Liftoff digest · {INITIATIVE}, ")
+    # A slot more than a day old is not sent late.
+    assert digest.queue_scheduled(engine, now=now + timedelta(days=2)) == 0
+
+
+def test_liftoff_run_sends_from_its_own_thread_with_nobody_on_the_app(engine, db_url, receiver):
+    writes.add_channel(engine, EDITOR, "ops", kind="webhook", target=receiver.url)
+    writes.queue_test(engine, EDITOR, "ops")
+    env = {
+        **os.environ,
+        "LIFTOFF_DATABASE_URL": db_url,
+        "STREAMLIT_SERVER_HEADLESS": "true",
+        "STREAMLIT_SERVER_ADDRESS": "127.0.0.1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "liftoff.cli", "run", "--port", str(_free_port())],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # the server and the streamlit process it starts, stopped together
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not receiver.requests:
+            time.sleep(0.2)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)
+    [body] = receiver.bodies()
+    assert body["state"] == "test"

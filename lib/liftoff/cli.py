@@ -408,10 +408,11 @@ def cmd_run(args) -> None:
         "--server.port",
         str(args.port),
     ]
-    env = os.environ.copy()
     if config.value("LIFTOFF_NOTIFY_WORKER") == "on":
-        env[notify_worker.SERVER_FLAG] = "1"  # the app server sends notifications from a thread
-    raise SystemExit(subprocess.call(command, cwd=PROJECT_ROOT, env=env))
+        # In this process, beside the server it runs: notifications go out from the start,
+        # whether or not anyone has the app open.
+        notify_worker.start_in_background(database_url())
+    raise SystemExit(subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy()))
 
 
 def _when(value) -> str:

@@ -30,9 +30,6 @@ DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_BACKOFF_S = 30.0
 #: Seconds between two looks at the outbox.
 DEFAULT_INTERVAL_S = 5.0
-#: Set by `liftoff run` for the app server it starts (with LIFTOFF_NOTIFY_WORKER on): that
-#: server, and not every process that imports the app (tests, benchmarks), runs the worker.
-SERVER_FLAG = "_LIFTOFF_NOTIFY_IN_SERVER"
 
 
 class DeliveryFailed(Exception):
@@ -273,8 +270,8 @@ _start_lock = threading.Lock()
 
 
 def start_in_background(url: str) -> None:
-    """Start the worker thread for this database once per process (the app server calls it on
-    every page view; only the first starts it)."""
+    """Start the worker thread for this database, once per process (`liftoff run` starts it
+    beside the app server)."""
     with _start_lock:
         if url in _started and _started[url].is_alive():
             return

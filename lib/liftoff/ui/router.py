@@ -3,13 +3,11 @@ st.navigation over the screens this person may use."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import streamlit as st
 
 from liftoff.access import auth
-from liftoff.notify import worker
 from liftoff.ui import cache, session, widgets
 
 ICONS = {
@@ -46,8 +44,6 @@ def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> No
     )
     widgets.restore_query_params()
     cache.require_database()
-    if os.environ.get(worker.SERVER_FLAG) == "1":  # the server `liftoff run` started
-        worker.start_in_background(cache.database_url())
     actor = session.resolve_actor()
 
     # Only the screens this person's role allows are registered: a URL to any other is
