@@ -103,10 +103,13 @@ class Watch:
                 "(metric and value columns).",
             )
 
-    def cell(self, row: int | None, column: str | None, length: int) -> ImportRejected:
+    def cell(
+        self, row: int | None, column: str | None, length: int, *, at_least: bool = False
+    ) -> ImportRejected:
         return reject(
             self.file_name,
-            f"A cell holds {length:,} characters; Liftoff keeps at most "
+            f"A cell holds {'more than ' if at_least else ''}{length:,} characters; Liftoff "
+            "keeps at most "
             f"{self.bounds.cell_chars:,} characters in one cell.",
             "Shorten the text, or check that a quote opened in this row is closed.",
             row=row,
@@ -509,7 +512,7 @@ def inspect_workbook(data: bytes, file_name: str, watch: Watch | None = None) ->
                         first = piece.find(b"<")
                         carry += len(piece) if first < 0 else first
                         if carry >= longest_run or run_start.search(piece, max(first, 0)):
-                            raise watch.cell(None, None, longest_run)
+                            raise watch.cell(None, None, bounds.cell_chars, at_least=True)
                         if first >= 0:
                             carry = len(piece) - piece.rfind(b"<") - 1
                         tail = piece[-64:]
