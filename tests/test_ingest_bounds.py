@@ -176,3 +176,11 @@ def test_a_long_field_in_the_first_lines_does_not_break_the_delimiter_sniffer():
     data = b'text;rating\n"' + b"long, comment " * 20_000 + b'";4\n'
     table = reader.read_table(data, "f.csv")
     assert table.delimiter == ";" and len(next(table.read())) == 1
+
+
+def test_a_long_quoted_cell_spread_over_short_lines_is_still_refused():
+    # Every line is short, but the quoted cell runs over many of them.
+    data = b'text,rating\n"' + b"a line\n" * 10 + b'",4\n'
+    with pytest.raises(ingest.ImportRejected, match="A cell holds 70 characters"):
+        _rows(data, bounds=Bounds(cell_chars=50))
+    assert _rows(data, bounds=Bounds(cell_chars=100)) == 1

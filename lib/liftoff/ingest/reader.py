@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+import numpy as np
 import pandas as pd
 
 from liftoff.ingest.problems import ImportRejected, Problem, reject
@@ -332,6 +333,33 @@ def _check_cells(chunk: pd.DataFrame, watch: Watch, row_offset: int) -> None:
             raise watch.cell(int(at) + row_offset, str(col), int(longest))
 
 
+def _longest_gap(data: bytes, byte: int, piece: int = 16 * 1024 * 1024) -> int:
+    """The longest run of bytes between two `byte`s (or an end of `data`), in pieces of 16 MB
+    so that a 200 MB file needs no 200 MB mask."""
+    longest, last = 0, -1
+    for start in range(0, len(data), piece):
+        at = np.flatnonzero(
+            np.frombuffer(data, np.uint8, min(piece, len(data) - start), start) == byte
+        )
+        if len(at):
+            at = at + start
+            longest = max(longest, int(at[0] - last - 1))
+            if len(at) > 1:
+                longest = max(longest, int(np.diff(at).max() - 1))
+            last = int(at[-1])
+    return max(longest, len(data) - last - 1)
+
+
+def _may_hold_long_cells(data: bytes, limit: int) -> bool:
+    """Whether any cell of `data` can be longer than `limit` characters: only when a line, or
+    the text between two double quotes, is (a character is at least one byte). Checking every
+    cell of a million rows takes seconds; these two passes over the bytes take milliseconds."""
+    if len(data) <= limit:
+        return False
+    quoted = data.find(b'"') >= 0 and _longest_gap(data, 0x22) > limit
+    return quoted or _longest_gap(data, 0x0A) > limit
+
+
 def _csv_table(data: bytes, file_name: str, chunksize: int, watch: Watch) -> Table:
     sample, encoding, warnings = decode(data, file_name)
     delimiter = sniff_delimiter(sample)
@@ -386,11 +414,13 @@ def _csv_table(data: bytes, file_name: str, chunksize: int, watch: Watch) -> Tab
                     doublequote=True,
                 )
                 rows = 0
+                check_cells = _may_hold_long_cells(data, watch.bounds.cell_chars)
                 for chunk in reader:
                     chunk.columns = header
                     rows += len(chunk)
                     watch.rows(rows)
-                    _check_cells(chunk, watch, skip + 2)
+                    if check_cells:
+                        _check_cells(chunk, watch, skip + 2)
                     watch.tick()
                     yield chunk
         except pd.errors.ParserWarning:
