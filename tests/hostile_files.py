@@ -162,6 +162,20 @@ def build(folder: Path) -> list[Path]:
         rows=[*good, ["Fraud shield", 1, "precision", 0.75]],
         dimension="A1:XFD1048576",
     )
+    # The same declared size with the sheet's last row present (a formatted row, as a
+    # spreadsheet keeps it): openpyxl padded a million rows to 16,384 cells each.
+    book(
+        "dimension_whole_sheet_last_row.xlsx",
+        "imported",
+        {"rows_accepted": 2, "args": create},
+        sheet_xml_rows=[
+            _row(1, good[0]),
+            _row(2, good[1]),
+            _row(3, ["Fraud shield", 1, "precision", 0.75]),
+            '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t></t></is></c></row>',
+        ],
+        dimension="A1:XFD1048576",
+    )
     # 10 million identical rows took 228 s and 1.2 GB: past a spreadsheet's rows, at once.
     book(
         "rows_past_a_spreadsheet.xlsx",

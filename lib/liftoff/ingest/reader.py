@@ -608,10 +608,14 @@ def _xlsx_table(
 
     def chunks(numeric: frozenset[int] = frozenset()) -> Iterator[pd.DataFrame]:
         buffer: list[list[str]] = []
-        start = 0
-        for raw in rows:
+        index: list[int] = []
+        for n, raw in enumerate(rows):
             watch.tick()
-            cells = cell_texts(raw, header_row + 1 + start + len(buffer))
+            # Empty rows are not data (the pipeline drops them): skipped here, a sheet's
+            # formatted last row no longer makes a million rows of empty text.
+            if not any(v is not None and v != "" for v in raw):
+                continue
+            cells = cell_texts(raw, header_row + 1 + n)
             extra = cells[width:]
             if any(extra):
                 raise ImportRejected(
@@ -627,12 +631,12 @@ def _xlsx_table(
                     ],
                 )
             buffer.append((cells + [""] * width)[:width])
+            index.append(n)
             if len(buffer) >= chunksize:
-                yield pd.DataFrame(buffer, columns=header, index=range(start, start + len(buffer)))
-                start += len(buffer)
-                buffer = []
+                yield pd.DataFrame(buffer, columns=header, index=index)
+                buffer, index = [], []
         if buffer:
-            yield pd.DataFrame(buffer, columns=header, index=range(start, start + len(buffer)))
+            yield pd.DataFrame(buffer, columns=header, index=index)
         book.close()
 
     return Table(
