@@ -65,7 +65,7 @@ with st.expander("From an MLflow server", icon=":material/cloud_download:"):
                 )
             except ingest.ImportRejected as exc:
                 st.error(text.plain(exc.summary().splitlines()[0]), icon=":material/block:")
-                st.dataframe(ingest.problems_table(exc.problems), hide_index=True)
+                widgets.table(ingest.problems_table(exc.problems), hide_index=True)
             except LiftoffError as exc:
                 st.error(text.plain(str(exc)), icon=":material/block:")
             else:

@@ -104,7 +104,7 @@ if created:
     st.code(created[1], language=None)
 token_rows = tokens.list_tokens(cache.engine())
 if token_rows:
-    st.dataframe(views.tokens_table(token_rows), hide_index=True, width="stretch")
+    widgets.table(views.tokens_table(token_rows), hide_index=True, width="stretch")
 else:
     st.info(
         "No API tokens yet. Create one below for each pipeline that reports to Liftoff.",
