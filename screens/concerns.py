@@ -74,7 +74,9 @@ if tab_register.open:  # only the chosen tab runs
             )
             severities = f2.multiselect("Severity", SEVERITIES, format_func=str.capitalize)
             categories = f3.multiselect(
-                "Failure category", FAILURE_CATEGORIES, format_func=pv.CATEGORY_LABELS.get
+                "Failure category",
+                [*FAILURE_CATEGORIES, pv.UNCATEGORISED],
+                format_func=lambda c: pv.category_label(None if c == pv.UNCATEGORISED else c),
             )
             search = f4.text_input("Search", placeholder="title, description, people, key")
             groups, owners, raised_in = [], [], None
@@ -157,6 +159,16 @@ if tab_register.open:  # only the chosen tab runs
                                 "Severity", SEVERITIES, index=SEVERITIES.index(item["severity"])
                             )
                             owner = e3.text_input("Owner", value=item["owner"] or "")
+                            # Imported registers may leave it empty: triage gives it one here.
+                            category = st.selectbox(
+                                "Failure category",
+                                FAILURE_CATEGORIES,
+                                index=FAILURE_CATEGORIES.index(item["failure_category"])
+                                if item["failure_category"]
+                                else None,
+                                format_func=pv.CATEGORY_LABELS.get,
+                                placeholder=pv.UNCATEGORISED_LABEL,
+                            )
                             note = st.text_input(
                                 "Note for the history (needed when the status changes)",
                                 placeholder="What changed and why",
@@ -177,7 +189,7 @@ if tab_register.open:  # only the chosen tab runs
                                     description=item["description"],
                                     raised_by=item["raised_by"],
                                     stakeholder_group=item["stakeholder_group"],
-                                    failure_category=item["failure_category"],
+                                    failure_category=category,
                                     severity=severity,
                                     owner=owner,
                                     due=due,

@@ -361,3 +361,141 @@ def test_the_import_history_page_shows_the_plan_and_asks_before_undoing_later_ed
     next(b for b in at.button if b.label == "Roll back this batch").click().run()
     assert f"Rolled back batch #{batch}" in texts(at)
     assert button.disabled
+
+
+# ------------------------------------------------------------------------ concern categories
+
+
+REGISTER = (
+    "ID,Risk,Owner,Impact,Category\n"
+    "R-1,Peak season load untested,Ana,High,Scalability\n"
+    "R-2,Labels arrive late,Ben,Medium,Data quality\n"
+    "R-3,Branch staff ignore the scores,Cy,High,Adoption\n"
+    "R-4,Nobody on call at weekends,Dee,Low,Operations\n"
+    "R-5,Success not defined,Eve,Medium,Requirements\n"
+    "R-6,Storm damage,Fay,Low,Weather\n"
+)
+
+
+def _categories(engine) -> dict:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                select(Concern.external_key, Concern.failure_category).where(
+                    Concern.external_key.like("R-%")
+                )
+            ).all()
+        )
+
+
+def test_free_text_categories_map_the_common_words_and_list_the_rest(demo_engine):
+    # Regression: a category our five did not spell refused the whole register.
+    prepared, _ = load(demo_engine, REGISTER, "register.csv", initiative=CHURN)
+    assert _categories(demo_engine) == {
+        "R-1": "scalability",
+        "R-2": "data_gaps",
+        "R-3": "misalignment",
+        "R-4": "operations",
+        "R-5": "unclear_criteria",
+        "R-6": None,
+    }
+    assert (
+        "Categories Liftoff does not know are imported as not categorised yet: 'Weather'. "
+        "Give those concerns a failure category on the Stakeholders and concerns screen."
+    ) in prepared.warnings
+
+
+def test_a_register_without_categories_imports_flagged_for_triage_and_editable(demo_engine):
+    from conftest import ADMIN
+    from liftoff.evidence import initiative as evidence
+    from liftoff.people import reads as people_reads
+    from liftoff.people import views as pv
+
+    register = "ID,Risk,Impact\nR-1,Peak season load untested,High\nR-2,Labels late,Low\n"
+    prepared, _ = load(demo_engine, register, "register.csv", initiative=CHURN)
+    assert any("no category column" in w for w in prepared.warnings)
+    assert _categories(demo_engine) == {"R-1": None, "R-2": None}
+    ev = evidence.for_initiative(demo_engine, CHURN)
+    view = pv.concerns_view(demo_engine, ev, date.today())
+    assert "2 are not categorised yet: give them a failure category in the register." in (
+        view.headline
+    )
+    flt = people_reads.ConcernFilter(categories=(pv.UNCATEGORISED,))
+    page = pv.register_page(demo_engine, ev, flt, 1, date.today())
+    assert page.total == 2
+    assert set(page.table.frame["Failure category"]) == {"Not categorised yet"}
+    # Triage: the editor's save with the category chosen is accepted; so is one that keeps
+    # it empty (a save that only changes the owner).
+    _edit_concern(demo_engine, _concern_id(demo_engine, "R-2"), ADMIN, owner="Jo")
+    _edit_concern(
+        demo_engine, _concern_id(demo_engine, "R-1"), ADMIN, failure_category="scalability"
+    )
+    assert _categories(demo_engine) == {"R-1": "scalability", "R-2": None}
+
+
+def test_summary_json_counts_uncategorised_concerns(demo_url, demo_engine, monkeypatch, capsys):
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", demo_url)
+    load(demo_engine, "ID,Risk,Impact\nR-1,Peak season load untested,High\n", initiative=CHURN)
+    assert cli.main(["summary", "--initiative", CHURN, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    found = json.dumps(out)
+    assert '"not_categorised": 1' in found
+
+
+def test_the_category_migration_keeps_every_concern_and_its_history(blank_url):
+    from sqlalchemy import text
+
+    from liftoff import db
+
+    engine = db.make_engine(blank_url)
+    try:
+        db.migrate(engine, "0009")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO initiatives (name, stage, slo_p95_ms, max_error_rate, created_at)"
+                    " VALUES ('A', 'poc', 500, 0.01, '2026-01-01')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO concerns (initiative_id, title, failure_category, severity,"
+                    " status, raised_at) SELECT id, 't', 'scalability', 'low', 'open',"
+                    " '2026-01-01' FROM initiatives"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO concern_history (concern_id, changed_at, to_status)"
+                    " SELECT id, '2026-01-01', 'open' FROM concerns"
+                )
+            )
+        db.migrate(engine)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM concern_history")).scalar() == 1
+            conn.execute(text("UPDATE concerns SET failure_category = NULL"))
+        db.downgrade(engine, "0009")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT failure_category FROM concerns")).scalar() == (
+                "unclear_criteria"
+            )
+            assert conn.execute(text("SELECT count(*) FROM concern_history")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_the_concerns_screen_flags_uncategorised_concerns(use_database, demo_url, demo_engine):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import PROJECT_ROOT, sign_in_as, texts
+
+    use_database(demo_url)
+    load(demo_engine, "ID,Risk,Impact\nR-1,Peak season load untested,High\n", initiative=CHURN)
+    at = sign_in_as(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60), "editor")
+    at.query_params["initiative"] = CHURN
+    at.run()
+    at = at.switch_page("screens/concerns.py").run()
+    assert not at.exception
+    assert "1 is not categorised yet" in texts(at)
+    register = at.dataframe[0].value
+    assert "Not categorised yet" in set(register["Failure category"])

@@ -853,9 +853,10 @@ def buy_in_of(view) -> go.Figure:
 
 
 def concern_matrix_of(view) -> go.Figure:
-    return concern_matrix(
-        view.facets["matrix"], people_views.CATEGORY_LABELS, list(SEVERITIES)[::-1]
-    )
+    labels = dict(people_views.CATEGORY_LABELS)
+    if any(cat is None for cat, _, _ in view.facets["matrix"]):
+        labels[None] = people_views.UNCATEGORISED_LABEL  # a row for those awaiting triage
+    return concern_matrix(view.facets["matrix"], labels, list(SEVERITIES)[::-1])
 
 
 def rubric_of(view) -> go.Figure:

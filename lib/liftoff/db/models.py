@@ -393,7 +393,8 @@ class Concern(Base):
     description: Mapped[str | None] = mapped_column(Text)
     raised_by: Mapped[str | None] = mapped_column(String(200))
     stakeholder_group: Mapped[str | None] = mapped_column(String(100))
-    failure_category: Mapped[str] = mapped_column(String(30), nullable=False)
+    # Empty: not categorised yet (a register from another tool), flagged for triage.
+    failure_category: Mapped[str | None] = mapped_column(String(30))
     severity: Mapped[str] = mapped_column(String(10), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")
     owner: Mapped[str | None] = mapped_column(String(200))

@@ -140,7 +140,10 @@ def people_figures(engine: Engine, ev, today: date | None = None) -> dict:
         },
         "concerns": {
             "open_by_severity": dict(sorted(concerns["by_severity"].items())),
-            "open_by_category": dict(sorted(concerns["by_category"].items())),
+            # Concerns without a category (imported registers) count as "not_categorised".
+            "open_by_category": dict(
+                sorted((k or "not_categorised", n) for k, n in concerns["by_category"].items())
+            ),
             "oldest_open": (
                 {
                     "title": oldest["title"],

@@ -314,6 +314,8 @@ class _Context:
         self.missing_iterations: dict[tuple[str, int], int] = {}
         self.column_problem_reported: set[str] = set()
         self.missing_required = False  # a required column is missing: rows are not read
+        self.uncategorised_noted = False
+        self.unknown_categories: list[str] = []  # concern categories that match none of ours
         self.dated_by_content: str | None = None
         self.dated_decided = False
 
@@ -677,12 +679,21 @@ class _Context:
         return out
 
     def finish(self) -> None:
-        """File-level problems: initiatives and iterations that do not exist.
+        """File-level problems: initiatives and iterations that do not exist; the concern
+        categories that could not be matched, as a warning.
 
         A name that differs from a known initiative only in case, accents or punctuation
         (or by a typo) is answered with "did you mean" before any offer to create it. The
         next iteration of an existing initiative, one above its latest (or a run of them with
         no gap), is created without asking; a gap in the numbering needs Create."""
+        if self.unknown_categories:
+            listed = ", ".join(repr(w) for w in self.unknown_categories[:20])
+            more = len(self.unknown_categories) - 20
+            self.p.warnings.append(
+                f"Categories Liftoff does not know are imported as not categorised yet: {listed}"
+                + (f" and {more} more" if more > 0 else "")
+                + ". Give those concerns a failure category on the Stakeholders and concerns screen."
+            )
         known = ", ".join(sorted(self.initiatives)) or "none yet"
         create = self.opt.say(
             "tick 'Create the initiatives and iterations this file names' below",
@@ -1030,6 +1041,28 @@ def _kind_feedback(ctx, frame, names, unmatched):
     )
 
 
+def _concern_categories(ctx: _Context, frame: pd.DataFrame, col: str | None) -> pd.Series:
+    """Failure categories from the words a register uses ("Data quality", "Adoption"…);
+    what matches none is kept as not categorised yet, with a warning listing the words."""
+    f = _field("concerns", "category")
+    if col is None:
+        if not ctx.uncategorised_noted:
+            ctx.uncategorised_noted = True
+            ctx.p.warnings.append(
+                "The file has no category column: its concerns are imported as not categorised "
+                "yet and flagged on the register for triage."
+            )
+        return pd.Series(None, index=frame.index, dtype=object)
+    raw = frame[col].astype(str).str.strip()
+    codes, uniques = pd.factorize(raw)
+    resolved = [f.choices.get(u, f.choices.get(cols.normalize(u).key)) for u in uniques]
+    unknown = sorted({u for u, r in zip(uniques, resolved, strict=True) if r is None and u})
+    for word in unknown:
+        if word not in ctx.unknown_categories:
+            ctx.unknown_categories.append(word)
+    return pd.Series(np.array([*resolved, None], dtype=object)[codes], index=frame.index)
+
+
 def _kind_concerns(ctx, frame, names, unmatched):
     initiative = ctx.initiative(frame, names["initiative"])
     raised = ctx.date(frame, names["raised_at"], "date raised")
@@ -1059,9 +1092,7 @@ def _kind_concerns(ctx, frame, names, unmatched):
             "description": ctx.text(frame, names["description"]),
             "raised_by": ctx.text(frame, names["raised_by"]),
             "stakeholder_group": ctx.text(frame, names["stakeholder_group"]),
-            "failure_category": ctx.choice(
-                frame, names["category"], _field("concerns", "category"), required=True
-            ),
+            "failure_category": _concern_categories(ctx, frame, names["category"]),
             "severity": ctx.choice(
                 frame, names["severity"], _field("concerns", "severity"), required=True
             ),

@@ -291,11 +291,17 @@ def _concern_where(initiative_id: int, flt: ConcernFilter):
         (c.status, flt.statuses),
         (c.severity, flt.severities),
         (c.stakeholder_group, flt.groups),
-        (c.failure_category, flt.categories),
         (c.owner, flt.owners),
     ):
         if values:
             conds.append(col.in_(values))
+    if flt.categories:
+        # "not_categorised" stands for the concerns without a category (NULL).
+        named = [v for v in flt.categories if v != "not_categorised"]
+        either = [c.failure_category.in_(named)] if named else []
+        if len(named) < len(flt.categories):
+            either.append(c.failure_category.is_(None))
+        conds.append(or_(*either))
     if flt.iteration is not None:
         conds.append(Iteration.number == flt.iteration)
     if flt.search.strip():

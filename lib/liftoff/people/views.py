@@ -36,6 +36,16 @@ CATEGORY_LABELS = {
     "misalignment": "Stakeholder misalignment",
     "operations": "Operational underestimation",
 }
+# A concern imported from a register without our categories, waiting for triage.
+UNCATEGORISED = "not_categorised"
+UNCATEGORISED_LABEL = "Not categorised yet"
+
+
+def category_label(category: str | None) -> str:
+    """A failure category in words; an empty one is "Not categorised yet"."""
+    return CATEGORY_LABELS.get(category, category) if category else UNCATEGORISED_LABEL
+
+
 CONCERN_STATUS_LABELS = {
     "open": "Open",
     "mitigating": "Mitigating",
@@ -256,7 +266,7 @@ def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> Concer
     overdue = people_db.overdue_count(engine, init_id, today)
     open_total = sum(summary["by_severity"].values())
     return ConcernsView(
-        headline=concerns_headline(severe, open_total, today),
+        headline=concerns_headline(severe, open_total, today, summary["by_category"].get(None, 0)),
         facets=facets,
         severe=severe,
         burndown=people_db.open_concerns_over_time(engine, init_id, today),
@@ -275,14 +285,24 @@ def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> Concer
     )
 
 
-def concerns_headline(severe: list[dict], open_total: int, today: date) -> str:
+def concerns_headline(
+    severe: list[dict], open_total: int, today: date, uncategorised: int = 0
+) -> str:
+    """Open concerns, the most severe ones, and how many wait for a failure category."""
     if not open_total:
         return "No open concerns: every concern raised so far is resolved or accepted."
     parts = [
         f"“{c['title']}” ({c['severity']}, open {_plural(people.age_days(c['raised_at'], today), 'day')})"
         for c in severe[:2]
     ]
-    return f"{_plural(open_total, 'open concern')}. Most severe: " + "; ".join(parts) + "."
+    text = f"{_plural(open_total, 'open concern')}. Most severe: " + "; ".join(parts) + "."
+    if uncategorised:
+        verb = "is" if uncategorised == 1 else "are"
+        text += (
+            f" {uncategorised:,} {verb} not categorised yet: give "
+            f"{'it' if uncategorised == 1 else 'them'} a failure category in the register."
+        )
+    return text
 
 
 def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.DataFrame:
@@ -307,9 +327,7 @@ def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.
                 "Title": r["title"],
                 "Severity": r["severity"].capitalize(),
                 "Status": CONCERN_STATUS_LABELS.get(r["status"], r["status"]),
-                "Failure category": CATEGORY_LABELS.get(
-                    r["failure_category"], r["failure_category"]
-                ),
+                "Failure category": category_label(r["failure_category"]),
                 "Group": r["stakeholder_group"] or "",
                 "Raised by": r["raised_by"] or "",
                 "Owner": r["owner"] or "",

@@ -65,13 +65,15 @@ def _concern_values(values: dict) -> dict:
     title = clean_text(values.get("title"))
     if not title:
         raise InvalidValue("Give the concern a title: what worries the stakeholder, in a line.")
+    # A concern may stay not categorised yet (None): registers from other tools import so.
     for name, allowed in (
-        ("failure_category", FAILURE_CATEGORIES),
+        ("failure_category", (*FAILURE_CATEGORIES, None)),
         ("severity", SEVERITIES),
     ):
         if values.get(name) not in allowed:
             raise InvalidValue(
-                f"{name.replace('_', ' ').capitalize()} must be one of: {', '.join(allowed)}."
+                f"{name.replace('_', ' ').capitalize()} must be one of: "
+                f"{', '.join(a for a in allowed if a)}."
             )
     comparator, threshold = values.get("comparator"), values.get("threshold")
     if values.get("metric") and (comparator not in COMPARATORS or threshold is None):
@@ -84,7 +86,7 @@ def _concern_values(values: dict) -> dict:
         description=clean_text(values.get("description")),
         raised_by=clean_text(values.get("raised_by")),
         stakeholder_group=clean_text(values.get("stakeholder_group")),
-        failure_category=values["failure_category"],
+        failure_category=values.get("failure_category"),
         severity=values["severity"],
         owner=clean_text(values.get("owner")),
         due=due,
