@@ -109,6 +109,10 @@ date_order = c.selectbox(
         "monthfirst": "month first (4 March)",
     }[o],
 )
+percent_values = st.checkbox(
+    "Values are percentages (87.5 means 87.5 %)",
+    help="For rates, accuracies and other ratios written without a % sign.",
+)
 sheet = None
 if ingest.is_workbook(data):
     sheets = ingest.workbook_sheets(data)
@@ -129,6 +133,7 @@ options = ingest.Options(
     sheet=sheet,
     date_order=date_order,
     audience="page",
+    percent_values=percent_values,
 )
 try:
     prepared = cache.prepare_upload(data, upload.name, options)

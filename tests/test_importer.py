@@ -499,3 +499,149 @@ def test_the_concerns_screen_flags_uncategorised_concerns(use_database, demo_url
     assert "1 is not categorised yet" in texts(at)
     register = at.dataframe[0].value
     assert "Not categorised yet" in set(register["Failure category"])
+
+
+# ------------------------------------------------------------------------ fix hints and sheets
+
+
+def test_a_fraction_above_1_gets_a_hint_that_leads_to_the_right_value(demo_engine):
+    # Regression: the hint said "write it with a percent sign", and 1.7 % for an AUC of 1.7
+    # was then accepted as 0.017 without a word.
+    p = prepare(demo_engine, "iteration,metric,value\n6,churn_auc,1.7\n", initiative=CHURN)
+    assert [(pr.message, pr.fix) for pr in p.problems.items] == [
+        (
+            "churn_auc is above 1, and it is stored as a fraction between 0 and 1.",
+            "If the column holds percentages, write 87.5 % or add --percent; otherwise correct it.",
+        )
+    ]
+    page = prepare(
+        demo_engine, "iteration,metric,value\n6,churn_auc,1.7\n", initiative=CHURN, audience="page"
+    )
+    assert "tick 'Values are percentages'" in page.problems.items[0].fix
+    followed = prepare(demo_engine, "iteration,metric,value\n6,churn_auc,1.7%\n", initiative=CHURN)
+    assert followed.ok
+    assert any(
+        w.startswith(
+            "churn_auc: 1.7% is far outside its usual range (its values so far lie between"
+        )
+        for w in followed.warnings
+    ), followed.warnings
+
+
+def test_values_are_percentages_turns_plain_numbers_of_ratio_metrics_into_fractions(demo_engine):
+    p = prepare(
+        demo_engine,
+        "iteration,metric,value\n6,churn_auc,84\n6,retention_rate_90d,91.5\n",
+        initiative=CHURN,
+        percent_values=True,
+    )
+    assert p.ok, problems(p)
+    assert list(p.preview()["value"]) == pytest.approx([0.84, 0.915])
+    assert not any("far outside" in w for w in p.warnings)
+
+
+def _workbook(sheets: dict) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_workbook_of_several_sheets_names_them_and_the_option(
+    demo_url, demo_engine, monkeypatch, capsys, tmp_path
+):
+    data = _workbook(
+        {
+            "Read me": [["This workbook holds the churn metrics"]],
+            "Metrics": [["iteration", "metric", "value"], [6, "churn_auc", 0.84]],
+        }
+    )
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(data)
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", demo_url)
+    with pytest.raises(SystemExit):
+        cli.main(["import", str(path), "--initiative", CHURN, "--dry-run"])
+    err = capsys.readouterr().err
+    assert "The workbook has 2 sheets ('Read me', 'Metrics')" in err and "--sheet NAME" in err
+    with pytest.raises(ingest.ImportRejected) as page:
+        ingest.prepare(demo_engine, data, "book.xlsx", ingest.Options(audience="page"))
+    assert "under 'Sheet'" in page.value.problems[0].fix
+    assert "--" not in page.value.problems[0].fix
+    assert cli.main(["import", str(path), "--initiative", CHURN, "--sheet", "Metrics"]) == 0
+    # The first sheet read while others exist: the notes say which and how to choose.
+    both = _workbook(
+        {
+            "Week 40": [["iteration", "metric", "value"], [6, "churn_auc", 0.84]],
+            "Week 41": [["iteration", "metric", "value"], [6, "churn_auc", 0.85]],
+        }
+    )
+    p = ingest.prepare(demo_engine, both, "weeks.xlsx", ingest.Options(initiative=CHURN))
+    assert (
+        "The workbook has 2 sheets; this is the first, 'Week 40'. To import another "
+        "('Week 41'), add --sheet NAME." in p.warnings
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "iteration,metric,value\n6,churn_auc,0.8\n",
+        "iteration,metric,value\n6,churn_auc,1.7\n",
+        "iteration,users,rps\n6,10,20\n",
+        "nothing,to,see\n1,2,3\n",
+    ],
+)
+def test_dry_run_exits_the_same_with_and_without_json(
+    demo_url, monkeypatch, capsys, tmp_path, text
+):
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", demo_url)
+    path = tmp_path / "f.csv"
+    path.write_text(text)
+
+    def exit_code(*extra):
+        try:
+            return cli.main(["import", str(path), "--initiative", CHURN, "--dry-run", *extra])
+        except SystemExit as exc:
+            return exc.code
+
+    assert exit_code() == exit_code("--json")
+    capsys.readouterr()
+
+
+def test_the_upload_page_offers_percentages_and_asks_create_only_for_a_gap(use_database, demo_url):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import PROJECT_ROOT, sign_in_as, texts
+
+    use_database(demo_url)
+    at = sign_in_as(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60), "editor")
+    at.query_params["initiative"] = CHURN
+    at.run()
+    at = at.switch_page("screens/upload.py").run()
+    at.file_uploader[0].set_value(
+        ("next.csv", b"iteration,metric,value\n7,churn_auc,0.86\n", "text/csv")
+    ).run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Iteration 7 of Churn early-warning will be created" in shown
+    assert not [c for c in at.checkbox if c.label.startswith("Create")]
+    assert not next(b for b in at.button if b.label == "Import").disabled
+    at.file_uploader[0].set_value(
+        ("gap.csv", b"iteration,metric,value\n9,churn_auc,1.7\n", "text/csv")
+    ).run()
+    problems_table = at.dataframe[-1].value
+    assert "—" in list(problems_table["Row"]) and "None" not in list(problems_table["Row"])
+    fixes = " ".join(problems_table["Fix"])
+    assert "--" not in fixes and "Values are percentages" in fixes
+    assert [c for c in at.checkbox if c.label.startswith("Create")]
+    next(c for c in at.checkbox if c.label.startswith("Values are percentages")).check().run()
+    assert "churn_auc: 1.7% is far outside" in texts(at)

@@ -169,6 +169,7 @@ def cmd_import(args) -> None:
             sheet=args.sheet,
             date_order=args.dates,
             iteration_tag=args.iteration_tag,
+            percent_values=args.percent,
         )
         try:
             prepared, batch_id = ingest.import_file(
@@ -598,6 +599,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="import a file that was imported before")
     p.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    p.add_argument(
+        "--percent",
+        action="store_true",
+        help="plain numbers of ratio metrics are percentages (87.5 means 87.5 %%)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--sheet", metavar="NAME", help="Excel: the sheet to read (default: the first)")
     p.add_argument(

@@ -323,7 +323,17 @@ KINDS: dict[str, list[Field]] = {
         Field(
             "key",
             "text",
-            ("key", "id", "concern_id", "external_key", "ref", "reference", "issue_key", "ticket"),
+            (
+                "key",
+                "id",
+                "concern_id",
+                "external_key",
+                "ref",
+                "reference",
+                "issue_key",
+                "ticket",
+                "risk_id",
+            ),
         ),
         Field(
             "title",

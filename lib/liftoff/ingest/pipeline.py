@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from liftoff.db.models import ImportBatch, Initiative, Iteration, Metric
+from liftoff.db.models import ImportBatch, Initiative, Iteration, Metric, Observation
 from liftoff.ingest import columns as cols
 from liftoff.ingest.columns import Field, Header
 from liftoff.ingest.problems import ImportRejected, Problems, reject
-from liftoff.ingest.reader import Table, read_table
+from liftoff.ingest.reader import Table, inspect_workbook, is_xlsx, read_table
 from liftoff.ingest.values import (
     distinct_pairs,
     future_mask,
@@ -76,6 +76,10 @@ class Options:
     only_initiative: str | None = None
     # Who reads the fixes: "page" (the Upload page's controls) or "cli" (`liftoff import` flags).
     audience: str = "cli"
+
+    # Plain numbers of ratio metrics are percentages (87.5 means 87.5 %): the page's
+    # "Values are percentages", the CLI's --percent.
+    percent_values: bool = False
 
     def say(self, page: str, cli: str) -> str:
         """A fix in the words of the controls the reader has in front of them."""
@@ -314,6 +318,9 @@ class _Context:
         self.missing_iterations: dict[tuple[str, int], int] = {}
         self.column_problem_reported: set[str] = set()
         self.missing_required = False  # a required column is missing: rows are not read
+        self.source = source
+        self.usual_ranges: dict[str, tuple[float, float] | None] = {}
+        self.range_warned: set[str] = set()
         self.uncategorised_noted = False
         self.unknown_categories: list[str] = []  # concern categories that match none of ours
         self.dated_by_content: str | None = None
@@ -331,7 +338,9 @@ class _Context:
                 filled = text[text.ne("")]
                 if len(filled) and filled.str.match(_DATE_LIKE).all():
                     self.dated_by_content = col
-                    self.p.mapping.append((col, "recorded_at (its cells are dates)"))
+                    self.p.mapping.append(
+                        (col or "(no header)", "recorded_at (its cells are dates)")
+                    )
                     break
         return self.dated_by_content
 
@@ -839,6 +848,28 @@ def _metric_definition(
     return unit, cat
 
 
+# Metrics that, as fractions, hardly ever sit this low: an AUC or accuracy of 1.7 % is far
+# more likely a typo or a value written in the wrong unit than a result.
+_HIGH_RATIO_WORDS = ("auc", "accuracy", "f1", "precision", "recall", "roc")
+_FAR_BELOW = 0.05
+
+
+def _usual_range(ctx: _Context, key: str) -> tuple[float, float] | None:
+    """The lowest and highest value stored so far for a metric (None: none yet)."""
+    if key not in ctx.usual_ranges:
+        found = None
+        if key in ctx.metrics:
+            with _connection(ctx.source) as conn:
+                low, high = conn.execute(
+                    select(func.min(Observation.value), func.max(Observation.value))
+                    .join(Metric, Metric.id == Observation.metric_id)
+                    .where(Metric.key == key)
+                ).one()
+            found = None if low is None else (float(low), float(high))
+        ctx.usual_ranges[key] = found
+    return ctx.usual_ranges[key]
+
+
 def _check_metric_values(
     ctx,
     frame,
@@ -858,24 +889,57 @@ def _check_metric_values(
                 over,
                 frame,
                 col,
-                f"{key} is stored as a fraction between 0 and 1, and this looks like a percentage.",
-                "Write it as a fraction (0.875) or with a percent sign (87.5%).",
+                f"{key} is above 1, and it is stored as a fraction between 0 and 1.",
+                ctx.opt.say(
+                    "If the column holds percentages, write 87.5 % or tick 'Values are "
+                    "percentages'; otherwise correct it.",
+                    "If the column holds percentages, write 87.5 % or add --percent; "
+                    "otherwise correct it.",
+                ),
             )
             bad = rows & ((values < 0) | ((values > 1) & percent))
             ctx.report(
                 bad, frame, col, f"{key} must lie between 0% and 100%.", "Correct the value."
             )
+            _warn_far_outside(ctx, key, values[rows & percent & (values >= 0) & (values <= 1)])
         elif unit in ("ms", "s", "rps", "users", "count", "min", "h"):
             ctx.report(
                 rows & (values < 0), frame, col, f"{key} cannot be negative.", "Correct the value."
             )
 
 
+def _warn_far_outside(ctx: _Context, key: str, values: pd.Series) -> None:
+    """A warning (before import, not a refusal) for percentages far from what the metric
+    usually holds: following a hint to write 1.7 % for an AUC of 1.7 gives 0.017."""
+    if values.empty or key in ctx.range_warned:
+        return
+    usual = _usual_range(ctx, key)
+    if usual is not None:
+        low, high = usual
+        far = values[(values < low / 2) | (values > min(1.0, high * 2))]
+        said = f"its values so far lie between {low:.1%} and {high:.1%}"
+    elif any(w in key for w in _HIGH_RATIO_WORDS):
+        far = values[values < _FAR_BELOW]
+        said = f"a {key} below {_FAR_BELOW:.0%} is rare"
+    else:
+        return
+    if far.empty:
+        return
+    ctx.range_warned.add(key)
+    first = float(far.iloc[0])
+    shown = ", ".join(f"{v:.1%}" for v in far.head(3))
+    ctx.p.warnings.append(
+        f"{key}: {shown} is far outside its usual range ({said}). As a percentage, "
+        f"{first:.1%} is {first:.3g}: check that the file meant a percentage; otherwise "
+        "correct the value before importing."
+    )
+
+
 def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.DataFrame | None:
     initiative = ctx.initiative(frame, names["initiative"])
     iteration = ctx.iteration(frame, names["iteration"], initiative)
     # A column of dates is the reading's date, never a metric, whatever its header says.
-    dated = names["recorded_at"] or ctx.date_column_by_content(frame, [c for c in unmatched if c])
+    dated = names["recorded_at"] or ctx.date_column_by_content(frame, list(unmatched))
     recorded = ctx.date(frame, dated, "date")
     segment, candidate = ctx.text(frame, names["segment"]), ctx.text(frame, names["candidate"])
     if names["metric"] is not None and names["value"] is not None:  # long format
@@ -917,6 +981,9 @@ def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.Da
             if names["unit"] is not None
             else pd.Series(False, index=frame.index)
         )
+        if ctx.opt.percent_values:  # plain numbers of ratio metrics are percentages
+            ratio = keys.astype(object).map(lambda k: units.get(k) == "ratio").astype(bool)
+            pct_unit = pct_unit | (ratio & ~parsed.percent)
         values = values.where(~pct_unit, values / 100)
         _check_metric_values(
             ctx, frame, names["value"], keys, values, parsed.percent | pct_unit, units
@@ -950,7 +1017,7 @@ def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.Da
         )
         values = parsed.values
         percent = parsed.percent
-        if h.unit in ("%", "percent", "pct"):
+        if h.unit in ("%", "percent", "pct") or (ctx.opt.percent_values and unit == "ratio"):
             values = values.where(percent, values / 100)
             percent = pd.Series(True, index=frame.index)
         keys = pd.Series(h.key, index=frame.index)
@@ -1510,7 +1577,10 @@ def prepare(
             f"Use one of: auto, {', '.join(KINDS)}.",
         )
     # refuses a file over the limit first
-    table = read_table(data, file_name, sheet=opt.sheet, checkpoint=checkpoint)
+    try:
+        table = read_table(data, file_name, sheet=opt.sheet, checkpoint=checkpoint)
+    except ImportRejected as exc:
+        raise _with_sheets(exc, data, opt) from None
     sha = sha256 or hashlib.sha256(data).hexdigest()
     p = Prepared(file_name=file_name, kind=opt.kind, sha256=sha, raw=data, options=opt)
     p.sheet, p.sheets, p.encoding, p.delimiter = (
@@ -1529,15 +1599,28 @@ def prepare(
         )
     kind = opt.kind if opt.kind != "auto" else detect_kind(headers)
     if kind is None:
-        raise reject(
-            file_name,
-            f"Liftoff cannot tell what this file holds from its columns ({', '.join(table.header)}).",
-            opt.say(
-                "Choose the kind under 'What the file holds', or download a template above and match its column names.",
-                "Give the kind (--kind), or match the column names of a template (see the Upload page).",
+        raise _with_sheets(
+            reject(
+                file_name,
+                f"Liftoff cannot tell what this file holds from its columns ({', '.join(table.header)}).",
+                opt.say(
+                    "Choose the kind under 'What the file holds', or download a template above and match its column names.",
+                    "Give the kind (--kind), or match the column names of a template (see the Upload page).",
+                ),
             ),
+            data,
+            opt,
         )
     p.kind = kind
+    if opt.sheet is None and len(table.sheets) > 1:
+        others = ", ".join(repr(n) for n in table.sheets if n != table.sheet)
+        p.warnings.append(
+            f"The workbook has {len(table.sheets)} sheets; this is the first, {table.sheet!r}. "
+            + opt.say(
+                f"To import another ({others}), choose it under 'Sheet'.",
+                f"To import another ({others}), add --sheet NAME.",
+            )
+        )
     duplicate = _duplicate_batch(engine, sha, exclude_batch)
     if duplicate is not None and not opt.force:
         p.duplicate_of = duplicate
@@ -1636,6 +1719,35 @@ def prepare(
     if not p.ok:
         p.frames = {}
     return p
+
+
+def _with_sheets(exc: ImportRejected, data: bytes, opt: Options) -> ImportRejected:
+    """A workbook of several sheets refused for its first sheet: the fix names the sheets and
+    how to choose one (the page's 'Sheet', the CLI's --sheet)."""
+    if opt.sheet is not None or not is_xlsx(data) or len(exc.problems) != 1:
+        return exc
+    try:
+        sheets = inspect_workbook(data, exc.file_name)
+    except ImportRejected:  # an unreadable workbook keeps its own message
+        return exc
+    if len(sheets) < 2:
+        return exc
+    first = exc.problems[0]
+    listed = ", ".join(repr(n) for n in sheets)
+    fix = opt.say(
+        f"The workbook has {len(sheets)} sheets ({listed}) and this is the first: choose the "
+        "one with the data under 'Sheet'.",
+        f"The workbook has {len(sheets)} sheets ({listed}) and this is the first: name the one "
+        "with the data with --sheet NAME.",
+    )
+    return reject(
+        exc.file_name,
+        f"Sheet {sheets[0]!r}: {first.message}",
+        fix,
+        row=first.row,
+        column=first.column,
+        value=first.value,
+    )
 
 
 def options_json(opt: Options) -> str:

@@ -1,0 +1,71 @@
+"""The everyday-files corpus in tests/data/everyday: files as product managers have them
+(risk registers from other tools without our categories, dates under a dozen header
+spellings, load tests with a column missing), each through `liftoff import --json` with its
+expected outcome next to it (NAME.expect.json), on SQLite and PostgreSQL."""
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from conftest import table_checksums
+from liftoff import cli
+from liftoff.db.models import Metric, Observation
+
+CORPUS = Path(__file__).parent / "data" / "everyday"
+CASES = sorted(p for p in CORPUS.iterdir() if p.is_file() and not p.name.endswith(".expect.json"))
+
+
+def expectation(path: Path) -> dict:
+    return json.loads((CORPUS / (path.stem + ".expect.json")).read_text())
+
+
+def test_the_corpus_covers_registers_dates_and_load_tests():
+    names = [p.name for p in CASES]
+    assert sum(n.startswith("dates_") for n in names) >= 12
+    assert sum(n.startswith("register_") for n in names) >= 3
+    assert sum(n.startswith("loadtest_without") or "without_p95" in n for n in names) >= 3
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.name for p in CASES])
+def test_everyday_file(path, demo_url, demo_engine, monkeypatch, capsys):
+    expect = expectation(path)
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", demo_url)
+    before = table_checksums(demo_engine)
+    args = ["import", str(path), "--json", *expect.get("args", [])]
+    if expect["outcome"] == "rejected":
+        with pytest.raises(SystemExit):
+            cli.main(args)
+    else:
+        assert cli.main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    messages = " | ".join(e["message"] for e in out["errors"])
+    for fragment in expect.get("errors", []):
+        assert fragment in messages, f"{fragment!r} not in {messages!r}"
+    for fragment in expect.get("warnings", []):
+        assert any(fragment in w for w in out["warnings"]), out["warnings"]
+    if expect["outcome"] == "rejected":
+        assert out["batch_id"] is None and out["errors"]
+        assert table_checksums(demo_engine) == before, "a rejected file changed the database"
+        return
+    assert out["errors"] == [], messages
+    assert (out["kind"], out["rows_accepted"]) == (expect["kind"], expect["rows_accepted"])
+    with demo_engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(Metric.key, Observation.value)
+                .join(Metric, Metric.id == Observation.metric_id)
+                .where(Observation.batch_id == out["batch_id"])
+                .order_by(Observation.recorded_at, Observation.id)
+            ).all()
+        )
+        # A date column is never read as a metric, whatever its header.
+        assert not any(k in stored for k in ("as_of", "week_ending", "period", "measured"))
+        if out["kind"] == "metrics":
+            dated = conn.execute(
+                select(Observation.recorded_at).where(Observation.batch_id == out["batch_id"])
+            ).scalars()
+            assert all(d is not None for d in dated)
+    for key, value in expect.get("values", {}).items():
+        assert stored[key] == pytest.approx(value), key
