@@ -429,3 +429,81 @@ def test_presentation_mode_fits_a_projector(browser, app_url, slide):
     page.get_by_role("button", name="Next").click()
     page.wait_for_url(f"**slide={slide + 1}*", timeout=30_000)
     context.close()
+
+
+def _sign_in_as_editor(page, app_url) -> None:
+    page.goto(f"{app_url}/account")
+    _wait_until_idle(page)
+    if page.get_by_text("Signed in as Priya Editor").count():
+        return
+    page.get_by_label("Email").fill(EDITOR_EMAIL)
+    page.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)
+
+
+def _upload(page, path: Path) -> None:
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    _wait_until_idle(page)
+
+
+def test_a_product_manager_uploads_everyday_files(browser, app_url):
+    """The Upload page walked as a PM would, at 1440x900, with files from other tools: a load
+    test without p95 (refused as a load test), metrics under 'Week ending' for the next
+    iteration (no Create tick), a risk register without categories (imported, flagged)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    everyday = PROJECT_ROOT / "tests" / "data" / "everyday"
+    try:
+        _sign_in_as_editor(page, app_url)
+        # A client-side page switch keeps the session (a new URL would start a new one).
+        page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
+        _wait_until_idle(page)
+        _upload(page, everyday / "loadtest_without_p95.csv")
+        page.locator('[data-testid="stSelectbox"]').filter(
+            has_text="Initiative (for files without an initiative column)"
+        ).locator("input").click()
+        page.get_by_role("option", name="Churn early-warning").click()
+        _wait_until_idle(page)
+        page.get_by_text("Load-test results: 2 rows read, not ready to import").wait_for(
+            timeout=30_000
+        )
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        assert "--" not in body.replace("— as the file says —", "").replace("— detect —", "")
+        assert page.get_by_role("button", name="Import").is_disabled()
+        shot(page, "upload-loadtest-without-p95")
+
+        _upload(page, everyday / "dates_week_ending.csv")
+        page.get_by_text("Metrics: 2 rows read, 4 ready to import").wait_for(timeout=30_000)
+        shot(page, "upload-week-ending")
+        _wait_until_idle(page)
+        page.get_by_role("button", name="Import").click()
+        page.get_by_text("Imported 4 rows").first.wait_for(timeout=30_000)
+
+        next_iteration = PROJECT_ROOT / "artifacts" / "next-iteration.csv"
+        next_iteration.parent.mkdir(exist_ok=True)
+        next_iteration.write_text("Sprint,As of,Churn AUC\n7,2026-11-20,0.86\n")
+        _upload(page, next_iteration)
+        page.get_by_text("Iteration 7 of Churn early-warning will be created").wait_for(
+            timeout=30_000
+        )
+        assert page.get_by_text("Create the initiatives and iterations").count() == 0
+        shot(page, "upload-next-iteration")
+
+        _upload(page, everyday / "register_jira_no_category.csv")
+        page.get_by_text("Stakeholder concerns: 2 rows read, 2 ready to import").wait_for(
+            timeout=30_000
+        )
+        _wait_until_idle(page)
+        page.get_by_role("button", name="Import").click()
+        page.get_by_text("Imported 2 rows").first.wait_for(timeout=30_000)
+        shot(page, "upload-register-without-categories")
+        page.goto(f"{app_url}/concerns?initiative={quote('Churn early-warning')}")
+        _wait_until_idle(page)
+        page.get_by_text("2 are not categorised yet").first.wait_for(timeout=30_000)
+        _wait_for_count(page, '[data-testid="stDataFrame"]', 1)
+        _wait_until_idle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        shot(page, "concerns-not-categorised")
+    finally:
+        context.close()

@@ -44,10 +44,11 @@ def problems_table(items) -> pd.DataFrame:
 def describe(p: Prepared) -> Description:
     """Title, how the file was read, its column mapping and its problems as tables."""
     label = KIND_LABELS.get(p.kind, p.kind)
+    read = f"{p.rows_read:,} {'row' if p.rows_read == 1 else 'rows'} read"
     if p.ok:
-        title = f"{label}: {p.rows_read:,} rows read, {p.rows_accepted:,} ready to import"
+        title = f"{label}: {read}, {p.rows_accepted:,} ready to import"
     else:
-        title = f"{label}: {p.rows_read:,} rows read, not ready to import"
+        title = f"{label}: {read}, not ready to import"
     if p.encoding == "xlsx":
         detail = f"Excel workbook, sheet {p.sheet!r}."
     else:
