@@ -472,6 +472,8 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
         assert "--" not in body.replace("— as the file says —", "").replace("— detect —", "")
         assert page.get_by_role("button", name="Import").is_disabled()
         shot(page, "upload-loadtest-without-p95")
+        page.get_by_text("1 problem found").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "upload-loadtest-problem.png"))
 
         _upload(page, everyday / "dates_week_ending.csv")
         page.get_by_text("Metrics: 2 rows read, 4 ready to import").wait_for(timeout=30_000)
