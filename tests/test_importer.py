@@ -449,7 +449,7 @@ def test_the_category_migration_keeps_every_concern_and_its_history(blank_url):
 
     engine = db.make_engine(blank_url)
     try:
-        db.migrate(engine, "0009")
+        db.migrate(engine, "0010")
         with engine.begin() as conn:
             conn.execute(
                 text(
@@ -474,7 +474,7 @@ def test_the_category_migration_keeps_every_concern_and_its_history(blank_url):
         with engine.begin() as conn:
             assert conn.execute(text("SELECT count(*) FROM concern_history")).scalar() == 1
             conn.execute(text("UPDATE concerns SET failure_category = NULL"))
-        db.downgrade(engine, "0009")
+        db.downgrade(engine, "0010")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT failure_category FROM concerns")).scalar() == (
                 "unclear_criteria"
