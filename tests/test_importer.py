@@ -633,7 +633,7 @@ def test_the_upload_page_offers_percentages_and_asks_create_only_for_a_gap(use_d
     assert not at.exception
     shown = texts(at)
     assert "Iteration 7 of Churn early-warning will be created" in shown
-    assert not [c for c in at.checkbox if c.label.startswith("Create")]
+    assert not [c for c in at.checkbox if c.label.startswith("Create the initiatives")]
     assert not next(b for b in at.button if b.label == "Import").disabled
     at.file_uploader[0].set_value(
         ("gap.csv", b"iteration,metric,value\n9,churn_auc,1.7\n", "text/csv")
@@ -642,6 +642,6 @@ def test_the_upload_page_offers_percentages_and_asks_create_only_for_a_gap(use_d
     assert "—" in list(problems_table["Row"]) and "None" not in list(problems_table["Row"])
     fixes = " ".join(problems_table["Fix"])
     assert "--" not in fixes and "Values are percentages" in fixes
-    assert [c for c in at.checkbox if c.label.startswith("Create")]
+    assert [c for c in at.checkbox if c.label.startswith("Create the initiatives")]
     next(c for c in at.checkbox if c.label.startswith("Values are percentages")).check().run()
     assert "churn_auc: 1.7% is far outside" in texts(at)
