@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from liftoff import db
 from liftoff.db.models import (
@@ -16,6 +16,7 @@ from liftoff.db.models import (
     Observation,
     TrafficPoint,
 )
+from liftoff.errors import InvalidValue
 from liftoff.evidence import initiative as evidence
 
 
@@ -341,3 +342,64 @@ def test_one_screens_evidence_is_read_from_one_snapshot(demo_engine, monkeypatch
     assert during.iterations[-1].metrics == latest.metrics  # wholly before the import
     after = evidence.for_initiative(demo_engine, name)
     assert after.iterations[-1].metrics["triage_accuracy"] == 0.999  # and then wholly after
+
+
+def test_a_defined_metric_is_what_an_import_then_uses(engine):
+    # An import guesses a new metric's category, unit and direction from its name; a metric
+    # defined first is taken as defined (the demo relies on this), and a redefinition changes it.
+    from liftoff import ingest
+    from liftoff.access.auth import SYSTEM
+    from liftoff.evidence import writes
+
+    writes.define_metric(
+        engine,
+        SYSTEM,
+        "handling_time_min",
+        display_name="Average claim handling time",
+        category="business_kpi",
+        unit="min",
+        direction="lower",
+    )
+    data = b"initiative,iteration,metric,value\nClaims,1,handling_time_min,31.5\n"
+    prepared, _ = ingest.import_file(engine, SYSTEM, data, "m.csv", ingest.Options(create=True))
+    assert not any(w.startswith("New metrics") for w in prepared.warnings)
+    writes.define_metric(
+        engine,
+        SYSTEM,
+        "handling_time_min",
+        display_name="Handling time",
+        category="business_kpi",
+        unit="min",
+        direction="lower",
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Metric.display_name, Metric.category, Metric.unit, Metric.direction)
+        ).all()
+    assert rows == [("Handling time", "business_kpi", "min", "lower")]
+    with pytest.raises(InvalidValue, match="Category 'kpi' is not one of: model, "):
+        writes.define_metric(
+            engine, SYSTEM, "x", display_name="X", category="kpi", unit=None, direction="higher"
+        )
+
+
+def test_a_decision_taken_in_an_earlier_meeting_keeps_its_day(engine):
+    from liftoff import ingest
+    from liftoff.access.auth import SYSTEM
+    from liftoff.evidence import writes
+
+    data = b"initiative,iteration,metric,value\nClaims,1,accuracy,0.8\n"
+    ingest.import_file(engine, SYSTEM, data, "m.csv", ingest.Options(create=True))
+    when = datetime(2026, 10, 2, 10, 30)
+    writes.record_decision(
+        engine,
+        SYSTEM,
+        "Claims",
+        1,
+        decision="go",
+        rationale="Accuracy 80%.",
+        decided_by="Steering committee",
+        decided_at=when,
+    )
+    with engine.connect() as conn:
+        assert conn.execute(select(Iteration.decided_at)).scalar_one() == when

@@ -19,6 +19,8 @@ ACTIONS: dict[str, str] = {
     "initiative.update": "changed an initiative's settings",
     "decision": "recorded a decision",
     "iteration.update": "named or dated an iteration",
+    "metric.create": "defined a metric",
+    "metric.update": "changed a metric's definition",
     "criterion.add": "added a criterion",
     "criterion.update": "changed a criterion",
     "criterion.remove": "removed a criterion",

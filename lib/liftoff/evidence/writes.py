@@ -1,5 +1,5 @@
-"""Writes of the evidence: initiatives, iterations, criteria, decisions and alert rules, each one
-transaction with its audit entry (imports and rollbacks are ingest's)."""
+"""Writes of the evidence: initiatives, iterations, criteria, decisions, metric definitions and
+alert rules, each one transaction with its audit entry (imports and rollbacks are ingest's)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from liftoff import db, names
 from liftoff.access import audit
 from liftoff.access.auth import Actor, require
 from liftoff.db.models import (
+    CATEGORIES,
     COMPARATORS,
     CRITERION_KINDS,
     DECISIONS,
+    DIRECTIONS,
     SEVERITIES,
     STAGES,
     AlertRule,
@@ -289,8 +291,10 @@ def record_decision(
     decision: str,
     rationale: str,
     decided_by: str,
+    decided_at: datetime | None = None,
 ) -> None:
-    """Record the go / no-go decision of an iteration with its rationale, who and when."""
+    """Record the go / no-go decision of an iteration with its rationale, who and when
+    (`decided_at`: now unless given, for a decision taken in an earlier meeting)."""
     require(actor, "edit")
     with db.write(engine) as conn:
         decide(
@@ -301,6 +305,7 @@ def record_decision(
             decision=decision,
             rationale=rationale,
             decided_by=decided_by,
+            decided_at=decided_at,
         )
 
 
@@ -313,6 +318,7 @@ def decide(
     decision: str,
     rationale: str,
     decided_by: str,
+    decided_at: datetime | None = None,
 ) -> int:
     """The decision of record_decision, inside the caller's transaction (a meeting records it
     with its action items as one write); returns the iteration's id."""
@@ -333,7 +339,7 @@ def decide(
             decision=decision,
             rationale=(rationale or "").strip() or None,
             decided_by=((decided_by or "").strip() or None) if decision != "pending" else None,
-            decided_at=datetime.now() if decision != "pending" else None,
+            decided_at=(decided_at or datetime.now()) if decision != "pending" else None,
         ),
         before=before,
         action="decision",
@@ -382,6 +388,63 @@ def describe_iteration(
             summary=f"{initiative} iteration {number}: {label or 'no name'}, {dates}",
             target="iteration",
         )
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def define_metric(
+    engine: Engine,
+    actor: Actor,
+    key: str,
+    *,
+    display_name: str,
+    category: str,
+    unit: str | None,
+    direction: str,
+) -> None:
+    """Create a metric definition, or change one (an import guesses category, unit and
+    direction from the name; this says what they are)."""
+    require(actor, "edit")
+    key, display_name = names.clean(key or ""), names.clean(display_name or "")
+    if not key or not display_name:
+        raise InvalidValue("A metric needs a key and a name.")
+    if category not in CATEGORIES:
+        raise InvalidValue(f"Category {category!r} is not one of: {', '.join(CATEGORIES)}.")
+    if direction not in DIRECTIONS:
+        raise InvalidValue(f"Direction {direction!r} is not one of: {', '.join(DIRECTIONS)}.")
+    values = dict(display_name=display_name, category=category, unit=unit, direction=direction)
+    with db.write(engine) as conn:
+        existing = conn.execute(select(Metric.id).where(Metric.key == key)).scalar()
+        if existing is None:
+            new_id = conn.execute(
+                insert(Metric).values(key=key, **values).returning(Metric.id)
+            ).scalar_one()
+            audit.record(
+                conn,
+                actor,
+                "metric.create",
+                f"Defined metric {display_name} ({key})",
+                target="metric",
+                target_id=new_id,
+                after=audit.row(conn, Metric, new_id),
+            )
+            return
+        before = audit.row(conn, Metric, existing)
+        changes = {k: v for k, v in values.items() if before[k] != v}
+        if changes:
+            audit.change(
+                conn,
+                actor,
+                Metric,
+                existing,
+                changes,
+                before=before,
+                action="metric.update",
+                summary=f"Changed metric {key}: "
+                + ", ".join(f"{k} {before[k]} → {v}" for k, v in changes.items()),
+                target="metric",
+            )
 
 
 # ----------------------------------------------------------------------------- alert rules
