@@ -9,6 +9,7 @@ import pytest
 
 from liftoff import cli
 from liftoff.demo import builder as demo
+from liftoff.demo import story
 
 
 @pytest.fixture
@@ -56,8 +57,8 @@ def test_demo_then_list(run, db_url):
     claims = next(r for r in rows if r["name"] == "Claims triage assistant")
     assert claims == {
         "name": "Claims triage assistant",
-        "business_goal": demo.CLAIMS.goal,
-        "owner": demo.CLAIMS.owner,
+        "business_goal": story.CLAIMS.goal,
+        "owner": story.CLAIMS.owner,
         "stage": "production",
         "min_headroom": None,
         "min_readiness": None,
@@ -150,8 +151,11 @@ def test_summary_of_unknown_initiative(run, demo_url):
 def test_batches_lists_the_demo_batches(run, demo_url):
     code, out, _ = run(demo_url, "batches", "--json")
     rows = json.loads(out)
-    assert code == 0 and len(rows) == 3
-    assert {r["kind"] for r in rows} == {"demo"}
+    # One batch per file in data/demo, imported as the Upload page imports it.
+    assert code == 0 and len(rows) == len(story.FILES)
+    assert {(r["file_name"], r["kind"]) for r in rows} == {
+        ("data/demo/" + name, kind) for name, kind, _ in story.FILES
+    }
     assert all(r["status"] == "committed" and r["rows_accepted"] > 0 for r in rows)
 
 
@@ -180,4 +184,5 @@ def test_import_says_what_it_did_in_plain_words(run, demo_url, tmp_path):
     assert code == 0
     assert "weekly.csv: note: New metrics will be created: cli_metric" in out
     assert out.strip().splitlines()[-1].endswith(": 1,200 rows of metrics from 1,200 rows read.")
-    assert "weekly.csv: imported as batch #4: 1,200 rows" in out
+    # The demo's batches come first, one per file.
+    assert f"weekly.csv: imported as batch #{len(story.FILES) + 1}: 1,200 rows" in out

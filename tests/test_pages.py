@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, sign_in_as, texts
 from liftoff.access import auth
+from liftoff.demo import story
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import portfolio, summary
 from liftoff.evidence import writes as evidence_writes
@@ -194,7 +195,8 @@ def test_import_history_lists_the_demo_batches(use_database, demo_url):
     use_database(demo_url)
     at = open_app("screens/imports.py")
     table = at.dataframe[0].value
-    assert len(table) == 3 and set(table["Status"]) == {"committed"}
+    # One batch per file of the demo portfolio in data/demo.
+    assert len(table) == len(story.FILES) and set(table["Status"]) == {"committed"}
 
 
 def test_no_pages_folder_that_would_bypass_the_router():
