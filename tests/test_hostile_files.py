@@ -3,7 +3,9 @@
 or imported correctly, and none ends in a traceback or changes the database when refused.
 Time and peak memory per file: benchmarks/hostile_files.py."""
 
+import atexit
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -17,6 +19,7 @@ from liftoff import cli
 from liftoff.db.models import Initiative, Metric
 
 FOLDER = Path(tempfile.mkdtemp(prefix="liftoff-hostile-"))
+atexit.register(shutil.rmtree, FOLDER, ignore_errors=True)  # about 60 MB of files each run
 hostile_files.build(FOLDER)
 CASES = sorted(p for p in FOLDER.iterdir() if not p.name.endswith(".expect.json"))
 
