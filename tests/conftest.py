@@ -6,7 +6,13 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -275,3 +281,147 @@ def texts(at) -> str:
 def button(at, label: str):
     """The button labelled `label` (StopIteration names a missing button in the traceback)."""
     return next(b for b in at.button if b.label == label)
+
+
+# ----------------------------------------------------------------------------- the real browser
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's: `playwright install` cannot download one here
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
+REQUIRE_BROWSER = os.environ.get("LIFTOFF_REQUIRE_BROWSER") == "1"
+# The editor account of the browser tests' app (serve_demo adds it).
+EDITOR_EMAIL, EDITOR_PASSWORD = "priya@example.com", "a long and unguessable phrase"
+
+
+def require_browser() -> None:
+    """Skip (or fail, with LIFTOFF_REQUIRE_BROWSER=1) when Chromium or Playwright is missing."""
+    missing = None
+    if not Path(CHROMIUM).exists():
+        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the playwright package is missing (pip install playwright)"
+    if missing:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"Browser tests are required but {missing}")
+        pytest.skip(missing)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_app(folder: Path) -> Iterator[str]:
+    """Serve the app with `streamlit run` on a free port against folder/liftoff.db; yields its
+    URL and stops the server afterwards."""
+    port = free_port()
+    log = open(folder / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(PROJECT_ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "LIFTOFF_DATABASE_URL": f"sqlite:///{folder / 'liftoff.db'}",
+            "LIFTOFF_ANONYMOUS_ROLE": "viewer",
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("The app did not start: " + (folder / "streamlit.log").read_text()[-2000:])
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def serve_demo(sqlite_templates, folder: Path) -> Iterator[str]:
+    """Serve the app against a copy of the demo database that has an editor account
+    (EDITOR_EMAIL, EDITOR_PASSWORD); yields its URL."""
+    from liftoff.access import auth
+
+    require_browser()
+    shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
+    engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
+    auth.add_user(engine, auth.SYSTEM, EDITOR_EMAIL, "editor", EDITOR_PASSWORD, "Priya Editor")
+    engine.dispose()
+    yield from serve_app(folder)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, one for the whole run."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def wait_until_idle(pg) -> None:
+    """Wait until the app has mounted and its script has finished running."""
+    pg.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=30_000)
+    # Streamlit shows a "running" status widget while the script runs.
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
+    )
+    pg.wait_for_timeout(800)
+
+
+def wait_for_count(pg, selector: str, n: int) -> None:
+    """Wait until at least `n` elements match `selector`."""
+    pg.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length >= n",
+        arg=[selector, n],
+        timeout=30_000,
+    )
+
+
+def sign_in_in_browser(pg, url: str, email: str = EDITOR_EMAIL, password: str = EDITOR_PASSWORD):
+    """Sign in on the Account page as a person would; the page stays on the app afterwards."""
+    pg.goto(f"{url}/account")
+    wait_until_idle(pg)
+    pg.get_by_label("Email").fill(email)
+    pg.get_by_label("Password", exact=True).fill(password)
+    pg.get_by_role("button", name="Sign in", exact=True).click()
+    pg.get_by_text("Signed in as").first.wait_for(timeout=30_000)

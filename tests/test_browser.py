@@ -4,116 +4,39 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from conftest import EDITOR, PROJECT_ROOT
+from conftest import (
+    ARTIFACTS,
+    EDITOR,
+    EDITOR_EMAIL,
+    EDITOR_PASSWORD,
+    PROJECT_ROOT,
+    require_browser,
+    serve_app,
+    serve_demo,
+    wait_for_count,
+    wait_until_idle,
+)
 from liftoff import db
-from liftoff.access import auth
 from liftoff.people import writes as people_writes
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = PROJECT_ROOT / "artifacts" / "screenshots"
-REQUIRE_BROWSER = os.environ.get("LIFTOFF_REQUIRE_BROWSER") == "1"
-EDITOR_EMAIL, EDITOR_PASSWORD = "priya@example.com", "a long and unguessable phrase"
-
-
-def _require_browser():
-    missing = None
-    if not Path(CHROMIUM).exists():
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "the playwright package is missing (pip install playwright)"
-    if missing:
-        if REQUIRE_BROWSER:
-            pytest.fail(f"Browser tests are required but {missing}")
-        pytest.skip(missing)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(folder: Path):
-    """Serve the app with `streamlit run` on a free port against folder/liftoff.db; yields its URL."""
-    port = _free_port()
-    log = open(folder / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(PROJECT_ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "LIFTOFF_DATABASE_URL": f"sqlite:///{folder / 'liftoff.db'}",
-            "LIFTOFF_ANONYMOUS_ROLE": "viewer",
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("The app did not start: " + (folder / "streamlit.log").read_text()[-2000:])
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
 
 
 @pytest.fixture(scope="module")
 def app_url(sqlite_templates, tmp_path_factory):
     """The app against a copy of the demo database, with an editor account."""
-    _require_browser()
-    folder = tmp_path_factory.mktemp("browser")
-    shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
-    engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
-    auth.add_user(engine, auth.SYSTEM, EDITOR_EMAIL, "editor", EDITOR_PASSWORD, "Priya Editor")
-    engine.dispose()
-    yield from _serve(folder)
+    yield from serve_demo(sqlite_templates, tmp_path_factory.mktemp("browser"))
 
 
 @pytest.fixture(scope="module")
 def payload_url(sqlite_templates, tmp_path_factory):
     """The app against a demo database whose concerns, feedback and stakeholders hold the
     payload battery."""
-    _require_browser()
+    require_browser()
     from test_people import _plant_payloads
 
     folder = tmp_path_factory.mktemp("payloads")
@@ -130,27 +53,7 @@ def payload_url(sqlite_templates, tmp_path_factory):
         severity="low",
     )
     engine.dispose()
-    yield from _serve(folder)
-
-
-@pytest.fixture(scope="module")
-def browser(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-gpu",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
+    yield from serve_app(folder)
 
 
 @pytest.fixture
@@ -159,23 +62,6 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
-
-
-def _wait_until_idle(pg):
-    pg.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=30_000)
-    # Streamlit shows a "running" status widget while the script runs.
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
-    )
-    pg.wait_for_timeout(800)
-
-
-def _wait_for_count(pg, selector: str, n: int) -> None:
-    pg.wait_for_function(
-        "([sel, n]) => document.querySelectorAll(sel).length >= n",
-        arg=[selector, n],
-        timeout=30_000,
-    )
 
 
 def shot(pg, name: str) -> Path:
@@ -187,11 +73,11 @@ def shot(pg, name: str) -> Path:
 
 def test_overview_in_the_browser(page, app_url):
     page.goto(app_url)
-    _wait_until_idle(page)
+    wait_until_idle(page)
     for name in ("Churn early-warning", "Claims triage assistant", "Contract clause extractor"):
         page.get_by_role("heading", name=name).wait_for(timeout=30_000)
-    _wait_for_count(page, '[data-testid="stMetric"]', 18)
-    _wait_for_count(page, ".js-plotly-plot", 1)
+    wait_for_count(page, '[data-testid="stMetric"]', 18)
+    wait_for_count(page, ".js-plotly-plot", 1)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stMetric"]').count() == 18
     assert (
@@ -205,42 +91,42 @@ def test_overview_in_the_browser(page, app_url):
 
 def test_overview_as_a_table_in_the_browser(page, app_url):
     page.goto(app_url)
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.locator('[data-testid="stButtonGroup"]').get_by_text("Table", exact=True).click()
-    _wait_until_idle(page)
-    _wait_for_count(page, '[data-testid="stDataFrame"] canvas', 1)
+    wait_until_idle(page)
+    wait_for_count(page, '[data-testid="stDataFrame"] canvas', 1)
     page.wait_for_timeout(1500)  # the data grid paints its canvas after it mounts
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stMetric"]').count() == 0  # no cards
     assert page.get_by_role("heading", name="Churn early-warning").count() == 0
-    _wait_for_count(page, ".js-plotly-plot", 1)
+    wait_for_count(page, ".js-plotly-plot", 1)
     assert shot(page, "overview-table").stat().st_size > 10_000
 
 
 def test_open_link_leads_to_the_initiative_with_its_url(page, app_url):
     page.goto(app_url)
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.locator('[data-testid="stPageLink-NavLink"][href*="Claims"]').click()
     page.wait_for_url("**/iterations?initiative=Claims+triage+assistant*", timeout=30_000)
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.get_by_text("Iteration 8 · Peak-season readiness: 5 of 6 criteria met").wait_for(
         timeout=30_000
     )
     assert page.locator('[data-testid="stException"]').count() == 0
-    _wait_for_count(page, ".js-plotly-plot", 1)
+    wait_for_count(page, ".js-plotly-plot", 1)
     page.wait_for_url("**iteration=8*", timeout=10_000)
-    _wait_for_count(page, '[data-testid="stDataFrame"] canvas', 2)
+    wait_for_count(page, '[data-testid="stDataFrame"] canvas', 2)
     page.wait_for_timeout(1500)  # the data grid paints its canvas after it mounts
     shot(page, "iterations")
 
 
 def test_a_shared_link_opens_the_same_view(page, app_url):
     page.goto(f"{app_url}/iterations?initiative={quote('Churn early-warning')}&iteration=4")
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.get_by_text(
         "Iteration 4 · Weekly instead of monthly scores: 3 of 4 criteria met"
     ).wait_for(timeout=30_000)
-    _wait_for_count(page, ".js-plotly-plot", 1)
+    wait_for_count(page, ".js-plotly-plot", 1)
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
@@ -255,8 +141,8 @@ def test_a_shared_link_opens_the_same_view(page, app_url):
 )
 def test_evidence_screen_in_the_browser(page, app_url, path, name, charts):
     page.goto(f"{app_url}/{path}?initiative={quote('Claims triage assistant')}")
-    _wait_until_idle(page)
-    _wait_for_count(page, ".js-plotly-plot", charts)
+    wait_until_idle(page)
+    wait_for_count(page, ".js-plotly-plot", charts)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.wait_for_timeout(800)
     assert shot(page, name).stat().st_size > 10_000
@@ -266,13 +152,13 @@ def test_a_visitor_cannot_open_upload_and_an_editor_signs_in_and_uploads(page, a
     # A visitor (viewer) asking for the upload page by URL gets "page not found".
     page.goto(f"{app_url}/upload")
     page.get_by_text("Page not found").first.wait_for(timeout=30_000)
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.get_by_role("heading", name="Portfolio").first.wait_for(timeout=30_000)
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
     assert page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').count() == 0
 
     page.goto(f"{app_url}/account")
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.get_by_label("Email").fill(EDITOR_EMAIL)
     page.get_by_label("Password", exact=True).fill("not the password")
     page.get_by_role("button", name="Sign in", exact=True).click()
@@ -283,7 +169,7 @@ def test_a_visitor_cannot_open_upload_and_an_editor_signs_in_and_uploads(page, a
 
     # Now the Upload page is in the navigation; use it (a client-side page switch keeps the session).
     page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.get_by_text("Choose a file to upload").first.wait_for(timeout=30_000)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         str(PROJECT_ROOT / "tests" / "data" / "ingest" / "traffic.csv")
@@ -296,7 +182,7 @@ def test_a_visitor_cannot_open_upload_and_an_editor_signs_in_and_uploads(page, a
     ).locator("input").click()
     page.get_by_role("option", name="Churn early-warning").click()
     page.get_by_text("Peak traffic: 3 rows read, 3 ready to import").wait_for(timeout=30_000)
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.get_by_role("button", name="Import").click()
     page.get_by_text("Imported 3 rows").first.wait_for(timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -304,7 +190,7 @@ def test_a_visitor_cannot_open_upload_and_an_editor_signs_in_and_uploads(page, a
 
     # The import history offers the file back, byte for byte (read when the button is clicked).
     page.locator('[data-testid="stSidebarNav"] a[href$="/imports"]').click()
-    _wait_until_idle(page)
+    wait_until_idle(page)
     button = page.get_by_role("button", name="Download the original file")
     with page.expect_download(timeout=30_000) as download:
         button.click()
@@ -327,9 +213,9 @@ def test_people_screen_in_the_browser(page, app_url, path, name, charts):
             f"&tab={quote('Over time and by category')}"
         )
         charts = 2
-    _wait_until_idle(page)
+    wait_until_idle(page)
     if charts:
-        _wait_for_count(page, ".js-plotly-plot", charts)
+        wait_for_count(page, ".js-plotly-plot", charts)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.wait_for_timeout(1000)
     assert shot(page, name).stat().st_size > 10_000
@@ -358,7 +244,7 @@ def test_payloads_stay_text_in_the_browser(page, payload_url, path):
     dialogs: list = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(f"{payload_url}/{path}?initiative={quote('Churn early-warning')}")
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.wait_for_timeout(1500)
     _no_injection(page, dialogs)
     if path == "concerns":
@@ -382,7 +268,7 @@ def test_a_csv_download_neutralises_formulas(page, payload_url):
     """The register's CSV button (ui.csv_download, as every table's): a title that starts like
     a formula arrives as text, not as a formula a spreadsheet would run."""
     page.goto(f"{payload_url}/concerns?initiative={quote('Churn early-warning')}")
-    _wait_until_idle(page)
+    wait_until_idle(page)
     button = page.get_by_role("button", name="Download this page as CSV")
     with page.expect_download(timeout=30_000) as download:
         button.click()
@@ -396,44 +282,18 @@ def test_a_csv_download_neutralises_formulas(page, payload_url):
 
 def test_the_chosen_initiative_follows_sidebar_navigation(page, app_url):
     page.goto(f"{app_url}/scalability?initiative={quote('Claims triage assistant')}")
-    _wait_until_idle(page)
+    wait_until_idle(page)
     for path in ("iterations", "feedback", "steering"):
         page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
         page.wait_for_url(f"**/{path}?initiative=Claims+triage+assistant*", timeout=30_000)
-        _wait_until_idle(page)
+        wait_until_idle(page)
         assert "iteration=8" in page.url  # the latest iteration of that initiative
         assert page.locator('[data-testid="stException"]').count() == 0
 
 
-@pytest.mark.parametrize("slide", [2, 4])
-def test_presentation_mode_fits_a_projector(browser, app_url, slide):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(
-        f"{app_url}/steering?initiative={quote('Claims triage assistant')}&slide={slide}&present=1"
-    )
-    _wait_until_idle(page)
-    page.get_by_text(f"Slide {slide} of 8").wait_for(timeout=30_000)
-    # The sidebar starts closed; the slide's heading, sentence and its chart or table show.
-    assert page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() == 0
-    heading = page.get_by_role("heading", level=2).first
-    assert heading.is_visible() and heading.bounding_box()["y"] < 360
-    if slide == 4:
-        _wait_for_count(page, ".js-plotly-plot", 1)
-    else:
-        _wait_for_count(page, '[data-testid="stDataFrame"]', 1)
-    page.wait_for_timeout(1200)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"present-slide-{slide}.png"))  # the 1280x720 screen
-    page.get_by_role("button", name="Next").click()
-    page.wait_for_url(f"**slide={slide + 1}*", timeout=30_000)
-    context.close()
-
-
 def _sign_in_as_editor(page, app_url) -> None:
     page.goto(f"{app_url}/account")
-    _wait_until_idle(page)
+    wait_until_idle(page)
     if page.get_by_text("Signed in as Priya Editor").count():
         return
     page.get_by_label("Email").fill(EDITOR_EMAIL)
@@ -444,7 +304,7 @@ def _sign_in_as_editor(page, app_url) -> None:
 
 def _upload(page, path: Path) -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
-    _wait_until_idle(page)
+    wait_until_idle(page)
 
 
 def test_a_product_manager_uploads_everyday_files(browser, app_url):
@@ -458,13 +318,13 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
         _sign_in_as_editor(page, app_url)
         # A client-side page switch keeps the session (a new URL would start a new one).
         page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
-        _wait_until_idle(page)
+        wait_until_idle(page)
         _upload(page, everyday / "loadtest_without_p95.csv")
         page.locator('[data-testid="stSelectbox"]').filter(
             has_text="Initiative (for files without an initiative column)"
         ).locator("input").click()
         page.get_by_role("option", name="Churn early-warning").click()
-        _wait_until_idle(page)
+        wait_until_idle(page)
         page.get_by_text("Load-test results: 2 rows read, not ready to import").wait_for(
             timeout=30_000
         )
@@ -478,7 +338,7 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
         _upload(page, everyday / "dates_week_ending.csv")
         page.get_by_text("Metrics: 2 rows read, 4 ready to import").wait_for(timeout=30_000)
         shot(page, "upload-week-ending")
-        _wait_until_idle(page)
+        wait_until_idle(page)
         page.get_by_role("button", name="Import").click()
         page.get_by_text("Imported 4 rows").first.wait_for(timeout=30_000)
 
@@ -496,15 +356,15 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
         page.get_by_text("Stakeholder concerns: 2 rows read, 2 ready to import").wait_for(
             timeout=30_000
         )
-        _wait_until_idle(page)
+        wait_until_idle(page)
         page.get_by_role("button", name="Import").click()
         page.get_by_text("Imported 2 rows").first.wait_for(timeout=30_000)
         shot(page, "upload-register-without-categories")
         page.goto(f"{app_url}/concerns?initiative={quote('Churn early-warning')}")
-        _wait_until_idle(page)
+        wait_until_idle(page)
         page.get_by_text("2 are not categorised yet").first.wait_for(timeout=30_000)
-        _wait_for_count(page, '[data-testid="stDataFrame"]', 1)
-        _wait_until_idle(page)
+        wait_for_count(page, '[data-testid="stDataFrame"]', 1)
+        wait_until_idle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
         shot(page, "concerns-not-categorised")
     finally:

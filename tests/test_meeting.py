@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, texts
+from conftest import CHROMIUM, EDITOR, PROJECT_ROOT, button, require_browser, sign_in_as, texts
 from liftoff import cli, ingest
 from liftoff.db.models import ActionItem, DecisionRecord, Initiative, Iteration
 from liftoff.evidence import writes as evidence_writes
@@ -275,10 +275,9 @@ def test_cli_exports_html_and_csv(use_database, demo_url, tmp_path, capsys):
 
 
 def test_exported_html_opens_offline_in_chromium(demo_engine, tmp_path):
-    from test_browser import CHROMIUM, _require_browser
     from test_people import PAYLOADS, _plant_payloads
 
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     _plant_payloads(demo_engine)
