@@ -48,17 +48,196 @@ index = min(max(int(raw_slide) if raw_slide.isdigit() else 1, 1), total)
 if raw_snapshot is not None and not present:
     st.title("Steering pack")
 stamp = report.as_of(pack)
-if stamp:
-    st.warning(
-        text.plain(stamp + ". Read-only: these are the figures as they were then."),
-        icon=":material/photo_camera:",
-    )
 
 
 def go(to: int) -> None:
     st.query_params["slide"] = str(to)
 
 
+def set_present(on: bool) -> None:
+    # The mode lives in the URL, like the slide: every rerun (Next, a saved decision, a freeze)
+    # and a reload keep it, and a copied link opens the same slide in the same mode.
+    if on:
+        st.query_params.update(present="1", slide=str(index))
+    else:
+        st.query_params.pop("present", None)
+
+
+def decision_form() -> None:
+    """The decision of this meeting, with rationale, attendees and action items."""
+    with st.form(f"meeting_decision_{name}_{number}"):
+        if not present:
+            st.markdown("**Record the decision taken in this meeting**")
+        # Two columns, so the form fits one screen (in a dialog on the projector).
+        a, b = st.columns(2)
+        decision = a.radio(
+            "Decision",
+            ["go", "no-go", "pivot", "extend"],
+            format_func=DECISION_LABELS.get,
+            horizontal=True,
+        )
+        decided_by = b.text_input(
+            "Decided by", value=session.who(), placeholder="The chair or the board"
+        )
+        box = 80 if present else 100  # text boxes of three lines
+        c, d = st.columns(2)
+        rationale = c.text_area("Rationale", placeholder="Why, in a sentence or two", height=box)
+        attendees = d.text_area("Attendees (one per line)", height=box)
+        actions = st.text_area(
+            "Action items, one per line: what; owner; due date (YYYY-MM-DD, optional)",
+            placeholder="Load-test the new peak; Jonas Weber; 2026-12-10",
+            height=box,
+            key="meeting_actions",
+        )
+        if st.form_submit_button("Save the decision", type="primary"):
+            saved = widgets.save(
+                meeting_writes.record_meeting_decision,
+                name,
+                number,
+                decision=decision,
+                rationale=rationale,
+                decided_by=decided_by,
+                attendees=attendees.splitlines(),
+                actions=actions,
+                rerun=False,
+            )
+            if saved:
+                for key in [k for k in st.session_state if str(k).startswith("meeting_")]:
+                    del st.session_state[key]  # a clean form for the next decision
+                st.session_state["liftoff_decided"] = True
+                st.rerun()
+
+
+@st.dialog("Record the decision", width="large")
+def decision_dialog() -> None:
+    decision_form()
+
+
+def slide_table(table: dict) -> None:
+    """A slide's table as rows of plain text cells (st.text: no markdown), so its type can be
+    as large as the rest of the slide."""
+
+    def row(cells: list[str]) -> None:
+        for column, cell in zip(st.columns(table["widths"]), cells, strict=True):
+            column.text(cell)
+
+    with st.container(key="slide_table"):
+        if table["head"]:
+            with st.container(key="slide_table_head"):
+                row(table["columns"])
+        for cells in table["rows"]:
+            row(cells)
+
+
+slide = slides[index - 1]
+editing = raw_snapshot is None and session.can("edit")
+if st.session_state.pop("liftoff_decided", False):
+    st.toast("Decision recorded.", icon=":material/check_circle:")
+
+if present:
+    # One slide fills the screen: where we are, the title, its sentence, its chart or table, the
+    # navigation; nothing to scroll.
+    st.html(report.PRESENT_CSS)
+    with st.container(key="slide_where"):
+        st.text(
+            f"{name} · {pack['iteration']['title']} · Slide {index} of {total}"
+            + (f" · {stamp}, read-only" if stamp else "")
+        )
+    with st.container(key="slide_title"):
+        st.header(slide["title"], anchor=False)
+    with st.container(key="slide_sentence"):
+        st.text(slide["sentence"])
+    if slide["missing"]:
+        st.info(text.plain(slide["missing"]), icon=":material/info:")
+    table = report.projector_table(slide)
+    # A fixed height lets the chart shrink to the space left (Streamlit grows a "stretch" chart
+    # but never shrinks it below 450 px otherwise); the style then makes that height whatever
+    # the screen leaves between the sentence and the navigation.
+    with st.container(key="slide_body", height=400, border=False):
+        # The governance slide has both: the rubric's chart beside the conditions failing.
+        left, right = (
+            st.columns([3, 2], gap="large") if slide["chart"] and table else [st.container()] * 2
+        )
+        if slide["chart"]:
+            left.plotly_chart(
+                cache.figure_from_json(slide["chart"], projector=True),
+                width="stretch",
+                height="stretch",
+                key=f"slide_chart_{index}",
+            )
+        if table:
+            with right:
+                slide_table(table)
+        if slide["key"] == "decision" and editing:
+            if st.button(
+                "Record the decision" if not slide["table"] else "Record another decision",
+                icon=":material/gavel:",
+                type="primary" if slide["missing"] else "secondary",
+                key="slide_record",
+            ):
+                decision_dialog()
+
+    with st.container(key="slide_nav", horizontal=True, vertical_alignment="center"):
+        # A presenter's clicker sends PageDown / PageUp; a keyboard has the arrows too.
+        st.button(
+            "Previous",
+            icon=":material/arrow_back:",
+            disabled=index == 1,
+            on_click=go,
+            args=(index - 1,),
+            shortcut="PageUp",
+            key="slide_previous",
+        )
+        for k, other in enumerate(slides, start=1):
+            st.button(
+                str(k),
+                type="primary" if k == index else "tertiary",
+                on_click=go,
+                args=(k,),
+                help=other["title"],
+                key=f"slide_jump_{k}",
+            )
+        st.button(
+            "Next",
+            icon=":material/arrow_forward:",
+            disabled=index == total,
+            on_click=go,
+            args=(index + 1,),
+            shortcut="PageDown",
+            key="slide_next",
+        )
+        st.space("stretch")
+        if editing:
+            with st.popover("Freeze", icon=":material/photo_camera:"):
+                note = st.text_input("Note for the snapshot", key="slide_freeze_note")
+                if st.button("Freeze this pack", type="primary", key="slide_freeze"):
+                    snap_id = widgets.save(meeting_writes.freeze, name, number, note, rerun=False)
+                    if snap_id:
+                        st.toast(f"Frozen as snapshot #{snap_id}.", icon=":material/check_circle:")
+        st.button(
+            "Leave presentation mode",
+            icon=":material/close_fullscreen:",
+            on_click=set_present,
+            args=(False,),
+            key="slide_leave",
+        )
+    with st.container(key="slide_keys"):
+        for shortcut, step in (("Right", 1), ("Down", 1), ("Left", -1), ("Up", -1)):
+            st.button(
+                f"Slide {index + step} ({shortcut} key)",
+                disabled=not 1 <= index + step <= total,
+                on_click=go,
+                args=(index + step,),
+                shortcut=shortcut,
+                key=f"slide_key_{shortcut.lower()}",
+            )
+    st.stop()
+
+if stamp:
+    st.warning(
+        text.plain(stamp + ". Read-only: these are the figures as they were then."),
+        icon=":material/photo_camera:",
+    )
 nav = st.columns([1, 6, 1], vertical_alignment="center")
 nav[0].button(
     "Previous",
@@ -68,7 +247,7 @@ nav[0].button(
     args=(index - 1,),
     width="stretch",
 )
-nav[1].progress(index / total, text=f"Slide {index} of {total} · {slides[index - 1]['title']}")
+nav[1].progress(index / total, text=f"Slide {index} of {total} · {slide['title']}")
 nav[2].button(
     "Next",
     icon=":material/arrow_forward:",
@@ -78,7 +257,6 @@ nav[2].button(
     width="stretch",
 )
 
-slide = slides[index - 1]
 st.caption(text.plain(f"{name} · {pack['iteration']['title']}"))
 st.header(slide["title"], anchor=False, divider="gray")
 st.subheader(text.plain(slide["sentence"]), anchor=False)
@@ -97,62 +275,18 @@ if slide["table"]:
 
 if slide["key"] == "decision" and raw_snapshot is None:
     if session.can("edit"):
-        with st.form(f"meeting_decision_{name}_{number}"):
-            st.markdown("**Record the decision taken in this meeting**")
-            decision = st.radio(
-                "Decision",
-                ["go", "no-go", "pivot", "extend"],
-                format_func=DECISION_LABELS.get,
-                horizontal=True,
-            )
-            rationale = st.text_area("Rationale", placeholder="Why, in a sentence or two")
-            a, b = st.columns(2)
-            decided_by = a.text_input(
-                "Decided by", value=session.who(), placeholder="The chair or the board"
-            )
-            attendees = b.text_area("Attendees (one per line)", height=100)
-            actions = st.text_area(
-                "Action items, one per line: what; owner; due date (YYYY-MM-DD, optional)",
-                placeholder="Load-test the new peak; Jonas Weber; 2026-12-10",
-                height=110,
-                key="meeting_actions",
-            )
-            if st.form_submit_button("Save the decision", type="primary"):
-                saved = widgets.save(
-                    meeting_writes.record_meeting_decision,
-                    name,
-                    number,
-                    decision=decision,
-                    rationale=rationale,
-                    decided_by=decided_by,
-                    attendees=attendees.splitlines(),
-                    actions=actions,
-                    rerun=False,
-                )
-                if saved:
-                    for key in [k for k in st.session_state if str(k).startswith("meeting_")]:
-                        del st.session_state[key]  # a clean form for the next decision
-                    st.rerun()
+        decision_form()
     else:
         session.edit_hint("record the decision, attendees and action items on this slide")
-
-if present:
-    st.page_link(
-        "screens/steering.py",
-        label="Leave presentation mode",
-        icon=":material/close_fullscreen:",
-        query_params={k: v for k, v in st.query_params.to_dict().items() if k != "present"},
-    )
-    st.stop()
 
 st.divider()
 left, right = st.columns(2)
 with left:
-    st.page_link(
-        "screens/steering.py",
-        label="Present: large type, sidebar closed, one slide per screen",
+    st.button(
+        "Present: large type, sidebar closed, one slide per screen",
         icon=":material/co_present:",
-        query_params={**st.query_params.to_dict(), "present": "1", "slide": str(index)},
+        on_click=set_present,
+        args=(True,),
     )
     slug = f"{name}-iteration-{number}" + (f"-snapshot-{pack['snapshot']['id']}" if stamp else "")
     st.download_button(

@@ -66,8 +66,22 @@ def test_a_link_opens_on_its_slide_in_presentation_mode(use_database, demo_url):
     assert not at.exception
     assert at.header[0].value == "Scalability headroom and runway"
     assert "Steering pack" not in [t.value for t in at.title]  # large type, no page chrome
-    assert "15% headroom" in at.subheader[0].value
-    assert any(p.proto.label == "Leave presentation mode" for p in at.get("page_link"))
+    # The sentence is plain text (st.text): user text on a slide never goes through markdown.
+    assert "15% headroom" in " ".join(t.value for t in at.text)
+    assert "Slide 4 of 8" in at.text[0].value
+    assert button(at, "Leave presentation mode")
+    # Every way through the slides keeps the mode: Next, Previous, a jump, leaving it.
+    button(at, "Next").click().run()
+    assert at.query_params["present"] == "1" and at.query_params["slide"] == "5"
+    button(at, "Previous").click().run()
+    button(at, "2").click().run()
+    assert at.query_params["present"] == "1" and at.query_params["slide"] == "2"
+    assert at.header[0].value == "Criteria met and missed"
+    button(at, "Leave presentation mode").click().run()
+    assert "present" not in at.query_params and at.query_params["slide"] == "2"
+    assert at.title[0].value == "Steering pack"
+    button(at, "Present: large type, sidebar closed, one slide per screen").click().run()
+    assert at.query_params["present"] == "1" and at.query_params["slide"] == "2"
 
 
 def test_missing_data_says_so_instead_of_disappearing(use_database, db_url, engine):
@@ -373,3 +387,39 @@ def test_a_meeting_decision_and_its_action_items_are_one_write(demo_engine, monk
     with demo_engine.connect() as conn:
         assert conn.execute(select(DecisionRecord)).all() == []
         assert conn.execute(select(ActionItem)).all() == []
+
+
+def test_a_slide_on_the_projector_keeps_the_columns_the_room_reads(use_database, demo_url):
+    use_database(demo_url)
+    from liftoff import db
+
+    engine = db.make_engine(demo_url)
+    try:
+        pack = report.build(engine, CLAIMS)
+    finally:
+        engine.dispose()
+    criteria = report.projector_table(pack["slides"][1])
+    assert criteria["columns"] == report.PROJECTOR_COLUMNS["criteria"]
+    # Every cell is text, an empty one a dash (never "None" or a blank the eye skips).
+    assert all(isinstance(c, str) and c for row in criteria["rows"] for c in row)
+    assert "—" in [c for row in criteria["rows"] for c in row]  # the qualitative criterion
+    assert len(criteria["widths"]) == len(criteria["columns"]) and criteria["head"]
+    ask = report.projector_table(pack["slides"][0])
+    assert not ask["head"] and ask["rows"][0][0] == "Business goal"
+    assert report.projector_table(pack["slides"][2]) is None  # a chart, no table
+
+
+def test_a_chart_on_the_projector_has_large_type_and_takes_the_height_left():
+    import plotly.graph_objects as go
+
+    from liftoff import charts
+
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4]))
+    fig.update_layout(height=360, title="Peak traffic", font=dict(size=12))
+    fig.add_hline(y=3.5, annotation_text="capacity")
+    big = charts.for_projector(fig)
+    assert fig.layout.height == 360 and fig.layout.font.size == 12  # the screen's own, unchanged
+    assert big.layout.height is None and big.layout.title.text is None
+    assert big.layout.font.size >= 20 and big.layout.xaxis.tickfont.size >= 18
+    assert big.layout.xaxis.automargin and big.layout.yaxis.automargin  # no cut axis labels
+    assert big.layout.annotations[0].font.size >= 18

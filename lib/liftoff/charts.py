@@ -863,3 +863,33 @@ def rubric_of(view) -> go.Figure:
     return rubric_sections(
         view.readiness.sections, readiness_views.rubric_maxima(), view.floor_readiness
     )
+
+
+# Type on the projector: read from across a meeting room (the slide's own text is 20 px and up).
+PROJECTOR_FONT_PX = 20
+
+
+def for_projector(fig: go.Figure) -> go.Figure:
+    """A copy of `fig` for a slide in presentation mode: large type, no fixed height (it takes
+    the height the slide leaves), its title left to the slide's heading, the legend above the
+    plot, and margins that grow to fit the axis labels so no axis is cut."""
+    out = go.Figure(fig)
+    out.update_layout(
+        height=None,
+        title=None,
+        font=dict(size=PROJECTOR_FONT_PX),
+        legend=dict(
+            orientation="h",
+            x=0,
+            xanchor="left",
+            y=1.02,
+            yanchor="bottom",
+            font=dict(size=PROJECTOR_FONT_PX),
+        ),
+        margin=dict(l=10, r=10, t=10, b=10),
+    )
+    # A label over a line stays legible from the back of the room.
+    out.update_annotations(font_size=PROJECTOR_FONT_PX - 2, bgcolor="rgba(255, 255, 255, 0.85)")
+    out.update_xaxes(automargin=True, tickfont_size=PROJECTOR_FONT_PX - 2)
+    out.update_yaxes(automargin=True, tickfont_size=PROJECTOR_FONT_PX - 2)
+    return out

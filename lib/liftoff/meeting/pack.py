@@ -9,6 +9,7 @@ pack shows exactly the figures it was frozen with.
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 import plotly.io as pio
@@ -27,6 +28,8 @@ from liftoff.people import views as people_views
 from liftoff.readiness import views as readiness_views
 
 PACK_VERSION = 1
+# The style of presentation mode (large type, one slide per screen, no page chrome).
+PRESENT_CSS = Path(__file__).with_name("present.css")
 SLIDES = (
     ("ask", "The ask"),
     ("criteria", "Criteria met and missed"),
@@ -79,6 +82,34 @@ def _slide(key, sentence, table=None, chart=None, missing=None, data=None) -> di
         "chart": _chart(chart),
         "missing": missing,
     }
+
+
+# Columns a slide's table shows on the projector, where the room reads it from across the table
+# (the screen, the snapshot and the exports keep every column).
+PROJECTOR_COLUMNS = {
+    "criteria": ["Criterion", "Target", "Value", "Status", "Change from previous iteration"],
+}
+
+
+def projector_table(slide: dict) -> dict | None:
+    """A slide's table as the projector shows it: the columns that matter in the room, every
+    cell as text ("—" for an empty one), and each column's share of the width."""
+    table = slide["table"]
+    if not table:
+        return None
+    wanted = PROJECTOR_COLUMNS.get(slide["key"])
+    keep = [k for k, c in enumerate(table["columns"]) if wanted is None or c in wanted]
+    columns = [table["columns"][k] for k in keep]
+    rows = [
+        ["—" if row[k] is None or row[k] == "" else str(row[k]) for k in keep]
+        for row in table["rows"]
+    ]
+    # Wider columns for longer text, within bounds so a short column stays legible.
+    widths = [
+        min(max(max(len(c), *(len(r[k]) for r in rows)), 6), 48) for k, c in enumerate(columns)
+    ]
+    # The ask is a list of facts (name, value): a header row would only say "Value".
+    return {"columns": columns, "rows": rows, "widths": widths, "head": slide["key"] != "ask"}
 
 
 # ----------------------------------------------------------------------------- reads for the pack
@@ -274,7 +305,7 @@ def pack_of(
         attendees = ", ".join(a for a in (last["attendees"] or "").splitlines() if a.strip())
         sentence = (
             f"Decided: {DECISION_LABELS.get(last['decision'], last['decision']).lower()}"
-            f" by {last['decided_by'] or 'the meeting'} on {last['recorded_at']:%Y-%m-%d}"
+            f" by {last['decided_by'] or 'the meeting'} on {format_date(last['recorded_at'])}"
             + (f", with {attendees}" if attendees else "")
             + f". Rationale: {last['rationale'] or '—'}"
         )

@@ -256,14 +256,16 @@ def headroom_figure():
     )
 
 
-def figure_from_json(text: str):
-    """A plotly figure from a pack's chart JSON (parsed once per chart, shared, read-only)."""
+def figure_from_json(text: str, projector: bool = False):
+    """A plotly figure from a pack's chart JSON (parsed once per chart, shared, read-only);
+    with `projector`, drawn for presentation mode (charts.for_projector)."""
     import plotly.io as pio
 
-    return _PACK_FIGURES.get(
-        hashlib.sha256(text.encode()).digest(),
-        lambda: charts.frozen(pio.from_json(text, skip_invalid=True)),
-    )
+    def build():
+        fig = pio.from_json(text, skip_invalid=True)
+        return charts.frozen(charts.for_projector(fig) if projector else fig)
+
+    return _PACK_FIGURES.get((hashlib.sha256(text.encode()).digest(), projector), build)
 
 
 def original_file(batch_id: int) -> Callable[[], bytes | None]:
