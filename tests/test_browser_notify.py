@@ -8,44 +8,28 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from conftest import DEMO_TODAY, EDITOR
+from conftest import ARTIFACTS, DEMO_TODAY, EDITOR, require_browser, serve_app, wait_until_idle
 from liftoff import db
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import writes as manage
 from liftoff.notify import digest, writes
 from liftoff.people import writes as people_writes
-from test_browser import ARTIFACTS, CHROMIUM, _require_browser, _serve, _wait_until_idle
 
 CHURN = "Churn early-warning"
 TITLE = '<img src=x onerror=alert(1)> Finance & "Legal"'
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-gpu",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
+def chromium(browser):
+    """The run's one Chromium (conftest's `browser`: one Playwright per process)."""
+    return browser
 
 
 @pytest.fixture(scope="module")
 def marked_app(sqlite_templates, tmp_path_factory):
     """The demo with a second firing rule on Churn early-warning: one silenced, one
     acknowledged."""
-    _require_browser()
+    require_browser()
     folder = tmp_path_factory.mktemp("notify-browser")
     shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
     engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
@@ -74,7 +58,7 @@ def marked_app(sqlite_templates, tmp_path_factory):
     )
     html = digest.render(digest.build(engine, CHURN, DEMO_TODAY - timedelta(days=30)))[1]
     engine.dispose()
-    for url in _serve(folder):
+    for url in serve_app(folder):
         yield url, html
 
 
@@ -99,7 +83,7 @@ def test_monitoring_shows_a_silenced_and_an_acknowledged_alert(chromium, marked_
     url, _ = marked_app
     page = chromium.new_page(viewport={"width": 1440, "height": 900})
     page.goto(f"{url}/monitoring?initiative=Churn+early-warning")
-    _wait_until_idle(page)
+    wait_until_idle(page)
     page.wait_for_selector('[data-testid="stDataFrame"]', timeout=90_000)  # a busy CI machine
     page.wait_for_timeout(1500)
     text = page.inner_text("body")

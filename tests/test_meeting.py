@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from conftest import CHROMIUM, EDITOR, PROJECT_ROOT, button, require_browser, sign_in_as, texts
+from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, texts
 from liftoff import cli, ingest
 from liftoff.db.models import ActionItem, DecisionRecord, Initiative, Iteration
 from liftoff.evidence import writes as evidence_writes
@@ -288,11 +288,8 @@ def test_cli_exports_html_and_csv(use_database, demo_url, tmp_path, capsys):
     assert "There is no snapshot #77" in capsys.readouterr().err
 
 
-def test_exported_html_opens_offline_in_chromium(demo_engine, tmp_path):
+def test_exported_html_opens_offline_in_chromium(demo_engine, tmp_path, browser):
     from test_people import PAYLOADS, _plant_payloads
-
-    require_browser()
-    from playwright.sync_api import sync_playwright
 
     _plant_payloads(demo_engine)
     pack = report.build(demo_engine, CHURN)
@@ -300,53 +297,43 @@ def test_exported_html_opens_offline_in_chromium(demo_engine, tmp_path):
     path.write_text(meeting_export.to_html(pack), encoding="utf-8")
     assert path.stat().st_size < 10 * 1024 * 1024
     charts = sum(1 for s in pack["slides"] if s["chart"])
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
-        outside: list[str] = []
+    # The run's one Chromium (conftest's `browser`): a second Playwright in the same process
+    # cannot start while it runs.
+    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
 
-        def block(route):
-            if route.request.url.startswith("file:"):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
+    def block(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
 
-        context.route("**/*", block)
-        page = context.new_page()
-        errors, dialogs = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(path.as_uri())
-        page.wait_for_function(
-            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=charts
-        )
-        assert page.locator("section").count() == 8
-        for _, title in report.SLIDES:
-            assert page.get_by_role("heading", name=title).count() == 1
-        assert page.locator(".js-plotly-plot").count() == charts
-        assert errors == [] and dialogs == [] and outside == []
-        # Scripts: plotly's and one per chart; none came from user text.
-        assert page.locator("script").count() == 1 + charts
-        assert (
-            page.locator('img[src="x"], [onerror], [onload], a[href^="javascript:"]').count() == 0
-        )
-        body = page.locator("body").inner_text()
-        assert PAYLOADS[0] in body  # the concern title, shown as typed
-        page.screenshot(
-            path=str(PROJECT_ROOT / "artifacts" / "screenshots" / "pack-offline.png"),
-            full_page=True,
-        )
-        browser.close()
+    context.route("**/*", block)
+    page = context.new_page()
+    errors, dialogs = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri())
+    page.wait_for_function(
+        "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=charts
+    )
+    assert page.locator("section").count() == 8
+    for _, title in report.SLIDES:
+        assert page.get_by_role("heading", name=title).count() == 1
+    assert page.locator(".js-plotly-plot").count() == charts
+    assert errors == [] and dialogs == [] and outside == []
+    # Scripts: plotly's and one per chart; none came from user text.
+    assert page.locator("script").count() == 1 + charts
+    assert page.locator('img[src="x"], [onerror], [onload], a[href^="javascript:"]').count() == 0
+    body = page.locator("body").inner_text()
+    assert PAYLOADS[0] in body  # the concern title, shown as typed
+    page.screenshot(
+        path=str(PROJECT_ROOT / "artifacts" / "screenshots" / "pack-offline.png"),
+        full_page=True,
+    )
+    context.close()
 
 
 def test_a_meeting_decision_and_its_action_items_are_one_write(demo_engine, monkeypatch):
