@@ -29,6 +29,7 @@ from liftoff.access import auth, tokens
 from liftoff.config import Settings, database_url
 from liftoff.evidence import reads as queries
 from liftoff.evidence import summary
+from liftoff.ingest import pull
 from liftoff.ingest.reader import MAX_FILE_MB
 
 API_PREFIX = "/api/v1"
@@ -492,14 +493,8 @@ def _route_table(service: _Service) -> list[BaseRoute]:
         route("/batches/{batch_id:int}", get_batch, "GET"),
         route("/batches/{batch_id:int}/rollback", post_rollback, "POST"),
         route("/openapi.json", get_openapi, "GET"),
-        route("/pulls/mlflow", _pull_mlflow, "POST"),
+        route("/pulls/mlflow", post_mlflow_pull, "POST"),
     ]
-
-
-async def _pull_mlflow(request: Request, service: _Service) -> Response:
-    from liftoff.api.pulls import post_mlflow_pull
-
-    return await post_mlflow_pull(request, service)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -542,3 +537,72 @@ def routes(engine=None, settings: Settings | None = None) -> list[BaseRoute]:
 def standalone() -> Starlette:
     """The API alone in an ASGI app, at /api/v1 as on the app's server (uvicorn --factory)."""
     return Starlette(routes=routes())
+
+
+async def post_mlflow_pull(request: Request, service) -> Response:
+    """Pull an experiment's runs into an initiative (an editor's token; a limited token only
+    into its own initiative)."""
+    token = service.token(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(
+            415,
+            'Send JSON: {"tracking_uri": …, "experiment": …, "initiative": …}.',
+        )
+    request = await _limited_request(request, MAX_JSON_BYTES)
+    try:
+        body = json.loads(await request.body())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"The body is not valid JSON ({exc}).") from None
+    if not isinstance(body, dict):
+        raise ApiError(
+            400, 'Send an object: {"tracking_uri": …, "experiment": …, "initiative": …}.'
+        )
+    fields = {}
+    for name in ("tracking_uri", "experiment", "initiative", "iteration_tag", "since"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ApiError(400, f"{name!r} must be text.")
+        fields[name] = (value or "").strip() or None
+    missing = [n for n in ("tracking_uri", "experiment", "initiative") if not fields[n]]
+    if missing:
+        raise ApiError(400, f"Give {', '.join(repr(m) for m in missing)}.")
+    since = None
+    if fields["since"]:
+        try:
+            since = date.fromisoformat(fields["since"])
+        except ValueError:
+            raise ApiError(
+                400, f"'since' is {fields['since'][:40]!r}; write a date as YYYY-MM-DD."
+            ) from None
+    if token.initiative is not None and fields["initiative"] != token.initiative:
+        raise ApiError(
+            403,
+            f"The API token {token.name!r} may write only to the initiative "
+            f"{token.initiative!r}; nothing was written.",
+        )
+    create = _flag(body, "create")
+    engine = service.engine()
+
+    def run() -> Response:
+        try:
+            report = pull.pull_mlflow(
+                engine,
+                token.actor,
+                fields["tracking_uri"],
+                fields["experiment"],
+                fields["initiative"],
+                iteration_tag=fields["iteration_tag"] or "iteration",
+                since=since,
+                create=create,
+                only_initiative=token.initiative,
+            )
+        except pull.PullError as exc:
+            raise ApiError(502 if exc.unreachable else 422, str(exc)) from None
+        except ingest.ImportRejected as exc:
+            report = exc.report("mlflow-runs")
+            head = exc.summary().splitlines()[0]
+            return _json({"error": {"message": head}, **report}, 422)
+        return _json(report.as_dict())
+
+    return await run_in_threadpool(run)
