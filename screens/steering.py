@@ -137,7 +137,7 @@ if st.session_state.pop("liftoff_decided", False):
 if present:
     # One slide fills the screen: where we are, the title, its sentence, its chart or table, the
     # navigation; nothing to scroll.
-    st.html(report.PRESENT_CSS)
+    widgets.stylesheet(report.PRESENT_CSS)
     with st.container(key="slide_where"):
         st.text(
             f"{name} · {pack['iteration']['title']} · Slide {index} of {total}"

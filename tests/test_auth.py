@@ -476,10 +476,25 @@ def test_no_user_text_reaches_html_rendering():
         + list((PROJECT_ROOT / "lib" / "liftoff").rglob("*.py"))
         + [PROJECT_ROOT / "app.py"]
     )
+    widgets = PROJECT_ROOT / "lib" / "liftoff" / "ui" / "widgets.py"
     for path in sources:
         text = path.read_text()
         assert "unsafe_allow_html" not in text, path
-        assert "st.html(" not in text, path
+        if path == widgets:
+            # The one st.html: ui.widgets.stylesheet, which takes only a packaged .css file.
+            assert text.count("st.html(") == 1 and "    st.html(path)\n" in text, path
+        else:
+            assert "st.html(" not in text, path
+
+
+def test_the_stylesheet_helper_takes_only_packaged_css(tmp_path):
+    from liftoff.ui import widgets
+
+    outside = tmp_path / "evil.css"
+    outside.write_text("body { display: none }")
+    for path in (outside, PROJECT_ROOT / "README.md", PROJECT_ROOT / "lib" / "liftoff" / "cli.py"):
+        with pytest.raises(ValueError):
+            widgets.stylesheet(path)
 
 
 def test_audit_search_takes_percent_and_underscore_literally(engine):

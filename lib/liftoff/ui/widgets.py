@@ -4,12 +4,14 @@ picker, the one save helper for every write a screen makes, and CSV downloads.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from liftoff import errors, export
+from liftoff.config import PACKAGE_DIR
 from liftoff.evidence import reads as queries
 from liftoff.people import reads as people_db
 from liftoff.ui import cache, session, text
@@ -184,3 +186,13 @@ def table(data: Any, **kwargs: Any) -> Any:
     if not isinstance(data, pa.Table):
         data = tables.arrow(data if isinstance(data, pd.DataFrame) else pd.DataFrame(data))
     return st.dataframe(data, **kwargs)
+
+
+def stylesheet(path: Path) -> None:
+    """Apply one of Liftoff's own stylesheets: a .css file shipped inside the package, never text
+    a user or a file brought (this is the only st.html in Liftoff; tests/test_auth.py holds it
+    to that)."""
+    path = Path(path).resolve()
+    if path.suffix != ".css" or not path.is_relative_to(PACKAGE_DIR) or not path.is_file():
+        raise ValueError(f"Not one of Liftoff's stylesheets: {path}")
+    st.html(path)
