@@ -260,6 +260,13 @@ def test_payloads_stay_text_in_the_browser(page, payload_url, path):
         assert sum(n in body for n in named) == 3, body[:2000]
         shot(page, "payloads-concerns")
     if path == "":
+        # The overview's first render reads every initiative's evidence and gate: wait for its
+        # cards to draw (a cold, busy machine took longer than the fixed pause above) before
+        # reading what they say.
+        page.locator('[data-testid="stMain"]').get_by_text("Churn early-warning").first.wait_for(
+            timeout=60_000
+        )
+        _no_injection(page, dialogs)
         body = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
         assert "Churn early-warning" in body
 
