@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from liftoff import config, db, errors, ingest
+from liftoff import config, db, ingest
 from liftoff.access import audit, auth, tokens
 from liftoff.config import PROJECT_ROOT, database_url
 from liftoff.db.models import STAGES
@@ -85,23 +85,20 @@ def cmd_initiative_list(args) -> None:
 
 
 def cmd_initiative_set(args) -> None:
-    try:
-        print(
-            evidence_writes.set_initiative(
-                _engine(),
-                auth.cli_actor(),
-                args.name,
-                create=args.create,
-                stage=args.stage,
-                slo_p95_ms=args.slo_p95_ms,
-                max_error_rate=args.max_error_rate,
-                primary_metric=args.primary_metric,
-                business_goal=args.goal,
-                owner=args.owner,
-            )
+    print(
+        evidence_writes.set_initiative(
+            _engine(),
+            auth.cli_actor(),
+            args.name,
+            create=args.create,
+            stage=args.stage,
+            slo_p95_ms=args.slo_p95_ms,
+            max_error_rate=args.max_error_rate,
+            primary_metric=args.primary_metric,
+            business_goal=args.goal,
+            owner=args.owner,
         )
-    except errors.InvalidValue as exc:
-        raise UserError(str(exc)) from None
+    )
 
 
 def cmd_summary(args) -> None:
@@ -208,8 +205,6 @@ def cmd_rollback(args) -> None:
         raise UserError(
             f"{exc} Nothing was rolled back. To undo those changes too, add --force."
         ) from None
-    except ingest.RollbackError as exc:
-        raise UserError(str(exc)) from None
 
 
 def _password(args, confirm: bool = True) -> str:
