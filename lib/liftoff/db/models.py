@@ -107,6 +107,41 @@ class User(Base):
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class SignInSession(Base):
+    """A signed-in browser: the cookie's id is stored only as its SHA-256, so a copy of the
+    database signs nobody in."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_user_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per key (a client address, or an address and an account),
+    incremented in one statement so concurrent attempts cannot lose a count."""
+
+    __tablename__ = "sign_in_throttle"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class ServerSecret(Base):
+    """Secrets every app process shares (the key that signs session cookies), made once."""
+
+    __tablename__ = "server_secrets"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
 class AuditEntry(Base):
     """One write or sign-in event: who, when, what, the row before and after (JSON)."""
 
