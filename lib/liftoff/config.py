@@ -37,11 +37,18 @@ SETTINGS: dict[str, tuple[str, str]] = {
     ),
     "LIFTOFF_MAX_SIGN_IN_FAILURES": (
         "5",
-        "Wrong passwords in a row that lock an account.",
+        "Wrong passwords in a row, for one account from one client address, that throttle that "
+        "client; four times as many from one address (any accounts) throttle the address, and "
+        "four times as many on one account from all addresses lock the account.",
     ),
     "LIFTOFF_LOCKOUT_MINUTES": (
         "15",
-        "Minutes a locked account stays locked.",
+        "Minutes a client stays throttled (and an account locked) after too many wrong passwords.",
+    ),
+    "LIFTOFF_SECRET_KEY": (
+        "",
+        "The key that signs session cookies. Empty: a random key made once and kept in the "
+        "database, shared by every app process on it. Changing it signs everybody out.",
     ),
     "LIFTOFF_MLFLOW_URIS": (
         "",

@@ -100,7 +100,8 @@ def record(
             via=actor.via,
             action=action,
             target=target,
-            target_id=None if target_id is None else str(target_id),
+            # The column holds 100 characters (PostgreSQL refuses more; an email may be 254).
+            target_id=None if target_id is None else str(target_id)[:100],
             summary=summary,
             before=as_json(before),
             after=as_json(after),

@@ -13,15 +13,16 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, and_, case, delete, func, insert, or_, select, update
 
 from liftoff import db
 from liftoff.access import audit
 from liftoff.config import Settings
-from liftoff.db.models import ROLES, User
+from liftoff.db.models import ROLES, SignInSession, SignInThrottle, User
 from liftoff.errors import LiftoffError
 
 RANK = {None: 0, "none": 0, "viewer": 1, "editor": 2, "admin": 3}
@@ -60,7 +61,13 @@ SCREENS: dict[str, tuple[str, str, str]] = {
 }
 
 MIN_PASSWORD_LENGTH = 12
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MAX_PASSWORD_LENGTH = 1024
+#: zxcvbn's score (0-4) a new password needs: 3 is "safely unguessable" to an online attack.
+MIN_PASSWORD_SCORE = 3
+#: The longest email address SMTP allows (RFC 5321: 254 characters in a path).
+MAX_EMAIL_LENGTH = 254
+MAX_LOCAL_PART = 64
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # scrypt parameters: 2**15 x 8 x 1 uses 32 MiB per hash and ~0.1 s on one core.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**15, 8, 1
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
@@ -184,23 +191,71 @@ def verify_password(password: str, stored: str | None) -> bool:
     return bool(digest_b) and hmac.compare_digest(got, digest_b)
 
 
-def _check_password(password: str | None) -> str:
+def password_problem(password: str | None, email: str | None = None) -> str | None:
+    """Why `password` may not be used, in plain words, or None when it is good enough.
+
+    Strength is judged by zxcvbn, which knows common passwords, names, words, repeats,
+    sequences and keyboard patterns; the email's own parts count as guessable too."""
     if password is None or len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
+        return (
             f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters "
             "(a few unrelated words work well)."
         )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Choose a password of at most {MAX_PASSWORD_LENGTH:,} characters."
+    from zxcvbn import zxcvbn
+
+    hints = [p for p in re.split(r"[@.+_-]", email or "") if p]
+    # zxcvbn's time grows with the length; the first 100 characters decide guessability.
+    verdict = zxcvbn(password[:100], user_inputs=hints)
+    if verdict["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    feedback = verdict.get("feedback") or {}
+    reasons = " ".join(
+        part
+        for part in [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
+        if part
+    )
+    return "This password is too easy to guess. " + (
+        reasons or "Add another word or two; uncommon words are better."
+    )
+
+
+def _check_password(password: str | None, email: str | None = None) -> str:
+    problem = password_problem(password, email)
+    if problem:
+        raise AccountError(problem)
     return password
 
 
 # ----------------------------------------------------------------------------- users
 
 
-def _normal_email(email: str) -> str:
+def valid_email(email: str | None) -> str:
+    """`email` trimmed and in lower case, or AccountError saying what is wrong with it; the
+    message never repeats what was typed (it may be a password typed in the wrong field)."""
     email = (email or "").strip().lower()
+    if not email:
+        raise AccountError("Type the email address of your account (name@example.org).")
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise AccountError(
+            f"That is longer than any email address ({MAX_EMAIL_LENGTH} characters at most)."
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in email):
+        raise AccountError(
+            "That email address holds invisible or control characters; type it again."
+        )
     if not _EMAIL.match(email):
-        raise AccountError(f"{email!r} is not an email address (name@example.org).")
+        raise AccountError("That is not an email address: type it as name@example.org.")
+    if len(email.split("@")[0]) > MAX_LOCAL_PART:
+        raise AccountError(
+            f"The part before @ is longer than any email address's ({MAX_LOCAL_PART} characters)."
+        )
     return email
+
+
+def _normal_email(email: str) -> str:
+    return valid_email(email)
 
 
 def _check_role(role: str) -> str:
@@ -235,7 +290,7 @@ def add_user(
     """Add a user. Without a password the account can only sign in through single sign-on."""
     require(actor, "manage_users")
     email, role = _normal_email(email), _check_role(role)
-    hashed = hash_password(_check_password(password)) if password is not None else None
+    hashed = hash_password(_check_password(password, email)) if password is not None else None
     with db.write(engine) as conn:
         if conn.execute(select(User.id).where(User.email == email)).scalar() is not None:
             raise AccountError(
@@ -310,8 +365,17 @@ def set_password(engine: Engine, actor: Actor, email: str, password: str) -> Non
     email = _normal_email(email)
     if actor.email != email:
         require(actor, "manage_users")
-    hashed = hash_password(_check_password(password))
+    hashed = hash_password(_check_password(password, email))
     with db.write(engine) as conn:
+        if actor.email != email:
+            # A password set by an admin signs its owner out everywhere (whoever knew the old
+            # one keeps no session either); ui.change_password keeps the owner's own browser.
+            target = select(User.id).where(User.email == email).scalar_subquery()
+            conn.execute(
+                update(SignInSession)
+                .where(SignInSession.user_id == target, SignInSession.revoked_at.is_(None))
+                .values(revoked_at=datetime.now())
+            )
         _change_user(
             conn,
             actor,
@@ -337,6 +401,15 @@ def unlock(engine: Engine, actor: Actor, email: str) -> None:
             f"Unlocked {email}",
             failed_sign_ins=0,
             locked_until=None,
+        )
+        # Every client's count on this account goes too, not only the account's own.
+        conn.execute(
+            delete(SignInThrottle).where(
+                or_(
+                    SignInThrottle.key == f"account:{email}",
+                    SignInThrottle.key.startswith(f"account:{email}|", autoescape=True),
+                )
+            )
         )
 
 
@@ -390,72 +463,190 @@ def _event(engine: Engine, actor: Actor, action: str, summary: str, **changes) -
         audit.record(conn, actor, action, summary, target="user", target_id=actor.email)
 
 
-def sign_in(engine: Engine, settings: Settings, email: str, password: str, now=None) -> Actor:
-    """Check an email and password; returns the actor or raises SignInFailed.
+#: Failed sign-ins from one client address (to any accounts) that throttle it, as a multiple
+#: of LIFTOFF_MAX_SIGN_IN_FAILURES; and failures on one account from all addresses together
+#: that lock the account itself (a stranger's few tries lock only the stranger out).
+ADDRESS_FACTOR = 4
+ACCOUNT_FACTOR = 4
 
-    A wrong password counts towards the lock-out; reaching the limit locks the account for
-    the configured minutes. Every failure is in the audit log.
+
+def _upsert(conn):
+    """INSERT … ON CONFLICT for the connection's dialect (SQLite and PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert
+
+
+def _count_failure(conn, key: str, limit: int, lock: timedelta, now: datetime):
+    """Count one more attempt against `key` in one statement (concurrent attempts each get
+    their own count); returns (count, locked_until). A lock that has ended, or failures older
+    than the lock's length, start the count again."""
+    t = SignInThrottle.__table__.c
+    stale = or_(
+        and_(t.locked_until.is_not(None), t.locked_until <= now),
+        and_(t.locked_until.is_(None), t.updated_at < now - lock),
+    )
+    count = case((stale, 1), else_=t.failures + 1)
+    still_locked = and_(t.locked_until.is_not(None), t.locked_until > now)
+    statement = (
+        _upsert(conn)(SignInThrottle)
+        .values(
+            key=key, failures=1, locked_until=now + lock if limit <= 1 else None, updated_at=now
+        )
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "failures": count,
+                "locked_until": case(
+                    (still_locked, t.locked_until), (count >= limit, now + lock), else_=None
+                ),
+                "updated_at": now,
+            },
+        )
+        .returning(t.failures, t.locked_until)
+    )
+    return tuple(conn.execute(statement).one())
+
+
+def _clear_failures(conn, key: str) -> None:
+    conn.execute(delete(SignInThrottle).where(SignInThrottle.key == key))
+
+
+def _throttle_keys(email: str, address: str) -> tuple[str, str]:
+    return f"address:{address}", f"account:{email}|address:{address}"
+
+
+class SignInThrottled(SignInFailed):
+    """Too many failed sign-ins from this client (for this account or any): try again later."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BadSignInInput(SignInFailed):
+    """The sign-in form holds something that is no email address; nothing was stored."""
+
+
+def sign_in(
+    engine: Engine,
+    settings: Settings,
+    email: str,
+    password: str,
+    address: str = "unknown",
+    now=None,
+) -> Actor:
+    """Check an email and password from client `address`; returns the actor or raises
+    SignInFailed (wrong email or password, one message for both), SignInThrottled (too many
+    failures from this client) or BadSignInInput (no email address: nothing stored).
+
+    Every attempt is counted before its password is checked, in one statement per counter, so
+    of any number of concurrent wrong passwords at most LIFTOFF_MAX_SIGN_IN_FAILURES are
+    checked for one account from one address. An account with too many failures from all
+    addresses together is locked; it answers exactly like a wrong password (after as long a
+    check), so a guesser learns nothing from it. Every failure is in the audit log.
     """
     now = now or datetime.now()
-    email = (email or "").strip().lower()
-    with engine.connect() as conn:
-        user = conn.execute(select(User.__table__).where(User.email == email)).mappings().first()
-    attempt = Actor(email=email or "(no email)", role=None, via="password")
+    try:
+        email = valid_email(email)
+    except AccountError as exc:
+        raise BadSignInInput(str(exc)) from None
+    password = password or ""
+    address = (address or "unknown")[:100]
+    limit = settings.max_sign_in_failures
+    lock = timedelta(minutes=settings.lockout_minutes)
+    attempt = Actor(email=email, role=None, via="password")
     wrong = SignInFailed("Wrong email or password.")
-    if user is None or not user["password_hash"]:
-        verify_password(password or "", None)  # the same time as a real check
+
+    with engine.begin() as conn:
+        by_address, by_pair = _throttle_keys(email, address)
+        counted = [
+            _count_failure(conn, by_address, limit * ADDRESS_FACTOR, lock, now),
+            _count_failure(conn, by_pair, limit, lock, now),
+        ]
+    over = [
+        until
+        for (count, until), most in zip(counted, (limit * ADDRESS_FACTOR, limit), strict=True)
+        if count > most and until is not None
+    ]
+    if over:
+        wait = max(1, int((max(over) - now).total_seconds()) + 1)
+        minutes = max(1, round(wait / 60))
         _event(
             engine,
             attempt,
             "sign_in.failed",
-            f"Failed sign-in for {attempt.label}: no such account",
+            f"Sign-in refused for {email} from {address}: too many failed sign-ins",
         )
+        raise SignInThrottled(
+            f"Too many failed sign-ins from here. Try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}, or ask an admin to unlock the account.",
+            retry_after=wait,
+        )
+
+    with engine.begin() as conn:
+        user = conn.execute(select(User.__table__).where(User.email == email)).mappings().first()
+        locked = False
+        if user is not None and user["password_hash"]:
+            # The account's own count, across every address, in the same single-statement way.
+            failures, until = _count_failure(
+                conn, f"account:{email}", limit * ACCOUNT_FACTOR, lock, now
+            )
+            locked = failures > limit * ACCOUNT_FACTOR and until is not None
+            conn.execute(
+                update(User)
+                .where(User.id == user["id"])
+                .values(failed_sign_ins=failures, locked_until=until)
+            )
+    if user is None or not user["password_hash"] or locked or len(password) > MAX_PASSWORD_LENGTH:
+        verify_password("", None)  # as long as a real check
+        reason = (
+            "no such account"
+            if user is None or not user["password_hash"]
+            else "account locked"
+            if locked
+            else "password too long"
+        )
+        _event(engine, attempt, "sign_in.failed", f"Failed sign-in for {email}: {reason}")
         raise wrong
-    if user["locked_until"] is not None and user["locked_until"] > now:
-        minutes = max(1, round((user["locked_until"] - now).total_seconds() / 60))
-        _event(engine, attempt, "sign_in.failed", f"Sign-in refused for {email}: account locked")
-        raise SignInFailed(
-            f"This account is locked after {settings.max_sign_in_failures} wrong passwords. "
-            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, or ask an admin to unlock it."
-        )
-    if not verify_password(password or "", user["password_hash"]):
-        failures = (user["failed_sign_ins"] or 0) + 1
-        if failures >= settings.max_sign_in_failures:
-            until = now + timedelta(minutes=settings.lockout_minutes)
-            _event(
-                engine,
-                attempt,
-                "sign_in.locked",
-                f"Locked {email} after {failures} wrong passwords, until {until:%Y-%m-%d %H:%M}",
-                failed_sign_ins=0,
-                locked_until=until,
-            )
-            raise SignInFailed(
-                f"Wrong password {failures} times: this account is locked for "
-                f"{settings.lockout_minutes:g} minutes. An admin can unlock it sooner."
-            )
-        _event(
-            engine,
-            attempt,
-            "sign_in.failed",
-            f"Wrong password for {email} ({failures} of {settings.max_sign_in_failures})",
-            failed_sign_ins=failures,
-        )
+    if not verify_password(password, user["password_hash"]):
+        _event(engine, attempt, "sign_in.failed", f"Wrong password for {email} from {address}")
         raise wrong
     actor = Actor(email=email, role=user["role"], via="password", name=user["display_name"])
-    _event(
-        engine,
-        actor,
-        "sign_in",
-        f"{email} signed in",
-        failed_sign_ins=0,
-        locked_until=None,
-        last_sign_in_at=now,
-    )
+    with engine.begin() as conn:
+        _clear_failures(conn, by_pair)
+        _clear_failures(conn, f"account:{email}")
+        # This attempt was counted against the address before its check: a success takes it
+        # back (an office behind one address signs in many times a day).
+        conn.execute(
+            update(SignInThrottle)
+            .where(SignInThrottle.key == by_address, SignInThrottle.failures > 0)
+            .values(failures=SignInThrottle.failures - 1)
+        )
+        conn.execute(
+            update(User)
+            .where(User.id == user["id"])
+            .values(failed_sign_ins=0, locked_until=None, last_sign_in_at=now)
+        )
+        audit.record(conn, actor, "sign_in", f"{email} signed in", target="user", target_id=email)
     return actor
 
 
-def session_expired(signed_in_at: datetime, settings: Settings, now=None) -> bool:
-    """Whether a password sign-in made at `signed_in_at` has outlived the session lifetime."""
-    now = now or datetime.now()
-    return now - signed_in_at > timedelta(hours=settings.session_hours)
+def user_id(engine: Engine, email: str) -> int | None:
+    """The id of the user `email`, or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(User.id).where(User.email == email)).scalar()
+
+
+def change_own_password(engine: Engine, actor: Actor, current: str, new: str) -> None:
+    """A signed-in person changes their own password, giving the current one first (someone at
+    an unattended browser cannot take the account over)."""
+    if not actor.email:
+        raise AccountError("Sign in first.")
+    with engine.connect() as conn:
+        stored = conn.execute(select(User.password_hash).where(User.email == actor.email)).scalar()
+    if len(current or "") > MAX_PASSWORD_LENGTH or not verify_password(current or "", stored):
+        raise AccountError("The current password is not right; nothing was changed.")
+    set_password(engine, actor, actor.email, new)
