@@ -1,9 +1,10 @@
-"""Sign in and out: single sign-on when `[auth]` is configured, else Liftoff's own accounts."""
+"""Sign in and out: single sign-on when `[auth]` is configured, else Liftoff's own accounts
+(the sign-in itself is a page of the app server, /auth/sign-in, which sets the session cookie)."""
 
 import streamlit as st
 
 from liftoff.access import auth
-from liftoff.ui import cache, session, text
+from liftoff.ui import session, text
 
 current = session.actor()
 conf = session.settings()
@@ -29,15 +30,12 @@ if not current.email:
             if st.button(label, type="primary", icon=":material/login:", key=f"sso_{provider}"):
                 st.login(provider) if provider else st.login()
     else:
-        with st.form("sign_in"):
-            email = st.text_input("Email", autocomplete="username")
-            password = st.text_input("Password", type="password", autocomplete="current-password")
-            if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
-                try:
-                    session.sign_in(email, password)
-                    st.rerun()
-                except auth.SignInFailed as exc:
-                    st.error(str(exc), icon=":material/error:")
+        st.link_button(
+            "Sign in with email and password",
+            session.sign_in_link("/"),
+            type="primary",
+            icon=":material/login:",
+        )
         st.caption(
             "No account? An admin adds one on the Users page or with "
             "`liftoff users add EMAIL --role editor`. A fresh installation has no accounts: "
@@ -64,25 +62,38 @@ if current.via == "oidc":
         st.logout()
     st.stop()
 
-signed = st.session_state.get(session.SIGNED_IN)
-if signed:
-    st.caption(
-        f"Signed in at {signed['at']:%H:%M}; the session lasts {conf.session_hours:g} hours."
-    )
-if st.button("Sign out", icon=":material/logout:"):
+st.caption(
+    f"A sign-in lasts {conf.session_hours:g} hours, in every tab of this browser. "
+    "Signing out here ends it on the server at once."
+)
+left, right = st.columns(2)
+if left.button("Sign out", icon=":material/logout:", width="stretch"):
     session.sign_out()
+    st.rerun()
+if right.button(
+    "Sign out everywhere",
+    icon=":material/devices:",
+    width="stretch",
+    help="Ends your sign-in in every browser and on every device, this one too.",
+):
+    session.sign_out(everywhere=True)
     st.rerun()
 
 with st.expander("Change my password"):
     with st.form("own_password", clear_on_submit=True):
+        old = st.text_input("Current password", type="password", autocomplete="current-password")
         new = st.text_input("New password", type="password", autocomplete="new-password")
         again = st.text_input("New password again", type="password", autocomplete="new-password")
+        st.caption(
+            f"At least {auth.MIN_PASSWORD_LENGTH} characters and hard to guess: a few unrelated "
+            "words work well. Your other browsers are signed out when it changes."
+        )
         if st.form_submit_button("Change password"):
             if new != again:
-                st.error("The two passwords differ; nothing was changed.")
+                st.error("The two new passwords differ; nothing was changed.")
             else:
                 try:
-                    auth.set_password(cache.engine(), current, current.email, new)
+                    session.change_password(old, new)
                     st.success("Your password is changed.", icon=":material/check_circle:")
                 except auth.AccountError as exc:
                     st.error(text.plain(str(exc)))

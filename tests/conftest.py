@@ -210,12 +210,35 @@ def table_checksums(engine) -> dict[str, str]:
     return out
 
 
-def sign_in_as(at, role: str, email: str | None = None):
-    """Give the AppTest session a signed-in user with `role`, as the sign-in form would: the
-    user is added to the database the app uses, and the session holds their sign-in."""
-    from datetime import datetime
+TEST_COOKIE = "liftoff_test_cookies"
 
-    from liftoff.access import auth
+
+@pytest.fixture(autouse=True)
+def _apptest_cookies(monkeypatch):
+    """AppTest cannot send cookies (st.context.cookies stays empty), so in tests the app's
+    cookie source also reads the cookies an AppTest session was given by `sign_in_as`. The
+    app itself never reads identity from the session state: only this test hook does."""
+    import streamlit as st
+
+    from liftoff.ui import session
+
+    real = session.request_cookies
+
+    def with_test_cookies():
+        try:
+            given = st.session_state.get(TEST_COOKIE) or {}
+        except Exception:
+            given = {}
+        return {**real(), **given}
+
+    monkeypatch.setattr(session, "request_cookies", with_test_cookies)
+
+
+def sign_in_as(at, role: str, email: str | None = None):
+    """Give the AppTest session a signed-in user with `role`, as the sign-in route would: the
+    user is added to the database the app uses, a real session is started for them, and the
+    AppTest browser holds its cookie."""
+    from liftoff.access import auth, sessions
     from liftoff.config import database_url
 
     email = email or f"{role}@example.com"
@@ -223,9 +246,10 @@ def sign_in_as(at, role: str, email: str | None = None):
     try:
         if auth.role_of(engine, email) is None:
             auth.add_user(engine, auth.SYSTEM, email, role)
+        cookie = sessions.create(engine, auth.user_id(engine, email), hours=8)
     finally:
         engine.dispose()
-    at.session_state["liftoff_signed_in"] = {"email": email, "at": datetime.now()}
+    at.session_state[TEST_COOKIE] = {sessions.COOKIE: cookie}
     return at
 
 

@@ -6,7 +6,6 @@ import argparse
 import getpass
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -395,20 +394,17 @@ def cmd_export(args) -> None:
 
 def cmd_run(args) -> None:
     _engine()  # refuse to start on an unreachable or outdated database
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(PROJECT_ROOT / "app.py"),
-        "--server.port",
-        str(args.port),
-    ]
+    from liftoff.server import create_app
+
     if config.value("LIFTOFF_NOTIFY_WORKER") == "on":
         # In this process, beside the server it runs: notifications go out from the start,
         # whether or not anyone has the app open.
         notify_worker.start_in_background(database_url())
-    raise SystemExit(subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy()))
+    # Streamlit reads .streamlit/config.toml beside the main script and in the working
+    # folder; the launcher it records is the main script itself.
+    os.chdir(PROJECT_ROOT)
+    sys.argv = [str(PROJECT_ROOT / "app.py")]
+    create_app().run(config={"server.port": args.port, "server.address": args.address})
 
 
 def _when(value) -> str:
@@ -759,8 +755,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.set_defaults(func=cmd_notify_run)
 
-    p = sub.add_parser("run", help="start the app")
+    p = sub.add_parser("run", help="start the app server (sign-in routes, the API and the screens)")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; serve a team "
+        "through a reverse proxy, see the README)",
+    )
     p.set_defaults(func=cmd_run)
     return parser
 

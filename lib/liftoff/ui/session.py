@@ -1,12 +1,15 @@
-"""Who is using the app: settings in force, single sign-on, the password sign-in and the role."""
+"""Who is using the app: settings in force, single sign-on, the password sign-in (a session
+cookie set by the app server's /auth/sign-in, looked up in the database on every run) and the
+role."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from urllib.parse import quote
 
 import streamlit as st
 
-from liftoff.access import auth
+from liftoff.access import auth, sessions
 from liftoff.config import SettingError, Settings
 from liftoff.ui import cache, text
 
@@ -37,45 +40,62 @@ def sso_providers() -> list[str]:
         return []
 
 
-SIGNED_IN = "liftoff_signed_in"
+def request_cookies() -> Mapping[str, str]:
+    """The cookies the browser sent when it opened this session's connection (a client that
+    attaches to someone else's session id brings its own, not theirs)."""
+    try:
+        return st.context.cookies or {}
+    except Exception:  # no browser behind this run (a bare script run)
+        return {}
+
+
+def _session_cookie() -> str | None:
+    return request_cookies().get(sessions.COOKIE)
+
+
+def _identity_key() -> tuple:
+    """What the browser of this connection proves about itself: its session cookie, or its
+    single-sign-on email."""
+    if single_sign_on():
+        return ("oidc", st.user.get("email") if st.user.is_logged_in else None)
+    return ("password", _session_cookie())
 
 
 def resolve_actor() -> auth.Actor:
-    """Who this run acts for, decided once per run by the router: the single-sign-on user or the
-    password sign-in of this session (with its role read afresh, so a role change or a removal
-    counts at once), else an anonymous visitor with LIFTOFF_ANONYMOUS_ROLE."""
+    """Who this run acts for, decided afresh on every run by the router: the single-sign-on
+    user, or the person whose session cookie this browser sent (the session and the role are
+    read from the database each time, so a sign-out, an expiry, a role change or a removal
+    counts at once in every app process); else an anonymous visitor with
+    LIFTOFF_ANONYMOUS_ROLE. Nothing in the session state decides it."""
     conf = settings()
     actor = auth.anonymous(conf)
+    cookie = _session_cookie()
     if single_sign_on():
         if st.user.is_logged_in and st.user.get("email"):
             actor = auth.user_actor(
                 cache.engine(), st.user["email"], "oidc", conf.oidc_default_role
             )
-    else:
-        signed = st.session_state.get(SIGNED_IN)
-        if signed is not None:
-            if auth.session_expired(signed["at"], conf):
-                st.session_state.pop(SIGNED_IN, None)
-                st.session_state["liftoff_notice"] = (
-                    f"Your session ended after {conf.session_hours:g} hours. Sign in again."
-                )
-            else:
-                found = auth.user_actor(cache.engine(), signed["email"], "password")
-                if found.role is None:  # removed meanwhile
-                    st.session_state.pop(SIGNED_IN, None)
-                    st.session_state["liftoff_notice"] = (
-                        "Your account was removed; you are signed out."
-                    )
-                else:
-                    actor = found
-    st.session_state["liftoff_actor"] = actor
+    elif cookie:
+        found = sessions.lookup(cache.engine(), cookie)
+        if found is not None:
+            actor = found
+        else:
+            st.session_state["liftoff_notice"] = (
+                "Your sign-in has ended (signed out, expired after "
+                f"{conf.session_hours:g} hours, or the account was changed). Sign in again."
+            )
+    st.session_state["liftoff_actor"] = (_identity_key(), actor)
     return actor
 
 
 def actor() -> auth.Actor:
-    """Who this run acts for (see resolve_actor)."""
+    """Who this run acts for (see resolve_actor). A widget callback runs before the router;
+    it gets the person resolved for this browser's cookie, never one left in the session by
+    another connection."""
     found = st.session_state.get("liftoff_actor")
-    return found if found is not None else auth.anonymous(settings())
+    if isinstance(found, tuple) and found[0] == _identity_key():
+        return found[1]
+    return resolve_actor()
 
 
 def can(action: str) -> bool:
@@ -90,18 +110,29 @@ def edit_hint(what: str) -> None:
     )
 
 
-def sign_in(email: str, password: str) -> auth.Actor:
-    """Check a password sign-in and keep it for this session; raises auth.SignInFailed."""
-    found = auth.sign_in(cache.engine(), settings(), email, password)
-    st.session_state[SIGNED_IN] = {"email": found.email, "at": datetime.now()}
-    st.session_state.pop("liftoff_notice", None)
-    return found
+def sign_in_link(next_path: str = "/") -> str:
+    """The sign-in page's address, coming back to `next_path` afterwards."""
+    return f"/auth/sign-in?next={quote(next_path, safe='/')}"
 
 
-def sign_out() -> None:
-    """End this session's password sign-in (single sign-on signs out through st.logout)."""
-    st.session_state.pop(SIGNED_IN, None)
+def sign_out(everywhere: bool = False) -> None:
+    """End this browser's password sign-in in the database (`everywhere`: every browser of
+    this person); the cookie the browser still holds then stands for nobody."""
+    current = actor()
+    if everywhere and current.email:
+        sessions.revoke_all(cache.engine(), current.email)
+    else:
+        sessions.revoke(cache.engine(), _session_cookie())
     st.session_state.pop("liftoff_actor", None)
+
+
+def change_password(current: str, new: str) -> None:
+    """Change the signed-in person's own password (the current one first); every other browser
+    signed in as them is signed out. Raises auth.AccountError with the reason."""
+    me = actor()
+    auth.change_own_password(cache.engine(), me, current, new)
+    if me.email:
+        sessions.revoke_all(cache.engine(), me.email, keep=_session_cookie())
 
 
 def sidebar_identity() -> None:

@@ -1,0 +1,114 @@
+"""Helpers for tests that start the real app server (`liftoff run`) and speak HTTP to it."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from conftest import PROJECT_ROOT
+
+LIFTOFF = str(Path(sys.executable).parent / "liftoff")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(database_url: str, log_path: Path, **env: str):
+    """`liftoff run` on a free loopback port against `database_url`; yields its base URL."""
+    port = free_port()
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [LIFTOFF, "run", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "LIFTOFF_DATABASE_URL": database_url,
+            "LIFTOFF_ANONYMOUS_ROLE": "viewer",
+            **env,
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("The app server did not start: " + log_path.read_text()[-2000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        log.close()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: str
+
+    def cookie(self, name: str):
+        """The Set-Cookie morsel for `name` (None when the answer sets none)."""
+        for raw in self.headers.get_all("set-cookie") or []:
+            jar = SimpleCookie()
+            jar.load(raw)
+            if name in jar:
+                return jar[name], raw
+        return None
+
+
+def request(
+    base: str,
+    method: str,
+    path: str,
+    *,
+    form: dict | None = None,
+    body: bytes | None = None,
+    cookies: dict | None = None,
+    headers: dict | None = None,
+    timeout: float = 60,
+) -> Answer:
+    """One HTTP request (redirects are not followed: their status is what is tested)."""
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    sent = dict(headers or {})
+    if form is not None:
+        body = urlencode(form).encode()
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
+    if cookies:
+        sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    try:
+        conn.request(method, path, body=body, headers=sent)
+        response = conn.getresponse()
+        return Answer(response.status, response.headers, response.read().decode("utf-8", "replace"))
+    finally:
+        conn.close()
