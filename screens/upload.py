@@ -30,6 +30,23 @@ with st.expander(
             width="stretch",
         )
 
+# After an import the page starts over (a fresh uploader, the file's choices forgotten) with
+# what was imported at the top, where the eye is; nothing stale invites a second Import.
+done = st.session_state.pop("upload_done", None)
+if done is not None:
+    st.success(text.plain(done["message"]), icon=":material/check_circle:")
+    links = st.columns([1, 1, 2])
+    if done["target"]:
+        links[0].page_link(
+            "screens/iterations.py",
+            label=text.plain(f"Open {done['target']}"),
+            icon=":material/arrow_forward:",
+            query_params={"initiative": done["target"]},
+        )
+    links[1].page_link(
+        "screens/imports.py", label="See the import history", icon=":material/history:"
+    )
+
 names = [i["name"] for i in cache.read(queries.initiatives)]
 with st.expander("From an MLflow server", icon=":material/cloud_download:"):
     st.caption(
@@ -73,7 +90,12 @@ with st.expander("From an MLflow server", icon=":material/cloud_download:"):
                     st.warning(text.plain(warning), icon=":material/info:")
                 st.success(text.plain(pulled.message), icon=":material/check_circle:")
 
-upload = st.file_uploader("File", type=["csv", "txt", "tsv", "xlsx"], key="upload_file")
+
+upload = st.file_uploader(
+    "File",
+    type=["csv", "txt", "tsv", "xlsx"],
+    key=f"upload_file_{st.session_state.get('upload_round', 0)}",
+)
 if upload is None:
     st.info(
         "Choose a file to upload: metrics (long or wide), user feedback, stakeholder concerns, "
@@ -189,15 +211,11 @@ if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material
         st.error(text.plain(str(exc)), icon=":material/hourglass_empty:")
         st.stop()
     bar.progress(1.0, text="Done")
-    st.success(
-        text.plain(ingest.describe_success(prepared, batch_id)), icon=":material/check_circle:"
-    )
-    target = ingest.screen_for(prepared)
-    if target:
-        st.page_link(
-            "screens/iterations.py",
-            label=text.plain(f"Open {target}"),
-            icon=":material/arrow_forward:",
-            query_params={"initiative": target},
-        )
-    st.page_link("screens/imports.py", label="See the import history", icon=":material/history:")
+    st.session_state["upload_done"] = {
+        "message": ingest.describe_success(prepared, batch_id),
+        "target": ingest.screen_for(prepared),
+    }
+    st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+    for key in ("upload_create", "upload_force", "liftoff_prepared"):
+        st.session_state.pop(key, None)
+    st.rerun()

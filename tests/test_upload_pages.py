@@ -38,6 +38,13 @@ def test_upload_preview_import_success(use_database, demo_url, demo_engine):
     assert not button.disabled
     button.click().run()
     assert "Imported 3 rows of metrics from metrics.csv as batch #" in texts(at)
+    # Regression (issue 14): the page kept "3 ready to import" and an enabled Import button for
+    # the batch just stored, the success below them. Now it starts over, the success on top.
+    assert at.success[0].value.startswith("Imported 3 rows of metrics")
+    assert "ready to import" not in texts(at)
+    assert not [b for b in at.button if b.label == "Import"]
+    assert "Choose a file to upload" in texts(at)
+    assert at.file_uploader[0].value is None
     with demo_engine.connect() as conn:
         batch = conn.execute(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
         n = conn.execute(
