@@ -19,7 +19,7 @@ from liftoff.access import audit, auth, sessions
 from liftoff.db.models import SignInSession, SignInThrottle
 from liftoff.server import middleware
 from server import request as http
-from server import serving
+from server import script_run, serving
 
 EDITOR, ADMIN_EMAIL = "priya@example.com", "ada@example.com"
 PASSWORD = "correct horse battery staple"
@@ -288,3 +288,17 @@ def test_the_clear_cache_message_never_reaches_streamlit():
         "rerun_script"
     ]
     assert passed[1]["type"] == "websocket.disconnect"
+
+
+def test_a_session_id_alone_gives_nothing(site):
+    first, _, _ = site
+    cookie = _cookie(_sign_in(first))
+    editor = script_run(first, cookie=f"{sessions.COOKIE}={cookie}")
+    assert "upload" in editor.pages
+    assert any("Signed in as Priya Editor · editor" in t for t in editor.texts)
+    # Someone who learnt that session's id attaches to it without the cookie: a visitor.
+    stranger = script_run(first, session_id=editor.session_id)
+    assert stranger.session_id == editor.session_id  # the same Streamlit session
+    assert "upload" not in stranger.pages
+    assert "Browsing as a visitor (viewer). Sign in to upload or edit." in stranger.texts
+    assert not any("Signed in" in t for t in stranger.texts)
