@@ -250,6 +250,19 @@ def test_wrong_passwords_throttle_this_client_not_the_account(engine):
     assert actions == ["sign_in.failed", "sign_in", "sign_in", *["sign_in.failed"] * 4]
 
 
+def test_one_address_guessing_at_many_accounts_is_throttled(engine):
+    settings = Settings.from_env({"LIFTOFF_MAX_SIGN_IN_FAILURES": "2"})
+    now = datetime(2026, 11, 25, 10, 0)
+    for n in range(2 * auth.ADDRESS_FACTOR):
+        with pytest.raises(auth.SignInFailed, match="^Wrong email or password.$"):
+            auth.sign_in(engine, settings, f"user{n}@example.com", "x", "10.0.3.1", now=now)
+    with pytest.raises(auth.SignInThrottled):
+        auth.sign_in(engine, settings, "another@example.com", "x", "10.0.3.1", now=now)
+    # Another address is not affected.
+    with pytest.raises(auth.SignInFailed, match="^Wrong email or password.$"):
+        auth.sign_in(engine, settings, "another@example.com", "x", "10.0.3.2", now=now)
+
+
 def test_an_account_guessed_at_from_many_addresses_locks_and_answers_like_a_wrong_password(
     engine,
 ):
