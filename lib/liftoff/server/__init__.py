@@ -7,6 +7,7 @@ upload and metrics endpoints, and which websocket messages a browser may send).
 
 from __future__ import annotations
 
-from liftoff.server.app import create_app, engine
+from liftoff.server.app import create_app
+from liftoff.server.engine import engine
 
 __all__ = ["create_app", "engine"]

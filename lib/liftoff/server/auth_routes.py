@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import html
 import secrets
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,6 +25,7 @@ from starlette.routing import Route
 from liftoff import db
 from liftoff.access import auth, sessions
 from liftoff.config import SettingError, Settings
+from liftoff.server.engine import engine
 
 SIGN_IN = "/auth/sign-in"
 SIGN_OUT = "/auth/sign-out"
@@ -108,8 +109,6 @@ def _page(
 
 
 def _actor(request: Request) -> auth.Actor | None:
-    from liftoff.server.app import engine
-
     try:
         return sessions.from_cookies(engine(), request.cookies)
     except db.DatabaseError:
@@ -156,8 +155,6 @@ async def sign_in_page(request: Request) -> Response:
 
 async def sign_in(request: Request) -> Response:
     """POST /auth/sign-in: check the password, start a session, 303 to `next`."""
-    from liftoff.server.app import engine
-
     form = await _form(request)
     if form is None:
         return _page(
@@ -222,7 +219,7 @@ def _shown(email: str) -> str:
 
 
 def _signed_out(request: Request, form: dict[str, str] | None) -> Response:
-    target = f"{SIGN_IN}?next={safe_next((form or {}).get('next'))}"
+    target = f"{SIGN_IN}?{urlencode({'next': safe_next((form or {}).get('next'))})}"
     response = RedirectResponse(target, status_code=303, headers=_HEADERS)
     response.delete_cookie(sessions.COOKIE, path="/", httponly=True, samesite="lax")
     return response
@@ -230,8 +227,6 @@ def _signed_out(request: Request, form: dict[str, str] | None) -> Response:
 
 async def sign_out(request: Request) -> Response:
     """POST /auth/sign-out: end this browser's session (in the database) and clear its cookie."""
-    from liftoff.server.app import engine
-
     form = await _form(request)
     if not _same_origin(request):
         return Response("Sign out from Liftoff's own pages.", status_code=403, headers=_HEADERS)
@@ -244,8 +239,6 @@ async def sign_out(request: Request) -> Response:
 
 async def sign_out_everywhere(request: Request) -> Response:
     """POST /auth/sign-out-everywhere: end every session of the signed-in person."""
-    from liftoff.server.app import engine
-
     form = await _form(request)
     if not _same_origin(request):
         return Response("Sign out from Liftoff's own pages.", status_code=403, headers=_HEADERS)

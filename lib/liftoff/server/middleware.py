@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liftoff import db
 from liftoff.access import auth, sessions
+from liftoff.server.engine import engine
+from liftoff.ui import asgi, session
 
 UPLOAD_PREFIX = "/_stcore/upload_file/"
 METRICS_PATH = "/_stcore/metrics"
@@ -30,27 +32,11 @@ STREAM_PATH = "/_stcore/stream"
 
 def _role(scope: Scope) -> str | None:
     """The role of the signed-in person of this request's session cookie, if any."""
-    from liftoff.server.app import engine
-
     try:
         actor = sessions.from_cookies(engine(), HTTPConnection(scope).cookies)
     except db.DatabaseError:
         return None
     return actor.role if actor is not None else None
-
-
-def _clear_cache_message(data: bytes | None) -> bool:
-    """Whether a websocket frame is Streamlit's clear-cache message."""
-    if not data:
-        return False
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
-    msg = BackMsg()
-    try:
-        msg.ParseFromString(data)
-    except Exception:  # not ours to judge: Streamlit closes the socket on a bad frame
-        return False
-    return msg.WhichOneof("type") == "clear_cache"
 
 
 class AccessGuard:
@@ -117,19 +103,14 @@ async def _sign_in_first(scope: Scope):
 @functools.cache
 def _single_sign_on() -> bool:
     """Whether `[auth]` is configured (st.login signs people in; its page is the Account one)."""
-    try:
-        import streamlit as st
-
-        return "auth" in st.secrets
-    except Exception:
-        return False
+    return session.single_sign_on()
 
 
 def _without_clear_cache(receive: Receive) -> Receive:
     async def filtered() -> Message:
         while True:
             message = await receive()
-            if message["type"] == "websocket.receive" and _clear_cache_message(
+            if message["type"] == "websocket.receive" and asgi.is_clear_cache_message(
                 message.get("bytes")
             ):
                 continue
