@@ -4,8 +4,8 @@ A password sign-in lived in the Streamlit session: a reload made an editor a vis
 whoever learnt the session id could attach to it. Sessions now live here (the cookie's id only
 as its hash), so sign-out, expiry and role changes count at once in every app process.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 21:00:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
