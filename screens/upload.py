@@ -111,14 +111,16 @@ kind = left.selectbox(
     ["auto", *ingest.KINDS],
     format_func=lambda k: "Detect from the columns" if k == "auto" else KIND_LABELS[k],
 )
+# The initiative chosen here stays chosen for the next file (the picker is redrawn after an
+# import); before any choice it is the one the person was looking at.
+chosen = st.session_state.get("upload_initiative", st.query_params.get("initiative"))
 initiative = right.selectbox(
     "Initiative (for files without an initiative column)",
     [None, *names],
     format_func=lambda n: "— as the file says —" if n is None else n,
-    index=names.index(st.query_params["initiative"]) + 1
-    if st.query_params.get("initiative") in names
-    else 0,
+    index=names.index(chosen) + 1 if chosen in names else 0,
 )
+st.session_state["upload_initiative"] = initiative
 a, b, c, d = st.columns(4)
 iteration = a.number_input("Iteration (if the file has none)", min_value=1, step=1, value=None)
 users = b.number_input("Users (Locust _stats.csv)", min_value=1, step=1, value=None)

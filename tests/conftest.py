@@ -348,24 +348,13 @@ def free_port() -> int:
 
 
 def serve_app(folder: Path) -> Iterator[str]:
-    """Serve the app with `streamlit run` on a free port against folder/liftoff.db; yields its
-    URL and stops the server afterwards."""
+    """Serve the app as `liftoff run` does (Streamlit's st.App with Liftoff's sign-in routes and
+    the HTTP API) on a free loopback port against folder/liftoff.db; yields its URL and stops
+    the server afterwards."""
     port = free_port()
-    log = open(folder / "streamlit.log", "w")
+    log = open(folder / "server.log", "w")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(PROJECT_ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
+        [str(Path(sys.executable).parent / "liftoff"), "run", "--port", str(port)],
         cwd=PROJECT_ROOT,
         env={
             **os.environ,
@@ -376,7 +365,7 @@ def serve_app(folder: Path) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while True:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -386,15 +375,18 @@ def serve_app(folder: Path) -> Iterator[str]:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail("The app did not start: " + (folder / "streamlit.log").read_text()[-2000:])
+            pytest.fail("The app did not start: " + (folder / "server.log").read_text()[-2000:])
         time.sleep(0.3)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        log.close()
 
 
 def serve_demo(sqlite_templates, folder: Path) -> Iterator[str]:
@@ -442,10 +434,12 @@ def wait_for_count(pg, selector: str, n: int) -> None:
 
 
 def sign_in_in_browser(pg, url: str, email: str = EDITOR_EMAIL, password: str = EDITOR_PASSWORD):
-    """Sign in on the Account page as a person would; the page stays on the app afterwards."""
-    pg.goto(f"{url}/account")
-    wait_until_idle(pg)
+    """Sign in on the sign-in page as a person would (the Account page's "Sign in with email
+    and password" leads there); the browser is back on the Account page afterwards."""
+    pg.goto(f"{url}/auth/sign-in?next=/account")
     pg.get_by_label("Email").fill(email)
     pg.get_by_label("Password", exact=True).fill(password)
     pg.get_by_role("button", name="Sign in", exact=True).click()
+    pg.wait_for_url("**/account*", timeout=30_000)
+    wait_until_idle(pg)
     pg.get_by_text("Signed in as").first.wait_for(timeout=30_000)

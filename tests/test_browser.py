@@ -19,6 +19,7 @@ from conftest import (
     require_browser,
     serve_app,
     serve_demo,
+    sign_in_in_browser,
     wait_for_count,
     wait_until_idle,
 )
@@ -148,41 +149,118 @@ def test_evidence_screen_in_the_browser(page, app_url, path, name, charts):
     assert shot(page, name).stat().st_size > 10_000
 
 
-def test_a_visitor_cannot_open_upload_and_an_editor_signs_in_and_uploads(page, app_url):
-    # A visitor (viewer) asking for the upload page by URL gets "page not found".
-    page.goto(f"{app_url}/upload")
-    page.get_by_text("Page not found").first.wait_for(timeout=30_000)
-    wait_until_idle(page)
-    page.get_by_role("heading", name="Portfolio").first.wait_for(timeout=30_000)
-    assert page.locator('[data-testid="stFileUploader"]').count() == 0
-    assert page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').count() == 0
+def _signed_in_as_editor(pg) -> None:
+    pg.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)
 
-    page.goto(f"{app_url}/account")
-    wait_until_idle(page)
+
+def test_the_editor_stays_signed_in_through_reloads_tabs_and_deep_links(browser, app_url):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    # A visitor opening the upload page by its link is sent to sign in, with the way back.
+    page.goto(f"{app_url}/upload?initiative=Churn+early-warning")
+    page.wait_for_url("**/auth/sign-in?next=*", timeout=30_000)
+    assert page.get_by_role("heading", name="Sign in").is_visible()
     page.get_by_label("Email").fill(EDITOR_EMAIL)
-    page.get_by_label("Password", exact=True).fill("not the password")
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Wrong email or password.").wait_for(timeout=30_000)
-    page.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)
-
-    # Now the Upload page is in the navigation; use it (a client-side page switch keeps the session).
-    page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
+    page.get_by_label("Password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/upload?initiative=Churn+early-warning", timeout=30_000)
     wait_until_idle(page)
+    _signed_in_as_editor(page)
     page.get_by_text("Choose a file to upload").first.wait_for(timeout=30_000)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    cookie = next(c for c in context.cookies() if c["name"] == "liftoff_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+
+    # F5: still the editor, on the same page.
+    page.reload()
+    wait_until_idle(page)
+    _signed_in_as_editor(page)
+    page.get_by_text("Choose a file to upload").first.wait_for(timeout=30_000)
+
+    # A new tab with a pasted deep link: signed in there too. Upload and import in it.
+    tab = context.new_page()
+    tab.goto(f"{app_url}/upload")
+    wait_until_idle(tab)
+    _signed_in_as_editor(tab)
+    tab.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         str(PROJECT_ROOT / "tests" / "data" / "ingest" / "traffic.csv")
     )
-    page.get_by_text("1 problem found; nothing will be imported until it is fixed.").wait_for(
-        timeout=30_000
+    tab.locator('[data-testid="stSelectbox"]').filter(
+        has_text="Initiative (for files without an initiative column)"
+    ).locator("input").click()
+    tab.get_by_role("option", name="Churn early-warning").click()
+    tab.get_by_text("Peak traffic: 3 rows read, 3 ready to import").wait_for(timeout=30_000)
+    wait_until_idle(tab)
+    tab.get_by_role("button", name="Import").click()
+    tab.get_by_text("Imported 3 rows").first.wait_for(timeout=30_000)
+    wait_until_idle(tab)
+    assert tab.locator('[data-testid="stException"]').count() == 0
+    # The page starts over: nothing stale, no Import button for the batch just stored.
+    tab.get_by_text("Choose a file to upload").first.wait_for(timeout=30_000)
+    assert tab.get_by_text("ready to import").count() == 0
+    assert tab.get_by_role("button", name="Import").count() == 0
+
+    # Reload: still signed in, and the new batch is on the import history.
+    tab.reload()
+    wait_until_idle(tab)
+    _signed_in_as_editor(tab)
+    tab.locator('[data-testid="stSidebarNav"] a[href$="/imports"]').click()
+    wait_until_idle(tab)
+    # The history's table is a canvas grid: its first row's cells are in the DOM, not visible.
+    tab.locator('[role="gridcell"]', has_text="traffic.csv").first.wait_for(
+        state="attached", timeout=30_000
+    )
+    page.reload()
+    wait_until_idle(page)
+    _signed_in_as_editor(page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "editor-signed-in.png"))
+
+    # Sign out on the Account page: this browser is a visitor again, in every tab.
+    page.locator('[data-testid="stSidebarNav"] a[href$="/account"]').click()
+    wait_until_idle(page)
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.get_by_role("heading", name="Sign in").first.wait_for(timeout=30_000)
+    tab.reload()
+    wait_until_idle(tab)
+    tab.get_by_text("Browsing as a visitor (viewer)").wait_for(timeout=30_000)
+    context.close()
+
+    # The old cookie, replayed in a fresh browser, is a visitor's.
+    replay = browser.new_context(viewport={"width": 1440, "height": 900})
+    replay.add_cookies([cookie])
+    again = replay.new_page()
+    again.goto(f"{app_url}/upload")
+    again.wait_for_url("**/auth/sign-in?next=*", timeout=30_000)
+    again.goto(app_url)
+    wait_until_idle(again)
+    again.get_by_text("Browsing as a visitor (viewer)").wait_for(timeout=30_000)
+    assert again.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').count() == 0
+    replay.close()
+
+
+def test_an_editor_uploads_and_gets_the_original_file_back(page, app_url):
+    page.goto(f"{app_url}/auth/sign-in?next=/upload")
+    page.get_by_label("Email").fill(EDITOR_EMAIL)
+    page.get_by_label("Password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/upload", timeout=30_000)
+    wait_until_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        str(PROJECT_ROOT / "tests" / "data" / "ingest" / "traffic.csv")
     )
     page.locator('[data-testid="stSelectbox"]').filter(
         has_text="Initiative (for files without an initiative column)"
     ).locator("input").click()
     page.get_by_role("option", name="Churn early-warning").click()
-    page.get_by_text("Peak traffic: 3 rows read, 3 ready to import").wait_for(timeout=30_000)
     wait_until_idle(page)
+    again = page.get_by_text("Import anyway if this exact file was imported before")
+    if again.count():  # the journey above imported it already
+        again.click()
+        wait_until_idle(page)
+    page.get_by_text("3 ready to import").first.wait_for(timeout=30_000)
     page.get_by_role("button", name="Import").click()
     page.get_by_text("Imported 3 rows").first.wait_for(timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -299,19 +377,26 @@ def test_the_chosen_initiative_follows_sidebar_navigation(page, app_url):
 
 
 def _sign_in_as_editor(page, app_url) -> None:
-    page.goto(f"{app_url}/account")
-    wait_until_idle(page)
-    if page.get_by_text("Signed in as Priya Editor").count():
-        return
-    page.get_by_label("Email").fill(EDITOR_EMAIL)
-    page.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    sign_in_in_browser(page, app_url)
     page.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)
 
 
 def _upload(page, path: Path) -> None:
+    """Choose `path` in the uploader and wait until the page has read it."""
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    # The uploader shows the chosen file's name, shortened in the middle when long.
+    page.locator('[data-testid="stFileUploader"]', has_text=path.name[:5]).wait_for(timeout=30_000)
     wait_until_idle(page)
+
+
+def _see(page, text: str) -> None:
+    """Wait for `text` on the page; when it never comes, fail with what the page says instead."""
+    try:
+        page.get_by_text(text).first.wait_for(timeout=30_000)
+    except Exception:  # playwright's TimeoutError: say what the person saw
+        shot(page, "unexpected")
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        pytest.fail(f"{text!r} never showed; the page said:\n{body[:3000]}")
 
 
 def test_a_product_manager_uploads_everyday_files(browser, app_url):
@@ -323,7 +408,6 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
     everyday = PROJECT_ROOT / "tests" / "data" / "everyday"
     try:
         _sign_in_as_editor(page, app_url)
-        # A client-side page switch keeps the session (a new URL would start a new one).
         page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
         wait_until_idle(page)
         _upload(page, everyday / "loadtest_without_p95.csv")
@@ -332,9 +416,7 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
         ).locator("input").click()
         page.get_by_role("option", name="Churn early-warning").click()
         wait_until_idle(page)
-        page.get_by_text("Load-test results: 2 rows read, not ready to import").wait_for(
-            timeout=30_000
-        )
+        _see(page, "Load-test results: 2 rows read, not ready to import")
         body = page.locator('[data-testid="stMain"]').inner_text()
         assert "--" not in body.replace("— as the file says —", "").replace("— detect —", "")
         assert page.get_by_role("button", name="Import").is_disabled()
@@ -343,33 +425,37 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
         page.screenshot(path=str(ARTIFACTS / "upload-loadtest-problem.png"))
 
         _upload(page, everyday / "dates_week_ending.csv")
-        page.get_by_text("Metrics: 2 rows read, 4 ready to import").wait_for(timeout=30_000)
+        _see(page, "Metrics: 2 rows read, 4 ready to import")
         shot(page, "upload-week-ending")
         wait_until_idle(page)
         page.get_by_role("button", name="Import").click()
-        page.get_by_text("Imported 4 rows").first.wait_for(timeout=30_000)
+        _see(page, "Imported 4 rows")
 
         next_iteration = PROJECT_ROOT / "artifacts" / "next-iteration.csv"
         next_iteration.parent.mkdir(exist_ok=True)
         next_iteration.write_text("Sprint,As of,Churn AUC\n7,2026-11-20,0.86\n")
         _upload(page, next_iteration)
-        page.get_by_text("Iteration 7 of Churn early-warning will be created").wait_for(
-            timeout=30_000
+        # The initiative chosen for the first file is still chosen after the import.
+        assert (
+            page.locator('[data-testid="stSelectbox"]')
+            .filter(has_text="Initiative (for files without an initiative column)")
+            .filter(has_text="Churn early-warning")
+            .count()
+            == 1
         )
+        _see(page, "Iteration 7 of Churn early-warning will be created")
         assert page.get_by_text("Create the initiatives and iterations").count() == 0
         shot(page, "upload-next-iteration")
 
         _upload(page, everyday / "register_jira_no_category.csv")
-        page.get_by_text("Stakeholder concerns: 2 rows read, 2 ready to import").wait_for(
-            timeout=30_000
-        )
+        _see(page, "Stakeholder concerns: 2 rows read, 2 ready to import")
         wait_until_idle(page)
         page.get_by_role("button", name="Import").click()
-        page.get_by_text("Imported 2 rows").first.wait_for(timeout=30_000)
+        _see(page, "Imported 2 rows")
         shot(page, "upload-register-without-categories")
         page.goto(f"{app_url}/concerns?initiative={quote('Churn early-warning')}")
         wait_until_idle(page)
-        page.get_by_text("2 are not categorised yet").first.wait_for(timeout=30_000)
+        _see(page, "2 are not categorised yet")
         wait_for_count(page, '[data-testid="stDataFrame"]', 1)
         wait_until_idle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
