@@ -15,6 +15,7 @@ from conftest import EDITOR
 from liftoff import ingest
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import portfolio, views
+from liftoff.evidence import rules as analytics
 from liftoff.evidence import writes as evidence_writes
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
@@ -215,6 +216,34 @@ def test_the_runway_headline_and_the_what_if_at_the_fitted_growth_give_one_date(
         days = f"({ev.runway.days} days)"
         assert days in text, (ev.initiative["name"], text, ev.runway)
         assert portfolio.runway_sentence(ev).split("around ")[1].split(" (")[0] in text
+
+
+def test_the_runway_counts_its_days_from_the_day_it_is_read(demo_engine):
+    # Regression: on 1 Dec the headline said "16 Dec (17 days)": the days were counted from
+    # the last traffic point (29 Nov), not from the day the reader stands on.
+    checked = 0
+    for ev in evidence.portfolio(demo_engine):
+        rw = ev.runway
+        if rw.crossing is None or rw.already_over:
+            continue
+        assert rw.days == max(0, (rw.crossing - date.today()).days), ev.initiative["name"]
+        sentence = portfolio.runway_sentence(ev)
+        if 1 < rw.days < 21:
+            assert f"({rw.days} days)" in sentence
+        past = ev.as_of(ev.latest.number - 1)
+        if past.runway.crossing is not None and not past.runway.already_over:
+            assert past.runway.days == max(0, (past.runway.crossing - date.today()).days)
+        checked += 1
+    assert checked >= 1
+
+
+def test_a_runway_day_count_from_a_given_day():
+    points = [(date(2026, 11, 1) + timedelta(days=7 * i), 100.0 + 10 * i) for i in range(5)]
+    fixed = analytics.runway(points, 200.0, date(2026, 12, 1))
+    from_last = analytics.runway(points, 200.0)
+    assert fixed.crossing == from_last.crossing
+    assert from_last.days == (from_last.crossing - date(2026, 11, 29)).days
+    assert fixed.days == (fixed.crossing - date(2026, 12, 1)).days
 
 
 def test_a_runway_date_in_another_year_carries_its_year():

@@ -72,6 +72,13 @@ class InitiativeEvidence:
     later: tuple[int, ...] = ()
 
     @property
+    def reference_day(self) -> date:
+        """The day the evidence is read on, from which runway days count: today, for a past
+        iteration too (its decision is taken today, on its evidence), so a pack reads the same
+        before and after a later iteration arrives."""
+        return date.today()
+
+    @property
     def firing(self) -> list[AlertStatus]:
         return sorted(
             (a for a in self.alerts if a.firing), key=lambda a: SEVERITY_RANK.get(a.severity, 9)
@@ -228,7 +235,7 @@ def _figures(ev: InitiativeEvidence) -> None:
     ev.capacity_iteration = cap_it.number if cap_it else None
     ev.peak_rps = ev.traffic[-1][1] if ev.traffic else None
     ev.headroom = analytics.headroom(ev.peak_rps, ev.capacity_rps)
-    ev.runway = analytics.runway(ev.traffic, ev.capacity_rps)
+    ev.runway = analytics.runway(ev.traffic, ev.capacity_rps, ev.reference_day)
     ev.alerts = [
         analytics.evaluate_alert(
             r["id"],

@@ -108,9 +108,17 @@ def runway_sentence(ev: InitiativeEvidence) -> str:
         return "Peak traffic is already above capacity."
     if rw.crossing is None:
         return "Traffic is not growing toward capacity."
-    weeks = rw.days / 7
-    span = f"{rw.days} days" if rw.days < 21 else f"about {weeks:.0f} weeks"
     when = format_day(rw.crossing)
+    if rw.days == 0:  # the trend got there on or before the day the evidence is read on
+        return f"At the current trend capacity was reached around {when}."
+    weeks = rw.days / 7
+    span = (
+        "1 day"
+        if rw.days == 1
+        else f"{rw.days} days"
+        if rw.days < 21
+        else f"about {weeks:.0f} weeks"
+    )
     return f"At the current trend capacity runs out around {when} ({span})."
 
 

@@ -271,7 +271,7 @@ def fit_trend(points: Sequence[tuple[date, float]]) -> TrendFit | None:
 class Runway:
     fit: TrendFit | None
     crossing: date | None  # when the trend reaches capacity; None if it never does
-    days: int | None  # from the last traffic point
+    days: int | None  # from the day the evidence is read on (today)
     already_over: bool = False
     # Where the projection starts: the last day with traffic and the fitted trend's value on
     # it. The what-if starts from the same point, so at the fitted growth it gives this date.
@@ -279,15 +279,28 @@ class Runway:
     start_rps: float | None = None
 
 
-def runway(points: Sequence[tuple[date, float]], capacity_rps: float | None) -> Runway:
-    """When the fitted trend of peak traffic reaches capacity."""
+def runway(
+    points: Sequence[tuple[date, float]], capacity_rps: float | None, today: date | None = None
+) -> Runway:
+    """When the fitted trend of peak traffic reaches capacity. Its days are counted from
+    `today` (the day the reader stands on), not from the last traffic point, so
+    "16 Dec (15 days)" read on 1 Dec adds up; without `today` they count from the last
+    traffic point."""
     fit = fit_trend(points)
     if fit is None or not capacity_rps:
         return Runway(fit, None, None)
     last_day = max(d if not isinstance(d, datetime) else d.date() for d, _ in points)
     start = fit.predict((last_day - fit.origin).days)
     crossing, days = project(fit.model, last_day, start, trend_growth(fit, start), capacity_rps)
-    return Runway(fit, crossing, days, days == 0, last_day, start)
+    over = days == 0
+    if crossing is not None and today is not None:
+        days = days_until(crossing, today)
+    return Runway(fit, crossing, days, over, last_day, start)
+
+
+def days_until(day: date, today: date) -> int:
+    """Whole days from `today` to `day`; 0 when it is today or already past."""
+    return max(0, (day - today).days)
 
 
 def trend_growth(fit: TrendFit, start: float) -> float:

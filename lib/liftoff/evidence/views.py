@@ -389,6 +389,8 @@ def what_if_series(ev: InitiativeEvidence, weekly_growth: float) -> tuple[tuple 
     last_day, start, model = rw.last_day, rw.start_rps, rw.fit.model
     crossing, days = analytics.project(model, last_day, start, weekly_growth, ev.capacity_rps)
     horizon = days if days is not None else 365
+    # Said in days from the day the reader stands on, as the headline's runway is.
+    shown = analytics.days_until(crossing, ev.reference_day) if crossing else days
     offsets = range(0, min(horizon + 14, 730), 3)
     dates = [last_day + timedelta(days=d) for d in offsets]
     values = [analytics.projected(model, start, weekly_growth, d) for d in offsets]
@@ -399,7 +401,7 @@ def what_if_series(ev: InitiativeEvidence, weekly_growth: float) -> tuple[tuple 
     else:
         text = (
             f"At {weekly_growth:+.1%} a week, capacity runs out around "
-            f"{format_day(crossing)} ({days} days)."
+            f"{format_day(crossing)} ({shown} days)."
         )
     return (dates, values), text
 
