@@ -21,6 +21,7 @@ from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
 from liftoff.meeting import writes as meeting_writes
+from liftoff.people import writes as people_writes
 
 NAME = "Fraud scoring"
 FIRST_DAY = date(2026, 6, 1)
@@ -149,6 +150,40 @@ def test_the_pack_of_iteration_6_is_unchanged_when_iteration_7_is_imported(six_i
     # The latest iteration's pack has it all.
     latest = report.build(engine, NAME, 7)
     assert "over 7 iterations" in _words(latest)
+
+
+def _concerns_slide(pack: dict) -> dict:
+    return next(s for s in pack["slides"] if s["key"] == "concerns")
+
+
+def test_the_pack_of_iteration_6_lists_the_concerns_open_at_its_end(six_iterations):
+    # Regression: a past iteration's pack listed the concerns open today: one raised during
+    # iteration 7 appeared, and one resolved since iteration 6 vanished from it.
+    engine = six_iterations
+    drift = dict(title="Drift on weekends", failure_category="operations", severity="high")
+    early = people_writes.add_concern(engine, EDITOR, NAME, raised_at=_days(3)[0], **drift)
+    _import_seven(engine)
+    people_writes.add_concern(
+        engine,
+        EDITOR,
+        NAME,
+        title="SEVENTH sprint worry",
+        failure_category="misalignment",
+        severity="critical",
+        raised_at=_days(7)[0],
+    )
+    people_writes.update_concern(
+        engine, EDITOR, early, status="resolved", note="retrained", resolution="retrained", **drift
+    )
+    six = _concerns_slide(report.build(engine, NAME, 6))
+    rows = six["table"]["rows"]
+    assert [r[0] for r in rows] == ["Drift on weekends"]
+    assert rows[0][2] == "Open"  # its status then, not today's "Resolved"
+    assert rows[0][4] == (_days(6)[1] - _days(3)[0]).days  # aged at iteration 6's end
+    assert six["sentence"].startswith("1 open concern.")
+    # The latest iteration's pack lists what is open now.
+    seven = _concerns_slide(report.build(engine, NAME, 7))
+    assert [r[0] for r in seven["table"]["rows"]] == ["SEVENTH sprint worry"]
 
 
 def test_snapshot_html_and_csv_of_iteration_6_leave_iteration_7_out(six_iterations):

@@ -262,13 +262,13 @@ def pack_of(
             _slide("feedback", fb.headline, missing="Import user feedback to close the loop.")
         )
 
-    severe = people_db.most_severe_open(engine, ini["id"], limit=8)
+    # A past iteration's pack lists the concerns open at its end, aged as of then; the latest
+    # lists those open now.
+    concerns_day = ev.through_day if ev.through is not None else None
+    aged_on = concerns_day or today
+    severe = people_db.most_severe_open(engine, ini["id"], limit=8, as_of=concerns_day)
     cv_sentence = people_views.concerns_headline(
-        severe,
-        sum(
-            people_db.concern_summary(engine, [ini["id"]], today)[ini["id"]]["by_severity"].values()
-        ),
-        today,
+        severe, people_db.open_concern_count(engine, ini["id"], as_of=concerns_day), aged_on
     )
     slides.append(
         _slide(
@@ -280,7 +280,7 @@ def pack_of(
                     "Severity": c["severity"].capitalize(),
                     "Status": people_views.CONCERN_STATUS_LABELS[c["status"]],
                     "Owner": c["owner"] or "",
-                    "Open (days)": people.age_days(c["raised_at"], today),
+                    "Open (days)": people.age_days(c["raised_at"], aged_on),
                 }
                 for c in severe
             ],

@@ -423,27 +423,71 @@ def overdue_count(engine: Engine, initiative_id: int, today: date) -> int:
         ).scalar_one()
 
 
-def most_severe_open(engine: Engine, initiative_id: int, limit: int = 3) -> list[dict]:
-    """The most severe open concerns, oldest first within a severity."""
+OPEN_STATUSES = ("open", "mitigating")
+
+
+def _open_on(day):
+    """Concerns open (or being mitigated) at the end of `day`: raised by then and not resolved
+    by then (a concern resolved later was still open; one closed without a date is taken as
+    closed already). `day` is a date or a SQL expression."""
     c = Concern
-    stmt = (
-        select(c.id, c.title, c.severity, c.raised_at, c.status, c.owner)
-        .where(c.initiative_id == initiative_id, c.status.in_(("open", "mitigating")))
-        .order_by(_SEVERITY_RANK, c.raised_at, c.id)
-        .limit(limit)
+    return and_(
+        c.raised_at <= day,
+        or_(c.resolved_at > day, and_(c.resolved_at.is_(None), c.status.in_(OPEN_STATUSES))),
     )
+
+
+def _status_on(day: date):
+    """A concern's status at the end of `day`: the last recorded change by then; "open" for
+    one whose changes all came later."""
+    h = ConcernStatusChange
+    last = (
+        select(h.to_status)
+        .where(h.concern_id == Concern.id, func.date(h.changed_at) <= day)
+        .order_by(h.changed_at.desc(), h.id.desc())
+        .limit(1)
+        .correlate(Concern)
+        .scalar_subquery()
+    )
+    return case(
+        (Concern.status.in_(OPEN_STATUSES), Concern.status),
+        (last.in_(OPEN_STATUSES), last),
+        else_=literal("open"),
+    )
+
+
+def most_severe_open(
+    engine: Engine, initiative_id: int, limit: int = 3, as_of: date | None = None
+) -> list[dict]:
+    """The most severe open concerns, oldest first within a severity; with `as_of`, those open
+    at the end of that day, with the status they had then (a past iteration's pack)."""
+    c = Concern
+    if as_of is None:
+        stmt = select(c.id, c.title, c.severity, c.raised_at, c.status, c.owner).where(
+            c.initiative_id == initiative_id, c.status.in_(OPEN_STATUSES)
+        )
+    else:
+        stmt = select(
+            c.id, c.title, c.severity, c.raised_at, _status_on(as_of).label("status"), c.owner
+        ).where(c.initiative_id == initiative_id, _open_on(as_of))
+    stmt = stmt.order_by(_SEVERITY_RANK, c.raised_at, c.id).limit(limit)
     with db.reading(engine) as conn:
         return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def open_concern_count(engine: Engine, initiative_id: int, as_of: date | None = None) -> int:
+    """How many concerns are open now, or were open at the end of `as_of`."""
+    c = Concern
+    where = _open_on(as_of) if as_of is not None else c.status.in_(OPEN_STATUSES)
+    stmt = select(func.count()).where(c.initiative_id == initiative_id, where)
+    with db.reading(engine) as conn:
+        return conn.execute(stmt).scalar_one()
 
 
 def open_concerns_over_time(engine: Engine, initiative_id: int, today: date) -> list[dict]:
     """Open concerns at the end of each iteration (the burn-down), counted in SQL."""
     c, it = Concern, Iteration
     end = func.coalesce(it.end_date, literal(today))
-    still_open = or_(
-        c.resolved_at > end,
-        and_(c.resolved_at.is_(None), c.status.in_(("open", "mitigating"))),
-    )
     stmt = (
         select(
             it.number,
@@ -452,7 +496,7 @@ def open_concerns_over_time(engine: Engine, initiative_id: int, today: date) -> 
             func.sum(case((c.severity.in_(("critical", "high")), 1), else_=0)),
         )
         .select_from(it)
-        .outerjoin(c, and_(c.initiative_id == it.initiative_id, c.raised_at <= end, still_open))
+        .outerjoin(c, and_(c.initiative_id == it.initiative_id, _open_on(end)))
         .where(it.initiative_id == initiative_id)
         .group_by(it.number, it.end_date)
         .order_by(it.number)
