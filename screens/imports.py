@@ -51,6 +51,7 @@ if batch["file_size"] is not None:
         file_name=batch["file_name"],
         icon=":material/download:",
         key=f"raw_{chosen}",
+        on_click="ignore",
     )
 if batch["status"] == "committed" and not session.can("rollback"):
     right.caption("Editors can roll back a batch. Sign in with an editor account to do so.")

@@ -295,6 +295,7 @@ with left:
         file_name=f"{slug}.html",
         mime="text/html",
         icon=":material/download:",
+        on_click="ignore",
     )
     st.download_button(
         "Download the figures (ZIP of CSVs)",
@@ -302,6 +303,7 @@ with left:
         file_name=f"{slug}.zip",
         mime="application/zip",
         icon=":material/table:",
+        on_click="ignore",
     )
 with right:
     if raw_snapshot is None and session.can("edit"):

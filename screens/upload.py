@@ -28,6 +28,7 @@ with st.expander(
             mime="text/csv",
             key=f"template_{kind}",
             width="stretch",
+            on_click="ignore",
         )
 
 # After an import the page starts over (a fresh uploader, the file's choices forgotten) with

@@ -172,6 +172,7 @@ def csv_download(label: str, frame: Callable[[], pd.DataFrame], file_name: str) 
         file_name=file_name,
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",  # no rerun, which could drop the file before the browser fetches it
     )
 
 
