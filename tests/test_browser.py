@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import (
     ARTIFACTS,
@@ -436,13 +437,11 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
         next_iteration.write_text("Sprint,As of,Churn AUC\n7,2026-11-20,0.86\n")
         _upload(page, next_iteration)
         # The initiative chosen for the first file is still chosen after the import.
-        assert (
+        expect(
             page.locator('[data-testid="stSelectbox"]')
             .filter(has_text="Initiative (for files without an initiative column)")
-            .filter(has_text="Churn early-warning")
-            .count()
-            == 1
-        )
+            .locator("input")
+        ).to_have_value("Churn early-warning", timeout=30_000)
         _see(page, "Iteration 7 of Churn early-warning will be created")
         assert page.get_by_text("Create the initiatives and iterations").count() == 0
         shot(page, "upload-next-iteration")

@@ -283,7 +283,9 @@ def test_the_clear_cache_message_never_reaches_streamlit():
         filtered = middleware._without_clear_cache(receive)
         return [await filtered(), await filtered()]
 
-    passed = asyncio.run(drain())
+    # On a thread of its own: Playwright's sync API may hold an event loop on this one.
+    with ThreadPoolExecutor(1) as pool:
+        passed = pool.submit(asyncio.run, drain()).result(timeout=30)
     assert [BackMsg.FromString(m["bytes"]).WhichOneof("type") for m in passed[:1]] == [
         "rerun_script"
     ]
