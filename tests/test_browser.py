@@ -366,6 +366,32 @@ def test_a_csv_download_neutralises_formulas(page, payload_url):
     assert not [c for c in cells if c.startswith(("=", "+", "@"))]
 
 
+def test_no_screen_fetches_anything_from_off_the_machine(browser, app_url):
+    """Every screen an editor can open, loaded fresh: each request the browser makes goes to
+    the app's own address (the favicon used to come from fonts.gstatic.com)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((app_url, "data:", "blob:")) else outside.append(r.url),
+    )
+    try:
+        sign_in_in_browser(page, app_url)
+        links = page.locator('[data-testid="stSidebarNav"] a')
+        paths = sorted({links.nth(i).get_attribute("href") for i in range(links.count())})
+        assert len(paths) >= 12, paths
+        for href in paths:
+            page.goto(href if href.startswith("http") else app_url + href)
+            wait_until_idle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0, href
+        icon = page.locator('link[rel~="icon"]').first.get_attribute("href")
+        assert icon and (not icon.startswith("http") or icon.startswith(app_url)), icon
+    finally:
+        context.close()
+    assert outside == []
+
+
 def test_the_chosen_initiative_follows_sidebar_navigation(page, app_url):
     page.goto(f"{app_url}/scalability?initiative={quote('Claims triage assistant')}")
     wait_until_idle(page)

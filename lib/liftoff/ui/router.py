@@ -28,6 +28,9 @@ ICONS = {
 }
 
 
+ICON = Path(__file__).with_name("icon.png")
+
+
 def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> None:
     """The router (app.py runs it): page config, the database check, who the user is, and the
     pages this person may use; then the page the URL asks for.
@@ -37,7 +40,9 @@ def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> No
     page)."""
     st.set_page_config(
         page_title="Liftoff",
-        page_icon=":material/rocket_launch:",
+        # A file shipped in the package: a ":material/...:" icon makes every page ask
+        # fonts.gstatic.com for the favicon, and nothing on a page may come from off the machine.
+        page_icon=str(ICON),
         layout="wide",
         # A presentation link (?present=1) opens with the sidebar out of the way.
         initial_sidebar_state="collapsed" if st.query_params.get("present") == "1" else "auto",
