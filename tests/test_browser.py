@@ -84,7 +84,7 @@ def test_overview_in_the_browser(page, app_url):
     assert page.locator('[data-testid="stMetric"]').count() == 18
     assert (
         page.get_by_text(
-            "Needs attention: 1 critical concern open; only 15% capacity headroom"
+            "Needs attention: 2 severe concerns open (1 critical); only 15% capacity headroom"
         ).count()
         == 1
     )

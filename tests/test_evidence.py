@@ -403,3 +403,33 @@ def test_a_decision_taken_in_an_earlier_meeting_keeps_its_day(engine):
     )
     with engine.connect() as conn:
         assert conn.execute(select(Iteration.decided_at)).scalar_one() == when
+
+
+def test_needs_attention_counts_the_severe_concerns_the_card_shows(demo_engine):
+    # Regression: a card said "Severe concerns 2" (high and critical) while the headline's
+    # Needs attention said "1 critical concern open" for the same initiative.
+    from liftoff.evidence import portfolio
+
+    checked = 0
+    for ev in evidence.portfolio(demo_engine):
+        c = portfolio.card(ev)
+        words = " ".join(c.attention)
+        if c.open_severe_concerns:
+            assert f"{c.open_severe_concerns} " in words and "concern" in words, words
+            checked += 1
+        else:
+            assert "concern" not in words
+    assert checked >= 1
+    assert portfolio.severe_concerns_words(2, 1) == "2 severe concerns open (1 critical)"
+    assert portfolio.severe_concerns_words(1, 1) == "1 critical concern open"
+    assert portfolio.severe_concerns_words(3, 0) == "3 high-severity concerns open"
+
+
+def test_the_alerts_sentence_agrees_in_number(demo_engine):
+    # Regression: "1 of 4 alert rules are firing; ... 87.4% (high)".
+    from liftoff.evidence import views
+
+    ev = evidence.for_initiative(demo_engine, "Churn early-warning")
+    text = views.alerts_sentence(ev)
+    assert text.startswith(f"1 of {len(ev.alerts)} alert rules is firing; the most severe: ")
+    assert text.endswith(" severity).")

@@ -78,7 +78,10 @@ def test_overview_shows_each_initiative_with_the_summary_figures(
         assert ("Headroom", format_percent(data["headroom"])) in metrics
     body = texts(at)
     assert "At the current trend capacity runs out around" in body
-    assert "Claims triage assistant: 1 critical concern open, only 15% capacity headroom" in body
+    assert (
+        "Claims triage assistant: 2 severe concerns open (1 critical), only 15% capacity headroom"
+        in body
+    )
     assert len(at.get("plotly_chart")) == 1
 
 

@@ -80,6 +80,16 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def severe_concerns_words(severe: int, critical: int) -> str:
+    """The open high and critical concerns in words that add up to the card's "Severe
+    concerns" figure: "2 severe concerns open (1 critical)", "1 critical concern open"."""
+    if critical == severe:
+        return _count(critical, "critical concern", "critical concerns") + " open"
+    if not critical:
+        return _count(severe, "high-severity concern", "high-severity concerns") + " open"
+    return _count(severe, "severe concern", "severe concerns") + f" open ({critical} critical)"
+
+
 def _tile(ev: InitiativeEvidence, key: str | None) -> MetricTile | None:
     if not key or ev.latest is None:
         return None
@@ -147,10 +157,8 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
         missed = [c for c in latest.criteria if c["status"] == analytics.NOT_MET]
         if missed:
             attention.append(_count(len(missed), "criterion", "criteria") + " not met")
-    if ev.open_concerns.get("critical"):
-        attention.append(
-            _count(ev.open_concerns["critical"], "critical concern", "critical concerns") + " open"
-        )
+    if severe:
+        attention.append(severe_concerns_words(severe, ev.open_concerns.get("critical", 0)))
     if ev.headroom is not None and ev.headroom < HEADROOM_WARNING:
         attention.append(f"only {format_percent(ev.headroom)} capacity headroom")
     if ev.runway.days is not None and ev.runway.days < RUNWAY_WARNING_DAYS:

@@ -420,13 +420,17 @@ def alerts_sentence(ev: InitiativeEvidence) -> str:
     firing = ev.firing
     if not ev.rules:
         return "No alert rules yet: add the defaults for this stage below."
+    rules = "alert rule" if len(ev.alerts) == 1 else "alert rules"
     if not firing:
-        return f"All {len(ev.alerts)} alert rules are quiet against the latest evidence."
+        if len(ev.alerts) == 1:
+            return "The one alert rule is quiet against the latest evidence."
+        return f"All {len(ev.alerts)} {rules} are quiet against the latest evidence."
     worst = firing[0]
+    value = format_value(worst.value, shown_unit(ev.catalog.get(worst.metric)))
+    verb = "is" if len(firing) == 1 else "are"
     return (
-        f"{len(firing)} of {len(ev.alerts)} alert rules are firing; the most severe: "
-        f"{label(ev, worst.metric)} is {format_value(worst.value, shown_unit(ev.catalog.get(worst.metric)))} "
-        f"({worst.severity})."
+        f"{len(firing)} of {len(ev.alerts)} {rules} {verb} firing; the most severe: "
+        f"{label(ev, worst.metric)} is {value} ({worst.severity} severity)."
     )
 
 
