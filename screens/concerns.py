@@ -112,12 +112,15 @@ if tab_register.open:  # only the chosen tab runs
                 st.caption(
                     f"{first.total:,} concerns match; open first, most severe first, oldest first."
                 )
+                # What an executive scans first fits at 1440 px; the rest (who raised it,
+                # the group, the age, the due day) is in the CSV and in the one-concern view.
                 widgets.table(
                     shown.table.shown,
                     hide_index=True,
                     width="stretch",
+                    column_order=pv.REGISTER_SHOWN,
                     column_config={
-                        "Title": st.column_config.TextColumn(width="medium"),
+                        "Title": st.column_config.TextColumn(width="large"),
                         "Evidence": st.column_config.TextColumn(width="large"),
                     },
                 )
@@ -127,9 +130,7 @@ if tab_register.open:  # only the chosen tab runs
                     f"{name}-concerns.csv",
                 )
 
-                titles = {
-                    r["id"]: f"#{r['id']} · {r['severity']} · {r['title'][:90]}" for r in shown.rows
-                }
+                titles = {r["id"]: pv.concern_choice(r) for r in shown.rows}
                 chosen = st.selectbox(
                     "One concern",
                     list(titles),

@@ -33,8 +33,15 @@ if (layout or default) == "Table":
         width="stretch",
         column_config={
             "Initiative": st.column_config.TextColumn(pinned=True),
-            "Model trend": st.column_config.LineChartColumn(help="Every iteration, oldest first."),
-            "KPI trend": st.column_config.LineChartColumn(help="Every iteration, oldest first."),
+            "Decision": st.column_config.TextColumn(width=80),
+            "Gate": st.column_config.TextColumn(width=85),
+            "Criteria met": st.column_config.TextColumn(width=95),
+            "Model trend": st.column_config.LineChartColumn(
+                help="Every iteration, oldest first.", width="small"
+            ),
+            "KPI trend": st.column_config.LineChartColumn(
+                help="Every iteration, oldest first.", width="small"
+            ),
             "Model metric": st.column_config.TextColumn(
                 help="The primary model metric: latest value and change from the previous iteration."
             ),
@@ -73,7 +80,8 @@ for card in cards if (layout or default) == "Cards" else []:
             icon=":material/arrow_forward:",
             query_params={"initiative": card.name},
         )
-        cols = st.columns([1, 1.3, 1.3, 1, 1, 1])
+        # The KPI's name is the longest label ("90-day customer retention"): room for it.
+        cols = st.columns([0.9, 1.4, 1.7, 1, 0.9, 0.9])
         cols[0].metric(
             "Criteria met",
             card.criteria,

@@ -110,6 +110,20 @@ def test_overview_as_a_table_shows_the_cards_figures_one_initiative_a_line(
     assert table.loc["Churn early-warning", "Open"] == "iterations?initiative=Churn%20early-warning"
     assert "only 15% capacity headroom" in table.loc["Claims triage assistant", "Needs attention"]
     assert len(at.get("plotly_chart")) == 1  # the headroom chart stays
+    # Regression: the table was 2,955 px wide and the decision text pushed the metrics off
+    # screen at 1440x900; what an executive compares comes first, the context after.
+    assert list(table.columns)[:6] == [
+        "Open",
+        "Decision",
+        "Gate",
+        "Criteria met",
+        "Model metric",
+        "Business KPI",
+    ]
+    assert table.loc["Churn early-warning", "Decision"] == "Pending"
+    assert table.loc["Churn early-warning", "Last decision"] == "Go on iteration 5, " + (
+        cards["Churn early-warning"].last_decision.split(", ")[-1].rstrip(".")
+    )
 
 
 def test_a_large_portfolio_opens_as_a_table(use_database, demo_url, demo_engine):

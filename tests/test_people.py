@@ -219,6 +219,11 @@ def test_register_filters_search_and_flags_resolvable_concerns(use_database, dem
     assert flagged.iloc[0]["Evidence"].startswith(
         "Evidence suggests this can be resolved: p95 latency is"
     )
+    # On screen: the key (not the database's row number) first, days as "27 Oct 2026".
+    proto = at.dataframe[0].proto
+    assert list(proto.column_order)[:2] == ["Key", "Title"] and "#" not in proto.column_order
+    assert "Raised" in proto.column_order
+    assert '"D MMM YYYY"' in proto.columns
     next(m for m in at.multiselect if m.label == "Severity").set_value(["critical"]).run()
     assert set(at.dataframe[0].value["Severity"]) == {"Critical"}
     next(t for t in at.text_input if t.label == "Search").input("no-such-words-anywhere").run()

@@ -235,6 +235,10 @@ def overview(engine) -> list[OverviewCard]:
     ]
 
 
+def _capitalised(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
 def tile_text(t: MetricTile | None) -> str:
     """A metric tile in one phrase: "Triage accuracy 90.5% (+0.4 pts)"."""
     if t is None:
@@ -243,32 +247,31 @@ def tile_text(t: MetricTile | None) -> str:
 
 
 def table(cards: list[OverviewCard]) -> pd.DataFrame:
-    """The overview as one row per initiative, with the same figures as the cards; what needs
-    a decision first, the evidence after."""
+    """The overview as one row per initiative, with the same figures as the cards: the
+    decision and the evidence an executive compares first (they fit at 1440 px), the context
+    after."""
     return pd.DataFrame(
         [
             {
                 "Initiative": c.name,
                 "Open": f"iterations?initiative={quote(c.name, safe='')}",
-                "Stage": c.stage,
-                "Iteration": c.latest_iteration.removeprefix("Figures of "),
-                "Decision": c.decision
-                + (
-                    f" ({c.last_decision[0].lower()}{c.last_decision[1:]})"
-                    if c.last_decision
-                    else ""
-                ),
+                "Decision": c.decision,
                 "Gate": "—" if c.ready is None else ("Ready" if c.ready else "Not ready"),
                 "Criteria met": c.criteria,
+                "Model metric": tile_text(c.model),
+                "Business KPI": tile_text(c.kpi),
+                "Model trend": [float(v) for v in c.model.trend] if c.model else [],
+                "KPI trend": [float(v) for v in c.kpi.trend] if c.kpi else [],
                 "Severe concerns": c.open_severe_concerns,
                 "Alerts firing": c.firing_alerts,
                 "Headroom": c.headroom_text,
-                "Model metric": tile_text(c.model),
-                "Model trend": [float(v) for v in c.model.trend] if c.model else [],
-                "Business KPI": tile_text(c.kpi),
-                "KPI trend": [float(v) for v in c.kpi.trend] if c.kpi else [],
                 "Needs attention": "; ".join(c.attention) or "Nothing",
                 "Runway": c.runway_text,
+                "Stage": c.stage,
+                "Iteration": c.latest_iteration.removeprefix("Figures of "),
+                "Last decision": _capitalised(
+                    (c.last_decision or "—").removeprefix("Last decision: ").rstrip(".")
+                ),
             }
             for c in cards
         ]

@@ -305,6 +305,27 @@ def concerns_headline(
     return text
 
 
+# The register's columns on screen, in order (the CSV has every column of register_table).
+REGISTER_SHOWN = (
+    "Key",
+    "Title",
+    "Severity",
+    "Status",
+    "Failure category",
+    "Owner",
+    "Raised",
+    "Overdue",
+    "Evidence",
+)
+
+
+def concern_choice(row: dict) -> str:
+    """How a concern is named in the "One concern" picker: its key (or number), severity and
+    title, e.g. "CHN-4 · Critical · Model gains not reaching the business KPI"."""
+    key = row.get("external_key") or f"#{row['id']}"
+    return f"{key} · {row['severity'].capitalize()} · {row['title'][:90]}"
+
+
 def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.DataFrame:
     """One page of the register, with age, overdue flag and what the evidence suggests."""
     latest = ev.latest.metrics if ev.latest else {}

@@ -81,17 +81,23 @@ def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
         status = item["status"] if item else "missing"
         out.append(
             {
+                # What an executive scans first comes first; the long evidence text last.
                 "Area": label,
-                "Required from": STAGE_WORDS.get(required_from, required_from),
-                "Required now": "Yes" if required else "Not yet",
                 "Status": GOVERNANCE_STATUS_LABELS.get(status, status),
                 "Gap": "Missing" if required and status in ("missing", "in_progress") else "",
-                "Evidence": (item or {}).get("evidence") or "",
+                "Required from": _capitalised(STAGE_WORDS.get(required_from, required_from)),
+                "Required now": "Yes" if required else "Not yet",
                 "Owner": (item or {}).get("owner") or "",
                 "Updated": (item or {}).get("updated_at"),
+                "Evidence": (item or {}).get("evidence") or "",
             }
         )
     return pd.DataFrame(out)
+
+
+def _capitalised(words: str) -> str:
+    """ "proof of concept" → "Proof of concept" (a table cell starts with a capital)."""
+    return words[:1].upper() + words[1:]
 
 
 def rubric_table(readiness: readiness_rules.Readiness, section: str) -> pd.DataFrame:

@@ -186,7 +186,22 @@ def table(data: Any, **kwargs: Any) -> Any:
 
     if not isinstance(data, pa.Table):
         data = tables.arrow(data if isinstance(data, pd.DataFrame) else pd.DataFrame(data))
-    return st.dataframe(data, **kwargs)
+    # One way of writing a day on every screen ("27 Oct 2026", as formatting.format_date and
+    # the sentences write it), unless the screen chose a column's display itself.
+    config = dict(kwargs.pop("column_config", None) or {})
+    for field in data.schema:
+        if field.name in config:
+            continue
+        if pa.types.is_date(field.type):
+            config[field.name] = st.column_config.DateColumn(format=DATE_FORMAT)
+        elif pa.types.is_timestamp(field.type):
+            config[field.name] = st.column_config.DatetimeColumn(format=DATETIME_FORMAT)
+    return st.dataframe(data, column_config=config or None, **kwargs)
+
+
+# Moment.js patterns of st.column_config: "27 Oct 2026" and "27 Oct 2026, 14:05".
+DATE_FORMAT = "D MMM YYYY"
+DATETIME_FORMAT = "D MMM YYYY, HH:mm"
 
 
 def stylesheet(path: Path) -> None:
