@@ -4,7 +4,7 @@ import streamlit as st
 
 from liftoff import charts
 from liftoff.db.models import FEEDBACK_SOURCES, FEEDBACK_STATUSES
-from liftoff.formatting import format_rating
+from liftoff.formatting import format_moment, format_rating
 from liftoff.people import reads as people_db
 from liftoff.people import views as pv
 from liftoff.people import writes as people_writes
@@ -181,6 +181,6 @@ if tab_comments.open:
             if item["updated_by"]:
                 st.caption(
                     text.plain(
-                        f"Last changed by {item['updated_by']} on {item['updated_at']:%Y-%m-%d %H:%M}."
+                        f"Last changed by {item['updated_by']} on {format_moment(item['updated_at'])}."
                     )
                 )

@@ -5,7 +5,7 @@ from datetime import date
 
 import streamlit as st
 
-from liftoff.formatting import DECISION_LABELS
+from liftoff.formatting import DECISION_LABELS, format_moment
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
 from liftoff.meeting import reads as meeting_reads
@@ -325,7 +325,7 @@ with right:
                 "screens/steering.py",
                 label=text.plain(
                     f"#{snap['id']} · iteration {snap['iteration_number']} · "
-                    f"{snap['created_at']:%Y-%m-%d %H:%M} · {snap['created_by']}"
+                    f"{format_moment(snap['created_at'])} · {snap['created_by']}"
                     + (f" · {snap['note']}" if snap["note"] else "")
                 ),
                 icon=":material/photo_camera:",

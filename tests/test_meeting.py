@@ -410,3 +410,51 @@ def test_a_chart_on_the_projector_has_large_type_and_takes_the_height_left():
     assert big.layout.font.size >= 20 and big.layout.xaxis.tickfont.size >= 18
     assert big.layout.xaxis.automargin and big.layout.yaxis.automargin  # no cut axis labels
     assert big.layout.annotations[0].font.size >= 18
+
+
+def test_people_appear_by_name_and_days_in_one_format(demo_engine):
+    # Regression: snapshots, import batches and concern histories showed the email
+    # ("frozen by pm@example.com") and the pack wrote days as 2026-11-27.
+    from liftoff.access import auth
+    from liftoff.evidence import reads as evidence_reads
+    from liftoff.people import reads as people_reads
+
+    auth.add_user(
+        demo_engine,
+        auth.SYSTEM,
+        EDITOR.email,
+        "editor",
+        "a long and unguessable phrase",
+        "Pat Manager",
+    )
+    snap_id = meeting_writes.freeze(
+        demo_engine, EDITOR, "Churn early-warning", None, note="steering"
+    )
+    listed = meeting_reads.snapshots(demo_engine, "Churn early-warning")[0]
+    assert listed["created_by"] == "Pat Manager"
+    snap = meeting_reads.snapshot(demo_engine, snap_id)
+    words = report.as_of(snap)
+    assert "frozen by Pat Manager" in words and EDITOR.email not in words
+    assert f"as of {date.today().day} {date.today():%b %Y}, " in words
+    ingest.import_file(
+        demo_engine,
+        EDITOR,
+        b"iteration,metric,value\n6,churn_auc,0.85\n",
+        "m.csv",
+        ingest.Options(initiative="Churn early-warning"),
+    )
+    assert evidence_reads.import_batches(demo_engine)[0]["uploaded_by"] == "Pat Manager"
+    concern = people_writes.add_concern(
+        demo_engine,
+        EDITOR,
+        "Churn early-warning",
+        title="Who owns it",
+        severity="low",
+        failure_category="operations",
+    )
+    assert people_reads.concern_history(demo_engine, concern)[0]["changed_by"] == "Pat Manager"
+    # Every day in the pack's tables is written as on the screens.
+    cells = [
+        str(v) for s in snap["slides"] if s["table"] for row in s["table"]["rows"] for v in row
+    ]
+    assert not [c for c in cells if len(c) >= 10 and c[4] == "-" and c[:4].isdigit()]

@@ -18,7 +18,7 @@ from liftoff.errors import LiftoffError
 from liftoff.evidence import reads as queries
 from liftoff.evidence import summary
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import STAGE_LABELS, format_value
+from liftoff.formatting import STAGE_LABELS, format_moment, format_value
 from liftoff.ingest import reader
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
@@ -126,7 +126,7 @@ def cmd_batches(args) -> None:
         print("No import batches yet.")
     for b in rows:
         print(
-            f"#{b['id']} {b['uploaded_at']:%Y-%m-%d %H:%M} {b['kind']} {b['file_name']!r}: "
+            f"#{b['id']} {format_moment(b['uploaded_at'])} {b['kind']} {b['file_name']!r}: "
             f"{b['rows_accepted']} of {b['rows_read']} rows, {b['status']}"
         )
 
@@ -292,9 +292,9 @@ def cmd_tokens_list(args) -> None:
         print("No API tokens yet. Create one with `liftoff tokens create NAME --role editor`.")
     for t in rows:
         scope = f", only {t['initiative']}" if t["initiative"] else ""
-        expires = f", expires {t['expires_at']:%Y-%m-%d %H:%M}" if t["expires_at"] else ""
+        expires = f", expires {format_moment(t['expires_at'])}" if t["expires_at"] else ""
         used = (
-            f"last used {t['last_used_at']:%Y-%m-%d %H:%M}" if t["last_used_at"] else "never used"
+            f"last used {format_moment(t['last_used_at'])}" if t["last_used_at"] else "never used"
         )
         print(f"{t['name']}: {t['role']}{scope}{expires}, {t['state']}, {used}")
 

@@ -118,6 +118,13 @@ def format_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def format_moment(value: datetime | None) -> str:
+    """ "12 Mar 2026, 14:05" (a day and a time, as tables show them), or "—"."""
+    if value is None:
+        return "—"
+    return f"{format_date(value)}, {value:%H:%M}"
+
+
 def format_day(value: date | None, today: date | None = None) -> str:
     """A day in a sentence: "16 Dec" this year, "3 Feb 2027" in another; "—" for None."""
     if value is None:

@@ -754,3 +754,14 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def name_of(column):
+    """What a screen shows for a column that records who did something: the person's name
+    when the column holds the email of an account that has one, else the column as stored
+    (a CLI user, a token, a name typed by hand). The stored value stays the email, for the
+    audit log."""
+    from sqlalchemy import func, select
+
+    name = select(User.display_name).where(User.email == column).limit(1).scalar_subquery()
+    return func.coalesce(name, column)

@@ -31,6 +31,7 @@ from liftoff.db.models import (
     Metric,
     Observation,
     TrafficPoint,
+    name_of,
 )
 from liftoff.errors import LiftoffError
 from liftoff.evidence.rules import LatestValue, LoadStep
@@ -281,10 +282,10 @@ def import_batches(engine: Engine, limit: int = 500) -> list[dict]:
             b.file_name,
             b.rows_read,
             b.rows_accepted,
-            b.uploaded_by,
+            name_of(b.uploaded_by).label("uploaded_by"),
             b.uploaded_at,
             b.status,
-            b.rolled_back_by,
+            name_of(b.rolled_back_by).label("rolled_back_by"),
             b.rolled_back_at,
         )
         .order_by(b.id.desc())

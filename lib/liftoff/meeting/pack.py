@@ -20,7 +20,7 @@ from liftoff.errors import InvalidValue  # raised here, caught by the screen
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import views
 from liftoff.evidence.initiative import InitiativeEvidence
-from liftoff.formatting import DECISION_LABELS, STAGE_LABELS, format_date
+from liftoff.formatting import DECISION_LABELS, STAGE_LABELS, format_date, format_moment
 from liftoff.meeting import reads as meeting_reads
 from liftoff.people import reads as people_db
 from liftoff.people import rules as people
@@ -54,12 +54,11 @@ def _table(frame: pd.DataFrame | list[dict] | None) -> dict | None:
 
 
 def _cell(v):
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%d %H:%M")
+    # Days and times written as on every screen: "27 Oct 2026", "27 Oct 2026, 14:05".
+    if isinstance(v, (datetime, pd.Timestamp)):
+        return format_moment(v)
     if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d %H:%M")
+        return format_date(v)
     if hasattr(v, "item"):  # numpy scalars
         return v.item()
     return v
@@ -345,7 +344,7 @@ def as_of(pack: dict) -> str | None:
     if not snap:
         return None
     when = datetime.fromisoformat(snap["created_at"])
-    return f"Snapshot #{snap['id']}, as of {when:%Y-%m-%d %H:%M}, frozen by {snap['created_by']}"
+    return f"Snapshot #{snap['id']}, as of {format_moment(when)}, frozen by {snap['created_by']}"
 
 
 # ----------------------------------------------------------------------------- decisions in meetings

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import Engine, select
 
-from liftoff.db.models import ActionItem, DecisionRecord, Initiative, Snapshot
+from liftoff.db.models import ActionItem, DecisionRecord, Initiative, Snapshot, name_of
 from liftoff.errors import LiftoffError
 
 
@@ -63,7 +63,11 @@ def snapshot(engine: Engine, snapshot_id: int) -> dict:
     with engine.connect() as conn:
         row = conn.execute(
             select(
-                Snapshot.id, Snapshot.created_at, Snapshot.created_by, Snapshot.note, Snapshot.pack
+                Snapshot.id,
+                Snapshot.created_at,
+                name_of(Snapshot.created_by).label("created_by"),
+                Snapshot.note,
+                Snapshot.pack,
             ).where(Snapshot.id == snapshot_id)
         ).first()
     if row is None:
@@ -90,7 +94,7 @@ def snapshots(engine: Engine, initiative: str) -> list[dict]:
                     Snapshot.id,
                     Snapshot.iteration_number,
                     Snapshot.created_at,
-                    Snapshot.created_by,
+                    name_of(Snapshot.created_by).label("created_by"),
                     Snapshot.note,
                 )
                 .join(Initiative, Initiative.id == Snapshot.initiative_id)

@@ -21,6 +21,7 @@ from liftoff.db.models import (
     Metric,
     Stakeholder,
     StakeholderStance,
+    name_of,
 )
 from liftoff.people import rules as people
 
@@ -514,7 +515,13 @@ def concern_history(engine: Engine, concern_id: int) -> list[dict]:
         return [
             dict(r)
             for r in conn.execute(
-                select(h.changed_at, h.changed_by, h.from_status, h.to_status, h.note)
+                select(
+                    h.changed_at,
+                    name_of(h.changed_by).label("changed_by"),
+                    h.from_status,
+                    h.to_status,
+                    h.note,
+                )
                 .where(h.concern_id == concern_id)
                 .order_by(h.changed_at, h.id)
             ).mappings()
