@@ -12,6 +12,8 @@ notice = st.session_state.pop("liftoff_notice", None)
 
 if not current.email:
     st.title("Sign in")
+    if st.session_state.pop("liftoff_signed_out", False):
+        st.success("You are signed out.", icon=":material/logout:")
     if notice:
         st.warning(notice, icon=":material/schedule:")
     if current.role:

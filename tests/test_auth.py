@@ -338,10 +338,12 @@ def test_visitors_are_sent_to_the_sign_in_page_and_sign_out_ends_the_session(
     at.switch_page("screens/account.py").run()
     next(b for b in at.button if b.label == "Sign out").click().run()
     assert registered(at) == set()
-    # The cookie the browser still holds stands for nobody now.
+    # Signing out on purpose is confirmed, not reported as a lost sign-in.
+    assert "You are signed out." in texts(at)
+    # The cookie the browser still holds stands for nobody now, and says nothing alarming.
     at.run()
     assert registered(at) == set()
-    assert "Your sign-in has ended" in texts(at)
+    assert "Your sign-in ended" not in texts(at)
 
 
 def test_sign_out_everywhere_ends_every_browser_of_that_person(use_database, demo_url):
@@ -368,7 +370,7 @@ def test_a_session_ends_after_its_lifetime(use_database, demo_url, demo_engine, 
     at.run()
     assert "screens/upload.py" not in registered(at)
     at.switch_page("screens/account.py").run()
-    assert "Your sign-in has ended" in texts(at)
+    assert "Your sign-in ended after 8 hours. Sign in again." in texts(at)
 
 
 def test_a_bad_setting_is_named(use_database, demo_url, monkeypatch):

@@ -452,11 +452,11 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
         page.screenshot(path=str(ARTIFACTS / "upload-loadtest-problem.png"))
 
         _upload(page, everyday / "dates_week_ending.csv")
-        _see(page, "Metrics: 2 rows read, 4 ready to import")
+        _see(page, "Metrics: 2 rows read, 4 values ready to import")
         shot(page, "upload-week-ending")
         wait_until_idle(page)
         page.get_by_role("button", name="Import").click()
-        _see(page, "Imported 4 rows")
+        _see(page, "Imported 4 values (2 rows)")
 
         next_iteration = PROJECT_ROOT / "artifacts" / "next-iteration.csv"
         next_iteration.parent.mkdir(exist_ok=True)

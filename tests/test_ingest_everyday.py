@@ -69,3 +69,26 @@ def test_everyday_file(path, demo_url, demo_engine, monkeypatch, capsys):
             assert all(d is not None for d in dated)
     for key, value in expect.get("values", {}).items():
         assert stored[key] == pytest.approx(value), key
+
+
+def test_a_wide_file_counts_its_values_apart_from_its_rows(
+    demo_url, demo_engine, monkeypatch, capsys
+):
+    # Regression: "Metrics: 2 rows read, 4 ready to import", then "Imported 4 rows" and
+    # `liftoff batches` saying "4 of 2 rows": a wide file gives one value per metric column.
+    from liftoff import ingest
+    from liftoff.access import auth
+
+    data = (CORPUS / "dates_week_ending.csv").read_bytes()
+    options = ingest.Options(initiative="Churn early-warning")
+    prepared = ingest.prepare(demo_engine, data, "dates_week_ending.csv", options)
+    assert ingest.describe(prepared).title == "Metrics: 2 rows read, 4 values ready to import"
+    _, batch = ingest.import_file(demo_engine, auth.SYSTEM, data, "dates_week_ending.csv", options)
+    assert ingest.describe_success(prepared, batch).startswith(
+        "Imported 4 values (2 rows) of metrics"
+    )
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", demo_url)
+    capsys.readouterr()
+    cli.main(["batches"])
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith("'dates_week_ending.csv': 2 rows, 4 values stored, committed"), first

@@ -608,3 +608,30 @@ def test_payloads_show_as_literal_text(use_database, demo_url, demo_engine, page
         )
         for payload in PAYLOADS:
             assert payload in cells
+
+
+def test_the_concerns_screen_tables_hold_no_raw_none(use_database, demo_url, demo_engine):
+    # Regression: the register's Due column and the buy-in table's "Concerns raised" read
+    # "None" for a concern without a due day and a stakeholder who raised nothing.
+    people_writes.add_concern(
+        demo_engine,
+        EDITOR,
+        "Churn early-warning",
+        title="Nobody set a due day",
+        severity="critical",
+        failure_category="operations",
+    )
+    people_writes.save_stakeholder(
+        demo_engine, EDITOR, "Churn early-warning", "Quiet Person", group="Legal", influence=2
+    )
+    use_database(demo_url)
+    register = open_screen("concerns", initiative="Churn early-warning")
+    buy_in = open_screen("concerns", initiative="Churn early-warning", tab="Stakeholder buy-in")
+    people_table = next(f.value for f in buy_in.dataframe if "Name" in f.value.columns)
+    frames = [register.dataframe[0].value, people_table]
+    assert "Nobody set a due day" in set(frames[0]["Title"])
+    assert "Quiet Person" in set(frames[1]["Name"])
+    for frame in frames:
+        values = frame.astype(object)
+        assert not values.isna().any().any(), frame.columns[values.isna().any()].tolist()
+        assert not (values == "None").any().any()

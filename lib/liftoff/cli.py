@@ -127,7 +127,12 @@ def cmd_batches(args) -> None:
     for b in rows:
         print(
             f"#{b['id']} {format_moment(b['uploaded_at'])} {b['kind']} {b['file_name']!r}: "
-            f"{b['rows_accepted']} of {b['rows_read']} rows, {b['status']}"
+            + (
+                f"{b['rows_read']} rows"
+                if b["rows_accepted"] == b["rows_read"]
+                else f"{b['rows_read']} rows, {b['rows_accepted']} values stored"
+            )
+            + f", {b['status']}"
         )
 
 

@@ -137,6 +137,21 @@ def lookup(engine: Engine, cookie: str | None, now: datetime | None = None) -> A
     return Actor(email=found.email, role=found.role, via="password", name=found.display_name)
 
 
+def expired(engine: Engine, cookie: str | None, now: datetime | None = None) -> bool:
+    """Whether a cookie stands for a session that ran out of time (not one the person ended
+    by signing out, and not a forged or unknown cookie): the only case worth telling them."""
+    token = _unsign(signing_key(engine), cookie) if cookie else None
+    if token is None:
+        return False
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(SignInSession.expires_at, SignInSession.revoked_at).where(
+                SignInSession.token_hash == _hash(token)
+            )
+        ).first()
+    return row is not None and row.revoked_at is None and row.expires_at <= (now or datetime.now())
+
+
 def from_cookies(engine: Engine, cookies: Mapping[str, str] | None) -> Actor | None:
     """The signed-in person of a request's cookies (see lookup)."""
     return lookup(engine, (cookies or {}).get(COOKIE))

@@ -46,7 +46,7 @@ def describe(p: Prepared) -> Description:
     label = KIND_LABELS.get(p.kind, p.kind)
     read = f"{p.rows_read:,} {'row' if p.rows_read == 1 else 'rows'} read"
     if p.ok:
-        title = f"{label}: {read}, {p.rows_accepted:,} ready to import"
+        title = f"{label}: {read}, {_stored(p)} ready to import"
     else:
         title = f"{label}: {read}, not ready to import"
     if p.encoding == "xlsx":
@@ -65,9 +65,21 @@ def describe(p: Prepared) -> Description:
     return Description(title, detail, mapping, problems, sentence)
 
 
+def _stored(p: Prepared) -> str:
+    """What will be stored, in words that do not contradict the rows read: a wide metrics file
+    gives one value per row and metric column ("4 values" from 2 rows), never "4 of 2 rows"."""
+    if p.rows_accepted == p.rows_read:
+        return f"{p.rows_accepted:,}"
+    return f"{p.rows_accepted:,} {'value' if p.rows_accepted == 1 else 'values'}"
+
+
 def describe_success(p: Prepared, batch_id: int) -> str:
     label = KIND_LABELS.get(p.kind, p.kind).lower()
-    return f"Imported {p.rows_accepted:,} rows of {label} from {p.file_name} as batch #{batch_id}."
+    if p.rows_accepted == p.rows_read:
+        what = f"{p.rows_accepted:,} rows"
+    else:
+        what = f"{_stored(p)} ({p.rows_read:,} {'row' if p.rows_read == 1 else 'rows'})"
+    return f"Imported {what} of {label} from {p.file_name} as batch #{batch_id}."
 
 
 def screen_for(p: Prepared) -> str | None:

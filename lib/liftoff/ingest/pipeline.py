@@ -136,6 +136,8 @@ class Prepared:
                 shown[c] = shown[c].dt.strftime("%Y-%m-%d %H:%M").where(shown[c].notna(), "")
             elif isinstance(shown[c].dtype, pd.CategoricalDtype):
                 shown[c] = shown[c].astype(object)
+            elif shown[c].isna().any():  # a number column with gaps: the table would say "None"
+                shown[c] = shown[c].astype(object)
             if shown[c].dtype == object:  # an empty cell reads empty, never "None"
                 shown[c] = shown[c].where(shown[c].notna(), "")
         return shown

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import (
     RATING_DIGITS,
+    format_date,
     format_rating,
     format_rating_change,
     format_value,
@@ -354,7 +355,8 @@ def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.
                 "Owner": r["owner"] or "",
                 "Raised": r["raised_at"],
                 "Age (days)": people.age_days(r["raised_at"], today, r["resolved_at"]),
-                "Due": r["due"],
+                # No due day reads empty (a date column's gap would read "None").
+                "Due": format_date(r["due"]) if r["due"] else "",
                 "Overdue": "Overdue" if people.overdue(r["due"], r["status"], today) else "",
                 "Evidence": suggestion,
             }
@@ -467,7 +469,7 @@ def stakeholder_table(people_rows: list[dict], numbers: list[int]) -> pd.DataFra
         for n in numbers:
             row[f"It. {n}"] = (p["stances"].get(n) or "").capitalize()
         row["Concerns raised"] = (
-            f"{len(p['concerns'])} ({len(open_)} open)" if p["concerns"] else "None"
+            f"{len(p['concerns'])} ({len(open_)} open)" if p["concerns"] else "No concerns"
         )
         out.append(row)
     return pd.DataFrame(out)

@@ -79,10 +79,10 @@ def resolve_actor() -> auth.Actor:
         found = sessions.lookup(cache.engine(), cookie)
         if found is not None:
             actor = found
-        else:
+        elif sessions.expired(cache.engine(), cookie):
+            # Signing out on purpose needs no notice: the sidebar says "visitor" already.
             st.session_state["liftoff_notice"] = (
-                "Your sign-in has ended (signed out, expired after "
-                f"{conf.session_hours:g} hours, or the account was changed). Sign in again."
+                f"Your sign-in ended after {conf.session_hours:g} hours. Sign in again."
             )
     st.session_state["liftoff_actor"] = (_identity_key(), actor)
     return actor
@@ -124,6 +124,7 @@ def sign_out(everywhere: bool = False) -> None:
     else:
         sessions.revoke(cache.engine(), _session_cookie())
     st.session_state.pop("liftoff_actor", None)
+    st.session_state["liftoff_signed_out"] = True
 
 
 def change_password(current: str, new: str) -> None:
