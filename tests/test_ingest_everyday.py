@@ -92,3 +92,24 @@ def test_a_wide_file_counts_its_values_apart_from_its_rows(
     cli.main(["batches"])
     first = capsys.readouterr().out.splitlines()[0]
     assert first.endswith("'dates_week_ending.csv': 2 rows, 4 values stored, committed"), first
+
+
+def test_a_file_whose_values_will_not_show_says_so_before_import(demo_engine):
+    # Regression (a new user's walk): metrics imported for iteration 6 changed nothing on the
+    # screens (the headline shows the chosen candidate's own AUC, and newer retention values
+    # were stored already) and nothing said so.
+    from liftoff import ingest
+
+    data = (CORPUS / "dates_week_ending.csv").read_bytes()
+    prepared = ingest.prepare(
+        demo_engine, data, "w.csv", ingest.Options(initiative="Churn early-warning")
+    )
+    text = " ".join(prepared.warnings)
+    assert "shows the values of its candidate lgbm-offers" in text and "Churn model AUC" in text
+    assert "already has newer values of 90-day customer retention" in text
+    # A file with a candidate column for that candidate is not warned about the candidate.
+    own = b"iteration,candidate,metric,value\n6,lgbm-offers,churn_auc,0.86\n"
+    again = ingest.prepare(
+        demo_engine, own, "c.csv", ingest.Options(initiative="Churn early-warning")
+    )
+    assert not [w for w in again.warnings if "its candidate" in w]

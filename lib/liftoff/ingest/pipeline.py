@@ -1718,11 +1718,72 @@ def prepare(
             if number > 1
             else f"Iteration 1 of {name} will be created: its first iteration."
         )
+    if p.ok:
+        p.warnings.extend(_shadowed_by_candidate(engine, p))
     # Problems in the order of the file: the file's own first, then row by row.
     p.problems.items.sort(key=lambda pr: (pr.row is not None, pr.row or 0))
     if not p.ok:
         p.frames = {}
     return p
+
+
+def _shadowed_by_candidate(engine, p: Prepared) -> list[str]:
+    """Warnings for iteration-wide values that the headline will not show: when an iteration's
+    headline comes from a candidate (the best on the primary metric) that reports the same
+    metric, its own value wins (README, "The rules behind the numbers"), so a file without a
+    candidate column changes nothing on the screens, and the person should know before."""
+    from liftoff.evidence import initiative as evidence
+    from liftoff.evidence import reads as evidence_reads
+    from liftoff.formatting import format_date
+
+    parts = [f for f in p.frames.get("observations", []) if len(f)]
+    if not parts:
+        return []
+    rows = pd.concat(parts, ignore_index=True)
+    rows = rows[rows["candidate"].isna() & rows["segment"].isna()]
+    out = []
+    for (name, number), group in rows.groupby(["initiative", "iteration"], sort=True):
+        try:
+            ev = evidence.for_initiative(engine, name)
+        except LookupError:  # a new initiative: nothing to shadow
+            continue
+        it = ev.iteration(int(number))
+        if it is None:
+            continue
+        latest = evidence_reads.latest_values(engine, [ev.initiative["id"]]).get(it.id, [])
+        label = ev.catalog
+        # Values dated before the iteration-wide ones already stored: the newest one counts.
+        newest = pd.to_datetime(group["recorded_at"]).max()
+        older = sorted(
+            r.metric_key
+            for r in latest
+            if r.candidate is None
+            and r.metric_key in set(group["metric"])
+            and r.recorded_at is not None
+            and pd.notna(newest)
+            and pd.Timestamp(r.recorded_at) > newest
+        )
+        if older:
+            stored = max(r.recorded_at for r in latest if r.metric_key in older)
+            names = ", ".join(label.get(k, {}).get("display_name", k) for k in older)
+            out.append(
+                f"Iteration {int(number)} of {name} already has newer values of {names} "
+                f"(dated {format_date(stored)}); this file's are older, so its headline keeps the "
+                "newer ones. Check the file's dates if these are meant to be the latest."
+            )
+        if it.candidate is None:
+            continue
+        own = {r.metric_key for r in latest if r.candidate == it.candidate}
+        shadowed = sorted(set(group["metric"]) & own)
+        if shadowed:
+            names = ", ".join(label.get(k, {}).get("display_name", k) for k in shadowed)
+            out.append(
+                f"Iteration {int(number)} of {name} shows the values of its candidate "
+                f"{it.candidate} (the best on the primary metric) for {names}: this file's "
+                "values of them are stored for the iteration as a whole and will not change its "
+                "headline. To record them for a candidate, add a candidate column."
+            )
+    return out
 
 
 def _with_sheets(exc: ImportRejected, data: bytes, opt: Options) -> ImportRejected:
