@@ -41,7 +41,9 @@ view = cache.evidence_view(views.iteration_view, ev.initiative["name"], number)
 st.markdown("**" + text.plain(view.headline) + "**")
 
 if ev.dated:
-    st.plotly_chart(cache.figure(charts.iteration_timeline, ev.initiative["name"]), width="stretch")
+    st.plotly_chart(
+        cache.figure(charts.iteration_timeline, ev.initiative["name"], number), width="stretch"
+    )
 if undated := views.undated_iterations(ev):
     st.caption(text.plain(undated))
 

@@ -531,3 +531,23 @@ def test_the_readiness_score_has_one_denominator_on_the_governance_screen(use_da
     # Regression: the card gave the score out of its maximum, the sentence gave it bare.
     said = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert f"Readiness score {card.split()[0]} {out_of} (" in said
+
+
+def test_the_timeline_of_iteration_6_sets_iteration_7_apart(six_iterations):
+    # Regression: the timeline on Iterations and decision showed every iteration alike, so
+    # with iteration 6 chosen iteration 7 looked like part of its evidence.
+    from liftoff import charts
+
+    engine = six_iterations
+    _import_seven(engine)
+    fig = charts.iteration_timeline(evidence.for_initiative(engine, NAME), 6)
+    bars = {
+        y: (opacity, width)
+        for trace in fig.data
+        for y, opacity, width in zip(
+            trace.y, trace.marker.opacity, trace.marker.line.width, strict=True
+        )
+    }
+    assert bars["Iteration 7 (later)"][0] < 1
+    assert bars["Iteration 6"] == (1.0, 3)
+    assert "Iteration 7" not in bars

@@ -186,3 +186,33 @@ def test_import_says_what_it_did_in_plain_words(run, demo_url, tmp_path):
     assert out.strip().splitlines()[-1].endswith(": 1,200 rows of metrics from 1,200 rows read.")
     # The demo's batches come first, one per file.
     assert f"weekly.csv: imported as batch #{len(story.FILES) + 1}: 1,200 rows" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "iteration,metric,value\n6,churn_auc,0.9\n",  # good
+        "iteration,metric,value\n6,churn_auc,not a number\n",  # a bad value
+        "no,columns,we,know\n1,2,3,4\n",  # an unknown kind
+    ],
+)
+def test_dry_run_exits_the_same_way_with_and_without_json(
+    demo_url, tmp_path, text, monkeypatch, capsys
+):
+    path = tmp_path / "check.csv"
+    path.write_text(text)
+    args = ["import", str(path), "--initiative", "Churn early-warning", "--dry-run"]
+    monkeypatch.setenv("LIFTOFF_DATABASE_URL", demo_url)
+
+    def code(argv):
+        try:
+            return cli.main(argv) or 0
+        except SystemExit as exc:  # import refusals exit 1 as the console script does
+            return exc.code
+
+    plain = code(args)
+    as_json = code([*args, "--json"])
+    out, err = capsys.readouterr()
+    assert plain == as_json, (err, out)
+    assert (plain == 0) == text.endswith("0.9\n")
+    assert "Traceback" not in err

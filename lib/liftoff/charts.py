@@ -87,8 +87,15 @@ def headroom_bars(cards: list, warning: float) -> go.Figure:
     return fig
 
 
-def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
-    """The initiative's iterations as bars on a calendar, coloured by decision."""
+def _timeline_row(number: int, chosen: int | None) -> str:
+    later = chosen is not None and number > chosen
+    return f"Iteration {number}" + (" (later)" if later else "")
+
+
+def iteration_timeline(ev: InitiativeEvidence, chosen: int | None = None) -> go.Figure:
+    """The initiative's iterations as bars on a calendar, coloured by decision. With `chosen`
+    (the iteration the screen shows), that one is outlined and the later ones are faded and
+    labelled "(later)": they are not part of its evidence."""
     fig = go.Figure()
     for decision, (_, colour) in DECISION_COLOURS.items():
         its = [it for it in ev.dated if it.decision == decision]
@@ -98,10 +105,15 @@ def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
             go.Bar(
                 base=[it.start_date.isoformat() for it in its],
                 x=[(it.end_date - it.start_date).days * 86_400_000 + 86_400_000 for it in its],
-                y=[f"Iteration {it.number}" for it in its],
+                y=[_timeline_row(it.number, chosen) for it in its],
                 orientation="h",
                 name=decision.capitalize() if decision != "no-go" else "No-go",
                 marker_color=colour,
+                marker_opacity=[
+                    0.35 if chosen is not None and it.number > chosen else 1.0 for it in its
+                ],
+                marker_line_width=[3 if it.number == chosen else 0 for it in its],
+                marker_line_color="#111827",
                 customdata=[
                     [safe(it.label or ""), it.start_date.isoformat(), it.end_date.isoformat()]
                     for it in its
@@ -117,7 +129,7 @@ def iteration_timeline(ev: InitiativeEvidence) -> go.Figure:
         legend_title_text="Decision",
     )
     # Only iterations with dates have a place on a calendar (views.undated_iterations names the rest).
-    order = [f"Iteration {it.number}" for it in ev.dated]
+    order = [_timeline_row(it.number, chosen) for it in ev.dated]
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
     fig.update_layout(height=max(220, 34 * len(order) + 110))
     return fig
