@@ -120,7 +120,7 @@ if tab_register.open:  # only the chosen tab runs
                     width="stretch",
                     column_order=pv.REGISTER_SHOWN,
                     column_config={
-                        "Title": st.column_config.TextColumn(width="large"),
+                        "Title": st.column_config.TextColumn(width=300),
                         "Evidence": st.column_config.TextColumn(width="large"),
                     },
                 )
