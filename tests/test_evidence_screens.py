@@ -371,3 +371,36 @@ def test_screens_have_a_headline_sentence(use_database, demo_url, page):
     use_database(demo_url)
     at = open_screen(page, initiative="Claims triage assistant")
     assert at.markdown[0].value.startswith("**") and len(at.markdown[0].value) > 40
+
+
+def test_the_headroom_gauge_writes_the_headroom_as_everywhere_and_keeps_its_scale(demo_engine):
+    # Regression: the gauge said 15.1% where every other place said 15%, and its side margins
+    # cut the scale's "100" to "10".
+    from liftoff import charts
+    from liftoff.evidence import portfolio
+    from liftoff.formatting import format_percent
+
+    ev = evidence.for_initiative(demo_engine, "Claims triage assistant")
+    fig = charts.headroom_gauge(ev, portfolio.HEADROOM_WARNING)
+    shown = f"{fig.data[0].value:{fig.data[0].number.valueformat}}{fig.data[0].number.suffix}"
+    assert shown == format_percent(ev.headroom)
+    assert fig.layout.margin.l >= 40 and fig.layout.margin.r >= 40
+
+
+def test_load_curves_give_each_iteration_its_own_hue(demo_engine):
+    # Regression: six iterations were drawn in six shades of navy, hard to tell apart.
+    from liftoff import charts
+    from liftoff.evidence import reads as queries
+
+    ev = evidence.for_initiative(demo_engine, "Claims triage assistant")
+    fig = charts.load_curves(ev, queries.load_steps(demo_engine, (ev.initiative["id"],)))
+    colours = {t.name: t.line.color for t in fig.data if t.showlegend is not False}
+    assert len(colours) >= 6
+    assert len(set(colours.values())) == len(colours)
+    hues = set()
+    for c in colours.values():
+        r, g, b = (int(c[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        import colorsys
+
+        hues.add(round(colorsys.rgb_to_hls(r, g, b)[0] * 6))  # six hue sectors
+    assert len(hues) >= 4, colours

@@ -340,22 +340,30 @@ def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> 
             "Failures (%) by users",
         ),
     )
+    # Clearly distinct hues (Okabe-Ito, safe for colour-blind readers), not shades of one
+    # blue; the newest iteration gets the last, a strong blue, and a thicker line.
     palette = [
-        "#90caf9",
-        "#64b5f6",
-        "#42a5f5",
-        "#1e88e5",
-        "#1565c0",
-        "#0d47a1",
-        "#002171",
-        "#000a33",
+        "#999999",
+        "#CC79A7",
+        "#E69F00",
+        "#56B4E9",
+        "#009E73",
+        "#D55E00",
+        "#7B3294",
+        "#0072B2",
     ]
     numbered = [(it.number, steps_by_iteration.get(it.id, [])) for it in ev.iterations]
     numbered = [(n, s) for n, s in numbered if s]
     for i, (number, steps) in enumerate(numbered):
         colour = palette[min(i + max(0, len(palette) - len(numbered)), len(palette) - 1)]
         name = f"Iteration {number}"
-        common = dict(mode="lines+markers", line=dict(color=colour), legendgroup=name, name=name)
+        width = 3 if i == len(numbered) - 1 else 1.8
+        common = dict(
+            mode="lines+markers",
+            line=dict(color=colour, width=width),
+            legendgroup=name,
+            name=name,
+        )
         fig.add_trace(
             go.Scatter(x=[s.users for s in steps], y=[s.throughput_rps for s in steps], **common),
             1,
@@ -444,7 +452,8 @@ def headroom_gauge(ev: InitiativeEvidence, warning: float) -> go.Figure:
         go.Indicator(
             mode="gauge+number",
             value=value,
-            number={"suffix": "%"},
+            # Whole percent, as the headroom is written everywhere else ("15%", not "15.1%").
+            number={"suffix": "%", "valueformat": ".0f"},
             title={"text": "Capacity still free at peak"},
             gauge={
                 "axis": {"range": [min(-20, value), 100]},
@@ -454,7 +463,8 @@ def headroom_gauge(ev: InitiativeEvidence, warning: float) -> go.Figure:
             },
         )
     )
-    fig.update_layout(margin=dict(l=20, r=20, t=60, b=10), height=260)
+    # Side margins wide enough for the scale's end labels ("100" was cut to "10").
+    fig.update_layout(margin=dict(l=45, r=45, t=60, b=10), height=260)
     return fig
 
 
