@@ -162,7 +162,14 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
     if ev.headroom is not None and ev.headroom < HEADROOM_WARNING:
         attention.append(f"only {format_percent(ev.headroom)} capacity headroom")
     if ev.runway.days is not None and ev.runway.days < RUNWAY_WARNING_DAYS:
-        attention.append(f"capacity runs out in {ev.runway.days} days")
+        days = ev.runway.days
+        attention.append(
+            "peak traffic is at capacity"
+            if ev.runway.already_over
+            else "the traffic trend has reached capacity"
+            if days == 0
+            else f"capacity runs out in {_count(days, 'day', 'days')}"
+        )
     if ev.firing:
         attention.append(_count(len(ev.firing), "alert", "alerts") + " firing")
     return OverviewCard(

@@ -1730,59 +1730,70 @@ def prepare(
 def _shadowed_by_candidate(engine, p: Prepared) -> list[str]:
     """Warnings for iteration-wide values that the headline will not show: when an iteration's
     headline comes from a candidate (the best on the primary metric) that reports the same
-    metric, its own value wins (README, "The rules behind the numbers"), so a file without a
-    candidate column changes nothing on the screens, and the person should know before."""
+    metric, its own value wins (README, "The rules behind the numbers"), and a newer
+    iteration-wide value wins over an older one; so such a file changes nothing on the screens,
+    and the person should know before. Read once per initiative, on the file's distinct
+    (iteration, metric) pairs, not its rows."""
     from liftoff.evidence import initiative as evidence
     from liftoff.evidence import reads as evidence_reads
     from liftoff.formatting import format_date
 
-    parts = [f for f in p.frames.get("observations", []) if len(f)]
-    if not parts:
+    keys = ["initiative", "iteration", "metric"]
+    newest_parts = []
+    for part in p.frames.get("observations", []):
+        plain = part[part["candidate"].isna() & part["segment"].isna()]
+        if len(plain):
+            dated = plain[keys].assign(recorded_at=pd.to_datetime(plain["recorded_at"]))
+            newest_parts.append(dated.groupby(keys, sort=False)["recorded_at"].max())
+    if not newest_parts:
         return []
-    rows = pd.concat(parts, ignore_index=True)
-    rows = rows[rows["candidate"].isna() & rows["segment"].isna()]
+    newest = pd.concat(newest_parts).groupby(level=[0, 1, 2]).max()
     out = []
-    for (name, number), group in rows.groupby(["initiative", "iteration"], sort=True):
+    for name, of_initiative in newest.groupby(level=0, sort=True):
         try:
             ev = evidence.for_initiative(engine, name)
         except LookupError:  # a new initiative: nothing to shadow
             continue
-        it = ev.iteration(int(number))
-        if it is None:
-            continue
-        latest = evidence_reads.latest_values(engine, [ev.initiative["id"]]).get(it.id, [])
-        label = ev.catalog
-        # Values dated before the iteration-wide ones already stored: the newest one counts.
-        newest = pd.to_datetime(group["recorded_at"]).max()
-        older = sorted(
-            r.metric_key
-            for r in latest
-            if r.candidate is None
-            and r.metric_key in set(group["metric"])
-            and r.recorded_at is not None
-            and pd.notna(newest)
-            and pd.Timestamp(r.recorded_at) > newest
-        )
-        if older:
-            stored = max(r.recorded_at for r in latest if r.metric_key in older)
-            names = ", ".join(label.get(k, {}).get("display_name", k) for k in older)
-            out.append(
-                f"Iteration {int(number)} of {name} already has newer values of {names} "
-                f"(dated {format_date(stored)}); this file's are older, so its headline keeps the "
-                "newer ones. Check the file's dates if these are meant to be the latest."
+        latest = evidence_reads.latest_values(engine, [ev.initiative["id"]])
+
+        def names(metric_keys, catalog=ev.catalog):
+            return ", ".join(catalog.get(k, {}).get("display_name", k) for k in metric_keys)
+
+        for number, of_iteration in of_initiative.groupby(level=1, sort=True):
+            it = ev.iteration(int(number))
+            if it is None:
+                continue
+            stored = latest.get(it.id, [])
+            in_file = {m: t for (_, _, m), t in of_iteration.items()}
+            older = sorted(
+                r.metric_key
+                for r in stored
+                if r.candidate is None
+                and r.metric_key in in_file
+                and r.recorded_at is not None
+                and pd.notna(in_file[r.metric_key])
+                and pd.Timestamp(r.recorded_at) > in_file[r.metric_key]
             )
-        if it.candidate is None:
-            continue
-        own = {r.metric_key for r in latest if r.candidate == it.candidate}
-        shadowed = sorted(set(group["metric"]) & own)
-        if shadowed:
-            names = ", ".join(label.get(k, {}).get("display_name", k) for k in shadowed)
-            out.append(
-                f"Iteration {int(number)} of {name} shows the values of its candidate "
-                f"{it.candidate} (the best on the primary metric) for {names}: this file's "
-                "values of them are stored for the iteration as a whole and will not change its "
-                "headline. To record them for a candidate, add a candidate column."
-            )
+            if older:
+                when = max(r.recorded_at for r in stored if r.metric_key in older)
+                out.append(
+                    f"Iteration {int(number)} of {name} already has newer values of "
+                    f"{names(older)} (dated {format_date(when)}); this file's are older, so its "
+                    "headline keeps the newer ones. Check the file's dates if these are meant "
+                    "to be the latest."
+                )
+            if it.candidate is None:
+                continue
+            own = {r.metric_key for r in stored if r.candidate == it.candidate}
+            shadowed = sorted(set(in_file) & own)
+            if shadowed:
+                out.append(
+                    f"Iteration {int(number)} of {name} shows the values of its candidate "
+                    f"{it.candidate} (the best on the primary metric) for {names(shadowed)}: "
+                    "this file's values of them are stored for the iteration as a whole and will "
+                    "not change its headline. To record them for a candidate, add a candidate "
+                    "column."
+                )
     return out
 
 
