@@ -347,37 +347,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_app(folder: Path) -> Iterator[str]:
-    """Serve the app as `liftoff run` does (Streamlit's st.App with Liftoff's sign-in routes and
-    the HTTP API) on a free loopback port against folder/liftoff.db; yields its URL and stops
-    the server afterwards."""
+@contextmanager
+def serving(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
+    """`liftoff run` (Streamlit's st.App with Liftoff's sign-in routes and the HTTP API) on a
+    free loopback port against `database_url`; yields its base URL and stops the server
+    afterwards. `env` adds to the server's environment."""
     port = free_port()
-    log = open(folder / "server.log", "w")
+    log = open(log_path, "w")
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "liftoff"), "run", "--port", str(port)],
         cwd=PROJECT_ROOT,
         env={
             **os.environ,
-            "LIFTOFF_DATABASE_URL": f"sqlite:///{folder / 'liftoff.db'}",
+            "LIFTOFF_DATABASE_URL": database_url,
             "LIFTOFF_ANONYMOUS_ROLE": "viewer",
+            **env,
         },
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("The app did not start: " + (folder / "server.log").read_text()[-2000:])
-        time.sleep(0.3)
     try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("The app server did not start: " + log_path.read_text()[-2000:])
+            time.sleep(0.3)
         yield url
     finally:
         proc.terminate()
@@ -387,6 +389,12 @@ def serve_app(folder: Path) -> Iterator[str]:
             proc.kill()
             proc.wait(timeout=15)
         log.close()
+
+
+def serve_app(folder: Path) -> Iterator[str]:
+    """Serve the app as `liftoff run` does against folder/liftoff.db; yields its URL."""
+    with serving(f"sqlite:///{folder / 'liftoff.db'}", folder / "server.log") as url:
+        yield url
 
 
 def serve_demo(sqlite_templates, folder: Path) -> Iterator[str]:

@@ -3,71 +3,10 @@
 from __future__ import annotations
 
 import http.client
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
-
-import pytest
-
-from conftest import PROJECT_ROOT
-
-LIFTOFF = str(Path(sys.executable).parent / "liftoff")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serving(database_url: str, log_path: Path, **env: str):
-    """`liftoff run` on a free loopback port against `database_url`; yields its base URL."""
-    port = free_port()
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [LIFTOFF, "run", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "LIFTOFF_DATABASE_URL": database_url,
-            "LIFTOFF_ANONYMOUS_ROLE": "viewer",
-            **env,
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("The app server did not start: " + log_path.read_text()[-2000:])
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
 
 
 @dataclass

@@ -15,8 +15,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api_server import database, free_port, serve
-from conftest import BACKENDS
+from api_server import database, serve
+from conftest import BACKENDS, free_port
 
 # Enough to reach every parameter and body shape of the few routes, and bounded: about 30 s a
 # backend on the 2-core machine.

@@ -16,8 +16,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from sqlalchemy import select
 
-from api_server import database, free_port, serve
-from conftest import BACKENDS, table_checksums
+from api_server import database, serve
+from conftest import BACKENDS, free_port, table_checksums
 from liftoff import cli
 from liftoff.db.models import ImportBatch, Metric, Observation
 from liftoff.evidence import summary

@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from conftest import BACKENDS
+from conftest import BACKENDS, serving
 from liftoff import db
 from liftoff.access import audit, auth, sessions
 from liftoff.db.models import SignInSession, SignInThrottle
 from liftoff.server import middleware
 from server import request as http
-from server import script_run, serving
+from server import script_run
 
 EDITOR, ADMIN_EMAIL = "priya@example.com", "ada@example.com"
 PASSWORD = "correct horse battery staple"
