@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -110,11 +111,27 @@ def pull(monkeypatch, capsys, db_url, uri, experiment, *extra) -> dict:
     return json.loads(out.out)
 
 
+def steps(engine, source_prefix: str, candidate: str) -> list[tuple]:
+    """(recorded at, value) of a candidate's churn_auc steps stored from the metric histories."""
+    return sorted(
+        (r[3], r[2])
+        for r in stored(engine, source_prefix)
+        if r[0] == candidate and r[1] == "churn_auc" and "metric histories" in r[4]
+    )
+
+
 def stored(engine, source_prefix: str) -> list[tuple]:
-    """The observations of every committed batch pulled from the experiment."""
+    """The observations of every committed batch pulled from the experiment: candidate, metric,
+    value, recorded at, batch file name."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Observation.candidate, Metric.key, Observation.value, Observation.recorded_at)
+            select(
+                Observation.candidate,
+                Metric.key,
+                Observation.value,
+                Observation.recorded_at,
+                ImportBatch.file_name,
+            )
             .join(Metric, Metric.id == Observation.metric_id)
             .join(ImportBatch, ImportBatch.id == Observation.batch_id)
             .where(ImportBatch.file_name.startswith(source_prefix))
@@ -130,14 +147,22 @@ def test_pull_is_idempotent_adds_new_runs_reports_deleted_ones_and_matches_mlflo
     experiment = f"churn-offers-{os.getpid()}-{next(_experiments)}"
     experiment_id = client.create_experiment(experiment)
     xgb = log_run(client, experiment_id, "xgb-offers", 9, 0.8215)
-    log_run(client, experiment_id, "catboost-offers", 9, 0.8269)
+    cat = log_run(client, experiment_id, "catboost-offers", 9, 0.8269)
     prefix = f"MLflow {experiment} at"
 
     first = pull(monkeypatch, capsys, demo_url, mlflow_uri, experiment, "--create")
     assert sorted(first["added"]) == ["catboost-offers", "xgb-offers"]
     assert first["batch_id"] and first["deleted"] == []
     rows = stored(demo_engine, prefix)
-    assert len(rows) == 4  # two runs x (churn_auc, val_loss): the latest values, once each
+    # Two runs x (churn_auc, val_loss) at their latest values, and churn_auc's three steps each.
+    assert len(rows) == 4 + 6
+    assert first["history_steps"] == 6 and first["history_batch_id"]
+    for run_id, name in ((xgb, "xgb-offers"), (cat, "catboost-offers")):
+        logged = client.get_metric_history(run_id, "churn_auc")
+        assert steps(demo_engine, prefix, name) == sorted(
+            (datetime.fromtimestamp(m.timestamp / 1000, UTC).replace(tzinfo=None), m.value)
+            for m in logged
+        )
 
     # Twice: the same stored rows, nothing new written.
     before = table_checksums(demo_engine)
@@ -160,14 +185,24 @@ def test_pull_is_idempotent_adds_new_runs_reports_deleted_ones_and_matches_mlflo
     third = pull(monkeypatch, capsys, demo_url, mlflow_uri, experiment)
     assert third["added"] == ["lgbm-offers"]
     assert sorted(third["unchanged"]) == ["catboost-offers", "xgb-offers"]
-    assert third["superseded"] == [first["batch_id"]]
+    assert third["superseded"] == [first["batch_id"], first["history_batch_id"]]
     rows = stored(demo_engine, prefix)
-    assert len(rows) == 6 and len({(r[0], r[1]) for r in rows}) == 6
+    latest = [r for r in rows if "metric histories" not in r[4]]
+    assert len(latest) == 6 and len({(r[0], r[1]) for r in latest}) == 6
+    assert len(rows) == 6 + 9  # and three runs' churn_auc steps, once each
     figures = next(
         i for i in summary.summary(demo_engine, INITIATIVE)["iterations"] if i["number"] == 9
     )
     assert figures["candidate"] == "lgbm-offers"
     assert figures["metrics"]["churn_auc"] == 0.8401
+
+    # A step logged since: that run is updated, its history read again, the others' kept.
+    client.log_metric(cat, "churn_auc", 0.8301, step=3)
+    stepped = pull(monkeypatch, capsys, demo_url, mlflow_uri, experiment)
+    assert stepped["updated"] == ["catboost-offers"]
+    assert [v for _, v in steps(demo_engine, prefix, "catboost-offers")][-1] == 0.8301
+    assert len(steps(demo_engine, prefix, "catboost-offers")) == 4
+    assert len(steps(demo_engine, prefix, "xgb-offers")) == 3
 
     # A run deleted in MLflow is reported, and its values leave with the old snapshot.
     client.delete_run(xgb)
@@ -295,7 +330,10 @@ def test_the_upload_page_pulls_from_an_mlflow_server(
     next(b for b in at.button if b.label == "Pull runs").click().run()
     assert not at.exception
     assert "Pulled 1 run as batch #" in texts(at)
-    assert [r[:3] for r in stored(demo_engine, f"MLflow {experiment} at")] == [
+    assert "and 3 metric steps as batch #" in texts(at)
+    rows = stored(demo_engine, f"MLflow {experiment} at")
+    assert [r[:3] for r in rows if "metric histories" not in r[4]] == [
         ("page-run", "churn_auc", 0.81),
         ("page-run", "val_loss", 0.19),
     ]
+    assert len(steps(demo_engine, f"MLflow {experiment} at", "page-run")) == 3

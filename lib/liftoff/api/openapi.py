@@ -194,6 +194,18 @@ _PULL_REPORT = {
             "removed from Liftoff.",
         },
         "batch_id": {**_NULLABLE_INT, "description": "null when nothing changed."},
+        "history_batch_id": {
+            **_NULLABLE_INT,
+            "description": "The batch of the runs' metric histories (every metric logged at "
+            "more than one step); null when nothing changed or no run has one.",
+        },
+        "history_steps": {"type": "integer", "description": "Metric steps imported."},
+        "superseded": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "The earlier pull's batches, rolled back.",
+        },
+        "warnings": {"type": "array", "items": {"type": "string"}},
         "message": {"type": "string"},
     },
 }

@@ -1352,9 +1352,18 @@ def _prepare_mlflow_runs(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame | N
 
 
 def _prepare_mlflow_history(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame:
+    """A metric's values step by step (MLflow's get_metric_history). The file MLflow writes
+    names one run's steps, so the iteration is given for the whole file; `liftoff pull` writes
+    every run's steps in one file with the runs export's iteration tag and run name beside them,
+    so each step lands on the candidate its run's metrics are stored under."""
     h = _header_index(ctx.table)
+    header = {c.strip().lower(): c for c in ctx.table.header}
     initiative = ctx.initiative(frame, None)
-    iteration = ctx.iteration(frame, None, initiative)
+    tag_col = header.get(ctx.opt.iteration_tag.strip().lower())
+    iteration = ctx.iteration(frame, tag_col if ctx.opt.iteration is None else None, initiative)
+    run_id = ctx.required_text(frame, h["run_id"], "run id")
+    name_col = header.get("tags.mlflow.runname")
+    candidate = ctx.text(frame, name_col).fillna(run_id) if name_col else run_id
     keys = ctx.metric_keys(ctx.required_text(frame, h["key"], "metric key"))
     parsed = parse_numbers(frame[h["value"]])
     ctx.report(parsed.bad, frame, h["value"], "The value is not a number.", "Check the export.")
@@ -1365,7 +1374,8 @@ def _prepare_mlflow_history(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame:
     millis = parse_numbers(frame[h["timestamp"]]).values
     recorded = pd.Series(pd.to_datetime(millis, unit="ms", errors="coerce"), index=frame.index)
     ctx.p.mapping = [
-        ("run_id", "candidate"),
+        ("tags.mlflow.runName / run_id" if name_col else "run_id", "candidate"),
+        *([(tag_col, "iteration")] if tag_col and ctx.opt.iteration is None else []),
         ("key", "metric"),
         ("value", "value"),
         ("timestamp", "recorded_at (ms)"),
@@ -1378,7 +1388,7 @@ def _prepare_mlflow_history(ctx: _Context, frame: pd.DataFrame) -> pd.DataFrame:
             "value": parsed.values,
             "recorded_at": recorded,
             "segment": None,
-            "candidate": ctx.text(frame, h["run_id"]),
+            "candidate": candidate,
         }
     )
 

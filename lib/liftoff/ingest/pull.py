@@ -7,11 +7,17 @@ give the same file, which is recognised and not imported again; any change (a ne
 metric logged since, a run deleted) imports the new snapshot and rolls back the one it
 supersedes, so a run is updated, never duplicated. Runs deleted in MLflow are named in the
 report and their values leave Liftoff with the old snapshot.
+
+Each metric a run logged at more than one step also comes with its history (`mlflow-history`:
+one row a step), imported as a second batch of the same pull and superseded with it. Histories
+are read again only for runs that are new, changed or still running; the others keep the steps
+of the last pull.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -30,7 +36,9 @@ from liftoff.evidence import reads as queries
 
 # Bounds on what one pull reads: an experiment of more runs is pulled with --since.
 MAX_RUNS = 5_000
+MAX_HISTORY_STEPS = 500_000
 _PAGE = 1_000
+HISTORY_HEADER = ["run_id", "key", "value", "step", "timestamp", "tags.mlflow.runName"]
 
 
 class PullError(LiftoffError):
@@ -52,6 +60,8 @@ class PullReport:
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     batch_id: int | None = None
+    history_batch_id: int | None = None
+    history_steps: int = 0
     superseded: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -65,9 +75,15 @@ class PullReport:
         elif self.batch_id is None:
             head = "No live runs are left in MLflow."
         else:
+            steps = (
+                f" and {self.history_steps:,} metric step"
+                f"{'s' if self.history_steps != 1 else ''} as batch #{self.history_batch_id}"
+                if self.history_batch_id is not None
+                else ""
+            )
             head = (
                 f"Pulled {self.runs} run{'s' if self.runs != 1 else ''} as batch "
-                f"#{self.batch_id}: {len(self.added)} new, "
+                f"#{self.batch_id}{steps}: {len(self.added)} new, "
                 f"{len(self.updated)} updated, {len(self.unchanged)} unchanged."
             )
         if self.deleted:
@@ -82,6 +98,8 @@ class PullReport:
             "unchanged": self.unchanged,
             "deleted": self.deleted,
             "batch_id": self.batch_id,
+            "history_batch_id": self.history_batch_id,
+            "history_steps": self.history_steps,
             "superseded": self.superseded,
             "warnings": self.warnings,
             "message": self.message,
@@ -95,6 +113,11 @@ def source_name(tracking_uri: str, experiment: str, since: date | None = None) -
     if since is not None:
         name += f" since {since.isoformat()}"
     return name[:500]
+
+
+def history_source(source: str) -> str:
+    """The file name of the metric histories a pull of `source` imports beside its runs."""
+    return f"{source[:475]} (metric histories)"
 
 
 def check_uri(tracking_uri: str, allowed: tuple[str, ...] | None = None) -> str:
@@ -196,6 +219,66 @@ def fetch_runs(tracking_uri: str, experiment: str, since: date | None = None):
     return live, deleted
 
 
+def _history_rows(data: bytes | None) -> dict[str, list[list[str]]]:
+    """run id → its rows (as written) of a metric-history snapshot file."""
+    out: dict[str, list[list[str]]] = {}
+    if not data:
+        return out
+    reader = csv.reader(io.StringIO(data.decode("utf-8")))
+    next(reader, None)
+    for row in reader:
+        out.setdefault(row[0], []).append(row)
+    return out
+
+
+def history_file(
+    tracking_uri: str,
+    runs,
+    iteration_tag: str,
+    kept: dict[str, list[list[str]]] | None = None,
+    fresh: set[str] | None = None,
+) -> bytes | None:
+    """Every metric that a run logged at more than one step, step by step, as one file (None
+    when no run has one). A run outside `fresh` whose steps are in `kept` (the last pull's file)
+    keeps them instead of being read again."""
+    kept = kept or {}
+    client = _client(check_uri(tracking_uri))
+    rows: list[list[str]] = []
+    try:
+        for r in sorted(runs, key=lambda r: r.info.run_id):
+            run_id = r.info.run_id
+            if run_id in kept and (fresh is None or run_id not in fresh):
+                rows.extend(kept[run_id])
+                continue
+            name = r.data.tags.get("mlflow.runName", r.info.run_name or "")
+            iteration = r.data.tags.get(iteration_tag, "")
+            for key in sorted(r.data.metrics):
+                steps = client.get_metric_history(run_id, key)
+                if len(steps) < 2:
+                    continue  # one value: the run's own metric says it all
+                steps = sorted(steps, key=lambda m: (m.step, m.timestamp))
+                rows.extend(
+                    [run_id, key, repr(m.value), str(m.step), str(m.timestamp), name, iteration]
+                    for m in steps
+                )
+            if len(rows) > MAX_HISTORY_STEPS:
+                raise PullError(
+                    f"The runs' metric histories hold more than {MAX_HISTORY_STEPS:,} steps; "
+                    "pull them in parts with --since DATE."
+                )
+    except PullError:
+        raise
+    except Exception as exc:  # the client raises requests', urllib3's and its own errors
+        raise _unreachable(tracking_uri, exc) from None
+    if not rows:
+        return None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*HISTORY_HEADER, f"tags.{iteration_tag}"])
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
 def runs_file(runs, iteration_tag: str) -> bytes:
     """The runs as the MLflow UI's CSV export, sorted and spelled the same every time, so that
     the same runs always give the same bytes."""
@@ -243,14 +326,14 @@ def _rows_by_run(data: bytes | None) -> dict[str, tuple[str, tuple]]:
     return out
 
 
-def _snapshots(engine: Engine, source: str, initiative: str) -> list[int]:
+def _snapshots(engine: Engine, source: str, initiative: str, kind: str) -> list[int]:
     """The committed batches of earlier pulls of this source into this initiative, oldest first."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(ImportBatch.id, ImportBatch.options)
             .where(
                 ImportBatch.file_name == source,
-                ImportBatch.kind == "mlflow-runs",
+                ImportBatch.kind == kind,
                 ImportBatch.status == "committed",
             )
             .order_by(ImportBatch.id)
@@ -278,14 +361,28 @@ def pull_mlflow(
     live, deleted = fetch_runs(uri, experiment, since)
     source = source_name(uri, experiment, since)
     report = PullReport(runs=len(live))
-    earlier = _snapshots(engine, source, initiative)
+    earlier = _snapshots(engine, source, initiative, "mlflow-runs")
+    earlier_steps = _snapshots(engine, history_source(source), initiative, "mlflow-history")
     previous = _rows_by_run(queries.original_file(engine, earlier[-1]) if earlier else None)
+    previous_steps_file = (
+        queries.original_file(engine, earlier_steps[-1]) if earlier_steps else None
+    )
+    previous_steps = _history_rows(previous_steps_file)
     data = runs_file(live, iteration_tag)
     current = _rows_by_run(data)
+    fresh = {
+        r.info.run_id
+        for r in live
+        if r.info.run_id not in previous
+        or previous[r.info.run_id][1] != current[r.info.run_id][1]
+        or r.info.status not in ("FINISHED", "FAILED", "KILLED")
+    }
+    steps_data = history_file(uri, live, iteration_tag, previous_steps, fresh)
+    current_steps = _history_rows(steps_data)
     for run_id, (name, row) in current.items():
         if run_id not in previous:
             report.added.append(name)
-        elif previous[run_id][1] != row:
+        elif previous[run_id][1] != row or previous_steps.get(run_id) != current_steps.get(run_id):
             report.updated.append(name)
         else:
             report.unchanged.append(name)
@@ -313,11 +410,26 @@ def pull_mlflow(
             force=True,
             only_initiative=only_initiative,
         )
+        steps_options = dataclasses.replace(options, kind="mlflow-history")
+        if steps_data is not None:
+            # Checked before anything is written, so that a pull stores both files or neither.
+            ingest.import_file(
+                engine, actor, steps_data, history_source(source), steps_options, dry_run=True
+            )
         prepared, report.batch_id = ingest.import_file(engine, actor, data, source, options)
         report.warnings = list(prepared.warnings)
+        if steps_data is not None:
+            try:
+                steps, report.history_batch_id = ingest.import_file(
+                    engine, actor, steps_data, history_source(source), steps_options
+                )
+            except Exception:
+                ingest.rollback(engine, actor, report.batch_id, force=True)
+                raise
+            report.history_steps = steps.rows_accepted
     # The new snapshot is in; the ones it replaces go (all of them, should an earlier pull have
     # stopped between the two steps).
-    for batch_id in earlier:
+    for batch_id in sorted(earlier + earlier_steps):
         ingest.rollback(engine, actor, batch_id, force=True)
         report.superseded.append(batch_id)
     return report
