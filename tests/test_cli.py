@@ -159,6 +159,45 @@ def test_batches_lists_the_demo_batches(run, demo_url):
     assert all(r["status"] == "committed" and r["rows_accepted"] > 0 for r in rows)
 
 
+def test_batches_count_rows_in_words_and_stop_quietly_when_the_reader_does(run, demo_url, tmp_path):
+    one = tmp_path / "one_stats.csv"
+    one.write_text(
+        "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+        "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
+        "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\n"
+        ",Aggregated,1722,10,18,194.7,12.0,2442.8,2.0,86.1,0.5,18,26,280,400,590,1100,1300,"
+        "1400,2400,2400,2400\n"
+    )
+    code, _, err = run(
+        demo_url,
+        "import",
+        str(one),
+        "--initiative",
+        "Churn early-warning",
+        "--iteration",
+        "6",
+        "--users",
+        "60",
+    )
+    assert code == 0, err
+    code, out, _ = run(demo_url, "batches")
+    first = out.splitlines()[0]
+    assert first.endswith("'one_stats.csv': 1 row, committed"), first
+
+    # `liftoff batches | head -1`: the reader leaves after one line; no traceback follows.
+    exe = os.path.join(os.path.dirname(sys.executable), "liftoff")
+    piped = subprocess.run(
+        f"'{exe}' batches | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "LIFTOFF_DATABASE_URL": demo_url},
+    )
+    assert piped.stdout.strip() == first
+    assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr, piped.stderr
+
+
 def test_installed_console_script_reports_a_bad_url_without_traceback(tmp_path):
     exe = os.path.join(os.path.dirname(sys.executable), "liftoff")
     result = subprocess.run(

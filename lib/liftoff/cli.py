@@ -18,7 +18,7 @@ from liftoff.errors import LiftoffError
 from liftoff.evidence import reads as queries
 from liftoff.evidence import summary
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import STAGE_LABELS, format_moment, format_value
+from liftoff.formatting import STAGE_LABELS, count, format_moment, format_value
 from liftoff.ingest import reader
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as report
@@ -128,9 +128,9 @@ def cmd_batches(args) -> None:
         print(
             f"#{b['id']} {format_moment(b['uploaded_at'])} {b['kind']} {b['file_name']!r}: "
             + (
-                f"{b['rows_read']} rows"
+                count(b["rows_read"], "row")
                 if b["rows_accepted"] == b["rows_read"]
-                else f"{b['rows_read']} rows, {b['rows_accepted']} values stored"
+                else f"{count(b['rows_read'], 'row')}, {count(b['rows_accepted'], 'value')} stored"
             )
             + f", {b['status']}"
         )
@@ -781,6 +781,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LiftoffError as exc:
         print(f"liftoff: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader stopped early (`liftoff batches | head`): not an error of the command.
+        # Python would report the pipe again when it flushes stdout at exit, so point stdout
+        # at nothing first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 

@@ -75,6 +75,11 @@ def shown_unit(meta: dict | None) -> str | None:
     return unit
 
 
+def count(n: int, one: str, many: str | None = None) -> str:
+    """A count in words that agree with it: "1 row", "2 rows", "1,204 values"."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def format_value(value: float | None, unit: str | None, digits: int | None = None) -> str:
     """`0.875, "ratio"` → "87.5%"; `0.842, "fraction"` → "0.842"; `312, "ms"` → "312 ms";
     None → "—"."""

@@ -14,6 +14,7 @@ from liftoff.formatting import (
     DECISION_COLOURS,
     DECISION_LABELS,
     STAGE_LABELS,
+    count,
     format_date,
     format_day,
     format_delta,
@@ -76,18 +77,14 @@ class OverviewCard:
     kpi_missing: str = "No business KPI yet: upload metrics with category business_kpi."
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def severe_concerns_words(severe: int, critical: int) -> str:
     """The open high and critical concerns in words that add up to the card's "Severe
     concerns" figure: "2 severe concerns open (1 critical)", "1 critical concern open"."""
     if critical == severe:
-        return _count(critical, "critical concern", "critical concerns") + " open"
+        return count(critical, "critical concern", "critical concerns") + " open"
     if not critical:
-        return _count(severe, "high-severity concern", "high-severity concerns") + " open"
-    return _count(severe, "severe concern", "severe concerns") + f" open ({critical} critical)"
+        return count(severe, "high-severity concern", "high-severity concerns") + " open"
+    return count(severe, "severe concern", "severe concerns") + f" open ({critical} critical)"
 
 
 def _tile(ev: InitiativeEvidence, key: str | None) -> MetricTile | None:
@@ -156,7 +153,7 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
     if latest is not None:
         missed = [c for c in latest.criteria if c["status"] == analytics.NOT_MET]
         if missed:
-            attention.append(_count(len(missed), "criterion", "criteria") + " not met")
+            attention.append(count(len(missed), "criterion", "criteria") + " not met")
     if severe:
         attention.append(severe_concerns_words(severe, ev.open_concerns.get("critical", 0)))
     if ev.headroom is not None and ev.headroom < HEADROOM_WARNING:
@@ -168,10 +165,10 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
             if ev.runway.already_over
             else "the traffic trend has reached capacity"
             if days == 0
-            else f"capacity runs out in {_count(days, 'day', 'days')}"
+            else f"capacity runs out in {count(days, 'day', 'days')}"
         )
     if ev.firing:
-        attention.append(_count(len(ev.firing), "alert", "alerts") + " firing")
+        attention.append(count(len(ev.firing), "alert", "alerts") + " firing")
     return OverviewCard(
         name=ini["name"],
         stage=STAGE_LABELS.get(ini["stage"], ini["stage"]),

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import (
     RATING_DIGITS,
+    count,
     format_date,
     format_rating,
     format_rating_change,
@@ -64,10 +65,6 @@ class TablePage:
     total: int
     rows: list[dict]
     table: Table
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 # ----------------------------------------------------------------------------- feedback
@@ -126,27 +123,27 @@ def feedback_view(
 
 def _totals(rows: list[dict]) -> dict:
     """The feedback totals (as people_db.feedback_counts gives them) of per-iteration rows."""
-    count = sum(r["count"] for r in rows)
+    given = sum(r["count"] for r in rows)
     rated = sum(r["rated"] for r in rows)
     actioned = sum(r["status"]["actioned"] for r in rows)
     return {
-        "count": count,
+        "count": given,
         "mean_rating": sum(r["mean_rating"] * r["rated"] for r in rows if r["rated"]) / rated
         if rated
         else None,
         "actioned": actioned,
-        "actioned_share": actioned / count if count else None,
-        "handled": count - sum(r["status"]["new"] for r in rows),
+        "actioned_share": actioned / given if given else None,
+        "handled": given - sum(r["status"]["new"] for r in rows),
     }
 
 
 def _feedback_headline(per_it: list[dict], totals: dict, themes: dict) -> str:
     if not totals["count"]:
         return "No feedback yet."
-    text = f"{_plural(totals['count'], 'comment')} so far, {_rating_text(totals['mean_rating'])}"
+    text = f"{count(totals['count'], 'comment')} so far, {_rating_text(totals['mean_rating'])}"
     if per_it:
         last = per_it[-1]
-        text += f"; iteration {last['iteration']}: {_plural(last['count'], 'comment')}, {_rating_text(last['mean_rating'])}"
+        text += f"; iteration {last['iteration']}: {count(last['count'], 'comment')}, {_rating_text(last['mean_rating'])}"
         if (
             len(per_it) > 1
             and last["mean_rating"] is not None
@@ -293,10 +290,10 @@ def concerns_headline(
     if not open_total:
         return "No open concerns: every concern raised so far is resolved or accepted."
     parts = [
-        f"“{c['title']}” ({c['severity']}, open {_plural(people.age_days(c['raised_at'], today), 'day')})"
+        f"“{c['title']}” ({c['severity']}, open {count(people.age_days(c['raised_at'], today), 'day')})"
         for c in severe[:2]
     ]
-    text = f"{_plural(open_total, 'open concern')}. Most severe: " + "; ".join(parts) + "."
+    text = f"{count(open_total, 'open concern')}. Most severe: " + "; ".join(parts) + "."
     if uncategorised:
         verb = "is" if uncategorised == 1 else "are"
         text += (
