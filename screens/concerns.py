@@ -109,9 +109,7 @@ if tab_register.open:  # only the chosen tab runs
                     if page == 1
                     else cache.evidence_read(pv.register_page, name, flt, page, today)
                 )
-                st.caption(
-                    f"{first.total:,} concerns match; open first, most severe first, oldest first."
-                )
+                st.caption(pv.register_order_line(first.total))
                 # What an executive scans first fits at 1440 px; the rest (who raised it,
                 # the group, the age, the due day) is in the CSV and in the one-concern view.
                 widgets.table(

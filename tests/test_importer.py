@@ -276,7 +276,7 @@ def test_rollback_refuses_to_undo_a_later_edit_silently_and_says_who_what_when(d
     assert f"Rows of batch #{first} (file.csv) were changed since it was imported" in message
     assert ADMIN.email in message and plan.later[0].when.strftime("%d %b %Y") in message
     assert table_checksums(demo_engine) == before
-    assert "undid 1 later changes, as confirmed" in ingest.rollback(
+    assert "undid 1 later change, as confirmed" in ingest.rollback(
         demo_engine, EDITOR, first, force=True
     )
 

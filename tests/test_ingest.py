@@ -157,7 +157,7 @@ def test_concern_reimport_updates_by_key_records_history_and_rolls_back(demo_eng
         ).all()
     assert rows == [("resolved", "critical", "Lea")]  # one concern, updated; owner kept
     assert history == [(None, "open"), ("open", "resolved")]
-    assert "restored 1 changed rows" in ingest.rollback(demo_engine, EDITOR, second)
+    assert "restored 1 changed row" in ingest.rollback(demo_engine, EDITOR, second)
     with demo_engine.connect() as conn:
         assert conn.execute(
             select(Concern.status, Concern.severity).where(Concern.external_key == "RISK-1")

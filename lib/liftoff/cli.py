@@ -187,10 +187,10 @@ def cmd_import(args) -> None:
             for w in prepared.warnings:
                 print(f"{name}: note: {w}")
             verb = "would import" if args.dry_run else f"imported as batch #{batch_id}:"
-            stored = "rows" if prepared.rows_accepted == prepared.rows_read else "values"
+            stored = "row" if prepared.rows_accepted == prepared.rows_read else "value"
             print(
-                f"{name}: {verb} {prepared.rows_accepted:,} {stored} of {prepared.kind} "
-                f"from {prepared.rows_read:,} rows read."
+                f"{name}: {verb} {count(prepared.rows_accepted, stored)} of {prepared.kind} "
+                f"from {count(prepared.rows_read, 'row')} read."
             )
     if args.json:
         _print_json(reports[0] if len(reports) == 1 else reports)

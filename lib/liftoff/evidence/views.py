@@ -15,6 +15,7 @@ from liftoff.formatting import (
     KIND_LABELS,
     STATUS_LABELS,
     comparator_words,
+    count,
     format_date,
     format_day,
     format_delta,
@@ -307,7 +308,7 @@ def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tup
     mu, ku = shown_unit(ev.catalog.get(model)), shown_unit(ev.catalog.get(kpi))
     move_m = format_delta(cmp.model_change, mu)
     move_k = format_delta(cmp.kpi_change, ku)
-    span = f"over {cmp.n} iterations"
+    span = f"over {count(cmp.n, 'iteration')}"
     verdicts = {
         "showing": "model gains are showing up in the KPI.",
         "not_showing": "model gains are not showing up in the KPI yet.",
@@ -318,7 +319,7 @@ def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tup
     warning = None
     if cmp.n < analytics.MIN_CORRELATION_N:
         warning = (
-            f"Only {cmp.n} iterations report both: a correlation needs at least "
+            f"Only {count(cmp.n, 'iteration')} {'reports' if cmp.n == 1 else 'report'} both: a correlation needs at least "
             f"{analytics.MIN_CORRELATION_N} to mean anything."
         )
     return sentence, warning

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from liftoff.formatting import count
 from liftoff.ingest import reader
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.pipeline import Prepared
@@ -76,9 +77,9 @@ def _stored(p: Prepared) -> str:
 def describe_success(p: Prepared, batch_id: int) -> str:
     label = KIND_LABELS.get(p.kind, p.kind).lower()
     if p.rows_accepted == p.rows_read:
-        what = f"{p.rows_accepted:,} rows"
+        what = count(p.rows_accepted, "row")
     else:
-        what = f"{_stored(p)} ({p.rows_read:,} {'row' if p.rows_read == 1 else 'rows'})"
+        what = f"{_stored(p)} ({count(p.rows_read, 'row')})"
     return f"Imported {what} of {label} from {p.file_name} as batch #{batch_id}."
 
 

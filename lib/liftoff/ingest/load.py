@@ -43,6 +43,7 @@ from liftoff.db.models import (
     TrafficPoint,
 )
 from liftoff.evidence import writes as evidence_writes
+from liftoff.formatting import count
 from liftoff.ingest import pipeline
 from liftoff.ingest.pipeline import Prepared, _duplicate_batch, options_json
 from liftoff.ingest.values import distinct_pairs
@@ -180,9 +181,9 @@ def _bulk_frame(conn: Connection, table: str, payload: _Payload) -> None:
     per = -(-payload.rows // statements)
     cur = raw.cursor()
     for start in range(0, payload.rows, per):
-        count = min(per, payload.rows - start)
-        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608 - fixed names and literals
-        cur.execute(sql, payload.data[start * width : (start + count) * width])
+        rows = min(per, payload.rows - start)
+        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)}"  # noqa: S608 - fixed names and literals
+        cur.execute(sql, payload.data[start * width : (start + rows) * width])
     cur.close()
 
 
@@ -770,7 +771,7 @@ def load_file(
             conn,
             actor,
             "import",
-            f"Imported {file_name}: {prepared.rows_accepted:,} rows of {prepared.kind} "
+            f"Imported {file_name}: {count(prepared.rows_accepted, 'row')} of {prepared.kind} "
             f"as batch #{batch_id}",
             target="import_batch",
             target_id=batch_id,

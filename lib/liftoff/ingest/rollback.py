@@ -28,6 +28,7 @@ from liftoff.db.models import (
     TrafficPoint,
 )
 from liftoff.errors import LiftoffError
+from liftoff.formatting import count
 from liftoff.notify import outbox as notify
 
 
@@ -298,10 +299,10 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
         notify.evaluate(conn, touched)
         removed = sum(counts.values())
         restored = sum(1 for c in changes if json.loads(c[2]))
-        text = f"Rolled back batch #{batch_id} ({batch.file_name}): removed {removed} rows"
-        text += f", restored {restored} changed rows." if restored else "."
+        text = f"Rolled back batch #{batch_id} ({batch.file_name}): removed {count(removed, 'row')}"
+        text += f", restored {count(restored, 'changed row')}." if restored else "."
         if plan.later:
-            text += f" It undid {len(plan.later)} later changes, as confirmed."
+            text += f" It undid {count(len(plan.later), 'later change')}, as confirmed."
         audit.record(
             conn,
             actor,

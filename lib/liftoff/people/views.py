@@ -283,6 +283,12 @@ def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> Concer
     )
 
 
+def register_order_line(total: int) -> str:
+    """The line above the register: how many concerns the filters match, and their order."""
+    verb = "matches" if total == 1 else "match"
+    return f"{count(total, 'concern')} {verb}; open first, most severe first, oldest first."
+
+
 def concerns_headline(
     severe: list[dict], open_total: int, today: date, uncategorised: int = 0
 ) -> str:
