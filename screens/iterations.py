@@ -59,11 +59,7 @@ with right:
         st.markdown("**Rationale**")
         st.text(view.rationale)
     if view.candidate:
-        st.caption(
-            text.plain(
-                f"Headline figures come from candidate {view.candidate}, the best on the primary metric."
-            )
-        )
+        st.caption(text.plain(views.candidate_note(ev, view.candidate)))
 
 records = cache.read(meeting_reads.decisions, ev.iteration(number).id)
 if records:

@@ -37,10 +37,14 @@ if (layout or default) == "Table":
             "Gate": st.column_config.TextColumn(width=85),
             "Criteria met": st.column_config.TextColumn(width=95),
             "Model trend": st.column_config.LineChartColumn(
-                help="Every iteration, oldest first.", width="small"
+                help="Every iteration, oldest first, on a scale from zero.",
+                width="small",
+                y_min=0,
             ),
             "KPI trend": st.column_config.LineChartColumn(
-                help="Every iteration, oldest first.", width="small"
+                help="Every iteration, oldest first, on a scale from zero.",
+                width="small",
+                y_min=0,
             ),
             "Model metric": st.column_config.TextColumn(
                 help="The primary model metric: latest value and change from the previous iteration."
@@ -100,7 +104,11 @@ for card in cards if (layout or default) == "Cards" else []:
                 tile.delta,
                 delta_color="inverse" if tile.lower_is_better else "normal",
                 chart_data=tile.trend if len(tile.trend) > 1 else None,
-                help="Latest iteration, change from the previous one; the line shows every iteration.",
+                # Bars stand on zero: a line is scaled to its own range, which makes a
+                # 0.2-point change look like strong growth.
+                chart_type="bar",
+                help="Latest iteration, change from the previous one; the bars show every "
+                "iteration, oldest first, from zero.",
             )
         cols[3].metric(
             "Severe concerns",
@@ -121,7 +129,7 @@ for card in cards if (layout or default) == "Cards" else []:
         if card.candidate:
             st.caption(
                 text.plain(
-                    f"Model figures from candidate {card.candidate}, the best on the primary metric."
+                    portfolio.candidate_line(card.candidate, card.model and card.model.label)
                 )
             )
         if card.open_actions:

@@ -12,8 +12,9 @@ ini = ev.initiative
 st.markdown("**" + text.plain(views.scalability_sentence(ev)) + "**")
 st.caption(
     text.plain(
-        f"Capacity is the highest throughput of a load-test step whose p95 latency is within the "
-        f"{ini['slo_p95_ms']:,.0f} ms SLO and whose failures are within {ini['max_error_rate'] * 100:.1f}%."
+        f"Capacity is the most requests per second a load-test step served while 95 in 100 "
+        f"responses came within the {ini['slo_p95_ms']:,.0f} ms latency target and failures stayed "
+        f"within {ini['max_error_rate'] * 100:.1f}%."
     )
 )
 

@@ -77,6 +77,12 @@ def on_slide(page, k: int) -> None:
 
 
 MEASURE = """() => {
+        // Streamlit may be swapping the slide's elements (a rerun after a reload): null until
+        // every one is there, and the caller measures again.
+        const required = ['[data-testid="stMain"]', '.st-key-slide_next',
+            '.st-key-slide_sentence [data-testid="stText"]',
+            '.st-key-slide_where [data-testid="stText"]'];
+        if (required.some(sel => !document.querySelector(sel))) return null;
         const main = document.querySelector('[data-testid="stMain"]');
         const px = sel => parseFloat(getComputedStyle(document.querySelector(sel)).fontSize);
         const next = document.querySelector('.st-key-slide_next').getBoundingClientRect();
@@ -110,12 +116,13 @@ def settled(page) -> dict:
     """The slide's measures once its chart has stopped redrawing (plotly draws its ticks again
     as the chart takes the height the slide leaves it)."""
     previous = None
-    for _ in range(30):
+    for _ in range(60):
         m = page.evaluate(MEASURE)
-        if m == previous:
+        if m is not None and m == previous:
             return m
         previous = m
         page.wait_for_timeout(300)
+    assert m is not None, "the slide's title, sentence or navigation never appeared"
     return m
 
 

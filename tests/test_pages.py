@@ -1,5 +1,7 @@
 """Every screen through streamlit's AppTest, on an empty database and on the demo portfolio."""
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -51,6 +53,23 @@ def test_every_page_runs_on_the_demo_portfolio(use_database, demo_url, page):
     assert not at.error
 
 
+@pytest.mark.parametrize("page", DATA_PAGES)
+def test_no_chart_prints_a_label_over_its_lines_or_bars(use_database, demo_url, page):
+    """Labels of target, capacity, peak and threshold lines are legend entries or title lines:
+    printed on the plot, they sat on the lines and bars they cross ("SLO 800 ms", "latest
+    peak 84 req/s", "capacity 99 req/s", "floor 2")."""
+    use_database(demo_url)
+    at = open_app(page, initiative="Claims triage assistant")
+    assert not at.exception
+    for chart in at.get("plotly_chart"):
+        figure = json.loads(chart.proto.spec)
+        title = figure["layout"].get("title", {}).get("text", "")
+        for note in figure["layout"].get("annotations", []):
+            # Only titles above the plot area (the subplot titles) may be annotations.
+            above = note.get("yref") == "paper" and note.get("y", 0) >= 1
+            assert above, f"{page}, chart {title!r}: {note.get('text')!r} is printed on the plot"
+
+
 def test_overview_shows_each_initiative_with_the_summary_figures(
     use_database, demo_url, demo_engine
 ):
@@ -76,6 +95,12 @@ def test_overview_shows_each_initiative_with_the_summary_figures(
             f"{latest['criteria_met']} of {latest['criteria_total']}",
         ) in metrics
         assert ("Headroom", format_percent(data["headroom"])) in metrics
+    # Trends on an honest scale: bars standing on zero, not a line stretched over its own range
+    # (which made churn AUC's 0.2-point steps look like strong growth).
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    trends = [m.proto for m in at.metric if list(m.proto.chart_data)]
+    assert trends and all(p.chart_type == MetricProto.ChartType.BAR for p in trends)
     body = texts(at)
     assert "At the current trend capacity runs out around" in body
     assert (
@@ -107,6 +132,9 @@ def test_overview_as_a_table_shows_the_cards_figures_one_initiative_a_line(
         assert row["Model metric"] == f"{card.model.label} {card.model.value} ({card.model.delta})"
         assert list(row["Model trend"]) == pytest.approx(card.model.trend)
         assert row["Gate"] == ("Ready" if card.ready else "Not ready")
+    shown = json.loads(at.dataframe[0].proto.columns)
+    assert shown["Model trend"]["type_config"]["y_min"] == 0
+    assert shown["KPI trend"]["type_config"]["y_min"] == 0
     assert table.loc["Churn early-warning", "Open"] == "iterations?initiative=Churn%20early-warning"
     assert "only 15% capacity headroom" in table.loc["Claims triage assistant", "Needs attention"]
     assert len(at.get("plotly_chart")) == 1  # the headroom chart stays

@@ -352,7 +352,7 @@ def test_governance_screen_shows_the_gate_with_links(use_database, demo_url):
     body = texts(at)
     assert "Not ready" in body
     links = {p.proto.page: p.proto.label.replace("\\", "") for p in at.get("page_link")}
-    assert links["scalability"] == "Capacity headroom is 15%, below the floor of 25%."
+    assert links["scalability"] == "Capacity headroom is 15%, under the 25% required."
     assert links["concerns"] == "1 critical concern is open."
 
 
@@ -469,7 +469,7 @@ def test_gate_is_ready_when_every_condition_holds_and_names_each_failure(demo_en
     # Headroom floor above the headroom.
     g = _gate(demo_engine, min_headroom=min(ev.headroom + 0.1, 0.99))
     assert [r.screen for r in g.reasons] == ["scalability"]
-    assert "below the floor of" in g.reasons[0].text
+    assert "required" in g.reasons[0].text
     # Rubric floor above the score.
     g = _gate(demo_engine, min_readiness=7)
     assert [r.screen for r in g.reasons] == ["governance"]

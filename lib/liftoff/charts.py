@@ -10,7 +10,13 @@ from plotly.subplots import make_subplots
 
 from liftoff.db.models import SEVERITIES
 from liftoff.evidence.initiative import InitiativeEvidence
-from liftoff.formatting import DECISION_COLOURS, format_value, shown_unit
+from liftoff.formatting import (
+    DECISION_COLOURS,
+    comparator_words,
+    format_date,
+    format_value,
+    shown_unit,
+)
 from liftoff.people import views as people_views
 from liftoff.people.rules import STANCE_VALUE
 from liftoff.readiness import views as readiness_views
@@ -70,16 +76,11 @@ def headroom_bars(cards: list, warning: float) -> go.Figure:
             hovertemplate="%{y}: %{x:.0f}% of capacity free<extra></extra>",
         )
     )
-    fig.add_vline(
-        x=warning * 100,
-        line_dash="dash",
-        line_color="#616161",
-        annotation_text=f"{warning:.0%} warning",
-        annotation_position="top",
-    )
+    fig.add_vline(x=warning * 100, line_dash="dash", line_color="#616161")
     fig.update_layout(
         **_LAYOUT,
-        title="Capacity headroom at latest peak traffic",
+        title=f"Capacity headroom at latest peak traffic<br><sup>dashed: the {warning:.0%} "
+        "warning level</sup>",
         xaxis_title="Free capacity (%)",
         yaxis_title=None,
     )
@@ -235,11 +236,10 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
         )
     )
     targets = {model: _target(ev, model), kpi: _target(ev, kpi)}
-    # The model's target label sits at the left, the KPI's at the right: never on top of
-    # each other, even when both targets fall on the same height.
-    for key, meta, axis, colour, side in (
-        (model, meta_m, "y", "#1f4e79", "top left"),
-        (kpi, meta_k, "y2", "#ef6c00", "top right"),
+    # Each target's label is a legend entry: on the plot it sat on the lines it crosses.
+    for key, meta, axis, colour in (
+        (model, meta_m, "y", "#1f4e79"),
+        (kpi, meta_k, "y2", "#ef6c00"),
     ):
         target = targets[key]
         if target is not None:
@@ -248,11 +248,12 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
                 line_dash="dot",
                 line_color=colour,
                 yref=axis,
-                annotation_text=safe(
-                    f"target {meta['display_name']} {format_value(target, shown_unit(meta))}"
-                ),
-                annotation_position=side,
-                annotation_font_color=colour,
+            )
+            _legend_line(
+                fig,
+                safe(f"Target {meta['display_name']}: {format_value(target, shown_unit(meta))}"),
+                colour,
+                "dot",
             )
     fig.update_layout(
         **{**_LAYOUT, "height": 360},
@@ -336,8 +337,11 @@ def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> 
         cols=3,
         subplot_titles=(
             "Throughput (req/s) by users",
-            "p95 latency (ms) by throughput (req/s)",
-            "Failures (%) by users",
+            # The dashed lines' meaning is in the titles: labels on the plot sat on the lines.
+            f"Response time (ms, 95 in 100 faster) by req/s<br>"
+            f"<sup>dashed: the {ev.initiative['slo_p95_ms']:.0f} ms target</sup>",
+            f"Failures (%) by users<br><sup>dashed: the "
+            f"{ev.initiative['max_error_rate'] * 100:g}% limit</sup>",
         ),
     )
     # Clearly distinct hues (Okabe-Ito, safe for colour-blind readers), not shades of one
@@ -395,7 +399,6 @@ def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> 
         line_color="#c62828",
         row=1,
         col=2,
-        annotation_text=f"SLO {ev.initiative['slo_p95_ms']:.0f} ms",
     )
     fig.add_hline(
         y=ev.initiative["max_error_rate"] * 100,
@@ -403,14 +406,14 @@ def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> 
         line_color="#c62828",
         row=1,
         col=3,
-        annotation_text="error budget",
     )
     fig.update_layout(**{**_LAYOUT, "height": 340}, legend=dict(orientation="h", y=-0.25))
     return fig
 
 
 def capacity_trend(ev: InitiativeEvidence) -> go.Figure:
-    """Capacity at the SLO per iteration that has load tests."""
+    """Capacity within the latency target per iteration that has load tests, against the
+    latest peak traffic (a legend entry, not a label printed over the bars)."""
     tested = [
         it
         for it in ev.iterations
@@ -425,21 +428,23 @@ def capacity_trend(ev: InitiativeEvidence) -> go.Figure:
                 f"{it.capacity.capacity_rps:.0f}" if it.capacity.capacity_rps else "none"
                 for it in tested
             ],
-            textposition="outside",
-            hovertemplate="%{x}: %{y:.1f} req/s within the SLO<extra></extra>",
+            # At the bars' foot, where the peak-traffic line does not run.
+            textposition="inside",
+            insidetextanchor="start",
+            textfont=dict(color="white"),
+            hovertemplate="%{x}: %{y:.1f} req/s within the latency target<extra></extra>",
+            name="Capacity",
         )
     )
-    if ev.peak_rps is not None:
-        fig.add_hline(
-            y=ev.peak_rps,
-            line_dash="dash",
-            line_color="#ef6c00",
-            annotation_text=f"latest peak {ev.peak_rps:.0f} req/s",
-        )
+    if ev.peak_rps is not None and tested:
+        fig.add_hline(y=ev.peak_rps, line_dash="dash", line_color="#ef6c00", line_width=2)
+        _legend_line(fig, f"Latest peak traffic: {ev.peak_rps:,.0f} req/s", "#ef6c00", "dash")
     fig.update_layout(
         **{**_LAYOUT, "height": 300},
-        title="Capacity within the latency SLO and error budget",
+        title="Capacity: requests per second served within the latency target and error limit",
         yaxis_title="Requests per second",
+        showlegend=True,
+        legend=dict(orientation="h", y=-0.2),
     )
     return fig
 
@@ -468,6 +473,16 @@ def headroom_gauge(ev: InitiativeEvidence, warning: float) -> go.Figure:
     return fig
 
 
+def _legend_line(fig: go.Figure, name: str, colour: str, dash: str | None = None) -> None:
+    """A legend entry for a line drawn across the plot (add_hline, add_vline): its label on the
+    plot itself sat on the lines and bars it crosses."""
+    fig.add_trace(
+        go.Scatter(
+            x=[None], y=[None], mode="lines", name=name, line=dict(color=colour, dash=dash)
+        )
+    )
+
+
 def runway(ev: InitiativeEvidence, what_if: tuple | None = None) -> go.Figure:
     """Peak traffic over time, the fitted trend projected to capacity, and a what-if line."""
 
@@ -487,7 +502,7 @@ def runway(ev: InitiativeEvidence, what_if: tuple | None = None) -> go.Figure:
         end = ev.runway.crossing if ev.runway.crossing else last + timedelta(days=90)
         end = min(end + timedelta(days=14), last + timedelta(days=730))
         days = list(range(0, (end - fit.origin).days + 1, 3))
-        label = f"{fit.model} trend (R² {fit.r_squared:.2f})"
+        label = f"Trend, projected ({fit.model} growth)"
         fig.add_trace(
             go.Scatter(
                 x=[(fit.origin + timedelta(days=d)).isoformat() for d in days],
@@ -509,13 +524,13 @@ def runway(ev: InitiativeEvidence, what_if: tuple | None = None) -> go.Figure:
             )
         )
     if ev.capacity_rps:
-        fig.add_hline(
-            y=ev.capacity_rps,
-            line_color="#c62828",
-            annotation_text=f"capacity {ev.capacity_rps:.0f} req/s",
-        )
+        fig.add_hline(y=ev.capacity_rps, line_color="#c62828")
+        _legend_line(fig, f"Capacity: {ev.capacity_rps:,.0f} req/s", "#c62828")
     if ev.runway.crossing:
         fig.add_vline(x=ev.runway.crossing.isoformat(), line_dash="dot", line_color="#c62828")
+        _legend_line(
+            fig, f"Capacity reached: {format_date(ev.runway.crossing)}", "#c62828", "dot"
+        )
     fig.update_layout(
         **{**_LAYOUT, "height": 360},
         title="Peak traffic and runway",
@@ -540,13 +555,14 @@ def metric_history(
             name=safe(meta["display_name"]),
         )
     )
-    fig.add_hline(
-        y=_scaled([threshold], meta)[0],
-        line_dash="dash",
-        line_color="#c62828",
-        annotation_text=f"alert when {comparator} {_scaled([threshold], meta)[0]:.4g}",
+    fig.add_hline(y=_scaled([threshold], meta)[0], line_dash="dash", line_color="#c62828")
+    fig.update_layout(
+        **{**_LAYOUT, "height": 220},
+        # The dashed line's meaning in the title: a label on the plot sat on the line.
+        title=f"{_axis_title(meta)}<br><sup>dashed: alert when "
+        f"{comparator_words(comparator)} {_scaled([threshold], meta)[0]:.4g}</sup>",
+        showlegend=False,
     )
-    fig.update_layout(**{**_LAYOUT, "height": 220}, title=_axis_title(meta), showlegend=False)
     return fig
 
 
@@ -796,7 +812,7 @@ def buy_in(people: list[dict], numbers: list[int]) -> go.Figure:
             name="Support weighted by influence",
             mode="lines+markers",
             line=dict(color="#1f4e79", width=3),
-            hovertemplate="%{x}: %{y:+.2f} (−2 all blockers … +2 all advocates)<extra></extra>",
+            hovertemplate="%{x}: %{y:+.2f} (from −2, all blockers, to +2, all advocates)<extra></extra>",
         ),
         secondary_y=True,
     )
@@ -809,7 +825,12 @@ def buy_in(people: list[dict], numbers: list[int]) -> go.Figure:
     fig.update_layout(height=320)
     fig.update_yaxes(title_text="Stakeholders", secondary_y=False)
     fig.update_yaxes(
-        title_text="Weighted support", range=[-2, 2], dtick=1, showgrid=False, secondary_y=True
+        title_text="Weighted support",
+        range=[-2.2, 2.2],
+        tickvals=[-2, 0, 2],
+        ticktext=["All blockers", "Neutral", "All advocates"],
+        showgrid=False,
+        secondary_y=True,
     )
     return fig
 
@@ -830,16 +851,11 @@ def rubric_sections(sections: dict[str, float], maxima: dict[str, int], floor: f
             hovertemplate="%{x}: %{y:g} points<extra></extra>",
         )
     )
-    fig.add_hline(
-        y=floor,
-        line_dash="dash",
-        line_color="#616161",
-        annotation_text=f"floor {floor:g}",
-        annotation_position="top left",
-    )
+    fig.add_hline(y=floor, line_dash="dash", line_color="#616161")
     fig.update_layout(
         **_LAYOUT,
-        title="Readiness rubric by section (score = the lowest)",
+        title=f"Readiness rubric by section: the score is the lowest<br><sup>dashed: the "
+        f"{floor:g} points each section needs for the gate</sup>",
         yaxis_title="Points",
         yaxis_range=[0, max(maxima.values())],
     )

@@ -77,6 +77,14 @@ class OverviewCard:
     kpi_missing: str = "No business KPI yet: upload metrics with category business_kpi."
 
 
+def candidate_line(candidate: str, metric: str | None) -> str:
+    """Whose figures the model metrics are when an iteration tried several models."""
+    return (
+        f"Model figures are those of {candidate}, the best of this iteration's models "
+        f"on {metric or 'the primary metric'}."
+    )
+
+
 def severe_concerns_words(severe: int, critical: int) -> str:
     """The open high and critical concerns in words that add up to the card's "Severe
     concerns" figure: "2 severe concerns open (1 critical)", "1 critical concern open"."""

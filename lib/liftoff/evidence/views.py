@@ -9,7 +9,7 @@ import pandas as pd
 
 from liftoff.evidence import rules as analytics
 from liftoff.evidence.initiative import InitiativeEvidence, IterationEvidence, compare_model_and_kpi
-from liftoff.evidence.portfolio import runway_sentence
+from liftoff.evidence.portfolio import candidate_line, runway_sentence
 from liftoff.formatting import (
     DECISION_LABELS,
     KIND_LABELS,
@@ -296,6 +296,11 @@ def label(ev: InitiativeEvidence, key: str) -> str:
     return ev.catalog.get(key, {}).get("display_name", key)
 
 
+def candidate_note(ev: InitiativeEvidence, candidate: str) -> str:
+    """The iterations screen's line on whose figures the headline metrics are."""
+    return candidate_line(candidate, label(ev, ev.initiative["primary_metric"]))
+
+
 def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tuple[str, str | None]:
     """The headline sentence, and a warning when there are too few iterations to judge."""
 
@@ -341,7 +346,7 @@ def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
 def scalability_sentence(ev: InitiativeEvidence) -> str:
 
     if ev.capacity_rps is None:
-        return "No load test has a step within the latency SLO and error budget yet: upload load-test results."
+        return "No load test has a step within the latency target and error limit yet: upload load-test results."
     head = f"Capacity is {ev.capacity_rps:,.0f} req/s (iteration {ev.capacity_iteration})"
     if ev.peak_rps is not None:
         head += f" against a latest peak of {ev.peak_rps:,.0f} req/s: {format_percent(ev.headroom)} headroom."
@@ -365,8 +370,8 @@ def capacity_table(ev: InitiativeEvidence) -> pd.DataFrame:
                 else None,
                 "At users": cap.best_step.users if cap.best_step else None,
                 "Limited by": {
-                    "latency": "p95 latency over the SLO",
-                    "errors": "errors over budget",
+                    "latency": "responses too slow (over the latency target)",
+                    "errors": "too many failures (over the error limit)",
                 }.get(cap.limited_by, "not reached in the test"),
                 "Limiting step": (
                     f"{lim.users} users: {lim.throughput_rps:,.0f} req/s, p95 {lim.p95_ms:,.0f} ms, "

@@ -303,15 +303,15 @@ def gate(
     elif ev.headroom < floor_h:
         g.reasons.append(
             Reason(
-                f"capacity headroom is {ev.headroom * 100:.0f}%, below the floor of "
-                f"{floor_h * 100:.0f}%",
+                f"capacity headroom is {ev.headroom * 100:.0f}%, under the "
+                f"{floor_h * 100:.0f}% required",
                 "scalability",
             )
         )
     if rubric.score < floor_r:
         g.reasons.append(
             Reason(
-                f"the readiness score is {rubric.score:g}, below the floor of {floor_r:g} "
+                f"the readiness score is {rubric.score:g}, under the {floor_r:g} required "
                 f"(weakest section: {SECTION_LABELS[rubric.weakest].lower()})",
                 "governance",
             )
