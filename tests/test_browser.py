@@ -219,11 +219,16 @@ def test_the_editor_stays_signed_in_through_reloads_tabs_and_deep_links(browser,
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "editor-signed-in.png"))
 
-    # Sign out on the Account page: this browser is a visitor again, in every tab.
-    page.locator('[data-testid="stSidebarNav"] a[href$="/account"]').click()
+    # Sign out from the sidebar, on an editor's page: this browser is a visitor again, in
+    # every tab, and lands on a page a visitor may see.
+    page.goto(f"{app_url}/upload")
     wait_until_idle(page)
-    page.get_by_role("button", name="Sign out", exact=True).click()
-    page.get_by_role("heading", name="Sign in").first.wait_for(timeout=30_000)
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
+    page.get_by_text("Browsing as a visitor (viewer)").wait_for(timeout=30_000)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').count() == 0
     tab.reload()
     wait_until_idle(tab)
     tab.get_by_text("Browsing as a visitor (viewer)").wait_for(timeout=30_000)
@@ -487,3 +492,41 @@ def test_a_product_manager_uploads_everyday_files(browser, app_url):
         shot(page, "concerns-not-categorised")
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def downloads_app(sqlite_templates, tmp_path_factory):
+    """The app on its own copy of the demo, with its server log at hand."""
+    folder = tmp_path_factory.mktemp("downloads")
+    for url in serve_demo(sqlite_templates, folder):
+        yield url, folder / "server.log"
+
+
+def test_two_downloads_clicked_one_after_the_other_both_deliver(page, downloads_app):
+    """The steering pack's two downloads, clicked back to back and then the first again, each
+    give their whole file (the second used to give nothing at times, the server logging
+    MediaFileStorageError as the first click's rerun dropped the file)."""
+    import zipfile
+
+    url, log = downloads_app
+    page.goto(f"{url}/steering?initiative={quote('Claims triage assistant')}")
+    wait_until_idle(page)
+    html = page.get_by_role("button", name="Download the pack (HTML, opens offline, prints to PDF)")
+    figures = page.get_by_role("button", name="Download the figures (ZIP of CSVs)")
+    got = []
+    for button in (html, figures, html, figures):
+        with page.expect_download(timeout=30_000) as download:
+            button.click()  # at once: no waiting for the page between the clicks
+        got.append(download.value)
+    names = [d.suggested_filename for d in got]
+    assert names == ["Claims triage assistant-iteration-8.html",
+                     "Claims triage assistant-iteration-8.zip"] * 2, names
+    pages = [Path(got[i].path()).read_text("utf-8") for i in (0, 2)]
+    assert pages[0] == pages[1] and "Claims triage assistant" in pages[0]
+    assert pages[0].rstrip().endswith("</html>")
+    for i in (1, 3):
+        with zipfile.ZipFile(got[i].path()) as archive:
+            assert archive.testzip() is None
+            assert any(n.endswith(".csv") for n in archive.namelist()), archive.namelist()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "MediaFileStorageError" not in log.read_text()

@@ -85,6 +85,23 @@ def test_a_column_of_dates_is_found_by_its_content_when_the_header_says_nothing(
     assert ("Period", "recorded_at (its cells are dates)") in p.mapping
 
 
+def test_the_column_mapping_of_a_wide_file_lists_every_metric_column(demo_engine):
+    """A file with one column per metric shows each of those columns in the preview's column
+    mapping, with the metric it lands on (the mapping listed only the iteration)."""
+    p = prepare(
+        demo_engine,
+        "Sprint,Churn AUC,Latency (ms),Retention %\n6,0.84,120,91\n",
+        initiative=CHURN,
+    )
+    assert p.ok, problems(p)
+    read_as = dict(p.mapping)
+    assert read_as["Sprint"] == "iteration"
+    assert read_as["Latency (ms)"] == "metric latency, in ms, one value per row"
+    assert read_as["Retention %"].startswith("metric retention, a share written in %")
+    assert read_as["Churn AUC"].startswith("metric churn_auc")
+    assert len(p.mapping) == 4
+
+
 # ------------------------------------------------------------------------ names and iterations
 
 

@@ -356,6 +356,23 @@ def test_governance_screen_shows_the_gate_with_links(use_database, demo_url):
     assert links["concerns"] == "1 critical concern is open."
 
 
+def test_governance_sentence_says_what_the_checklist_says(use_database, demo_url):
+    """The readiness sentence names each required item not done with the status the
+    checklist beside it shows (it called "missing" what the table said was in progress)."""
+    use_database(demo_url)
+    at = open_screen("governance", initiative=CLAIMS)
+    sentence = next(t for t in texts(at).split("\n") if "not done yet:" in t)
+    table = at.dataframe[0].value
+    not_done = table[table["Gap"] == "Not done yet"]
+    assert len(not_done) >= 1
+    named = sentence.split("not done yet: ", 1)[1].rstrip(".")
+    assert named == ", ".join(
+        f"{area.lower()} ({status.lower()})"
+        for area, status in zip(not_done["Area"], not_done["Status"], strict=True)
+    )
+    assert "Missing" not in set(table["Gap"])
+
+
 @pytest.mark.parametrize(
     ("stage", "items", "required", "done", "missing"),
     [
@@ -394,8 +411,8 @@ def test_an_initiative_with_no_governance_items_is_told_what_its_stage_needs(
     done = next(m for m in at.metric if m.label == "Governance items done")
     assert done.value == "0 of 2"
     assert (
-        "Governance: 0 of 2 items required at this stage are done; missing: data sources, "
-        "pii and consent."
+        "Governance: 0 of 2 items required at this stage are done; not done yet: data sources "
+        "(missing), PII and consent (missing)."
     ) in texts(at)
 
 

@@ -1011,6 +1011,13 @@ def _kind_metrics(ctx: _Context, frame: pd.DataFrame, names, unmatched) -> pd.Da
         h = cols.normalize(col)
         h = cols.Header(h.original, ctx.metric_keys(pd.Series([col])).iloc[0], h.unit)
         unit, _ = _metric_definition(ctx, h.key, col.strip(), h.unit, None)
+        if unit == "ratio":
+            in_unit = ", a share" + (" written in %" if h.unit in ("%", "percent", "pct") else "")
+        else:
+            in_unit = f", in {unit}" if unit else ""
+        read_as = f"metric {h.key}{in_unit}, one value per row"
+        if (col, read_as) not in ctx.p.mapping:  # the preview's column mapping shows it
+            ctx.p.mapping.append((col, read_as))
         parsed = parse_numbers(frame[col])
         ctx.report(
             parsed.bad,

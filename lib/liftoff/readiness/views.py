@@ -84,7 +84,8 @@ def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
                 # What an executive scans first comes first; the long evidence text last.
                 "Area": label,
                 "Status": GOVERNANCE_STATUS_LABELS.get(status, status),
-                "Gap": "Missing" if required and status in ("missing", "in_progress") else "",
+                # Not "Missing" beside a status "In progress": the gap is that it is not done.
+                "Gap": "Not done yet" if required and status in ("missing", "in_progress") else "",
                 "Required from": _capitalised(STAGE_WORDS.get(required_from, required_from)),
                 "Required now": "Yes" if required else "Not yet",
                 "Owner": (item or {}).get("owner") or "",
@@ -128,12 +129,25 @@ def readiness_sentence(view: GovernanceView) -> str:
     return (
         # Out of the same maximum as the Governance screen's readiness card: one denominator.
         f"Readiness score {r.score:g} of {min(rubric_maxima().values())} (the lowest section, "
-        f"{weakest}; floor {view.floor_readiness:g}): "
+        f"{weakest}; the gate needs {view.floor_readiness:g}): "
         f"{readiness_rules.score_meaning(r.score)}. Governance: {view.score.done} of {view.score.required} "
         "items required at this stage are done"
-        + (
-            f"; missing: {', '.join(GOVERNANCE_LABELS[a].lower() for a in view.score.missing)}."
-            if view.score.missing
-            else "."
-        )
+        + (f"; not done yet: {not_done_words(view)}." if view.score.missing else ".")
     )
+
+
+def not_done_words(view: GovernanceView) -> str:
+    """The required areas not done, each with its status as the checklist shows it:
+    "fairness (in progress), rollback plan (missing)" (the sentence used to call an item
+    "missing" that the table beside it says is in progress)."""
+    status = {i["area"]: i["status"] for i in view.items}
+    return ", ".join(
+        f"{_in_sentence(GOVERNANCE_LABELS[a])} "
+        f"({GOVERNANCE_STATUS_LABELS[status.get(a, 'missing')].lower()})"
+        for a in view.score.missing
+    )
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: lower case, but for acronyms ("PII and consent")."""
+    return " ".join(w if w.isupper() else w.lower() for w in label.split())

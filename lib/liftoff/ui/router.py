@@ -70,7 +70,7 @@ def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> No
         default=not pages,
     )
     pages.setdefault("Account", []).append(account)
-    session.sidebar_identity()
     current = st.navigation(pages, expanded=True)  # every screen listed, none behind "View more"
+    session.sidebar_identity(sign_out_button=current.url_path != account.url_path)
     st.session_state["liftoff_page"] = current.url_path  # the sidebar pickers follow page switches
     current.run()

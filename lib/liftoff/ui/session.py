@@ -136,13 +136,25 @@ def change_password(current: str, new: str) -> None:
         sessions.revoke_all(cache.engine(), me.email, keep=_session_cookie())
 
 
-def sidebar_identity() -> None:
-    """One line in the sidebar: who is signed in with which role, or how to sign in."""
+def sidebar_identity(sign_out_button: bool = True) -> None:
+    """One line in the sidebar: who is signed in with which role, or how to sign in; and a
+    Sign out button (not on the Account page, which has its own)."""
     current = actor()
     with st.sidebar:
         if current.email:
             role = current.role or "no role"
-            st.caption(f"Signed in as {text.plain(current.display)} · {role}")
+            # Signing out is one click from every screen, not only on the Account page; on
+            # the same line, so the pickers below stay where they were.
+            who_col, out_col = st.columns([3, 2], vertical_alignment="center", gap="small")
+            who_col.caption(f"Signed in as {text.plain(current.display)} · {role}")
+            if sign_out_button and out_col.button(
+                "Sign out", key="sidebar_sign_out", icon=":material/logout:", type="tertiary"
+            ):
+                if current.via == "oidc":
+                    st.logout()
+                else:
+                    sign_out()
+                    st.rerun()
         elif current.role:
             st.caption(f"Browsing as a visitor ({current.role}). Sign in to upload or edit.")
 
