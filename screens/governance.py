@@ -132,8 +132,16 @@ if tab_rubric.open:  # only the chosen tab runs
                 view.rubric_tables[section],
                 hide_index=True,
                 width="stretch",
-                column_config={"Test": st.column_config.TextColumn(width="large")},
+                # Widths that add up to the page's: no sideways scrolling at 1440x900.
+                column_config={
+                    "Test": st.column_config.TextColumn(width=380),
+                    "Score": st.column_config.TextColumn(width=140),
+                    "Scored by": st.column_config.TextColumn(width=170),
+                    "Note": st.column_config.TextColumn(width="large"),
+                },
             )
+            for note in readiness_views.rubric_long_notes(view.readiness, section):
+                st.caption(text.plain(note))
         if editor:
             scorable = [i for i in view.readiness.items if i.key not in readiness_rules.AUTOMATIC]
             with st.form("score_item"):

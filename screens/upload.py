@@ -188,7 +188,15 @@ if not prepared.ok:
     widgets.table(summary.problems, hide_index=True, width="stretch")
 else:
     st.markdown("**Preview: the first rows exactly as they will be stored**")
-    widgets.table(prepared.preview(), hide_index=True, width="stretch")
+    preview = ingest.preview(prepared)
+    widgets.table(
+        preview.frame,
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.Column(width=w) for c, w in preview.widths.items()},
+    )
+    if preview.empty_note:
+        st.caption(text.plain(preview.empty_note))
 
 if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material/upload:"):
     bar = st.progress(0.0, text="Importing…")

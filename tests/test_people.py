@@ -416,6 +416,37 @@ def test_an_initiative_with_no_governance_items_is_told_what_its_stage_needs(
     ) in texts(at)
 
 
+def test_a_long_rubric_note_is_cut_in_its_cell_and_given_in_full_below(
+    use_database, db_url, engine
+):
+    """A grid cell does not wrap: a note longer than its cell ends in "… (in full below)" and
+    is written out in full under the section's table, not lost past the table's right edge."""
+    use_database(db_url)
+    ingest.import_file(
+        engine,
+        EDITOR,
+        b"iteration,metric,value\n1,accuracy,0.8\n",
+        "m.csv",
+        ingest.Options(initiative="Bare", create=True),
+    )
+    note = (
+        "Schema checked in CI against the data contract of the claims warehouse; "
+        "owners sign off each change"
+    )
+    readiness_writes.score_readiness(engine, EDITOR, "Bare", "data_schema", score=1, note=note)
+    readiness_writes.score_readiness(
+        engine, EDITOR, "Bare", "data_feature_cost", score=0.5, note="Reviewed."
+    )
+    at = open_screen("governance", initiative="Bare", tab="Readiness rubric")
+    assert not at.exception
+    data = at.dataframe[0].value
+    cell = data.loc[data["Test"] == "Feature expectations are captured in a schema", "Note"]
+    assert cell.iloc[0].endswith("… (in full below)") and len(cell.iloc[0]) <= 60
+    assert "Reviewed." in set(data["Note"])
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert f"Feature expectations are captured in a schema: {note}" in captions
+
+
 def test_editor_sets_a_governance_item_and_scores_the_rubric(use_database, demo_url, demo_engine):
     use_database(demo_url)
     at = open_screen("governance", "editor", initiative=CHURN)

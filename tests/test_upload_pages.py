@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums, texts
 from liftoff import ingest
 from liftoff.db.models import ImportBatch, Observation
+from liftoff.demo import story
 from liftoff.formatting import format_bytes
 from liftoff.ingest.templates import TEMPLATES, template
 
@@ -169,3 +170,44 @@ def test_a_database_busy_with_another_write_gets_a_message_not_a_traceback(busy_
         "The database is busy with another write. Nothing was changed; retry in a moment." in shown
     )
     assert table_checksums(busy_sqlite.engine) == before
+
+
+@pytest.mark.parametrize("name,kind,asked", story.FILES, ids=[f[0] for f in story.FILES])
+def test_every_demo_file_previews_on_the_upload_page(use_database, demo_url, name, kind, asked):
+    """The files a product manager would upload (the demo's own) each show their preview, with
+    what the page asks for when the file does not say it: the risk register's preview crashed
+    the page, its threshold column holding numbers and gaps."""
+    use_database(demo_url)
+    at = upload_page(**({"initiative": asked["initiative"]} if "initiative" in asked else {}))
+    path = PROJECT_ROOT / "data" / "demo" / name
+    at.file_uploader[0].set_value((name, path.read_bytes(), "text/csv")).run()
+    if "iteration" in asked:
+        field = next(n for n in at.number_input if n.label == "Iteration (if the file has none)")
+        field.set_value(asked["iteration"]).run()
+    again = [c for c in at.checkbox if c.key == "upload_force"]
+    if again:  # the demo imported this very file
+        again[0].check().run()
+    assert not at.exception, name
+    assert "ready to import" in texts(at) and "not ready" not in texts(at), texts(at)
+    assert "**Preview: the first rows exactly as they will be stored**" in texts(at)
+    preview = at.dataframe[-1].value
+    assert len(preview) > 0
+    cells = {str(v) for v in preview.to_numpy().ravel()}
+    assert not cells & {"None", "nan", "NaN", "NaT"}, name
+
+
+def test_the_preview_fits_the_page_and_never_cuts_a_date(demo_engine):
+    """The preview's columns add up to the page's width at 1440x900 where they can (the
+    governance file's six did not, behind a sideways scroll), short columns such as dates keep
+    their whole width, and columns no previewed row fills are named instead of shown."""
+    demo = PROJECT_ROOT / "data" / "demo"
+    governance = ingest.preview(
+        ingest.prepare(demo_engine, (demo / "governance.csv").read_bytes(), "g.csv", ingest.Options())
+    )
+    assert sum(governance.widths.values()) <= 960
+    feedback = ingest.preview(
+        ingest.prepare(demo_engine, (demo / "feedback.csv").read_bytes(), "f.csv", ingest.Options())
+    )
+    assert feedback.widths["received_at"] >= len("2026-07-27 09:00") * 7.5
+    assert "sentiment" not in feedback.frame.columns
+    assert feedback.empty_note == "Left empty in these rows, so not shown: sentiment."

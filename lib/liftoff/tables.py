@@ -18,7 +18,25 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
     """`frame` as the Arrow table st.dataframe sends to the browser, text that a spreadsheet
     would run as a formula neutralised: the table toolbar's "Download as CSV" writes the cells
     as sent (it gave 9 live formulas across the overview, concerns and import history)."""
-    return pa.Table.from_pandas(export.shown_frame(frame), preserve_index=False)
+    shown = export.shown_frame(frame)
+    try:
+        return pa.Table.from_pandas(shown, preserve_index=False)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        # A column mixing text and numbers ("" beside 0.05): Arrow needs one type per column,
+        # so such a column is sent as the text it shows.
+        shown = shown.copy()
+        for c in shown.columns:
+            if shown[c].dtype == object:
+                shown[c] = shown[c].map(_as_text)
+        return pa.Table.from_pandas(shown, preserve_index=False)
+
+
+def _as_text(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -36,3 +54,27 @@ class Table:
     @property
     def empty(self) -> bool:
         return self.frame.empty
+
+
+def fitted_widths(
+    frame: pd.DataFrame, total: int = 960, short: int = 170, least: int = 120
+) -> dict[str, int]:
+    """Column widths in pixels that add up to at most `total` (the main column's width at
+    1440x900) where they can, so a wide table shows its columns without sideways scrolling.
+    Short columns (numbers, dates, codes: up to `short` pixels) keep the width they need,
+    never a cut date; the long text columns share what is left, each in proportion to what it
+    needs and at least `least` pixels (a cut cell shows its start; the value is stored whole).
+    A table that cannot fit that way is as narrow as it can be, and scrolls."""
+    if not len(frame.columns):
+        return {}
+    char, pad = 7.5, 30  # the grid's text, about 7.5 px a character, and its cell padding
+    need = {}
+    for c in frame.columns:
+        longest = frame[c].astype(str).str.len().max() if len(frame) else 0
+        need[str(c)] = int(max(len(str(c)), longest or 0) * char + pad)
+    if sum(need.values()) <= total:
+        return need
+    long = {c: w for c, w in need.items() if w > short}
+    left = total - sum(w for c, w in need.items() if c not in long)
+    scale = left / sum(long.values()) if long else 1
+    return {c: (max(least, int(w * scale)) if c in long else w) for c, w in need.items()}

@@ -4,6 +4,7 @@ from liftoff.access.auth import require
 from liftoff.ingest.describe import (
     describe,
     describe_success,
+    preview,
     problems_table,
     screen_for,
     workbook_sheets,
@@ -35,6 +36,7 @@ __all__ = [
     "import_file",
     "is_workbook",
     "prepare",
+    "preview",
     "problems_table",
     "rollback",
     "rollback_plan",

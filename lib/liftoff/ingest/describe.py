@@ -100,3 +100,25 @@ def workbook_sheets(data: bytes) -> list[str]:
         return reader.inspect_workbook(data, "workbook")
     except ImportRejected:
         return []
+
+
+@dataclass(frozen=True)
+class Preview:
+    frame: pd.DataFrame  # the first rows as stored, the columns they fill
+    widths: dict[str, int]  # each column's width: together the page's, where they can be
+    empty_note: str | None  # the columns these rows leave empty, in words
+
+
+def preview(p: Prepared) -> Preview:
+    """The Upload page's preview: the first rows exactly as they will be stored, without the
+    columns none of them fills (named under the table instead), at widths that show the other
+    columns side by side (an 18-column risk register needed a sideways scroll)."""
+    from liftoff import tables
+
+    frame = p.preview()
+    empty = [c for c in frame.columns if frame[c].astype(str).str.strip().eq("").all()]
+    shown = frame.drop(columns=empty) if len(empty) < len(frame.columns) else frame
+    note = (
+        f"Left empty in these rows, so not shown: {', '.join(map(str, empty))}." if empty else None
+    )
+    return Preview(shown, tables.fitted_widths(shown), note)

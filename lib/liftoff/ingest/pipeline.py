@@ -136,8 +136,10 @@ class Prepared:
                 shown[c] = shown[c].dt.strftime("%Y-%m-%d %H:%M").where(shown[c].notna(), "")
             elif isinstance(shown[c].dtype, pd.CategoricalDtype):
                 shown[c] = shown[c].astype(object)
-            elif shown[c].isna().any():  # a number column with gaps: the table would say "None"
-                shown[c] = shown[c].astype(object)
+            elif shown[c].isna().any() and pd.api.types.is_numeric_dtype(shown[c]):
+                # A number column with gaps, as text: the table would say "None", and numbers
+                # mixed with "" in one column cannot be sent to the browser at all.
+                shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:.10g}")
             if shown[c].dtype == object:  # an empty cell reads empty, never "None"
                 shown[c] = shown[c].where(shown[c].notna(), "")
         return shown

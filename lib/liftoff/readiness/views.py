@@ -111,12 +111,35 @@ def rubric_table(readiness: readiness_rules.Readiness, section: str) -> pd.DataF
                     "liftoff": "Liftoff, from its data",
                     "unscored": "not scored yet",
                 }.get(i.source, i.updated_by or "an editor"),
-                "Note": i.note or "",
+                "Note": _short_note(i.note),
             }
             for i in readiness.items
             if i.section == section
         ]
     )
+
+
+NOTE_CELL = 60  # characters of a note the rubric's table shows; a longer one is cut there
+
+
+def _short_note(note: str | None) -> str:
+    """A note as its table cell: a grid cell does not wrap, so a long note is cut and given in
+    full under the table (rubric_long_notes), not hidden past the table's right edge."""
+    note = " ".join((note or "").split())
+    if len(note) <= NOTE_CELL:
+        return note
+    more = "… (in full below)"
+    cut = note[: NOTE_CELL - len(more) + 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut[:-1]).rstrip(" ,;:") + more
+
+
+def rubric_long_notes(readiness: readiness_rules.Readiness, section: str) -> list[str]:
+    """The notes of a section too long for their cell, each with its test: shown in full."""
+    return [
+        f"{i.text}: {' '.join(i.note.split())}"
+        for i in readiness.items
+        if i.section == section and i.note and len(" ".join(i.note.split())) > NOTE_CELL
+    ]
 
 
 def rubric_maxima() -> dict[str, int]:
