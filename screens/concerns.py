@@ -117,9 +117,10 @@ if tab_register.open:  # only the chosen tab runs
                     hide_index=True,
                     width="stretch",
                     column_order=pv.REGISTER_SHOWN,
+                    # Widths that add up to the page's at 1440x900 (no sideways scroll).
                     column_config={
-                        "Title": st.column_config.TextColumn(width=300),
-                        "Evidence": st.column_config.TextColumn(width="large"),
+                        "Title": st.column_config.TextColumn(width=260),
+                        "Evidence": st.column_config.TextColumn(width=100),
                     },
                 )
                 widgets.csv_download(

@@ -76,7 +76,19 @@ if tab_checklist.open:  # only the chosen tab runs
             view.checklist,
             hide_index=True,
             width="stretch",
-            column_config={"Evidence": st.column_config.TextColumn(width="large")},
+            # Widths that add up to the page's at 1440x900 (no sideways scroll).
+            column_config={
+                "Area": st.column_config.TextColumn(width=140),
+                "Status": st.column_config.TextColumn(width=95),
+                "Gap": st.column_config.TextColumn(width=100),
+                "Required from": st.column_config.TextColumn(width=125),
+                "Required now": st.column_config.TextColumn(width=110),
+                "Owner": st.column_config.TextColumn(width=100),
+                "Updated": st.column_config.DatetimeColumn(
+                    width=130, format=widgets.DATETIME_FORMAT
+                ),
+                "Evidence": st.column_config.TextColumn(width=160),
+            },
         )
         if editor:
             existing = {i["area"]: i for i in view.items}
@@ -137,7 +149,7 @@ if tab_rubric.open:  # only the chosen tab runs
                     "Test": st.column_config.TextColumn(width=380),
                     "Score": st.column_config.TextColumn(width=140),
                     "Scored by": st.column_config.TextColumn(width=170),
-                    "Note": st.column_config.TextColumn(width="large"),
+                    "Note": st.column_config.TextColumn(width=270),
                 },
             )
             for note in readiness_views.rubric_long_notes(view.readiness, section):

@@ -93,7 +93,24 @@ if view.criteria.empty:
         "No criteria for this iteration yet. Import a criteria file for it.", icon=":material/rule:"
     )
 else:
-    widgets.table(view.criteria.shown, hide_index=True, width="stretch")
+    # Widths that add up to the page's at 1440x900: the evidence note and the batch in view.
+    widgets.table(
+        view.criteria.shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Kind": st.column_config.TextColumn(width=130),
+            "Criterion": st.column_config.TextColumn(width=250),
+            "Target": st.column_config.TextColumn(width=115),
+            "Value": st.column_config.TextColumn(width=80),
+            "Status": st.column_config.TextColumn(width=90),
+            "Change from previous iteration": st.column_config.TextColumn(
+                "Change", width=85, help="From the previous iteration."
+            ),
+            "Evidence note": st.column_config.TextColumn(width=150),
+            "Import batch": st.column_config.TextColumn("Batch", width=60),
+        },
+    )
 
 st.subheader("Headline metrics across iterations", anchor=False)
 if view.metrics.empty:
@@ -113,7 +130,18 @@ else:
             )
         )
     )
-    widgets.table(view.metrics.shown, hide_index=True, width="stretch")
+    # The metric's name pinned, then its latest change and the iterations newest first: what
+    # an executive looks for is on the screen however many iterations there are.
+    widgets.table(
+        view.metrics.shown,
+        hide_index=True,
+        width="stretch",
+        column_order=views.metrics_column_order(view.metrics.frame),
+        column_config={
+            "Metric": st.column_config.TextColumn(width=230, pinned=True),
+            "Latest change": st.column_config.TextColumn(width=100),
+        },
+    )
     widgets.csv_download(
         "Download as CSV", lambda: view.metrics_raw, f"{ev.initiative['name']}-metrics.csv"
     )

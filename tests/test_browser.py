@@ -530,3 +530,47 @@ def test_two_downloads_clicked_one_after_the_other_both_deliver(page, downloads_
             assert any(n.endswith(".csv") for n in archive.namelist()), archive.namelist()
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "MediaFileStorageError" not in log.read_text()
+
+
+NO_SIDEWAYS = """() => ({
+    cut: [...document.querySelectorAll('[data-testid="stMetricLabel"] .stMarkdownEllipsis')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText),
+    wide: [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+        .filter(s => s.scrollWidth > s.clientWidth + 1).length,
+})"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "iterations",
+        "model_business",
+        "scalability",
+        "monitoring",
+        "feedback",
+        "concerns",
+        "governance",
+        "governance?tab=Readiness+rubric",
+        "steering",
+        "imports",
+    ],
+)
+def test_an_executive_reads_each_screen_at_1440x900_without_sideways_scrolling(
+    browser, app_url, path
+):
+    """At 1440x900 no figure's name ends in "…" and no table hides columns behind a sideways
+    scroll, but the headline metrics across iterations, whose metric name is pinned and whose
+    newest iterations come first (the criteria's evidence note and batch, the register's
+    evidence, the checklist's evidence were past the right edge)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    sep = "&" if "?" in path else "?"
+    page.goto(f"{app_url}/{path}{sep}initiative={quote('Claims triage assistant')}")
+    wait_until_idle(page)
+    page.wait_for_timeout(1000)  # the grids size their columns once mounted
+    m = page.evaluate(NO_SIDEWAYS)
+    assert m["cut"] == [], m
+    assert m["wide"] <= (1 if path == "iterations" else 0), m
+    assert page.locator('[data-testid="stException"]').count() == 0
+    context.close()

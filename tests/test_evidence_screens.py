@@ -404,3 +404,21 @@ def test_load_curves_give_each_iteration_its_own_hue(demo_engine):
 
         hues.add(round(colorsys.rgb_to_hls(r, g, b)[0] * 6))  # six hue sectors
     assert len(hues) >= 4, colours
+
+
+def test_headline_metrics_show_the_metric_pinned_and_the_newest_iteration_first(
+    use_database, demo_url
+):
+    """However many iterations, an executive sees each metric's name, its latest change and the
+    newest iterations without scrolling sideways: the name pinned, the newest first."""
+    import json
+
+    use_database(demo_url)
+    at = open_screen("screens/iterations.py", initiative="Claims triage assistant")
+    assert not at.exception
+    table = next(d for d in at.dataframe if "Latest change" in d.value.columns)
+    order = list(table.proto.column_order)
+    assert order[:4] == ["Metric", "Latest change", "Iteration 8", "Iteration 7"], order
+    assert order[-2:] == ["Iteration 1", "Category"], order
+    config = json.loads(table.proto.columns)
+    assert config["Metric"]["pinned"] is True

@@ -296,6 +296,14 @@ def label(ev: InitiativeEvidence, key: str) -> str:
     return ev.catalog.get(key, {}).get("display_name", key)
 
 
+def metrics_column_order(frame: pd.DataFrame) -> list[str]:
+    """The headline metrics table's columns as the screen shows them: the metric, its latest
+    change, the iterations newest first, the category last."""
+    iterations = [c for c in frame.columns if c.startswith("Iteration ")]
+    rest = [c for c in frame.columns if c not in iterations and c not in ("Metric", "Latest change")]
+    return ["Metric", "Latest change", *reversed(iterations), *rest]
+
+
 def candidate_note(ev: InitiativeEvidence, candidate: str) -> str:
     """The iterations screen's line on whose figures the headline metrics are."""
     return candidate_line(candidate, label(ev, ev.initiative["primary_metric"]))

@@ -29,6 +29,7 @@ ICONS = {
 
 
 ICON = Path(__file__).with_name("icon.png")
+APP_CSS = Path(__file__).with_name("app.css")
 
 
 def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> None:
@@ -47,6 +48,7 @@ def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> No
         # A presentation link (?present=1) opens with the sidebar out of the way.
         initial_sidebar_state="collapsed" if st.query_params.get("present") == "1" else "auto",
     )
+    widgets.stylesheet(APP_CSS)
     widgets.restore_query_params()
     cache.require_database()
     actor = session.resolve_actor()
