@@ -117,10 +117,20 @@ if tab_register.open:  # only the chosen tab runs
                     hide_index=True,
                     width="stretch",
                     column_order=pv.REGISTER_SHOWN,
-                    # Widths that add up to the page's at 1440x900 (no sideways scroll).
+                    # Every width set, adding up to the page's at 1440x900: no sideways
+                    # scroll whatever the rows hold (a long key or owner widened its column).
                     column_config={
-                        "Title": st.column_config.TextColumn(width=260),
-                        "Evidence": st.column_config.TextColumn(width=100),
+                        "Key": st.column_config.TextColumn(width=70),
+                        "Title": st.column_config.TextColumn(width=205),
+                        "Severity": st.column_config.TextColumn(width=75),
+                        "Status": st.column_config.TextColumn(width=85),
+                        "Failure category": st.column_config.TextColumn(width=185),
+                        "Owner": st.column_config.TextColumn(width=100),
+                        "Raised": st.column_config.DateColumn(
+                            width=100, format=widgets.DATE_FORMAT
+                        ),
+                        "Overdue": st.column_config.TextColumn(width=70),
+                        "Evidence": st.column_config.TextColumn(width=75),
                     },
                 )
                 widgets.csv_download(
