@@ -9,8 +9,10 @@ from liftoff.ingest.describe import (
     screen_for,
     workbook_sheets,
 )
+from liftoff.ingest.kinds import KINDS
 from liftoff.ingest.load import commit, load_file
-from liftoff.ingest.pipeline import KINDS, Options, Prepared, prepare
+from liftoff.ingest.pipeline import prepare
+from liftoff.ingest.prepared import Options, Prepared
 from liftoff.ingest.problems import ImportRejected, Problem
 from liftoff.ingest.reader import is_xlsx as is_workbook
 from liftoff.ingest.rollback import (

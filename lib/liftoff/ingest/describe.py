@@ -9,7 +9,7 @@ import pandas as pd
 from liftoff.formatting import count
 from liftoff.ingest import reader
 from liftoff.ingest.columns import KIND_LABELS
-from liftoff.ingest.pipeline import Prepared
+from liftoff.ingest.prepared import Prepared
 from liftoff.ingest.problems import ImportRejected
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}

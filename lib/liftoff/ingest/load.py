@@ -45,7 +45,8 @@ from liftoff.db.models import (
 from liftoff.evidence import writes as evidence_writes
 from liftoff.formatting import count
 from liftoff.ingest import pipeline
-from liftoff.ingest.pipeline import Prepared, _duplicate_batch, options_json
+from liftoff.ingest.pipeline import duplicate_batch, options_json
+from liftoff.ingest.prepared import Prepared
 from liftoff.ingest.values import distinct_pairs
 from liftoff.notify import outbox as notify
 
@@ -719,7 +720,7 @@ def load_file(
             # A small file checked a moment ago is loaded as checked, unless someone imported
             # the same file since: then, as a large file, it is read and checked as it loads.
             reuse = checked is not None and (
-                options.force or _duplicate_batch(conn, sha, exclude=batch_id) is None
+                options.force or duplicate_batch(conn, sha, exclude=batch_id) is None
             )
             if reuse:
                 prepared = checked
