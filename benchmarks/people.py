@@ -52,7 +52,7 @@ def build(url: str) -> None:
         Stakeholder,
         StakeholderStance,
     )
-    from liftoff.ingest.load import _bulk_frame, _bulk_payload
+    from liftoff.ingest.bulk import bulk_frame, bulk_payload
 
     engine = db.make_engine(url)
     db.migrate(engine)
@@ -114,8 +114,8 @@ def build(url: str) -> None:
             }
         )
         for s in range(0, n, 50_000):
-            _bulk_frame(
-                conn, "feedback", _bulk_payload(conn.dialect.name, frame.iloc[s : s + 50_000])
+            bulk_frame(
+                conn, "feedback", bulk_payload(conn.dialect.name, frame.iloc[s : s + 50_000])
             )
         cats = ["unclear_criteria", "scalability", "data_gaps", "misalignment", "operations"]
         sevs = ["low", "medium", "high", "critical"]

@@ -77,7 +77,7 @@ def build(url: str) -> None:
         Metric,
         TrafficPoint,
     )
-    from liftoff.ingest.load import _bulk_frame, _bulk_payload
+    from liftoff.ingest.bulk import bulk_frame, bulk_payload
 
     engine = db.make_engine(url)
     db.migrate(engine)
@@ -219,10 +219,10 @@ def build(url: str) -> None:
             }
         )
         for s in range(0, n, 100_000):
-            _bulk_frame(
+            bulk_frame(
                 conn,
                 "observations",
-                _bulk_payload(conn.dialect.name, frame.iloc[s : s + 100_000]),
+                bulk_payload(conn.dialect.name, frame.iloc[s : s + 100_000]),
             )
     engine.dispose()
 

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import queue
-import sqlite3
 import threading
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
@@ -26,166 +19,36 @@ from liftoff import db
 from liftoff.access import audit
 from liftoff.access.auth import Actor, require
 from liftoff.db.models import (
-    BatchChange,
-    Concern,
-    ConcernStatusChange,
     Criterion,
     Feedback,
-    GovernanceItem,
     ImportBatch,
     ImportFile,
     Initiative,
     Iteration,
     LoadTestStep,
     Metric,
-    Stakeholder,
-    StakeholderStance,
     TrafficPoint,
 )
 from liftoff.evidence import writes as evidence_writes
 from liftoff.formatting import count
 from liftoff.ingest import pipeline
+from liftoff.ingest.bulk import (
+    FAST_CHUNK,
+    bulk_frame,
+    bulk_payload,
+    id_series,
+    observation_columns,
+)
 from liftoff.ingest.pipeline import duplicate_batch, options_json
 from liftoff.ingest.prepared import Prepared
+from liftoff.ingest.upserts import (
+    load_concerns,
+    load_governance,
+    load_stakeholders,
+    records,
+)
 from liftoff.ingest.values import distinct_pairs
 from liftoff.notify import outbox as notify
-
-FAST_CHUNK = 50_000
-
-
-def _id_series(ids: np.ndarray, index: pd.Index) -> pd.Series:
-    """Ids (-1 where unknown) as a nullable integer column."""
-    return pd.Series(pd.arrays.IntegerArray(ids, ids < 0), index=index)
-
-
-def _observation_columns(frame: pd.DataFrame, iteration_ids: np.ndarray, metrics) -> dict[str, Any]:
-    """The chunk as the observations table's columns (arrays, no Python object per row), in
-    the order of the table's index (iteration, metric): the index then grows in a few runs
-    per chunk instead of at a random place for every row. The sort is stable, so readings of
-    one iteration and metric keep the file's order (it ranks readings taken at the same time)."""
-    metric = frame["metric"]
-    if not isinstance(metric.dtype, pd.CategoricalDtype):
-        metric = metric.astype("category")
-    lookup = np.array([metrics.get(k, -1) for k in metric.cat.categories] + [-1], dtype=np.int64)
-    metric_ids = lookup[metric.cat.codes.to_numpy()]
-    order = np.lexsort((metric_ids, iteration_ids))
-    iteration_ids, metric_ids = iteration_ids[order], metric_ids[order]
-    return {
-        "iteration_id": pd.arrays.IntegerArray(iteration_ids, iteration_ids < 0),
-        "metric_id": pd.arrays.IntegerArray(metric_ids, metric_ids < 0),
-        "value": frame["value"].to_numpy(dtype="float64")[order],
-        "recorded_at": frame["recorded_at"].to_numpy(dtype="datetime64[us]")[order],
-        "segment": frame["segment"].to_numpy(dtype=object)[order],
-        "candidate": frame["candidate"].to_numpy(dtype=object)[order],
-    }
-
-
-@dataclass(frozen=True)
-class _Payload:
-    """A chunk ready for the bulk path: its columns and rows, serialised for the driver."""
-
-    columns: list[str]  # the columns that vary from row to row, in the order of `data`
-    rows: int
-    data: bytes | list  # CSV for COPY (PostgreSQL); one flat list of values (SQLite)
-    # SQL literals for columns with one value for the whole chunk (SQLite): NULL, or an id.
-    literals: dict[str, str] = field(default_factory=dict)
-
-
-def _plain_list(values) -> list | None:
-    """A column as a list of plain Python values for the driver: None for every kind of
-    missing, timestamps in the text form SQLAlchemy stores on SQLite
-    (`YYYY-MM-DD HH:MM:SS.ffffff`). None when every value is missing."""
-    column = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        # Exports repeat timestamps: format each distinct value once.
-        codes, uniques = pd.factorize(column.to_numpy(dtype="datetime64[us]"))
-        if not len(uniques):
-            return None
-        text = [t.replace("T", " ") for t in np.datetime_as_string(uniques, unit="us").tolist()]
-        return np.array([*text, None], dtype=object)[codes].tolist()
-    missing = column.isna().to_numpy()
-    if missing.all():
-        return None
-    if pd.api.types.is_integer_dtype(column.dtype):
-        plain = column.to_numpy(dtype="int64", na_value=0).tolist()
-    elif pd.api.types.is_float_dtype(column.dtype):
-        plain = column.to_numpy(dtype="float64", na_value=np.nan).tolist()
-    else:
-        plain = column.to_numpy(dtype=object).tolist()
-    for i in np.flatnonzero(missing).tolist():
-        plain[i] = None
-    return plain
-
-
-def _bulk_payload(dialect: str, columns, ids: dict[str, int] | None = None) -> _Payload:
-    """Serialise a chunk (a DataFrame, or a dict of equally long columns): CSV for COPY on
-    PostgreSQL; on SQLite, the values of the columns that vary in one flat list (row after
-    row), bound to multi-row INSERTs. `ids` are columns with one id for every row (the
-    batch), written into the statement instead of into each row."""
-    ids = ids or {}
-    if dialect == "postgresql":
-        # Arrow writes the CSV (ten times pandas' speed, without the GIL): missing values as
-        # empty unquoted fields, which COPY reads as NULL, and text always quoted.
-        frame = pd.DataFrame(columns).assign(**ids)
-        out = io.BytesIO()
-        pa_csv.write_csv(
-            pa.Table.from_pandas(frame, preserve_index=False),
-            out,
-            pa_csv.WriteOptions(include_header=False),
-        )
-        return _Payload(list(frame.columns), len(frame), out.getvalue())
-    literals = {name: str(int(value)) for name, value in ids.items()}
-    items = list(columns.items())
-    rows = len(items[0][1]) if items else 0
-    names, lists = [], []
-    for name, values in items:
-        plain = _plain_list(values)
-        if plain is None:
-            literals[name] = "NULL"
-        else:
-            names.append(name)
-            lists.append(plain)
-    data: list = [None] * (rows * len(lists))
-    for i, plain in enumerate(lists):
-        data[i :: len(lists)] = plain
-    return _Payload(names, rows, data, literals)
-
-
-# Values bound to one statement, at most (SQLite's own limit may be lower).
-_SQLITE_PARAMETERS = 30_000
-
-
-def _bulk_frame(conn: Connection, table: str, payload: _Payload) -> None:
-    """Insert a serialised chunk; the database writes with the GIL released.
-
-    SQLite: a few INSERTs of thousands of rows each, values bound (no text for SQLite to
-    parse). The driver lets go of the GIL while SQLite writes, and takes it back once per
-    statement, so the next chunk is validated meanwhile. PostgreSQL: COPY from CSV.
-    """
-    raw = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        columns = ", ".join(payload.columns)
-        with (
-            raw.cursor() as cur,
-            cur.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
-        ):
-            copy.write(payload.data)
-        return
-    if not payload.rows:
-        return
-    columns = ", ".join([*payload.columns, *payload.literals])
-    width = len(payload.columns)
-    row = "(" + ", ".join(["?"] * width + list(payload.literals.values())) + ")"
-    limit = min(_SQLITE_PARAMETERS, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    # Statements of equal size (the last may be smaller): two statement texts per chunk size.
-    statements = -(-payload.rows * max(width, 1) // limit)
-    per = -(-payload.rows // statements)
-    cur = raw.cursor()
-    for start in range(0, payload.rows, per):
-        rows = min(per, payload.rows - start)
-        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)}"  # noqa: S608 - fixed names and literals
-        cur.execute(sql, payload.data[start * width : (start + rows) * width])
-    cur.close()
 
 
 class _Loader:
@@ -370,14 +233,14 @@ class _Loader:
             for start in range(0, len(frame), FAST_CHUNK):
                 part = frame.iloc[start : start + FAST_CHUNK]
                 ids = iteration_ids[start : start + FAST_CHUNK]
-                rows = _observation_columns(part, ids, self.metrics)
+                rows = observation_columns(part, ids, self.metrics)
                 self._lock(Iteration, np.unique(rows["iteration_id"].to_numpy(na_value=-1)))
                 self._lock(Metric, np.unique(rows["metric_id"].to_numpy(na_value=-1)))
-                payload = _bulk_payload(self.dialect, rows, {"batch_id": batch_id})
-                self.pending.put(partial(_bulk_frame, conn, "observations", payload))
+                payload = bulk_payload(self.dialect, rows, {"batch_id": batch_id})
+                self.pending.put(partial(bulk_frame, conn, "observations", payload))
         elif target == "load_test_steps":
             frame = frame.assign(
-                iteration_id=_id_series(iteration_ids, frame.index), batch_id=batch_id
+                iteration_id=id_series(iteration_ids, frame.index), batch_id=batch_id
             )
             cols = [
                 "iteration_id",
@@ -390,7 +253,7 @@ class _Loader:
                 "source_file",
                 "batch_id",
             ]
-            recs = _records(frame, cols)
+            recs = records(frame, cols)
             for r in recs:
                 r["users"] = int(r["users"])
             conn.execute(insert(LoadTestStep), recs)
@@ -400,17 +263,17 @@ class _Loader:
             )
             conn.execute(
                 insert(TrafficPoint),
-                _records(frame, ["initiative_id", "observed_at", "peak_rps", "batch_id"]),
+                records(frame, ["initiative_id", "observed_at", "peak_rps", "batch_id"]),
             )
         elif target == "feedback":
             frame = frame.assign(
                 initiative_id=frame["initiative"].map(self.initiatives),
-                iteration_id=_id_series(iteration_ids, frame.index),
+                iteration_id=id_series(iteration_ids, frame.index),
                 batch_id=batch_id,
             )
             conn.execute(
                 insert(Feedback),
-                _records(
+                records(
                     frame,
                     [
                         "initiative_id",
@@ -430,7 +293,7 @@ class _Loader:
             )
         elif target == "criteria":
             frame = frame.assign(
-                iteration_id=_id_series(iteration_ids, frame.index),
+                iteration_id=id_series(iteration_ids, frame.index),
                 metric_id=frame["metric"]
                 .astype(object)
                 .map(lambda k: self.metrics.get(k) if isinstance(k, str) else None),
@@ -438,7 +301,7 @@ class _Loader:
             )
             conn.execute(
                 insert(Criterion),
-                _records(
+                records(
                     frame,
                     [
                         "iteration_id",
@@ -454,7 +317,7 @@ class _Loader:
                 ),
             )
         elif target == "concerns":
-            _load_concerns(
+            load_concerns(
                 conn,
                 frame,
                 self.initiatives,
@@ -464,218 +327,12 @@ class _Loader:
                 self.uploaded_by,
             )
         elif target == "governance_items":
-            _load_governance(conn, frame, self.initiatives, batch_id)
+            load_governance(conn, frame, self.initiatives, batch_id)
         elif target == "stakeholder_stances":
-            _load_stakeholders(conn, frame, self.initiatives, self.iterations, batch_id)
+            load_stakeholders(conn, frame, self.initiatives, self.iterations, batch_id)
         self.written += len(frame)
         if self.progress:
             self.progress(self.written)
-
-
-def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
-    """Rows as dicts of plain Python values (None for every kind of missing)."""
-    out = []
-    for row in frame[columns].itertuples(index=False):
-        rec = {}
-        for c, v in zip(columns, row, strict=True):
-            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
-                rec[c] = None
-            elif isinstance(v, pd.Timestamp):
-                rec[c] = v.to_pydatetime()
-            elif isinstance(v, np.generic):
-                rec[c] = v.item()
-            else:
-                rec[c] = v
-        out.append(rec)
-    return out
-
-
-def _as_date(v):
-    return v.date() if isinstance(v, datetime) else v
-
-
-def _snapshot(conn, model, row_id: int) -> dict:
-    row = (
-        conn.execute(select(model.__table__).where(model.__table__.c.id == row_id)).mappings().one()
-    )
-    return {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in row.items()}
-
-
-def _remember(conn, batch_id: int, table: str, row_id: int, before: dict) -> None:
-    conn.execute(
-        insert(BatchChange).values(
-            batch_id=batch_id, table_name=table, row_id=row_id, before=json.dumps(before)
-        )
-    )
-
-
-def _load_concerns(conn, frame, initiatives, iterations, metrics, batch_id, uploaded_by):
-    now = datetime.now()
-
-    def record(concern_id: int, from_status: str | None, to_status: str, note: str) -> None:
-        """Keep the status change in the concern's history, tied to this batch."""
-        conn.execute(
-            insert(ConcernStatusChange).values(
-                concern_id=concern_id,
-                changed_at=now,
-                changed_by=uploaded_by,
-                from_status=from_status,
-                to_status=to_status,
-                note=note,
-                batch_id=batch_id,
-            )
-        )
-
-    for rec in _records(frame, list(frame.columns)):
-        init_id = initiatives[rec["initiative"]]
-        values = {
-            "title": rec["title"],
-            "description": rec["description"],
-            "raised_by": rec["raised_by"],
-            "stakeholder_group": rec["stakeholder_group"],
-            "failure_category": rec["failure_category"],
-            "severity": rec["severity"],
-            "status": rec["status"],
-            "owner": rec["owner"],
-            "raised_at": _as_date(rec["raised_at"]),
-            "due": _as_date(rec["due"]),
-            "resolved_at": _as_date(rec["resolved_at"]),
-            "resolution": rec["resolution"],
-            "metric_id": metrics.get(rec["metric"]) if rec["metric"] else None,
-            "comparator": rec["comparator"] or (">=" if rec["metric"] else None),
-            "threshold": rec["threshold"],
-            "iteration_id": iterations.get((rec["initiative"], int(rec["iteration"])))
-            if rec["iteration"] is not None
-            else None,
-        }
-        existing = None
-        if rec["external_key"]:
-            existing = conn.execute(
-                select(Concern.id, Concern.status).where(
-                    Concern.initiative_id == init_id, Concern.external_key == rec["external_key"]
-                )
-            ).one_or_none()
-        if existing is None:
-            values["status"] = values["status"] or "open"
-            values["raised_at"] = values["raised_at"] or now.date()
-            concern_id = conn.execute(
-                insert(Concern)
-                .values(
-                    initiative_id=init_id,
-                    external_key=rec["external_key"],
-                    batch_id=batch_id,
-                    **values,
-                )
-                .returning(Concern.id)
-            ).scalar_one()
-            record(concern_id, None, values["status"], "Imported.")
-            continue
-        concern_id, old_status = existing
-        _remember(conn, batch_id, "concerns", concern_id, _snapshot(conn, Concern, concern_id))
-        # Fields the file leaves empty keep what the register already says.
-        changes = {k: v for k, v in values.items() if v is not None}
-        conn.execute(update(Concern).where(Concern.id == concern_id).values(**changes))
-        if changes.get("status", old_status) != old_status:
-            record(concern_id, old_status, changes["status"], "Changed by re-import.")
-
-
-def _load_governance(conn, frame, initiatives, batch_id):
-    now = datetime.now()
-    for rec in _records(frame, list(frame.columns)):
-        init_id = initiatives[rec["initiative"]]
-        values = {
-            "required_from": rec["required_from"],
-            "status": rec["status"],
-            "evidence": rec["evidence"],
-            "owner": rec["owner"],
-            "updated_at": now,
-        }
-        existing = conn.execute(
-            select(GovernanceItem.id).where(
-                GovernanceItem.initiative_id == init_id, GovernanceItem.area == rec["area"]
-            )
-        ).scalar()
-        if existing is None:
-            new_id = conn.execute(
-                insert(GovernanceItem)
-                .values(initiative_id=init_id, area=rec["area"], **values)
-                .returning(GovernanceItem.id)
-            ).scalar_one()
-            _remember(conn, batch_id, "governance_items", new_id, {})
-        else:
-            _remember(
-                conn,
-                batch_id,
-                "governance_items",
-                existing,
-                _snapshot(conn, GovernanceItem, existing),
-            )
-            conn.execute(
-                update(GovernanceItem)
-                .where(GovernanceItem.id == existing)
-                .values(**{k: v for k, v in values.items() if v is not None})
-            )
-
-
-def _load_stakeholders(conn, frame, initiatives, iterations, batch_id):
-    """Upsert stakeholders by (initiative, name) and their stance at each iteration; what was
-    there before is kept for rollback."""
-    for rec in _records(frame, list(frame.columns)):
-        init_id = initiatives[rec["initiative"]]
-        person = {"stakeholder_group": rec["group"], "influence": rec["influence"]}
-        sid = conn.execute(
-            select(Stakeholder.id).where(
-                Stakeholder.initiative_id == init_id, Stakeholder.name == rec["name"]
-            )
-        ).scalar()
-        if sid is None:
-            sid = conn.execute(
-                insert(Stakeholder)
-                .values(
-                    initiative_id=init_id,
-                    name=rec["name"],
-                    group=rec["group"],
-                    influence=int(rec["influence"]) if rec["influence"] is not None else 3,
-                )
-                .returning(Stakeholder.id)
-            ).scalar_one()
-            _remember(conn, batch_id, "stakeholders", sid, {})
-        elif any(v is not None for v in person.values()):
-            _remember(conn, batch_id, "stakeholders", sid, _snapshot(conn, Stakeholder, sid))
-            changes = {}
-            if rec["group"] is not None:
-                changes["group"] = rec["group"]
-            if rec["influence"] is not None:
-                changes["influence"] = int(rec["influence"])
-            conn.execute(update(Stakeholder).where(Stakeholder.id == sid).values(**changes))
-        it_id = iterations[(rec["initiative"], int(rec["iteration"]))]
-        existing = conn.execute(
-            select(StakeholderStance.id).where(
-                StakeholderStance.stakeholder_id == sid, StakeholderStance.iteration_id == it_id
-            )
-        ).scalar()
-        if existing is None:
-            new_id = conn.execute(
-                insert(StakeholderStance)
-                .values(
-                    stakeholder_id=sid, iteration_id=it_id, stance=rec["stance"], note=rec["note"]
-                )
-                .returning(StakeholderStance.id)
-            ).scalar_one()
-            _remember(conn, batch_id, "stakeholder_stances", new_id, {})
-        else:
-            _remember(
-                conn,
-                batch_id,
-                "stakeholder_stances",
-                existing,
-                _snapshot(conn, StakeholderStance, existing),
-            )
-            conn.execute(
-                update(StakeholderStance)
-                .where(StakeholderStance.id == existing)
-                .values(stance=rec["stance"], note=rec["note"])
-            )
 
 
 def load_file(
