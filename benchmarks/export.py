@@ -44,7 +44,7 @@ def main() -> None:
     from liftoff import db
     from liftoff.evidence import summary
     from liftoff.meeting import export as meeting_export
-    from liftoff.meeting import pack as report
+    from liftoff.meeting import pack as steering_pack
 
     with tempfile.TemporaryDirectory() as tmp:
         targets = [("SQLite", f"sqlite:///{Path(tmp) / 'large.db'}")]
@@ -56,7 +56,7 @@ def main() -> None:
             print(f"\n{label}: built the large portfolio in {time.perf_counter() - t:.1f} s")
             engine = db.make_engine(url)
             base, _ = timed(args.runs, summary.summary, engine, NAME)
-            pack_s, pack = timed(args.runs, report.build, engine, NAME)
+            pack_s, pack = timed(args.runs, steering_pack.build, engine, NAME)
             html_s, page = timed(args.runs, meeting_export.to_html, pack)
             zip_s, archive = timed(args.runs, meeting_export.to_csv_zip, pack)
             html_total, csv_total = pack_s + html_s, pack_s + zip_s

@@ -7,8 +7,8 @@ import streamlit as st
 from liftoff import charts
 from liftoff.db.models import COMPARATORS, CONCERN_STATUSES, FAILURE_CATEGORIES, SEVERITIES, STANCES
 from liftoff.evidence import views
-from liftoff.people import reads as people_db
-from liftoff.people import views as pv
+from liftoff.people import reads as people_reads
+from liftoff.people import views as people_views
 from liftoff.people import writes as people_writes
 from liftoff.ui import cache, session, text, widgets
 
@@ -19,7 +19,7 @@ ev = widgets.initiative_screen(
 name = ev.initiative["name"]
 numbers = [it.number for it in ev.iterations]
 today = date.today()
-view = cache.evidence_read(pv.concerns_view, name, today)
+view = cache.evidence_read(people_views.concerns_view, name, today)
 people = view.people
 editor = session.can("edit")
 
@@ -45,11 +45,15 @@ if tab_trends.open:
         if view.facets["total"]:
             left, right = st.columns(2)
             left.plotly_chart(
-                cache.view_figure(pv.concerns_view, charts.concern_burndown_of, name, today),
+                cache.view_figure(
+                    people_views.concerns_view, charts.concern_burndown_of, name, today
+                ),
                 width="stretch",
             )
             right.plotly_chart(
-                cache.view_figure(pv.concerns_view, charts.concern_matrix_of, name, today),
+                cache.view_figure(
+                    people_views.concerns_view, charts.concern_matrix_of, name, today
+                ),
                 width="stretch",
             )
         else:
@@ -70,13 +74,15 @@ if tab_register.open:  # only the chosen tab runs
                 "Status",
                 CONCERN_STATUSES,
                 default=["open", "mitigating"],
-                format_func=pv.CONCERN_STATUS_LABELS.get,
+                format_func=people_views.CONCERN_STATUS_LABELS.get,
             )
             severities = f2.multiselect("Severity", SEVERITIES, format_func=str.capitalize)
             categories = f3.multiselect(
                 "Failure category",
-                [*FAILURE_CATEGORIES, pv.UNCATEGORISED],
-                format_func=lambda c: pv.category_label(None if c == pv.UNCATEGORISED else c),
+                [*FAILURE_CATEGORIES, people_views.UNCATEGORISED],
+                format_func=lambda c: people_views.category_label(
+                    None if c == people_views.UNCATEGORISED else c
+                ),
             )
             search = f4.text_input("Search", placeholder="title, description, people, key")
             groups, owners, raised_in = [], [], None
@@ -90,7 +96,7 @@ if tab_register.open:  # only the chosen tab runs
                     [None, *numbers],
                     format_func=lambda n: "any" if n is None else f"It. {n}",
                 )
-            flt = people_db.ConcernFilter(
+            flt = people_reads.ConcernFilter(
                 statuses=tuple(statuses),
                 severities=tuple(severities),
                 groups=tuple(groups),
@@ -99,7 +105,7 @@ if tab_register.open:  # only the chosen tab runs
                 iteration=raised_in,
                 search=search,
             )
-            first = cache.evidence_read(pv.register_page, name, flt, 1, today)
+            first = cache.evidence_read(people_views.register_page, name, flt, 1, today)
             if not first.total:
                 st.caption("No concern matches these filters.")
             else:
@@ -107,16 +113,16 @@ if tab_register.open:  # only the chosen tab runs
                 shown = (
                     first
                     if page == 1
-                    else cache.evidence_read(pv.register_page, name, flt, page, today)
+                    else cache.evidence_read(people_views.register_page, name, flt, page, today)
                 )
-                st.caption(pv.register_order_line(first.total))
+                st.caption(people_views.register_order_line(first.total))
                 # What an executive scans first fits at 1440 px; the rest (who raised it,
                 # the group, the age, the due day) is in the CSV and in the one-concern view.
                 widgets.table(
                     shown.table.shown,
                     hide_index=True,
                     width="stretch",
-                    column_order=pv.REGISTER_SHOWN,
+                    column_order=people_views.REGISTER_SHOWN,
                     # Every width set, adding up to the page's at 1440x900: no sideways
                     # scroll whatever the rows hold (a long key or owner widened its column).
                     column_config={
@@ -139,7 +145,7 @@ if tab_register.open:  # only the chosen tab runs
                     f"{name}-concerns.csv",
                 )
 
-                titles = {r["id"]: pv.concern_choice(r) for r in shown.rows}
+                titles = {r["id"]: people_views.concern_choice(r) for r in shown.rows}
                 chosen = st.selectbox(
                     "One concern",
                     list(titles),
@@ -149,7 +155,7 @@ if tab_register.open:  # only the chosen tab runs
                     + (" and change it" if editor else ""),
                 )
                 if chosen is not None:
-                    detail = cache.read(pv.concern_detail, chosen)
+                    detail = cache.read(people_views.concern_detail, chosen)
                     item = detail.item
                     if item["description"]:
                         st.text(item["description"])
@@ -163,7 +169,7 @@ if tab_register.open:  # only the chosen tab runs
                                 "Status",
                                 CONCERN_STATUSES,
                                 index=CONCERN_STATUSES.index(item["status"]),
-                                format_func=pv.CONCERN_STATUS_LABELS.get,
+                                format_func=people_views.CONCERN_STATUS_LABELS.get,
                             )
                             severity = e2.selectbox(
                                 "Severity", SEVERITIES, index=SEVERITIES.index(item["severity"])
@@ -176,8 +182,8 @@ if tab_register.open:  # only the chosen tab runs
                                 index=FAILURE_CATEGORIES.index(item["failure_category"])
                                 if item["failure_category"]
                                 else None,
-                                format_func=pv.CATEGORY_LABELS.get,
-                                placeholder=pv.UNCATEGORISED_LABEL,
+                                format_func=people_views.CATEGORY_LABELS.get,
+                                placeholder=people_views.UNCATEGORISED_LABEL,
                             )
                             note = st.text_input(
                                 "Note for the history (needed when the status changes)",
@@ -222,7 +228,9 @@ if tab_register.open:  # only the chosen tab runs
                     owner = g3.text_input("Owner")
                     h1, h2, h3, h4 = st.columns(4)
                     category = h1.selectbox(
-                        "Failure category", FAILURE_CATEGORIES, format_func=pv.CATEGORY_LABELS.get
+                        "Failure category",
+                        FAILURE_CATEGORIES,
+                        format_func=people_views.CATEGORY_LABELS.get,
                     )
                     severity = h2.selectbox("Severity", SEVERITIES, index=1)
                     iteration = h3.selectbox("Raised in iteration", numbers, index=len(numbers) - 1)
@@ -267,7 +275,8 @@ if tab_buy_in.open:  # only the chosen tab runs
             )
         else:
             st.plotly_chart(
-                cache.view_figure(pv.concerns_view, charts.buy_in_of, name, today), width="stretch"
+                cache.view_figure(people_views.concerns_view, charts.buy_in_of, name, today),
+                width="stretch",
             )
             widgets.table(view.stakeholder_table, hide_index=True, width="stretch")
             who = st.selectbox(
@@ -282,7 +291,7 @@ if tab_buy_in.open:  # only the chosen tab runs
                         {
                             "Concern": c["title"],
                             "Severity": c["severity"].capitalize(),
-                            "Status": pv.CONCERN_STATUS_LABELS[c["status"]],
+                            "Status": people_views.CONCERN_STATUS_LABELS[c["status"]],
                         }
                         for c in person["concerns"]
                     ],

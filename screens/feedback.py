@@ -5,8 +5,8 @@ import streamlit as st
 from liftoff import charts
 from liftoff.db.models import FEEDBACK_SOURCES, FEEDBACK_STATUSES
 from liftoff.formatting import format_moment, format_rating
-from liftoff.people import reads as people_db
-from liftoff.people import views as pv
+from liftoff.people import reads as people_reads
+from liftoff.people import views as people_views
 from liftoff.people import writes as people_writes
 from liftoff.ui import cache, session, text, widgets
 
@@ -18,7 +18,7 @@ number = widgets.pick_iteration(
     [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
 )
 # As of the chosen iteration: what came later stays out of the sentence, the charts and the counts.
-view = cache.evidence_read(pv.feedback_view, name, number)
+view = cache.evidence_read(people_views.feedback_view, name, number)
 if not view.totals["count"]:
     st.info(
         "No feedback yet for this initiative. Upload a feedback file on the Upload data page: "
@@ -61,16 +61,18 @@ if tab_ratings.open:  # only the chosen tab runs
     with tab_ratings:
         left, right = st.columns(2)
         left.plotly_chart(
-            cache.view_figure(pv.feedback_view, charts.feedback_volume_of, name, number),
+            cache.view_figure(people_views.feedback_view, charts.feedback_volume_of, name, number),
             width="stretch",
         )
         right.plotly_chart(
-            cache.view_figure(pv.feedback_view, charts.rating_distribution_of, name, number),
+            cache.view_figure(
+                people_views.feedback_view, charts.rating_distribution_of, name, number
+            ),
             width="stretch",
         )
         if any(r["mean_sentiment"] is not None for r in view.rows):
             st.plotly_chart(
-                cache.view_figure(pv.feedback_view, charts.sentiment_of, name, number),
+                cache.view_figure(people_views.feedback_view, charts.sentiment_of, name, number),
                 width="stretch",
             )
 
@@ -79,13 +81,14 @@ if tab_ratings.open:  # only the chosen tab runs
             st.caption("No themes yet: add a theme or tags column to the feedback file.")
         else:
             st.plotly_chart(
-                cache.view_figure(pv.feedback_view, charts.themes_of, name, number), width="stretch"
+                cache.view_figure(people_views.feedback_view, charts.themes_of, name, number),
+                width="stretch",
             )
             if view.themes["source"] == "terms":
                 st.caption(
                     "The file had no themes or tags, so these are the words most distinctive of each "
                     "iteration's comments compared with the others (the newest "
-                    f"{people_db.TERM_SAMPLE:,} comments of each iteration are read)."
+                    f"{people_reads.TERM_SAMPLE:,} comments of each iteration are read)."
                 )
 
 if tab_loop.open:
@@ -110,14 +113,16 @@ if tab_comments.open:
         f1, f2, f3, f4 = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
         only_iteration = f1.toggle(f"Only iteration {number}", value=True)
         statuses = f2.multiselect(
-            "Status", FEEDBACK_STATUSES, format_func=pv.FEEDBACK_STATUS_LABELS.get
+            "Status", FEEDBACK_STATUSES, format_func=people_views.FEEDBACK_STATUS_LABELS.get
         )
-        sources = f3.multiselect("Source", FEEDBACK_SOURCES, format_func=pv.SOURCE_LABELS.get)
+        sources = f3.multiselect(
+            "Source", FEEDBACK_SOURCES, format_func=people_views.SOURCE_LABELS.get
+        )
         ratings = f4.multiselect("Rating", [1, 2, 3, 4, 5], format_func=lambda r: f"{r} ★")
         s1, s2 = st.columns([3, 1])
         search = s1.text_input("Search the comments and actions", placeholder="a word or phrase")
         theme = s2.text_input("Theme or tag")
-        flt = people_db.FeedbackFilter(
+        flt = people_reads.FeedbackFilter(
             iteration=number if only_iteration else None,
             statuses=tuple(statuses),
             sources=tuple(sources),
@@ -125,16 +130,20 @@ if tab_comments.open:
             theme=theme,
             search=search,
         )
-        first = cache.evidence_read(pv.comments_page, name, flt, 1)
+        first = cache.evidence_read(people_views.comments_page, name, flt, 1)
         if not first.total:
             st.caption("No comment matches these filters.")
         else:
             page = widgets.pick_page(first.total)
-            shown = first if page == 1 else cache.evidence_read(pv.comments_page, name, flt, page)
+            shown = (
+                first
+                if page == 1
+                else cache.evidence_read(people_views.comments_page, name, flt, page)
+            )
             rows = shown.rows
             st.caption(
                 f"{first.total:,} comments match; showing {len(rows)} from number "
-                f"{(page - 1) * people_db.PAGE + 1:,}, newest first."
+                f"{(page - 1) * people_reads.PAGE + 1:,}, newest first."
             )
             widgets.table(
                 shown.table.shown,
@@ -154,7 +163,7 @@ if tab_comments.open:
                 "Comment",
                 [r["id"] for r in rows],
                 format_func=lambda i: next(
-                    f"#{r['id']} · {pv.FEEDBACK_STATUS_LABELS[r['status']]} · {r['text'][:80]}"
+                    f"#{r['id']} · {people_views.FEEDBACK_STATUS_LABELS[r['status']]} · {r['text'][:80]}"
                     for r in rows
                     if r["id"] == i
                 ),
@@ -166,7 +175,7 @@ if tab_comments.open:
                     "Status",
                     FEEDBACK_STATUSES,
                     index=FEEDBACK_STATUSES.index(item["status"]),
-                    format_func=pv.FEEDBACK_STATUS_LABELS.get,
+                    format_func=people_views.FEEDBACK_STATUS_LABELS.get,
                     horizontal=True,
                 )
                 action = st.text_area(

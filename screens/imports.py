@@ -3,7 +3,7 @@
 import streamlit as st
 
 from liftoff import ingest
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import views
 from liftoff.formatting import format_bytes
 from liftoff.ui import cache, session, text, widgets
@@ -12,7 +12,7 @@ st.title("Import history")
 rolled_back = st.session_state.pop("liftoff_rolled_back", None)
 if rolled_back:
     st.success(text.plain(rolled_back), icon=":material/check_circle:")
-batches = cache.read(queries.import_batches)
+batches = cache.read(evidence_reads.import_batches)
 table = views.import_history(batches)
 if table.empty:
     st.info(
@@ -40,7 +40,7 @@ chosen = st.selectbox(
     [b["id"] for b in batches],
     format_func=lambda i: next(views.batch_label(b) for b in batches if b["id"] == i),
 )
-batch = cache.read(queries.import_batch, chosen)
+batch = cache.read(evidence_reads.import_batch, chosen)
 if batch["warnings"]:
     st.caption(text.plain("Notes from the import: " + batch["warnings"]))
 left, right = st.columns(2)

@@ -4,17 +4,17 @@ import streamlit as st
 
 from liftoff import charts
 from liftoff.db.models import COMPARATORS
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import views
 from liftoff.evidence import writes as evidence_writes
 from liftoff.formatting import DECISION_LABELS, KIND_LABELS, STAGE_LABELS
-from liftoff.meeting import pack as report
+from liftoff.meeting import pack as steering_pack
 from liftoff.meeting import reads as meeting_reads
 from liftoff.meeting import writes as meeting_writes
 from liftoff.ui import cache, session, text, widgets
 
 st.title("Iterations and decision")
-names = [i["name"] for i in cache.read(queries.initiatives)]
+names = [i["name"] for i in cache.read(evidence_reads.initiatives)]
 if not names:
     st.info(
         "No initiatives yet. Load the demo portfolio with `liftoff demo`, or import metrics "
@@ -66,11 +66,11 @@ if records:
     with st.expander(
         f"Decisions recorded in meetings ({len(records)})", icon=":material/gavel:", expanded=True
     ):
-        widgets.table(report.decision_table(records), hide_index=True, width="stretch")
+        widgets.table(steering_pack.decision_table(records), hide_index=True, width="stretch")
         items = [a for r in records for a in r["actions"]]
         if items:
             st.markdown("**Action items**")
-            widgets.table(report.action_table(items), hide_index=True, width="stretch")
+            widgets.table(steering_pack.action_table(items), hide_index=True, width="stretch")
             still_open = [a for a in items if a["status"] == "open"]
             if still_open and session.can("edit"):
                 done = st.selectbox(

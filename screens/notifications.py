@@ -3,7 +3,7 @@
 import streamlit as st
 
 from liftoff.db.models import SEVERITIES, WEBHOOK_FORMATS
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.notify import views as notify_views
 from liftoff.notify import worker
 from liftoff.notify import writes as notify_writes
@@ -30,7 +30,7 @@ done = st.session_state.pop("liftoff_notify_done", None)
 if done:
     st.success(text.plain(done))
 
-names = [i["name"] for i in cache.read(queries.initiatives)]
+names = [i["name"] for i in cache.read(evidence_reads.initiatives)]
 if not names:
     st.caption(
         text.plain(

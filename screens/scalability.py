@@ -4,7 +4,7 @@ import streamlit as st
 
 from liftoff import charts
 from liftoff.evidence import portfolio, views
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.ui import cache, text, widgets
 
 ev = widgets.initiative_screen("Scalability", "Upload load-test results and peak traffic for it.")
@@ -18,7 +18,7 @@ st.caption(
     )
 )
 
-steps = cache.read(queries.load_steps, [ini["id"]])
+steps = cache.read(evidence_reads.load_steps, [ini["id"]])
 if not steps:
     st.info(
         "No load-test results yet. Upload a load-test file (iteration, users, rps, p95_ms, "

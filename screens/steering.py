@@ -7,7 +7,7 @@ import streamlit as st
 
 from liftoff.formatting import DECISION_LABELS, format_moment
 from liftoff.meeting import export as meeting_export
-from liftoff.meeting import pack as report
+from liftoff.meeting import pack as steering_pack
 from liftoff.meeting import reads as meeting_reads
 from liftoff.meeting import writes as meeting_writes
 from liftoff.ui import cache, session, text, widgets
@@ -38,7 +38,7 @@ else:
     number = widgets.pick_iteration(
         [it.number for it in ev.iterations], {it.number: it.title for it in ev.iterations}
     )
-    pack = cache.evidence_read(report.pack_of, name, number, date.today())
+    pack = cache.evidence_read(steering_pack.pack_of, name, number, date.today())
 
 slides = pack["slides"]
 total = len(slides)
@@ -47,7 +47,7 @@ index = min(max(int(raw_slide) if raw_slide.isdigit() else 1, 1), total)
 
 if raw_snapshot is not None and not present:
     st.title("Steering pack")
-stamp = report.as_of(pack)
+stamp = steering_pack.as_of(pack)
 
 
 def go(to: int) -> None:
@@ -137,7 +137,7 @@ if st.session_state.pop("liftoff_decided", False):
 if present:
     # One slide fills the screen: where we are, the title, its sentence, its chart or table, the
     # navigation; nothing to scroll.
-    widgets.stylesheet(report.PRESENT_CSS)
+    widgets.stylesheet(steering_pack.PRESENT_CSS)
     with st.container(key="slide_where"):
         st.text(
             f"{name} · {pack['iteration']['title']} · Slide {index} of {total}"
@@ -149,7 +149,7 @@ if present:
         st.text(slide["sentence"])
     if slide["missing"]:
         st.info(text.plain(slide["missing"]), icon=":material/info:")
-    table = report.projector_table(slide)
+    table = steering_pack.projector_table(slide)
     # A fixed height lets the chart shrink to the space left (Streamlit grows a "stretch" chart
     # but never shrinks it below 450 px otherwise); the style then makes that height whatever
     # the screen leaves between the sentence and the navigation.

@@ -4,7 +4,7 @@ import streamlit as st
 
 from liftoff import db, ingest
 from liftoff.errors import LiftoffError
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.ingest import pull
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.templates import template
@@ -48,7 +48,7 @@ if done is not None:
         "screens/imports.py", label="See the import history", icon=":material/history:"
     )
 
-names = [i["name"] for i in cache.read(queries.initiatives)]
+names = [i["name"] for i in cache.read(evidence_reads.initiatives)]
 with st.expander("From an MLflow server", icon=":material/cloud_download:"):
     st.caption(
         "Each run of the experiment becomes a candidate of the iteration its tag names, with its "

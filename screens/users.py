@@ -5,7 +5,7 @@ import streamlit as st
 from liftoff.access import auth, tokens
 from liftoff.config import SETTINGS
 from liftoff.db.models import ROLES
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import views
 from liftoff.ui import cache, session, text, widgets
 
@@ -115,7 +115,7 @@ with make.form("create_token", clear_on_submit=True):
     st.markdown("**Create a token**")
     token_name = st.text_input("Name", placeholder="training-pipeline")
     token_role = st.selectbox("Role", tokens.TOKEN_ROLES, index=1)
-    initiative_names = [i["name"] for i in cache.read(queries.initiatives)]
+    initiative_names = [i["name"] for i in cache.read(evidence_reads.initiatives)]
     token_initiative = st.selectbox(
         "May write to",
         [None, *initiative_names],

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from liftoff import db
 from liftoff.access.auth import Actor
-from liftoff.demo import builder as demo
+from liftoff.demo import builder as demo_builder
 
 # Actors for direct library calls in tests (the app's role checks are tested on their own).
 EDITOR = Actor(email="pm@example.com", role="editor", via="password")
@@ -94,7 +94,7 @@ def _migrated(url: str, with_demo: bool) -> None:
     engine = db.make_engine(url)
     db.migrate(engine)
     if with_demo:
-        demo.load_demo(engine, today=DEMO_TODAY)
+        demo_builder.load_demo(engine, today=DEMO_TODAY)
     engine.dispose()
 
 

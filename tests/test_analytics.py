@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from liftoff.evidence import rules as analytics
+from liftoff.evidence import rules as evidence_rules
 from liftoff.evidence.rules import LatestValue, LoadStep
 
 DIRECTIONS = {"accuracy": "higher", "latency": "lower", "conversion": "higher"}
@@ -22,7 +22,7 @@ def test_headline_takes_one_candidate_best_on_primary_metric_for_every_metric():
         lv("latency", 340, "run-b", obs=4),
         lv("conversion", 0.031, None, obs=5),  # iteration-wide KPI, no candidate
     ]
-    head = analytics.headline(rows, "accuracy", DIRECTIONS)
+    head = evidence_rules.headline(rows, "accuracy", DIRECTIONS)
     # run-b is best on accuracy, so its latency (340) is the headline, not run-a's better 120.
     assert head.candidate == "run-b"
     assert head.values == {"accuracy": 0.86, "latency": 340, "conversion": 0.031}
@@ -35,7 +35,7 @@ def test_headline_lower_is_better_primary_metric_picks_the_smallest():
         lv("accuracy", 0.7, "a"),
         lv("accuracy", 0.6, "b"),
     ]
-    head = analytics.headline(rows, "latency", DIRECTIONS)
+    head = evidence_rules.headline(rows, "latency", DIRECTIONS)
     assert head.candidate == "b"
     assert head.values["accuracy"] == 0.6
 
@@ -50,7 +50,7 @@ def test_headline_prefers_the_later_recording_then_the_later_import():
         lv("conversion", 0.02, at=None, batch=3, obs=5),
         lv("conversion", 0.03, at=t1, batch=1, obs=6),  # a timed value beats an untimed one
     ]
-    head = analytics.headline(rows, None, DIRECTIONS)
+    head = evidence_rules.headline(rows, None, DIRECTIONS)
     assert head.candidate is None
     assert head.values == {"accuracy": 0.80, "latency": 180, "conversion": 0.03}
     assert head.batches == {"accuracy": 1, "latency": 2, "conversion": 1}
@@ -62,7 +62,7 @@ def test_candidate_own_value_beats_iteration_wide_value_of_same_metric():
         lv("latency", 210, "run-a", obs=2),
         lv("accuracy", 0.9, "run-a", obs=3),
     ]
-    assert analytics.headline(rows, "accuracy", DIRECTIONS).values["latency"] == 210
+    assert evidence_rules.headline(rows, "accuracy", DIRECTIONS).values["latency"] == 210
 
 
 def test_candidate_without_primary_metric_falls_back_to_latest_candidate():
@@ -70,12 +70,12 @@ def test_candidate_without_primary_metric_falls_back_to_latest_candidate():
         lv("latency", 100, "old", at=datetime(2026, 1, 1)),
         lv("latency", 140, "new", at=datetime(2026, 1, 5)),
     ]
-    assert analytics.choose_candidate(rows, "accuracy", DIRECTIONS) == "new"
+    assert evidence_rules.choose_candidate(rows, "accuracy", DIRECTIONS) == "new"
 
 
 def test_candidate_ties_go_to_the_first_name():
     rows = [lv("accuracy", 0.9, "zeta"), lv("accuracy", 0.9, "alpha")]
-    assert analytics.choose_candidate(rows, "accuracy", DIRECTIONS) == "alpha"
+    assert evidence_rules.choose_candidate(rows, "accuracy", DIRECTIONS) == "alpha"
 
 
 @pytest.mark.parametrize(
@@ -91,13 +91,17 @@ def test_candidate_ties_go_to_the_first_name():
     ],
 )
 def test_criterion_status_from_headline_value(value, comparator, target, expected):
-    assert analytics.criterion_status(value, comparator, target) == expected
+    assert evidence_rules.criterion_status(value, comparator, target) == expected
 
 
 def test_qualitative_criterion_uses_the_status_set_by_hand():
-    assert analytics.criterion_status(None, ">=", None, "met", has_metric=False) == "met"
-    assert analytics.criterion_status(None, ">=", None, "not_met", has_metric=False) == "not_met"
-    assert analytics.criterion_status(None, ">=", None, None, has_metric=False) == "no_evidence"
+    assert evidence_rules.criterion_status(None, ">=", None, "met", has_metric=False) == "met"
+    assert (
+        evidence_rules.criterion_status(None, ">=", None, "not_met", has_metric=False) == "not_met"
+    )
+    assert (
+        evidence_rules.criterion_status(None, ">=", None, None, has_metric=False) == "no_evidence"
+    )
 
 
 KNEE = [
@@ -111,7 +115,7 @@ KNEE = [
 
 
 def test_capacity_is_highest_throughput_within_slo_and_error_budget():
-    cap = analytics.capacity(KNEE, slo_p95_ms=500, max_error_rate=0.01)
+    cap = evidence_rules.capacity(KNEE, slo_p95_ms=500, max_error_rate=0.01)
     assert cap.capacity_rps == 95.0
     assert cap.best_step.users == 60
     assert cap.limiting_step.users == 80
@@ -119,29 +123,29 @@ def test_capacity_is_highest_throughput_within_slo_and_error_budget():
 
 
 def test_capacity_limited_by_errors():
-    cap = analytics.capacity(KNEE, slo_p95_ms=5000, max_error_rate=0.01)
+    cap = evidence_rules.capacity(KNEE, slo_p95_ms=5000, max_error_rate=0.01)
     assert cap.capacity_rps == 99.0
     assert (cap.limiting_step.users, cap.limited_by) == (100, "errors")
 
 
 def test_capacity_without_any_step_inside_the_slo():
-    cap = analytics.capacity(KNEE, slo_p95_ms=50, max_error_rate=0.01)
+    cap = evidence_rules.capacity(KNEE, slo_p95_ms=50, max_error_rate=0.01)
     assert cap.capacity_rps is None
     assert cap.limiting_step.users == 10
 
 
 def test_headroom():
-    assert analytics.headroom(75, 100) == pytest.approx(0.25)
-    assert analytics.headroom(120, 100) == pytest.approx(-0.2)
-    assert analytics.headroom(None, 100) is None
-    assert analytics.headroom(50, None) is None
+    assert evidence_rules.headroom(75, 100) == pytest.approx(0.25)
+    assert evidence_rules.headroom(120, 100) == pytest.approx(-0.2)
+    assert evidence_rules.headroom(None, 100) is None
+    assert evidence_rules.headroom(50, None) is None
 
 
 def test_runway_linear_growth():
     start = date(2026, 1, 1)
     # 10 rps/week from 40: day 0 → 40, day 42 → 100. Capacity 150 is reached at day 77.
     points = [(start + timedelta(days=7 * w), 40 + 10 * w) for w in range(7)]
-    rw = analytics.runway(points, 150)
+    rw = evidence_rules.runway(points, 150)
     assert rw.fit.model == "linear"
     assert rw.fit.r_squared == pytest.approx(1.0)
     assert rw.crossing == start + timedelta(days=77)
@@ -152,7 +156,7 @@ def test_runway_exponential_growth():
     start = date(2026, 1, 1)
     # Doubling every 14 days from 10 rps: 10 * 2**(d/14). 160 rps is reached at day 56.
     points = [(start + timedelta(days=7 * w), 10 * 2 ** (w / 2)) for w in range(6)]
-    rw = analytics.runway(points, 160)
+    rw = evidence_rules.runway(points, 160)
     assert rw.fit.model == "exponential"
     assert rw.fit.weekly_growth() == pytest.approx(2**0.5 - 1)
     assert rw.crossing == start + timedelta(days=56)
@@ -162,10 +166,10 @@ def test_runway_exponential_growth():
 def test_runway_flat_or_over_capacity():
     start = date(2026, 1, 1)
     flat = [(start + timedelta(days=d), 50.0 - d * 0.1) for d in range(5)]
-    assert analytics.runway(flat, 100).crossing is None
+    assert evidence_rules.runway(flat, 100).crossing is None
     over = [(start + timedelta(days=d), 100.0 + d) for d in range(5)]
-    assert analytics.runway(over, 90).already_over
-    assert analytics.runway(over[:2], 200).fit is None  # too few points to fit
+    assert evidence_rules.runway(over, 90).already_over
+    assert evidence_rules.runway(over[:2], 200).fit is None  # too few points to fit
 
 
 # ----------------------------------------------------------------------------- correlation
@@ -177,39 +181,39 @@ def test_pearson_and_spearman_match_pandas():
     xs = [0.70, 0.74, 0.79, 0.80, 0.83, 0.84, 0.84]
     ys = [0.871, 0.872, 0.870, 0.873, 0.872, 0.874, 0.869]
     frame = pd.DataFrame({"x": xs, "y": ys})
-    assert analytics.pearson(xs, ys) == pytest.approx(frame.x.corr(frame.y))
+    assert evidence_rules.pearson(xs, ys) == pytest.approx(frame.x.corr(frame.y))
     # Spearman is Pearson of the ranks; ties in xs get their average rank (pandas' default).
     # (pandas' method="spearman" needs scipy, which Liftoff does not depend on.)
     ranked = frame.rank()
-    assert analytics.spearman(xs, ys) == pytest.approx(ranked.x.corr(ranked.y))
+    assert evidence_rules.spearman(xs, ys) == pytest.approx(ranked.x.corr(ranked.y))
 
 
 def test_correlation_needs_three_varied_pairs():
-    assert analytics.pearson([1, 2], [3, 4]) is None
-    assert analytics.pearson([1, 1, 1], [3, 4, 5]) is None
-    assert analytics.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1)
+    assert evidence_rules.pearson([1, 2], [3, 4]) is None
+    assert evidence_rules.pearson([1, 1, 1], [3, 4, 5]) is None
+    assert evidence_rules.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1)
 
 
 def test_model_gains_showing_or_not_in_the_kpi():
     # accuracy up, handling time (lower is better) down a lot: showing
-    showing = analytics.model_versus_kpi(
+    showing = evidence_rules.model_versus_kpi(
         "acc", "time", [(0.74, 42), (0.81, 41), (0.87, 34), (0.9, 31)], False, True, False
     )
     assert showing.verdict == "showing" and showing.spearman == pytest.approx(-1)
     # AUC up, retention flat within a point: not showing
-    flat = analytics.model_versus_kpi(
+    flat = evidence_rules.model_versus_kpi(
         "auc", "ret", [(0.69, 0.871), (0.79, 0.870), (0.84, 0.874)], False, False, True
     )
     assert flat.verdict == "not_showing"
     # the model got worse: nothing to pass on
     assert (
-        analytics.model_versus_kpi(
+        evidence_rules.model_versus_kpi(
             "auc", "ret", [(0.8, 0.8), (0.7, 0.9)], False, False, True
         ).verdict
         == "model_flat"
     )
     assert (
-        analytics.model_versus_kpi("auc", "ret", [(0.8, 0.8)], False, False, True).verdict
+        evidence_rules.model_versus_kpi("auc", "ret", [(0.8, 0.8)], False, False, True).verdict
         == "unknown"
     )
 
@@ -231,7 +235,7 @@ def test_model_gains_showing_or_not_in_the_kpi():
     ],
 )
 def test_alert_evaluation_with_every_comparator(comparator, threshold, firing):
-    status = analytics.evaluate_alert(
+    status = evidence_rules.evaluate_alert(
         1,
         "p95",
         comparator,
@@ -247,22 +251,22 @@ def test_alert_evaluation_with_every_comparator(comparator, threshold, firing):
 
 def test_alert_since_is_the_start_of_the_unbroken_run():
     history = [(1, 900.0), (2, 500.0), (3, 720.0), (4, 750.0), (5, 760.0)]
-    status = analytics.evaluate_alert(1, "p95", ">", 700, "high", ["pilot"], "pilot", history)
+    status = evidence_rules.evaluate_alert(1, "p95", ">", 700, "high", ["pilot"], "pilot", history)
     assert status.since_iteration == 3
 
 
 def test_alert_for_another_stage_does_not_fire():
-    status = analytics.evaluate_alert(
+    status = evidence_rules.evaluate_alert(
         1, "wau", "<", 200, "medium", ["production"], "pilot", [(1, 10.0)]
     )
     assert not status.applies and not status.firing
-    assert not analytics.evaluate_alert(1, "x", ">", 1, "low", ["poc"], "poc", []).firing
+    assert not evidence_rules.evaluate_alert(1, "x", ">", 1, "low", ["poc"], "poc", []).firing
 
 
 def test_what_if_runway_at_a_weekly_growth_rate():
     start = date(2026, 3, 1)
     # 100 → 121 at 10% a week takes exactly two weeks
-    project = analytics.project
+    project = evidence_rules.project
     assert project("exponential", start, 100, 0.10, 121) == (start + timedelta(days=14), 14)
     assert project("exponential", start, 100, 0.0, 121) == (None, None)
     assert project("exponential", start, 130, 0.1, 121) == (start, 0)

@@ -15,10 +15,10 @@ from conftest import EDITOR
 from liftoff import ingest
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import portfolio, views
-from liftoff.evidence import rules as analytics
+from liftoff.evidence import rules as evidence_rules
 from liftoff.evidence import writes as evidence_writes
 from liftoff.meeting import export as meeting_export
-from liftoff.meeting import pack as report
+from liftoff.meeting import pack as steering_pack
 from liftoff.meeting import reads as meeting_reads
 from liftoff.meeting import writes as meeting_writes
 from liftoff.people import writes as people_writes
@@ -136,10 +136,10 @@ def _leaks_seven(text: str) -> list[str]:
 
 def test_the_pack_of_iteration_6_is_unchanged_when_iteration_7_is_imported(six_iterations):
     engine = six_iterations
-    before = report.build(engine, NAME, 6)
+    before = steering_pack.build(engine, NAME, 6)
     assert "over 6 iterations" in _words(before)
     _import_seven(engine)
-    after = report.build(engine, NAME, 6)
+    after = steering_pack.build(engine, NAME, 6)
     # Regression: the pack of 6 said "over 7 iterations", charted iteration 7, quoted its
     # feedback and carried iteration_7 in its metrics.
     assert _leaks_seven(_words(after)) == []
@@ -148,7 +148,7 @@ def test_the_pack_of_iteration_6_is_unchanged_when_iteration_7_is_imported(six_i
     assert after["metrics"] == before["metrics"]
     assert after["later_iterations"] == [7]
     # The latest iteration's pack has it all.
-    latest = report.build(engine, NAME, 7)
+    latest = steering_pack.build(engine, NAME, 7)
     assert "over 7 iterations" in _words(latest)
 
 
@@ -175,14 +175,14 @@ def test_the_pack_of_iteration_6_lists_the_concerns_open_at_its_end(six_iteratio
     people_writes.update_concern(
         engine, EDITOR, early, status="resolved", note="retrained", resolution="retrained", **drift
     )
-    six = _concerns_slide(report.build(engine, NAME, 6))
+    six = _concerns_slide(steering_pack.build(engine, NAME, 6))
     rows = six["table"]["rows"]
     assert [r[0] for r in rows] == ["Drift on weekends"]
     assert rows[0][2] == "Open"  # its status then, not today's "Resolved"
     assert rows[0][4] == (_days(6)[1] - _days(3)[0]).days  # aged at iteration 6's end
     assert six["sentence"].startswith("1 open concern.")
     # The latest iteration's pack lists what is open now.
-    seven = _concerns_slide(report.build(engine, NAME, 7))
+    seven = _concerns_slide(steering_pack.build(engine, NAME, 7))
     assert [r[0] for r in seven["table"]["rows"]] == ["SEVENTH sprint worry"]
 
 
@@ -274,8 +274,8 @@ def test_the_runway_counts_its_days_from_the_day_it_is_read(demo_engine):
 
 def test_a_runway_day_count_from_a_given_day():
     points = [(date(2026, 11, 1) + timedelta(days=7 * i), 100.0 + 10 * i) for i in range(5)]
-    fixed = analytics.runway(points, 200.0, date(2026, 12, 1))
-    from_last = analytics.runway(points, 200.0)
+    fixed = evidence_rules.runway(points, 200.0, date(2026, 12, 1))
+    from_last = evidence_rules.runway(points, 200.0)
     assert fixed.crossing == from_last.crossing
     assert from_last.days == (from_last.crossing - date(2026, 11, 29)).days
     assert fixed.days == (fixed.crossing - date(2026, 12, 1)).days
@@ -444,7 +444,7 @@ def test_a_score_is_a_decimal_and_a_rate_a_percentage_everywhere(demo_engine):
     card = _overview_card(demo_engine, "Churn early-warning")
     assert (card.model.value, card.model.delta) == ("0.842", "+0.013")
     assert card.kpi.value == "87.4%"
-    pack = report.build(demo_engine, "Churn early-warning")
+    pack = steering_pack.build(demo_engine, "Churn early-warning")
     slide = next(s for s in pack["slides"] if s["key"] == "criteria")
     assert ["at least 0.800", "0.842"] == [
         slide["table"]["rows"][0][slide["table"]["columns"].index(c)] for c in ("Target", "Value")
@@ -504,7 +504,7 @@ def test_exports_write_numbers_as_numbers_at_their_real_precision(demo_engine, t
         comparator="<=",
         target=0.25,
     )
-    pack = report.build(demo_engine, "Precise", 2)
+    pack = steering_pack.build(demo_engine, "Precise", 2)
     with zipfile.ZipFile(io.BytesIO(meeting_export.to_csv_zip(pack))) as z:
         metrics = z.read("metrics-across-iterations.csv").decode("utf-8-sig")
         criteria = list(csv.DictReader(io.StringIO(z.read("02-criteria.csv").decode("utf-8-sig"))))

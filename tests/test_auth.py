@@ -16,7 +16,7 @@ from liftoff import cli, ingest
 from liftoff.access import audit, auth
 from liftoff.config import Settings
 from liftoff.db.models import User
-from liftoff.demo import builder as demo
+from liftoff.demo import builder as demo_builder
 from liftoff.evidence import writes as evidence_writes
 from liftoff.ingest import pipeline, reader
 
@@ -148,7 +148,7 @@ def test_viewer_cannot_write_by_calling_the_library(demo_engine):
             stages=["pilot"],
         ),
         lambda: evidence_writes.remove_alert_rule(demo_engine, VIEWER, 1),
-        lambda: demo.load_demo(demo_engine, reset=True, actor=VIEWER),
+        lambda: demo_builder.load_demo(demo_engine, reset=True, actor=VIEWER),
         lambda: auth.add_user(demo_engine, VIEWER, "x@example.com", "admin", PASSWORD),
         lambda: auth.add_user(demo_engine, EDITOR, "x@example.com", "admin", PASSWORD),
         lambda: auth.set_role(demo_engine, EDITOR, "pm@example.com", "admin"),

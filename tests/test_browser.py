@@ -523,8 +523,11 @@ def test_two_downloads_clicked_one_after_the_other_both_deliver(page, downloads_
             button.click()  # at once: no waiting for the page between the clicks
         got.append(download.value)
     names = [d.suggested_filename for d in got]
-    assert names == ["Claims triage assistant-iteration-8.html",
-                     "Claims triage assistant-iteration-8.zip"] * 2, names
+    assert (
+        names
+        == ["Claims triage assistant-iteration-8.html", "Claims triage assistant-iteration-8.zip"]
+        * 2
+    ), names
     pages = [Path(got[i].path()).read_text("utf-8") for i in (0, 2)]
     assert pages[0] == pages[1] and "Claims triage assistant" in pages[0]
     assert pages[0].rstrip().endswith("</html>")

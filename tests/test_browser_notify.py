@@ -11,7 +11,7 @@ import pytest
 from conftest import ARTIFACTS, DEMO_TODAY, EDITOR, require_browser, serve_app, wait_until_idle
 from liftoff import db
 from liftoff.evidence import initiative as evidence
-from liftoff.evidence import writes as manage
+from liftoff.evidence import writes as evidence_writes
 from liftoff.notify import digest, writes
 from liftoff.people import writes as people_writes
 
@@ -34,7 +34,7 @@ def marked_app(sqlite_templates, tmp_path_factory):
     shutil.copyfile(sqlite_templates["demo"], folder / "liftoff.db")
     engine = db.make_engine(f"sqlite:///{folder / 'liftoff.db'}")
     retention = evidence.for_initiative(engine, CHURN).firing[0].rule_id
-    auc = manage.add_alert_rule(
+    auc = evidence_writes.add_alert_rule(
         engine,
         EDITOR,
         CHURN,

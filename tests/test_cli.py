@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from liftoff import cli
-from liftoff.demo import builder as demo
+from liftoff.demo import builder as demo_builder
 from liftoff.demo import story
 
 
@@ -53,7 +53,7 @@ def test_demo_then_list(run, db_url):
     assert code == 0 and out.startswith("Loaded the demo portfolio")
     code, out, _ = run(db_url, "initiative", "list", "--json")
     rows = json.loads(out)
-    assert {r["name"] for r in rows} == set(demo.DEMO_NAMES)
+    assert {r["name"] for r in rows} == set(demo_builder.DEMO_NAMES)
     claims = next(r for r in rows if r["name"] == "Claims triage assistant")
     assert claims == {
         "name": "Claims triage assistant",

@@ -22,7 +22,7 @@ from liftoff.db.models import (
     Observation,
     StakeholderStance,
 )
-from liftoff.demo import builder as demo
+from liftoff.demo import builder as demo_builder
 from liftoff.demo import story
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import summary, writes
@@ -88,7 +88,7 @@ def test_demo_has_three_initiatives_at_different_stages(demo_engine):
 
 def test_loading_the_demo_twice_adds_nothing(demo_engine):
     before = snapshot(demo_engine)
-    message = demo.load_demo(demo_engine, today=DEMO_TODAY)
+    message = demo_builder.load_demo(demo_engine, today=DEMO_TODAY)
     assert "already loaded" in message
     assert snapshot(demo_engine) == before
 
@@ -103,7 +103,7 @@ def test_reset_restores_the_demo_exactly(demo_engine):
             )
         )
     assert snapshot(demo_engine) != before
-    demo.load_demo(demo_engine, reset=True, today=DEMO_TODAY)
+    demo_builder.load_demo(demo_engine, reset=True, today=DEMO_TODAY)
     assert snapshot(demo_engine) == before
     latest = audit.entries(demo_engine, limit=1)[0]
     assert (latest["action"], latest["actor"]) == ("demo", "Liftoff")
@@ -193,7 +193,9 @@ def test_every_demo_batch_is_an_upload_of_a_file_in_data(demo_engine):
 
 
 def test_story_files_are_every_file_in_data_demo():
-    assert sorted(p.name for p in demo.DEMO_DIR.iterdir()) == sorted(n for n, _, _ in story.FILES)
+    assert sorted(p.name for p in demo_builder.DEMO_DIR.iterdir()) == sorted(
+        n for n, _, _ in story.FILES
+    )
 
 
 @pytest.mark.parametrize("name,kind,asked", story.FILES, ids=[f[0] for f in story.FILES])
@@ -212,7 +214,7 @@ def test_each_demo_file_imports_on_its_own(engine, name, kind, asked):
             unit=unit,
             direction=direction,
         )
-    data = (demo.DEMO_DIR / name).read_bytes()
+    data = (demo_builder.DEMO_DIR / name).read_bytes()
     header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     prepared, batch_id = ingest.import_file(
         engine, SYSTEM, data, name, ingest.Options(create=True, **asked)
@@ -240,7 +242,7 @@ def test_dates_move_with_the_day_of_loading(db_url):
 
     engine = db.make_engine(db_url)
     later = story.ANCHOR + timedelta(days=7)
-    demo.load_demo(engine, today=later)
+    demo_builder.load_demo(engine, today=later)
     with engine.connect() as conn:
         latest = conn.execute(select(func.max(Observation.recorded_at))).scalar()
         ends = conn.execute(

@@ -229,7 +229,7 @@ def test_latest_values_rank_dated_then_date_then_batch_then_row_for_one_and_many
     answer with different queries, and SQLite one initiative differently from several."""
     import random
 
-    from liftoff.evidence import reads as queries
+    from liftoff.evidence import reads as evidence_reads
 
     rng = random.Random(5)
     owner = {}  # iteration id -> initiative id
@@ -303,7 +303,7 @@ def test_latest_values_rank_dated_then_date_then_batch_then_row_for_one_and_many
     for scope in ([initiatives[0]], [initiatives[1]], initiatives):
         got = {
             (it, v.candidate): v.observation_id
-            for it, values in queries.latest_values(engine, scope).items()
+            for it, values in evidence_reads.latest_values(engine, scope).items()
             for v in values
         }
         assert got == {k: oid for k, oid in want.items() if owner[k[0]] in scope}
@@ -314,12 +314,12 @@ def test_one_screens_evidence_is_read_from_one_snapshot(demo_engine, monkeypatch
     # evidence mixing before and after (cached for the whole data version that was read first).
     from conftest import EDITOR
     from liftoff import ingest
-    from liftoff.evidence import reads as queries
+    from liftoff.evidence import reads as evidence_reads
 
     name = "Claims triage assistant"
     before = evidence.for_initiative(demo_engine, name)
     latest = before.iterations[-1]
-    real_catalog = queries.metric_catalog
+    real_catalog = evidence_reads.metric_catalog
     fired = []
 
     def catalog_then_an_import(conn):
@@ -336,7 +336,7 @@ def test_one_screens_evidence_is_read_from_one_snapshot(demo_engine, monkeypatch
             )
         return found
 
-    monkeypatch.setattr(queries, "metric_catalog", catalog_then_an_import)
+    monkeypatch.setattr(evidence_reads, "metric_catalog", catalog_then_an_import)
     during = evidence.for_initiative(demo_engine, name)
     assert fired
     assert during.iterations[-1].metrics == latest.metrics  # wholly before the import

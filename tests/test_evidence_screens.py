@@ -390,10 +390,10 @@ def test_the_headroom_gauge_writes_the_headroom_as_everywhere_and_keeps_its_scal
 def test_load_curves_give_each_iteration_its_own_hue(demo_engine):
     # Regression: six iterations were drawn in six shades of navy, hard to tell apart.
     from liftoff import charts
-    from liftoff.evidence import reads as queries
+    from liftoff.evidence import reads as evidence_reads
 
     ev = evidence.for_initiative(demo_engine, "Claims triage assistant")
-    fig = charts.load_curves(ev, queries.load_steps(demo_engine, (ev.initiative["id"],)))
+    fig = charts.load_curves(ev, evidence_reads.load_steps(demo_engine, (ev.initiative["id"],)))
     colours = {t.name: t.line.color for t in fig.data if t.showlegend is not False}
     assert len(colours) >= 6
     assert len(set(colours.values())) == len(colours)

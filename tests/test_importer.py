@@ -426,19 +426,19 @@ def test_a_register_without_categories_imports_flagged_for_triage_and_editable(d
     from conftest import ADMIN
     from liftoff.evidence import initiative as evidence
     from liftoff.people import reads as people_reads
-    from liftoff.people import views as pv
+    from liftoff.people import views as people_views
 
     register = "ID,Risk,Impact\nR-1,Peak season load untested,High\nR-2,Labels late,Low\n"
     prepared, _ = load(demo_engine, register, "register.csv", initiative=CHURN)
     assert any("no category column" in w for w in prepared.warnings)
     assert _categories(demo_engine) == {"R-1": None, "R-2": None}
     ev = evidence.for_initiative(demo_engine, CHURN)
-    view = pv.concerns_view(demo_engine, ev, date.today())
+    view = people_views.concerns_view(demo_engine, ev, date.today())
     assert "2 are not categorised yet: give them a failure category in the register." in (
         view.headline
     )
-    flt = people_reads.ConcernFilter(categories=(pv.UNCATEGORISED,))
-    page = pv.register_page(demo_engine, ev, flt, 1, date.today())
+    flt = people_reads.ConcernFilter(categories=(people_views.UNCATEGORISED,))
+    page = people_views.register_page(demo_engine, ev, flt, 1, date.today())
     assert page.total == 2
     assert set(page.table.frame["Failure category"]) == {"Not categorised yet"}
     # Triage: the editor's save with the category chosen is accepted; so is one that keeps

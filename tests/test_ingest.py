@@ -24,7 +24,7 @@ from liftoff.db.models import (
     Observation,
 )
 from liftoff.evidence import initiative as evidence
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.ingest import reader
 from liftoff.ingest.values import parse_dates, parse_numbers
 
@@ -128,7 +128,7 @@ def test_rollback_removes_exactly_its_rows_and_allows_reimport(demo_engine):
     assert (row.status, row.rolled_back_by) == ("rolled_back", ADMIN.email)
     assert row.rolled_back_at is not None
     original = (CORPUS / "loadtest_generic.csv").read_bytes()
-    assert queries.original_file(demo_engine, batch) == original
+    assert evidence_reads.original_file(demo_engine, batch) == original
     assert db.data_version(demo_engine) == version + 2
     # Duplicate detection ignores rolled-back batches: the same file imports again.
     _, again = load(demo_engine, "loadtest_generic.csv", initiative=CHURN)
@@ -391,7 +391,10 @@ def test_an_import_by_a_role_that_may_not_turn_off_foreign_key_checks(postgres, 
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         _, batch = load(engine, "metrics_long.csv")
         assert count(engine, Observation, Observation.batch_id == batch) == 3
-        assert queries.original_file(engine, batch) == (CORPUS / "metrics_long.csv").read_bytes()
+        assert (
+            evidence_reads.original_file(engine, batch)
+            == (CORPUS / "metrics_long.csv").read_bytes()
+        )
     finally:
         engine.dispose()
         admin.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from conftest import table_checksums
 from liftoff import cli
 from liftoff.db.models import ImportBatch, Metric, Observation
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 
 CORPUS = Path(__file__).parent / "data" / "ingest"
 CASES = sorted(p for p in CORPUS.iterdir() if p.is_file() and not p.name.endswith(".expect.json"))
@@ -55,7 +55,7 @@ def test_corpus_file(path, demo_url, demo_engine, monkeypatch, capsys):
     with demo_engine.connect() as conn:
         batch = conn.execute(select(ImportBatch).where(ImportBatch.id == out["batch_id"])).one()
         assert batch.status == "committed"
-        assert queries.original_file(demo_engine, batch.id) == path.read_bytes()
+        assert evidence_reads.original_file(demo_engine, batch.id) == path.read_bytes()
         for key, value in expect.get("values", {}).items():
             stored = (
                 conn.execute(

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from conftest import ARTIFACTS, serve_demo, sign_in_in_browser, wait_until_idle
 from liftoff import db
 from liftoff.db.models import ActionItem, DecisionRecord, Snapshot
-from liftoff.meeting import pack as report
+from liftoff.meeting import pack as steering_pack
 
 CLAIMS = "Claims triage assistant"
 SIZES = [(1280, 720), (1920, 1080)]
-TITLES = [title for _, title in report.SLIDES]
+TITLES = [title for _, title in steering_pack.SLIDES]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def on_slide(page, k: int) -> None:
         "() => parseFloat(getComputedStyle(document.documentElement).fontSize) >= 20",
         timeout=30_000,
     )
-    if report.SLIDES[k - 1][0] in ("model_vs_kpi", "scalability", "feedback", "governance"):
+    if steering_pack.SLIDES[k - 1][0] in ("model_vs_kpi", "scalability", "feedback", "governance"):
         page.wait_for_selector(".js-plotly-plot .main-svg .xtick", state="attached", timeout=30_000)
     assert query(page)["present"] == "1"
     assert query(page)["slide"] == str(k)

@@ -11,7 +11,7 @@ from conftest import EDITOR, PROJECT_ROOT, sign_in_as
 from liftoff import charts, cli, ingest
 from liftoff.db.models import Metric
 from liftoff.evidence import initiative as evidence
-from liftoff.meeting import pack as report
+from liftoff.meeting import pack as steering_pack
 
 APP = str(PROJECT_ROOT / "app.py")
 CHURN = "Churn early-warning"
@@ -57,7 +57,7 @@ def test_slide_3_and_the_html_pack_keep_a_link_as_text(
     demo_url, demo_engine, monkeypatch, tmp_path
 ):
     _hostile_names(demo_engine)
-    pack = report.build(demo_engine, CHURN)
+    pack = steering_pack.build(demo_engine, CHURN)
     charted = [s for s in pack["slides"] if s["chart"]]
     model = next(s for s in pack["slides"] if s["key"] == "model_vs_kpi")
     assert _live(json.loads(model["chart"])) == []

@@ -17,7 +17,7 @@ from liftoff import cli, ingest
 from liftoff.db.models import ActionItem, DecisionRecord, Initiative, Iteration
 from liftoff.evidence import writes as evidence_writes
 from liftoff.meeting import export as meeting_export
-from liftoff.meeting import pack as report
+from liftoff.meeting import pack as steering_pack
 from liftoff.meeting import reads as meeting_reads
 from liftoff.meeting import writes as meeting_writes
 from liftoff.people import writes as people_writes
@@ -42,7 +42,7 @@ def test_walk_through_every_slide_with_next_and_previous(use_database, demo_url)
     at = open_pack(initiative=CLAIMS)
     assert not at.exception
     seen = []
-    for k, (_, title) in enumerate(report.SLIDES, start=1):
+    for k, (_, title) in enumerate(steering_pack.SLIDES, start=1):
         progress = at.get("progress")[0].proto
         assert progress.text == f"Slide {k} of 8 · {title}"
         assert at.header[0].value == title
@@ -56,8 +56,8 @@ def test_walk_through_every_slide_with_next_and_previous(use_database, demo_url)
             assert not at.exception
     assert button(at, "Next").disabled
     button(at, "Previous").click().run()
-    assert at.header[0].value == report.SLIDES[6][1]
-    assert seen == [t for _, t in report.SLIDES]
+    assert at.header[0].value == steering_pack.SLIDES[6][1]
+    assert seen == [t for _, t in steering_pack.SLIDES]
 
 
 def test_a_link_opens_on_its_slide_in_presentation_mode(use_database, demo_url):
@@ -94,7 +94,7 @@ def test_missing_data_says_so_instead_of_disappearing(use_database, db_url, engi
         "m.csv",
         ingest.Options(initiative="Bare", create=True),
     )
-    pack = report.build(engine, "Bare")
+    pack = steering_pack.build(engine, "Bare")
     missing = {s["key"]: s["missing"] for s in pack["slides"]}
     assert len(pack["slides"]) == 8
     assert missing["scalability"].startswith("Import load-test results")
@@ -111,7 +111,7 @@ def test_missing_data_says_so_instead_of_disappearing(use_database, db_url, engi
         end_date=date(2026, 11, 13),
         hypothesis=None,
     )
-    ask = dict(report.build(engine, "Bare")["slides"][0]["table"]["rows"])
+    ask = dict(steering_pack.build(engine, "Bare")["slides"][0]["table"]["rows"])
     assert ask["Dates"] == "2 Nov 2026 to 13 Nov 2026"
 
 
@@ -187,7 +187,7 @@ def test_freeze_then_new_import_leaves_the_snapshot_unchanged(use_database, demo
         "late.csv",
         ingest.Options(initiative=CLAIMS),
     )
-    live = meeting_export.values_of(report.build(demo_engine, CLAIMS))
+    live = meeting_export.values_of(steering_pack.build(demo_engine, CLAIMS))
     assert live["model_vs_kpi"] != frozen["model_vs_kpi"]
     assert meeting_export.values_of(meeting_reads.snapshot(demo_engine, snap_id)) == frozen
     # The link shows exactly the frozen figures, labelled with when they were frozen.
@@ -240,7 +240,7 @@ def _formula_pack(engine):
         "net.csv",
         ingest.Options(initiative=CHURN),
     )
-    return report.build(engine, CHURN)
+    return steering_pack.build(engine, CHURN)
 
 
 def test_csv_export_neutralises_formulas_and_keeps_numbers(demo_engine):
@@ -292,7 +292,7 @@ def test_exported_html_opens_offline_in_chromium(demo_engine, tmp_path, browser)
     from test_people import PAYLOADS, _plant_payloads
 
     _plant_payloads(demo_engine)
-    pack = report.build(demo_engine, CHURN)
+    pack = steering_pack.build(demo_engine, CHURN)
     path = tmp_path / "pack.html"
     path.write_text(meeting_export.to_html(pack), encoding="utf-8")
     assert path.stat().st_size < 10 * 1024 * 1024
@@ -320,7 +320,7 @@ def test_exported_html_opens_offline_in_chromium(demo_engine, tmp_path, browser)
         "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=charts
     )
     assert page.locator("section").count() == 8
-    for _, title in report.SLIDES:
+    for _, title in steering_pack.SLIDES:
         assert page.get_by_role("heading", name=title).count() == 1
     assert page.locator(".js-plotly-plot").count() == charts
     assert errors == [] and dialogs == [] and outside == []
@@ -382,18 +382,18 @@ def test_a_slide_on_the_projector_keeps_the_columns_the_room_reads(use_database,
 
     engine = db.make_engine(demo_url)
     try:
-        pack = report.build(engine, CLAIMS)
+        pack = steering_pack.build(engine, CLAIMS)
     finally:
         engine.dispose()
-    criteria = report.projector_table(pack["slides"][1])
-    assert criteria["columns"] == report.PROJECTOR_COLUMNS["criteria"]
+    criteria = steering_pack.projector_table(pack["slides"][1])
+    assert criteria["columns"] == steering_pack.PROJECTOR_COLUMNS["criteria"]
     # Every cell is text, an empty one a dash (never "None" or a blank the eye skips).
     assert all(isinstance(c, str) and c for row in criteria["rows"] for c in row)
     assert "—" in [c for row in criteria["rows"] for c in row]  # the qualitative criterion
     assert len(criteria["widths"]) == len(criteria["columns"]) and criteria["head"]
-    ask = report.projector_table(pack["slides"][0])
+    ask = steering_pack.projector_table(pack["slides"][0])
     assert not ask["head"] and ask["rows"][0][0] == "Business goal"
-    assert report.projector_table(pack["slides"][2]) is None  # a chart, no table
+    assert steering_pack.projector_table(pack["slides"][2]) is None  # a chart, no table
 
 
 def test_a_chart_on_the_projector_has_large_type_and_takes_the_height_left():
@@ -433,7 +433,7 @@ def test_people_appear_by_name_and_days_in_one_format(demo_engine):
     listed = meeting_reads.snapshots(demo_engine, "Churn early-warning")[0]
     assert listed["created_by"] == "Pat Manager"
     snap = meeting_reads.snapshot(demo_engine, snap_id)
-    words = report.as_of(snap)
+    words = steering_pack.as_of(snap)
     assert "frozen by Pat Manager" in words and EDITOR.email not in words
     assert f"as of {date.today().day} {date.today():%b %Y}, " in words
     ingest.import_file(

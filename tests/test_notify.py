@@ -23,7 +23,7 @@ from sqlalchemy import select
 from conftest import EDITOR, PROJECT_ROOT
 from liftoff import ingest
 from liftoff.db.models import NotificationChannel, OutboxMessage
-from liftoff.evidence import writes as manage
+from liftoff.evidence import writes as evidence_writes
 from liftoff.ingest.columns import metric_key
 from liftoff.notify import digest, rules, worker, writes
 
@@ -121,8 +121,8 @@ def setup(engine, receiver, mailbox, monkeypatch):
     signed webhook channel and an email channel."""
     monkeypatch.setenv("LIFTOFF_BASE_URL", BASE_URL + "/")
     _import(engine, 1, 0.01)
-    manage.set_initiative(engine, EDITOR, INITIATIVE, stage="pilot")
-    rule_id = manage.add_alert_rule(
+    evidence_writes.set_initiative(engine, EDITOR, INITIATIVE, stage="pilot")
+    rule_id = evidence_writes.add_alert_rule(
         engine,
         EDITOR,
         INITIATIVE,
@@ -383,7 +383,7 @@ def _two_firing(engine) -> tuple[int, int]:
 
     ev = evidence.for_initiative(engine, CHURN)
     retention = ev.firing[0].rule_id
-    auc = manage.add_alert_rule(
+    auc = evidence_writes.add_alert_rule(
         engine,
         EDITOR,
         CHURN,

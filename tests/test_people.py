@@ -32,8 +32,8 @@ from liftoff.db.models import (
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import summary
 from liftoff.evidence import writes as evidence_writes
-from liftoff.people import reads as people_db
-from liftoff.people import rules as people
+from liftoff.people import reads as people_reads
+from liftoff.people import rules as people_rules
 from liftoff.people import views as people_views
 from liftoff.people import writes as people_writes
 from liftoff.readiness import reads as readiness_reads
@@ -111,25 +111,25 @@ def test_every_comment_pages_through_all_of_them(use_database, demo_url, demo_en
                     text=f"Extra comment {i}",
                     status="new",
                 )
-                for i in range(people_db.PAGE + 10)
+                for i in range(people_reads.PAGE + 10)
             ],
         )
     use_database(demo_url)
     at = open_screen("feedback", initiative=CLAIMS, tab="Every comment")
     next(t for t in at.toggle).set_value(False).run()
     total = int(next(c.value for c in at.caption if "comments match" in c.value).split()[0])
-    pages = -(-total // people_db.PAGE)
+    pages = -(-total // people_reads.PAGE)
     assert pages > 1
     picker = next(n for n in at.number_input if n.label.startswith("Page"))
     assert picker.label == f"Page (of {pages:,})"
     first_ids = list(at.dataframe[-1].value["#"])
-    assert len(first_ids) == people_db.PAGE
+    assert len(first_ids) == people_reads.PAGE
     picker.set_value(pages).run()
     last_ids = list(at.dataframe[-1].value["#"])
-    assert len(last_ids) == total - (pages - 1) * people_db.PAGE
+    assert len(last_ids) == total - (pages - 1) * people_reads.PAGE
     assert not set(first_ids) & set(last_ids)
     caption = next(c.value for c in at.caption if "comments match" in c.value)
-    assert f"from number {(pages - 1) * people_db.PAGE + 1:,}" in caption
+    assert f"from number {(pages - 1) * people_reads.PAGE + 1:,}" in caption
 
 
 def test_closed_loop_pairs_each_iteration_with_the_next(demo_engine):
@@ -174,7 +174,7 @@ def test_themes_fall_back_to_distinctive_terms_without_tags():
         1: ["slow results again", "results are slow", "slow and clunky", "login broken"],
         2: ["great accuracy now", "accuracy improved a lot", "love the accuracy", "login fine"],
     }
-    terms = people.distinctive_terms(texts_by_iteration, top=2)
+    terms = people_rules.distinctive_terms(texts_by_iteration, top=2)
     assert terms[1][0] == ("slow", 3)
     assert terms[2][0] == ("accuracy", 3)
     assert all(t != "login" for t, _ in terms[1] + terms[2])  # in both: not distinctive
@@ -199,7 +199,7 @@ def test_concerns_headline_names_the_most_severe_with_their_age(
     use_database(demo_url)
     at = open_screen("concerns", initiative=CHURN)
     assert not at.exception
-    severe = people_db.most_severe_open(
+    severe = people_reads.most_severe_open(
         demo_engine, evidence.for_initiative(demo_engine, CHURN).initiative["id"]
     )
     age = (date.today() - severe[0]["raised_at"]).days
@@ -297,7 +297,7 @@ def test_editor_adds_a_concern_and_a_stakeholder_stance(use_database, demo_url, 
     # Record Karl Schmidt (blocker) as a supporter at the latest iteration.
     at = open_screen("concerns", "editor", initiative=CHURN, tab="Stakeholder buy-in")
     who = next(s for s in at.selectbox if s.label == "Concerns raised by")
-    people_rows = people_db.stakeholders(
+    people_rows = people_reads.stakeholders(
         demo_engine, evidence.for_initiative(demo_engine, CHURN).initiative["id"]
     )
     karl_id = next(p["id"] for p in people_rows if p["name"] == "Karl Schmidt")
@@ -326,7 +326,7 @@ def test_stakeholders_import_and_rollback(demo_engine):
     _, batch = ingest.import_file(
         demo_engine, EDITOR, data, "stakeholders.csv", ingest.Options(initiative=CHURN)
     )
-    people_rows = people_db.stakeholders(
+    people_rows = people_reads.stakeholders(
         demo_engine, evidence.for_initiative(demo_engine, CHURN).initiative["id"]
     )
     karl = next(p for p in people_rows if p["name"] == "Karl Schmidt")

@@ -11,7 +11,7 @@ from sqlalchemy import func, inspect, select, text
 from conftest import EDITOR
 from liftoff import config, db, errors, ingest
 from liftoff.db.models import Base, Observation
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import writes as evidence_writes
 
 CORPUS = Path(__file__).parent / "data" / "ingest"
@@ -54,8 +54,8 @@ def test_original_files_move_between_schema_versions_and_the_data_stays(blank_ur
         assert raw.scalar() == data
         assert conn.execute(observations).scalar() == stored
     db.migrate(engine)
-    assert queries.original_file(engine, batch) == data
-    assert queries.import_batch(engine, batch)["file_size"] == len(data)
+    assert evidence_reads.original_file(engine, batch) == data
+    assert evidence_reads.import_batch(engine, batch)["file_size"] == len(data)
     with engine.connect() as conn:
         assert conn.execute(observations).scalar() == stored
     engine.dispose()

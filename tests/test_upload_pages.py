@@ -202,7 +202,9 @@ def test_the_preview_fits_the_page_and_never_cuts_a_date(demo_engine):
     their whole width, and columns no previewed row fills are named instead of shown."""
     demo = PROJECT_ROOT / "data" / "demo"
     governance = ingest.preview(
-        ingest.prepare(demo_engine, (demo / "governance.csv").read_bytes(), "g.csv", ingest.Options())
+        ingest.prepare(
+            demo_engine, (demo / "governance.csv").read_bytes(), "g.csv", ingest.Options()
+        )
     )
     assert sum(governance.widths.values()) <= 960
     feedback = ingest.preview(

@@ -477,9 +477,7 @@ def _legend_line(fig: go.Figure, name: str, colour: str, dash: str | None = None
     """A legend entry for a line drawn across the plot (add_hline, add_vline): its label on the
     plot itself sat on the lines and bars it crosses."""
     fig.add_trace(
-        go.Scatter(
-            x=[None], y=[None], mode="lines", name=name, line=dict(color=colour, dash=dash)
-        )
+        go.Scatter(x=[None], y=[None], mode="lines", name=name, line=dict(color=colour, dash=dash))
     )
 
 
@@ -528,9 +526,7 @@ def runway(ev: InitiativeEvidence, what_if: tuple | None = None) -> go.Figure:
         _legend_line(fig, f"Capacity: {ev.capacity_rps:,.0f} req/s", "#c62828")
     if ev.runway.crossing:
         fig.add_vline(x=ev.runway.crossing.isoformat(), line_dash="dot", line_color="#c62828")
-        _legend_line(
-            fig, f"Capacity reached: {format_date(ev.runway.crossing)}", "#c62828", "dot"
-        )
+        _legend_line(fig, f"Capacity reached: {format_date(ev.runway.crossing)}", "#c62828", "dot")
     fig.update_layout(
         **{**_LAYOUT, "height": 360},
         title="Peak traffic and runway",

@@ -13,15 +13,15 @@ from liftoff import config, db, ingest
 from liftoff.access import audit, auth, tokens
 from liftoff.config import PROJECT_ROOT, database_url
 from liftoff.db.models import STAGES
-from liftoff.demo import builder as demo
+from liftoff.demo import builder as demo_builder
 from liftoff.errors import LiftoffError
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import summary
 from liftoff.evidence import writes as evidence_writes
 from liftoff.formatting import STAGE_LABELS, count, format_moment, format_value
 from liftoff.ingest import reader
 from liftoff.meeting import export as meeting_export
-from liftoff.meeting import pack as report
+from liftoff.meeting import pack as steering_pack
 from liftoff.meeting import reads as meeting_reads
 from liftoff.notify import digest as notify_digest
 from liftoff.notify import reads as notify_reads
@@ -57,14 +57,14 @@ def cmd_migrate(args) -> None:
 
 def cmd_demo(args) -> None:
     engine = _engine()
-    if args.if_empty and not demo.database_empty(engine):
+    if args.if_empty and not demo_builder.database_empty(engine):
         print("The database already holds initiatives; the demo portfolio was not loaded.")
         return
-    print(demo.load_demo(engine, reset=args.reset, actor=auth.cli_actor()))
+    print(demo_builder.load_demo(engine, reset=args.reset, actor=auth.cli_actor()))
 
 
 def cmd_initiative_list(args) -> None:
-    rows = queries.initiatives(_engine())
+    rows = evidence_reads.initiatives(_engine())
     if args.json:
         _print_json([{k: v for k, v in r.items() if k != "id"} for r in rows])
         return
@@ -118,7 +118,7 @@ def cmd_summary(args) -> None:
 
 
 def cmd_batches(args) -> None:
-    rows = queries.import_batches(_engine())
+    rows = evidence_reads.import_batches(_engine())
     if args.json:
         _print_json(rows)
         return
@@ -377,7 +377,7 @@ def cmd_export(args) -> None:
         else:
             if not args.initiative:
                 raise UserError("Give --initiative NAME (or --snapshot ID).")
-            pack = report.build(engine, args.initiative, args.iteration)
+            pack = steering_pack.build(engine, args.initiative, args.iteration)
     except (meeting_reads.SnapshotNotFound, LookupError) as exc:
         raise UserError(str(exc.args[0] if exc.args else exc)) from None
     data = (
@@ -391,7 +391,7 @@ def cmd_export(args) -> None:
     except OSError as exc:
         raise UserError(f"Cannot write {args.output}: {exc.strerror}.") from None
     what = "HTML pack" if args.format == "html" else "ZIP of CSVs"
-    stamp = report.as_of(pack)
+    stamp = steering_pack.as_of(pack)
     print(
         f"Wrote the {what} of {pack['initiative']['name']} iteration {pack['iteration']['number']}"
         + (f" ({stamp})" if stamp else "")

@@ -78,4 +78,3 @@ def fitted_widths(
     left = total - sum(w for c, w in need.items() if c not in long)
     scale = left / sum(long.values()) if long else 1
     return {c: (max(least, int(w * scale)) if c in long else w) for c, w in need.items()}
-

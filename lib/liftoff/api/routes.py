@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from liftoff import db, ingest
 from liftoff.access import auth, tokens
 from liftoff.config import Settings, database_url
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import summary
 from liftoff.ingest import pull
 from liftoff.ingest.reader import MAX_FILE_MB
@@ -127,7 +127,7 @@ def _endpoint(service: _Service, handler: Handler):
             return _error(ApiError(exc.status_code, f"The request was refused: {exc.detail}."))
         except auth.PermissionDenied as exc:
             return _error(ApiError(403, str(exc)))
-        except queries.NotFound as exc:
+        except evidence_reads.NotFound as exc:
             return _error(ApiError(404, str(exc.args[0] if exc.args else exc)))
         except db.DatabaseError as exc:
             return _error(ApiError(503, str(exc.args[0] if exc.args else exc)))
@@ -396,7 +396,7 @@ async def post_import(request: Request, service: _Service) -> Response:
 
 async def get_initiatives(request: Request, service: _Service) -> Response:
     service.token(request)
-    rows = await run_in_threadpool(queries.initiatives, service.engine())
+    rows = await run_in_threadpool(evidence_reads.initiatives, service.engine())
     return _json({"initiatives": [{k: v for k, v in r.items() if k != "id"} for r in rows]})
 
 
@@ -432,7 +432,7 @@ MAX_ID = 2**31 - 1
 
 
 def _find_batch(engine, batch_id: int) -> dict:
-    row = queries.import_batch(engine, batch_id) if batch_id <= MAX_ID else None
+    row = evidence_reads.import_batch(engine, batch_id) if batch_id <= MAX_ID else None
     if row is None:
         raise ApiError(404, f"There is no import batch #{batch_id}.")
     return row

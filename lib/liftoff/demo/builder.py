@@ -26,9 +26,9 @@ from liftoff.access.auth import SYSTEM, Actor, require
 from liftoff.db.models import ImportBatch, Initiative
 from liftoff.demo import story
 from liftoff.demo.story import DEMO_INITIATIVES, DEMO_NAMES
-from liftoff.evidence import writes as evidence
+from liftoff.evidence import writes as evidence_writes
 from liftoff.notify import outbox as notify
-from liftoff.readiness import writes as readiness
+from liftoff.readiness import writes as readiness_writes
 
 __all__ = ["DEMO_DIR", "DEMO_NAMES", "database_empty", "demo_file", "load_demo", "shift_dates"]
 
@@ -105,7 +105,7 @@ def load_demo(
             _remove_demo(conn, present)
 
     for key, (name, category, unit, direction) in story.METRICS.items():
-        evidence.define_metric(
+        evidence_writes.define_metric(
             engine,
             actor,
             key,
@@ -115,7 +115,7 @@ def load_demo(
             direction=direction,
         )
     for spec in DEMO_INITIATIVES:
-        evidence.set_initiative(
+        evidence_writes.set_initiative(
             engine,
             actor,
             spec.name,
@@ -156,7 +156,7 @@ def load_demo(
 def _describe(engine: Engine, actor: Actor, initiative: str, shift: timedelta) -> None:
     """What the editor of `initiative` typed: iterations and decisions, alert rules, readiness."""
     for it in story.ITERATIONS[initiative]:
-        evidence.describe_iteration(
+        evidence_writes.describe_iteration(
             engine,
             actor,
             initiative,
@@ -167,7 +167,7 @@ def _describe(engine: Engine, actor: Actor, initiative: str, shift: timedelta) -
             hypothesis=it.hypothesis,
         )
         if it.decision != "pending":
-            evidence.record_decision(
+            evidence_writes.record_decision(
                 engine,
                 actor,
                 initiative,
@@ -177,7 +177,7 @@ def _describe(engine: Engine, actor: Actor, initiative: str, shift: timedelta) -
                 decided_by=it.decided_by,
                 decided_at=_moved(it.decided_at, shift),
             )
-    evidence.add_alert_rules(
+    evidence_writes.add_alert_rules(
         engine,
         actor,
         initiative,
@@ -193,7 +193,7 @@ def _describe(engine: Engine, actor: Actor, initiative: str, shift: timedelta) -
         ],
     )
     for item, score, note in story.READINESS[initiative]:
-        readiness.score_readiness(engine, actor, initiative, item, score=score, note=note)
+        readiness_writes.score_readiness(engine, actor, initiative, item, score=score, note=note)
 
 
 def _moved(when: datetime | None, shift: timedelta) -> datetime | None:

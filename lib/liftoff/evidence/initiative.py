@@ -9,8 +9,8 @@ from sqlalchemy import Connection, Engine
 
 from liftoff import db
 from liftoff.db.models import SEVERITY_RANK
-from liftoff.evidence import reads as queries
-from liftoff.evidence import rules as analytics
+from liftoff.evidence import reads as evidence_reads
+from liftoff.evidence import rules as evidence_rules
 from liftoff.evidence.rules import AlertStatus, Capacity, ModelVersusKpi, Runway
 from liftoff.people import reads as people_reads
 
@@ -39,7 +39,7 @@ class IterationEvidence:
 
     @property
     def criteria_met(self) -> int:
-        return sum(1 for c in self.criteria if c["status"] == analytics.MET)
+        return sum(1 for c in self.criteria if c["status"] == evidence_rules.MET)
 
     @property
     def title(self) -> str:
@@ -139,7 +139,7 @@ class InitiativeEvidence:
 
 
 def collect(engine: Engine | Connection, initiatives: list[dict]) -> list[InitiativeEvidence]:
-    """Evidence for the given initiatives (rows of `queries.initiatives`), in a few queries that
+    """Evidence for the given initiatives (rows of `evidence_reads.initiatives`), in a few queries that
     all read one snapshot of the database (db.snapshot)."""
     with db.snapshot(engine) as conn:
         return _collect(conn, initiatives)
@@ -147,27 +147,29 @@ def collect(engine: Engine | Connection, initiatives: list[dict]) -> list[Initia
 
 def _collect(engine: Connection, initiatives: list[dict]) -> list[InitiativeEvidence]:
     ids = [i["id"] for i in initiatives]
-    catalog = queries.metric_catalog(engine)
+    catalog = evidence_reads.metric_catalog(engine)
     directions = {k: m["direction"] for k, m in catalog.items()}
-    its = queries.iterations(engine, ids)
-    latest = queries.latest_values(engine, ids)
-    crits = queries.criteria(engine, ids)
-    steps = queries.load_steps(engine, ids)
-    traffic = queries.traffic(engine, ids)
+    its = evidence_reads.iterations(engine, ids)
+    latest = evidence_reads.latest_values(engine, ids)
+    crits = evidence_reads.criteria(engine, ids)
+    steps = evidence_reads.load_steps(engine, ids)
+    traffic = evidence_reads.traffic(engine, ids)
     concerns = people_reads.open_concerns_by_severity(engine, ids)
     feedback = people_reads.feedback_counts(engine, ids)
-    rules = queries.alert_rules(engine, ids)
+    rules = evidence_reads.alert_rules(engine, ids)
 
     out = []
     for ini in initiatives:
         evidence_rows = {it["id"]: latest.get(it["id"], []) for it in its.get(ini["id"], [])}
         iteration_list = []
         for it in its.get(ini["id"], []):
-            head = analytics.headline(evidence_rows[it["id"]], ini["primary_metric"], directions)
+            head = evidence_rules.headline(
+                evidence_rows[it["id"]], ini["primary_metric"], directions
+            )
             criteria = []
             for c in crits.get(it["id"], []):
                 value = head.values.get(c["metric"]) if c["metric"] else None
-                status = analytics.criterion_status(
+                status = evidence_rules.criterion_status(
                     value, c["comparator"], c["target"], c["manual_status"], c["metric"] is not None
                 )
                 criteria.append(
@@ -194,7 +196,7 @@ def _collect(engine: Connection, initiatives: list[dict]) -> list[InitiativeEvid
                     metrics=head.values,
                     metric_batches=head.batches,
                     criteria=criteria,
-                    capacity=analytics.capacity(
+                    capacity=evidence_rules.capacity(
                         steps.get(it["id"], []), ini["slo_p95_ms"], ini["max_error_rate"]
                     ),
                     reported=frozenset(r.metric_key for r in evidence_rows[it["id"]]),
@@ -210,7 +212,7 @@ def _collect(engine: Connection, initiatives: list[dict]) -> list[InitiativeEvid
             capacity_rps=None,
             capacity_iteration=None,
             headroom=None,
-            runway=analytics.runway([], None),
+            runway=evidence_rules.runway([], None),
             open_concerns=concerns.get(ini["id"], {}),
             feedback=feedback.get(ini["id"], {"count": 0, "mean_rating": None}),
             rules=rules.get(ini["id"], []),
@@ -234,10 +236,10 @@ def _figures(ev: InitiativeEvidence) -> None:
     ev.capacity_rps = cap_it.capacity.capacity_rps if cap_it else None
     ev.capacity_iteration = cap_it.number if cap_it else None
     ev.peak_rps = ev.traffic[-1][1] if ev.traffic else None
-    ev.headroom = analytics.headroom(ev.peak_rps, ev.capacity_rps)
-    ev.runway = analytics.runway(ev.traffic, ev.capacity_rps, ev.reference_day)
+    ev.headroom = evidence_rules.headroom(ev.peak_rps, ev.capacity_rps)
+    ev.runway = evidence_rules.runway(ev.traffic, ev.capacity_rps, ev.reference_day)
     ev.alerts = [
-        analytics.evaluate_alert(
+        evidence_rules.evaluate_alert(
             r["id"],
             r["metric"],
             r["comparator"],
@@ -266,7 +268,7 @@ def compare_model_and_kpi(
     ]
     meta_m = ev.catalog.get(model, {})
     meta_k = ev.catalog.get(kpi, {})
-    return analytics.model_versus_kpi(
+    return evidence_rules.model_versus_kpi(
         model,
         kpi,
         pairs,
@@ -279,10 +281,10 @@ def compare_model_and_kpi(
 def for_initiative(engine: Engine, name: str) -> InitiativeEvidence:
     """Evidence of one initiative by name (NotFound lists the names that exist)."""
     with db.snapshot(engine) as conn:
-        return collect(conn, [queries.initiative_by_name(conn, name)])[0]
+        return collect(conn, [evidence_reads.initiative_by_name(conn, name)])[0]
 
 
 def portfolio(engine: Engine) -> list[InitiativeEvidence]:
     """Evidence of every initiative, by name."""
     with db.snapshot(engine) as conn:
-        return collect(conn, queries.initiatives(conn))
+        return collect(conn, evidence_reads.initiatives(conn))

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from liftoff.evidence import initiative as evidence
-from liftoff.evidence import rules as analytics
+from liftoff.evidence import rules as evidence_rules
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import (
     DECISION_COLOURS,
@@ -105,7 +105,7 @@ def _tile(ev: InitiativeEvidence, key: str | None) -> MetricTile | None:
     return MetricTile(
         label=meta["display_name"],
         value=format_value(current, shown_unit(meta)),
-        delta=format_delta(analytics.delta(current, previous), shown_unit(meta)),
+        delta=format_delta(evidence_rules.delta(current, previous), shown_unit(meta)),
         lower_is_better=meta["direction"] == "lower",
         trend=trend,
         raw=current,
@@ -159,7 +159,7 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
     severe = ev.open_concerns.get("high", 0) + ev.open_concerns.get("critical", 0)
     attention = []
     if latest is not None:
-        missed = [c for c in latest.criteria if c["status"] == analytics.NOT_MET]
+        missed = [c for c in latest.criteria if c["status"] == evidence_rules.NOT_MET]
         if missed:
             attention.append(count(len(missed), "criterion", "criteria") + " not met")
     if severe:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 
 from liftoff.evidence import initiative as evidence
-from liftoff.people import reads as people_db
+from liftoff.people import reads as people_reads
 from liftoff.readiness import reads as readiness_reads
 from liftoff.readiness import rules as readiness_rules
 
@@ -123,10 +123,10 @@ def people_figures(engine: Engine, ev, today: date | None = None) -> dict:
     iteration: the figures of the people screens."""
     today = today or date.today()
     init_id = ev.initiative["id"]
-    fb = people_db.feedback_counts(engine, [init_id]).get(init_id, {})
-    concerns = people_db.concern_summary(engine, [init_id], today)[init_id]
+    fb = people_reads.feedback_counts(engine, [init_id]).get(init_id, {})
+    concerns = people_reads.concern_summary(engine, [init_id], today)[init_id]
     oldest = concerns["oldest"]
-    stances = people_db.stance_counts(engine, [init_id]).get(init_id, {})
+    stances = people_reads.stance_counts(engine, [init_id]).get(init_id, {})
     items = readiness_reads.governance_items(engine, [init_id]).get(init_id, [])
     gov = readiness_rules.governance_score(items, ev.initiative["stage"])
     rubric = readiness_reads.readiness_for(engine, [ev])[init_id]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from liftoff.evidence import rules as analytics
+from liftoff.evidence import rules as evidence_rules
 from liftoff.evidence.initiative import InitiativeEvidence, IterationEvidence, compare_model_and_kpi
 from liftoff.evidence.portfolio import candidate_line, runway_sentence
 from liftoff.formatting import (
@@ -63,7 +63,7 @@ def _criteria_table(
                 "Value": format_value(c["value"], unit) if c["metric"] else "—",
                 "Status": STATUS_LABELS[c["status"]],
                 "Change from previous iteration": format_delta(
-                    analytics.delta(c["value"], previous), unit
+                    evidence_rules.delta(c["value"], previous), unit
                 )
                 or "—",
                 "Evidence note": c["evidence_note"] or "",
@@ -104,7 +104,7 @@ def _criteria_numbers(
                 "Target": c["target"] if c["metric"] else None,
                 "Value": c["value"],
                 "Status": STATUS_LABELS[c["status"]],
-                "Change from previous iteration": analytics.delta(c["value"], previous),
+                "Change from previous iteration": evidence_rules.delta(c["value"], previous),
                 "Carried over": "yes" if c.get("carried_over") else "no",
                 "Evidence note": c["evidence_note"] or "",
                 "Import batch": c["batch_id"],
@@ -170,7 +170,7 @@ def iteration_view(ev: InitiativeEvidence, number: int) -> IterationView:
     prev = ev.iterations[idx - 1] if idx > 0 else None
     met = it.criteria_met
     total = len(it.criteria)
-    missing = sum(1 for c in it.criteria if c["status"] == analytics.NO_EVIDENCE)
+    missing = sum(1 for c in it.criteria if c["status"] == evidence_rules.NO_EVIDENCE)
     decision = DECISION_LABELS.get(it.decision, it.decision)
     if total:
         sentence = f"{it.title}: {met} of {total} criteria met"
@@ -300,7 +300,9 @@ def metrics_column_order(frame: pd.DataFrame) -> list[str]:
     """The headline metrics table's columns as the screen shows them: the metric, its latest
     change, the iterations newest first, the category last."""
     iterations = [c for c in frame.columns if c.startswith("Iteration ")]
-    rest = [c for c in frame.columns if c not in iterations and c not in ("Metric", "Latest change")]
+    rest = [
+        c for c in frame.columns if c not in iterations and c not in ("Metric", "Latest change")
+    ]
     return ["Metric", "Latest change", *reversed(iterations), *rest]
 
 
@@ -330,10 +332,10 @@ def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tup
     }
     sentence = f"{label(ev, model)} moved {move_m} and {label(ev, kpi)} {move_k} {span}: {verdicts[cmp.verdict]}"
     warning = None
-    if cmp.n < analytics.MIN_CORRELATION_N:
+    if cmp.n < evidence_rules.MIN_CORRELATION_N:
         warning = (
             f"Only {count(cmp.n, 'iteration')} {'reports' if cmp.n == 1 else 'report'} both: a correlation needs at least "
-            f"{analytics.MIN_CORRELATION_N} to mean anything."
+            f"{evidence_rules.MIN_CORRELATION_N} to mean anything."
         )
     return sentence, warning
 
@@ -401,13 +403,13 @@ def what_if_series(ev: InitiativeEvidence, weekly_growth: float) -> tuple[tuple 
     if not ev.traffic or ev.capacity_rps is None or rw.fit is None or rw.start_rps is None:
         return None, ""
     last_day, start, model = rw.last_day, rw.start_rps, rw.fit.model
-    crossing, days = analytics.project(model, last_day, start, weekly_growth, ev.capacity_rps)
+    crossing, days = evidence_rules.project(model, last_day, start, weekly_growth, ev.capacity_rps)
     horizon = days if days is not None else 365
     # Said in days from the day the reader stands on, as the headline's runway is.
-    shown = analytics.days_until(crossing, ev.reference_day) if crossing else days
+    shown = evidence_rules.days_until(crossing, ev.reference_day) if crossing else days
     offsets = range(0, min(horizon + 14, 730), 3)
     dates = [last_day + timedelta(days=d) for d in offsets]
-    values = [analytics.projected(model, start, weekly_growth, d) for d in offsets]
+    values = [evidence_rules.projected(model, start, weekly_growth, d) for d in offsets]
     if crossing is None:
         text = f"At {weekly_growth:+.1%} a week, peak traffic never reaches capacity."
     elif days == 0:
@@ -503,7 +505,7 @@ def fitted_weekly_growth(ev: InitiativeEvidence) -> float:
     if rw.fit is None or not ev.traffic:
         return 0.0
     start = rw.start_rps if rw.start_rps is not None else ev.traffic[-1][1]
-    return analytics.trend_growth(rw.fit, start)
+    return evidence_rules.trend_growth(rw.fit, start)
 
 
 def reported_metrics(ev: InitiativeEvidence) -> list[str]:

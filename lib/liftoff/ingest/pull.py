@@ -32,7 +32,7 @@ from liftoff.access.auth import Actor, require
 from liftoff.config import Settings
 from liftoff.db.models import ImportBatch
 from liftoff.errors import LiftoffError
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 
 # Bounds on what one pull reads: an experiment of more runs is pulled with --since.
 MAX_RUNS = 5_000
@@ -356,16 +356,16 @@ def pull_mlflow(
     `iteration_tag` tag names, with its metrics. Raises PullError, or ImportRejected when the
     runs do not pass the importer's checks (nothing written)."""
     require(actor, "upload")
-    queries.initiative_by_name(engine, initiative)  # NotFound names the ones that exist
+    evidence_reads.initiative_by_name(engine, initiative)  # NotFound names the ones that exist
     uri = check_uri(tracking_uri)
     live, deleted = fetch_runs(uri, experiment, since)
     source = source_name(uri, experiment, since)
     report = PullReport(runs=len(live))
     earlier = _snapshots(engine, source, initiative, "mlflow-runs")
     earlier_steps = _snapshots(engine, history_source(source), initiative, "mlflow-history")
-    previous = _rows_by_run(queries.original_file(engine, earlier[-1]) if earlier else None)
+    previous = _rows_by_run(evidence_reads.original_file(engine, earlier[-1]) if earlier else None)
     previous_steps_file = (
-        queries.original_file(engine, earlier_steps[-1]) if earlier_steps else None
+        evidence_reads.original_file(engine, earlier_steps[-1]) if earlier_steps else None
     )
     previous_steps = _history_rows(previous_steps_file)
     data = runs_file(live, iteration_tag)

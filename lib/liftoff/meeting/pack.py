@@ -22,8 +22,8 @@ from liftoff.evidence import views
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import DECISION_LABELS, STAGE_LABELS, format_date, format_moment
 from liftoff.meeting import reads as meeting_reads
-from liftoff.people import reads as people_db
-from liftoff.people import rules as people
+from liftoff.people import reads as people_reads
+from liftoff.people import rules as people_rules
 from liftoff.people import views as people_views
 from liftoff.readiness import views as readiness_views
 
@@ -265,9 +265,9 @@ def pack_of(
     # lists those open now.
     concerns_day = ev.through_day if ev.through is not None else None
     aged_on = concerns_day or today
-    severe = people_db.most_severe_open(engine, ini["id"], limit=8, as_of=concerns_day)
+    severe = people_reads.most_severe_open(engine, ini["id"], limit=8, as_of=concerns_day)
     cv_sentence = people_views.concerns_headline(
-        severe, people_db.open_concern_count(engine, ini["id"], as_of=concerns_day), aged_on
+        severe, people_reads.open_concern_count(engine, ini["id"], as_of=concerns_day), aged_on
     )
     slides.append(
         _slide(
@@ -279,7 +279,7 @@ def pack_of(
                     "Severity": c["severity"].capitalize(),
                     "Status": people_views.CONCERN_STATUS_LABELS[c["status"]],
                     "Owner": c["owner"] or "",
-                    "Open (days)": people.age_days(c["raised_at"], aged_on),
+                    "Open (days)": people_rules.age_days(c["raised_at"], aged_on),
                 }
                 for c in severe
             ],

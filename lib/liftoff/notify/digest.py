@@ -21,7 +21,7 @@ from liftoff.db.models import (
     OutboxMessage,
 )
 from liftoff.evidence import initiative as evidence
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence.portfolio import runway_sentence
 from liftoff.formatting import format_date, format_percent, format_value
 from liftoff.notify import messages, outbox, rules
@@ -308,7 +308,7 @@ def queue_scheduled(engine: Engine, now: datetime | None = None) -> int:
     if not channels:
         return 0
     queued = 0
-    for ini in queries.initiatives(engine):
+    for ini in evidence_reads.initiatives(engine):
         payload = build(engine, ini["name"], (slot - timedelta(days=7)).date(), slot.date())
         with db.write(engine) as conn:
             for ch_id, ch_ini in channels:

@@ -24,7 +24,7 @@ from liftoff.db.models import (
     Silence,
 )
 from liftoff.evidence import initiative as evidence
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.evidence.rules import AlertStatus
 from liftoff.notify import rules
@@ -152,7 +152,7 @@ def evaluate(
     wanted = None if initiative_ids is None else set(initiative_ids)
     if wanted is not None and not wanted:
         return 0
-    inis = [i for i in queries.initiatives(source) if wanted is None or i["id"] in wanted]
+    inis = [i for i in evidence_reads.initiatives(source) if wanted is None or i["id"] in wanted]
     watched = _watched(conn, [i["id"] for i in inis])
     # Reading an initiative's evidence costs what its Monitoring screen's first view does: only
     # for initiatives with something to watch.

@@ -23,7 +23,7 @@ from liftoff.db.models import (
     StakeholderStance,
     name_of,
 )
-from liftoff.people import rules as people
+from liftoff.people import rules as people_rules
 
 PAGE = 50
 # Comments read per iteration to find distinctive terms when the file had no themes or tags.
@@ -137,7 +137,7 @@ def feedback_themes(
         return {"source": None, "by_iteration": {}}
     return {
         "source": "terms",
-        "by_iteration": dict(sorted(people.distinctive_terms(texts, top).items())),
+        "by_iteration": dict(sorted(people_rules.distinctive_terms(texts, top).items())),
     }
 
 

@@ -20,8 +20,8 @@ from liftoff.formatting import (
     format_value,
     shown_unit,
 )
-from liftoff.people import reads as people_db
-from liftoff.people import rules as people
+from liftoff.people import reads as people_reads
+from liftoff.people import rules as people_rules
 from liftoff.tables import Table, arrow
 
 FEEDBACK_STATUS_LABELS = {
@@ -72,7 +72,7 @@ class TablePage:
 
 @dataclass
 class FeedbackView:
-    rows: list[dict]  # per iteration, from people_db.feedback_by_iteration
+    rows: list[dict]  # per iteration, from people_reads.feedback_by_iteration
     themes: dict
     totals: dict
     headline: str
@@ -92,10 +92,10 @@ def feedback_view(
     if number is not None:
         ev = ev.as_of(number)
     init_id = ev.initiative["id"]
-    rows = people_db.feedback_by_iteration(engine, init_id)
-    themes = people_db.feedback_themes(engine, init_id, through=ev.through)
+    rows = people_reads.feedback_by_iteration(engine, init_id)
+    themes = people_reads.feedback_themes(engine, init_id, through=ev.through)
     if ev.through is None:
-        totals = people_db.feedback_counts(engine, [init_id]).get(init_id, _totals([]))
+        totals = people_reads.feedback_counts(engine, [init_id]).get(init_id, _totals([]))
     else:
         # Evidence as of an earlier iteration: the feedback of later ones (and the feedback no
         # iteration places in time) stays out of its counts, ratings and themes.
@@ -122,7 +122,7 @@ def feedback_view(
 
 
 def _totals(rows: list[dict]) -> dict:
-    """The feedback totals (as people_db.feedback_counts gives them) of per-iteration rows."""
+    """The feedback totals (as people_reads.feedback_counts gives them) of per-iteration rows."""
     given = sum(r["count"] for r in rows)
     rated = sum(r["rated"] for r in rows)
     actioned = sum(r["status"]["actioned"] for r in rows)
@@ -230,10 +230,10 @@ def feedback_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def comments_page(
-    engine: Engine, ev: InitiativeEvidence, flt: people_db.FeedbackFilter, page: int
+    engine: Engine, ev: InitiativeEvidence, flt: people_reads.FeedbackFilter, page: int
 ) -> TablePage:
     """One page of the comments that match `flt`, newest first."""
-    total, rows = people_db.feedback_page(engine, ev.initiative["id"], flt, page)
+    total, rows = people_reads.feedback_page(engine, ev.initiative["id"], flt, page)
     return TablePage(total, rows, Table.of(feedback_table(rows)))
 
 
@@ -257,17 +257,17 @@ class ConcernsView:
 def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> ConcernsView:
     init_id = ev.initiative["id"]
     numbers = [it.number for it in ev.iterations]
-    stakeholders = people_db.stakeholders(engine, init_id)
-    facets = people_db.concern_facets(engine, init_id)
-    severe = people_db.most_severe_open(engine, init_id)
-    summary = people_db.concern_summary(engine, [init_id], today)[init_id]
-    overdue = people_db.overdue_count(engine, init_id, today)
+    stakeholders = people_reads.stakeholders(engine, init_id)
+    facets = people_reads.concern_facets(engine, init_id)
+    severe = people_reads.most_severe_open(engine, init_id)
+    summary = people_reads.concern_summary(engine, [init_id], today)[init_id]
+    overdue = people_reads.overdue_count(engine, init_id, today)
     open_total = sum(summary["by_severity"].values())
     return ConcernsView(
         headline=concerns_headline(severe, open_total, today, summary["by_category"].get(None, 0)),
         facets=facets,
         severe=severe,
-        burndown=people_db.open_concerns_over_time(engine, init_id, today),
+        burndown=people_reads.open_concerns_over_time(engine, init_id, today),
         summary=summary,
         metrics={
             "open": open_total,
@@ -296,7 +296,7 @@ def concerns_headline(
     if not open_total:
         return "No open concerns: every concern raised so far is resolved or accepted."
     parts = [
-        f"“{c['title']}” ({c['severity']}, open {count(people.age_days(c['raised_at'], today), 'day')})"
+        f"“{c['title']}” ({c['severity']}, open {count(people_rules.age_days(c['raised_at'], today), 'day')})"
         for c in severe[:2]
     ]
     text = f"{count(open_total, 'open concern')}. Most severe: " + "; ".join(parts) + "."
@@ -337,7 +337,7 @@ def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.
     for r in rows:
         value = latest.get(r["metric"]) if r["metric"] else None
         suggestion = ""
-        if r["status"] in ("open", "mitigating") and people.clears(
+        if r["status"] in ("open", "mitigating") and people_rules.clears(
             value, r["comparator"], r["threshold"]
         ):
             meta = ev.catalog.get(r["metric"], {})
@@ -357,10 +357,10 @@ def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.
                 "Raised by": r["raised_by"] or "",
                 "Owner": r["owner"] or "",
                 "Raised": r["raised_at"],
-                "Age (days)": people.age_days(r["raised_at"], today, r["resolved_at"]),
+                "Age (days)": people_rules.age_days(r["raised_at"], today, r["resolved_at"]),
                 # No due day reads empty (a date column's gap would read "None").
                 "Due": format_date(r["due"]) if r["due"] else "",
-                "Overdue": "Overdue" if people.overdue(r["due"], r["status"], today) else "",
+                "Overdue": "Overdue" if people_rules.overdue(r["due"], r["status"], today) else "",
                 "Evidence": suggestion,
             }
         )
@@ -386,10 +386,10 @@ def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.
 
 
 def register_page(
-    engine: Engine, ev: InitiativeEvidence, flt: people_db.ConcernFilter, page: int, today: date
+    engine: Engine, ev: InitiativeEvidence, flt: people_reads.ConcernFilter, page: int, today: date
 ) -> TablePage:
     """One page of the register that matches `flt`: open first, most severe, oldest."""
-    total, rows = people_db.concerns_page(engine, ev.initiative["id"], flt, page)
+    total, rows = people_reads.concerns_page(engine, ev.initiative["id"], flt, page)
     return TablePage(total, rows, Table.of(register_table(rows, ev, today)))
 
 
@@ -402,8 +402,8 @@ class ConcernDetail:
 def concern_detail(engine: Engine, concern_id: int) -> ConcernDetail:
     """One concern with its status history."""
     return ConcernDetail(
-        people_db.concern(engine, concern_id),
-        arrow(history_table(people_db.concern_history(engine, concern_id))),
+        people_reads.concern(engine, concern_id),
+        arrow(history_table(people_reads.concern_history(engine, concern_id))),
     )
 
 
@@ -434,14 +434,14 @@ def buy_in_headline(people_rows: list[dict], numbers: list[int]) -> str:
     latest = {p["name"]: _latest_stance(p) for p in people_rows}
     to_win = sorted(
         (p for p in people_rows if latest[p["name"]] in ("blocker", "skeptic", "neutral")),
-        key=lambda p: (people.STANCE_VALUE[latest[p["name"]]], -p["influence"]),
+        key=lambda p: (people_rules.STANCE_VALUE[latest[p["name"]]], -p["influence"]),
     )
     won = [
         p["name"]
         for p in people_rows
-        if people.won_over([p["stances"][n] for n in sorted(p["stances"])])
+        if people_rules.won_over([p["stances"][n] for n in sorted(p["stances"])])
     ]
-    supportive = sum(1 for s in latest.values() if s in people.SUPPORTIVE)
+    supportive = sum(1 for s in latest.values() if s in people_rules.SUPPORTIVE)
     text = f"{supportive} of {len(people_rows)} stakeholders support the initiative now"
     if won:
         text += f"; won over so far: {', '.join(won)}"

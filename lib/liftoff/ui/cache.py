@@ -23,7 +23,7 @@ from liftoff import charts, db, ingest
 from liftoff.config import database_url
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import portfolio
-from liftoff.evidence import reads as queries
+from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.tables import Table
 
@@ -206,7 +206,7 @@ def load_curves_figure(initiative: str):
 
 def _load_curves(ev: InitiativeEvidence):
     steps = _cached_read(
-        queries.load_steps, database_url(), data_version(), ((ev.initiative["id"],),)
+        evidence_reads.load_steps, database_url(), data_version(), ((ev.initiative["id"],),)
     )
     return charts.load_curves(ev, steps)
 
@@ -217,7 +217,7 @@ def segments_figure(initiative: str, number: int, keys: list[str]):
 
 
 def _segments(ev: InitiativeEvidence, number: int, keys: tuple):
-    rows = read(queries.segment_values, ev.iteration(number).id, keys)
+    rows = read(evidence_reads.segment_values, ev.iteration(number).id, keys)
     return charts.segments(rows, ev.catalog) if rows else None
 
 
@@ -271,7 +271,7 @@ def figure_from_json(text: str, projector: bool = False):
 def original_file(batch_id: int) -> Callable[[], bytes | None]:
     """The file a batch came from, for st.download_button: read only when it is clicked."""
     url = database_url()
-    return lambda: queries.original_file(_engine(url), batch_id)
+    return lambda: evidence_reads.original_file(_engine(url), batch_id)
 
 
 def prepare_upload(data: bytes, file_name: str, options) -> Any:

@@ -12,8 +12,8 @@ import streamlit as st
 
 from liftoff import errors, export
 from liftoff.config import PACKAGE_DIR
-from liftoff.evidence import reads as queries
-from liftoff.people import reads as people_db
+from liftoff.evidence import reads as evidence_reads
+from liftoff.people import reads as people_reads
 from liftoff.ui import cache, session, text
 
 
@@ -108,9 +108,9 @@ def pick_iteration(numbers: list[int], labels: dict[int, str]) -> int | None:
 
 
 def pick_page(total: int) -> int:
-    """A page number for a table of `total` rows shown people_db.PAGE at a time (1, with no
+    """A page number for a table of `total` rows shown people_reads.PAGE at a time (1, with no
     picker, when they fit on one page)."""
-    pages = (total + people_db.PAGE - 1) // people_db.PAGE
+    pages = (total + people_reads.PAGE - 1) // people_reads.PAGE
     if pages == 1:
         return 1
     return st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
@@ -121,7 +121,7 @@ def initiative_screen(title: str | None, upload_hint: str, caption: bool = True)
     to upload when there is nothing to show."""
     if title:
         st.title(title)
-    names = [i["name"] for i in cache.read(queries.initiatives)]
+    names = [i["name"] for i in cache.read(evidence_reads.initiatives)]
     if not names:
         st.info(
             "No initiatives yet. Load the demo portfolio with `liftoff demo`, or upload data on the "
