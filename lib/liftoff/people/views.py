@@ -1,5 +1,5 @@
 """What the people screens show: sentences, tables and the figures behind them, built from the
-reads in people_db and the rules in people. Pages only lay these out."""
+reads in people.reads and the rules in people.rules. Screens only lay these out."""
 
 from __future__ import annotations
 
