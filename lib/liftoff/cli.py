@@ -339,17 +339,6 @@ def cmd_pull_mlflow(args) -> None:
     print(report.message)
 
 
-def _date(text: str):
-    from datetime import date
-
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-01"
-        ) from None
-
-
 def cmd_audit(args) -> None:
     f = audit.Filter(actor=args.actor or "", actions=tuple(args.action or ()))
     rows = audit.entries(_engine(), f, limit=args.limit)
