@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from liftoff import db
 from liftoff.db.models import AuditEntry
@@ -109,6 +109,23 @@ def record(
     )
 
 
+def add(conn: Connection, actor, model, values: dict, *, action: str, summary: str, target: str):
+    """Insert one row of `model` and record it as it now is, in the caller's transaction.
+    Returns the new row's id."""
+    return upsert(
+        conn,
+        actor,
+        model,
+        None,
+        values,
+        new={},
+        before=None,
+        action=action,
+        summary=summary,
+        target=target,
+    )
+
+
 def change(
     conn: Connection,
     actor,
@@ -123,17 +140,27 @@ def change(
 ) -> None:
     """Update one row of `model` by id and record it with the row as it was (`before`, read by
     the caller) and as it is now, in the caller's transaction."""
-    conn.execute(update(model).where(model.id == row_id).values(**values))
-    record(
+    upsert(
         conn,
         actor,
-        action,
-        summary,
-        target=target,
-        target_id=row_id,
+        model,
+        row_id,
+        values,
+        new={},
         before=before,
-        after=row(conn, model, row_id),
+        action=action,
+        summary=summary,
+        target=target,
     )
+
+
+def remove(
+    conn: Connection, actor, model, row_id, *, before: dict, action: str, summary: str, target: str
+) -> None:
+    """Delete one row of `model` by id and record it as it was (`before`, read by the caller),
+    in the caller's transaction."""
+    conn.execute(delete(model).where(model.id == row_id))
+    record(conn, actor, action, summary, target=target, target_id=row_id, before=before)
 
 
 def upsert(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from liftoff import db, names
 from liftoff.access import audit
@@ -88,19 +88,14 @@ def set_initiative(
                     + (f" (it has {', '.join(found)})" if found else "")
                     + f". Use {twin!r}, or choose a name that reads differently."
                 )
-            new_id = conn.execute(
-                insert(Initiative)
-                .values(name=name, created_at=datetime.now(), **values)
-                .returning(Initiative.id)
-            ).scalar_one()
-            audit.record(
+            audit.add(
                 conn,
                 actor,
-                "initiative.create",
-                f"Created initiative {name}",
+                Initiative,
+                dict(name=name, created_at=datetime.now(), **values),
+                action="initiative.create",
+                summary=f"Created initiative {name}",
                 target="initiative",
-                target_id=new_id,
-                after=audit.row(conn, Initiative, new_id),
             )
             return f"Created initiative {name!r}."
         if not values:
@@ -203,25 +198,19 @@ def add_criterion(
         kind, description, metric, comparator, target, manual_status, evidence_note
     )
     with db.write(engine) as conn:
-        new_id = conn.execute(
-            insert(Criterion)
-            .values(
+        return audit.add(
+            conn,
+            actor,
+            Criterion,
+            dict(
                 iteration_id=iteration_id_of(conn, initiative, number),
                 metric_id=metric_id_of(conn, metric),
                 **values,
-            )
-            .returning(Criterion.id)
-        ).scalar_one()
-        audit.record(
-            conn,
-            actor,
-            "criterion.add",
-            f"Added a criterion to {initiative} iteration {number}: {values['description']}",
+            ),
+            action="criterion.add",
+            summary=f"Added a criterion to {initiative} iteration {number}: {values['description']}",
             target="criterion",
-            target_id=new_id,
-            after=audit.row(conn, Criterion, new_id),
         )
-        return new_id
 
 
 def update_criterion(
@@ -270,15 +259,15 @@ def remove_criterion(engine: Engine, actor: Actor, criterion_id: int) -> None:
         before = audit.row(conn, Criterion, criterion_id)
         if before is None:
             return
-        conn.execute(delete(Criterion).where(Criterion.id == criterion_id))
-        audit.record(
+        audit.remove(
             conn,
             actor,
-            "criterion.remove",
-            f"Removed a criterion: {before['description']}",
-            target="criterion",
-            target_id=criterion_id,
+            Criterion,
+            criterion_id,
             before=before,
+            action="criterion.remove",
+            summary=f"Removed a criterion: {before['description']}",
+            target="criterion",
         )
 
 
@@ -417,17 +406,14 @@ def define_metric(
     with db.write(engine) as conn:
         existing = conn.execute(select(Metric.id).where(Metric.key == key)).scalar()
         if existing is None:
-            new_id = conn.execute(
-                insert(Metric).values(key=key, **values).returning(Metric.id)
-            ).scalar_one()
-            audit.record(
+            audit.add(
                 conn,
                 actor,
-                "metric.create",
-                f"Defined metric {display_name} ({key})",
+                Metric,
+                dict(key=key, **values),
+                action="metric.create",
+                summary=f"Defined metric {display_name} ({key})",
                 target="metric",
-                target_id=new_id,
-                after=audit.row(conn, Metric, new_id),
             )
             return
         before = audit.row(conn, Metric, existing)
@@ -521,20 +507,15 @@ def _add_alert_rule(
 ) -> int:
     init_id = None if initiative is None else initiative_id_of(conn, initiative)
     values = _rule_values(metric_id_of(conn, metric), comparator, threshold, severity, stages)
-    rule_id = conn.execute(
-        insert(AlertRule)
-        .values(initiative_id=init_id, enabled=True, **values)
-        .returning(AlertRule.id)
-    ).scalar_one()
-    audit.record(
+    rule_id = audit.add(
         conn,
         actor,
-        "alert_rule.add",
-        f"Added an alert rule: {metric} {comparator} {threshold} ({severity})"
+        AlertRule,
+        dict(initiative_id=init_id, enabled=True, **values),
+        action="alert_rule.add",
+        summary=f"Added an alert rule: {metric} {comparator} {threshold} ({severity})"
         + (f" for {initiative}" if initiative else " for every initiative"),
         target="alert_rule",
-        target_id=rule_id,
-        after=audit.row(conn, AlertRule, rule_id),
     )
     notify.evaluate(conn, None if init_id is None else [init_id])
     return rule_id
@@ -587,15 +568,15 @@ def remove_alert_rule(engine: Engine, actor: Actor, rule_id: int) -> None:
         # state goes with the rule.
         conn.execute(update(AlertRule).where(AlertRule.id == rule_id).values(enabled=False))
         notify.evaluate(conn, _rule_scope(before))
-        conn.execute(delete(AlertRule).where(AlertRule.id == rule_id))
-        audit.record(
+        audit.remove(
             conn,
             actor,
-            "alert_rule.remove",
-            f"Removed alert rule #{rule_id}",
-            target="alert_rule",
-            target_id=rule_id,
+            AlertRule,
+            rule_id,
             before=before,
+            action="alert_rule.remove",
+            summary=f"Removed alert rule #{rule_id}",
+            target="alert_rule",
         )
 
 

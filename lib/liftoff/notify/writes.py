@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, insert, select
 
 from liftoff import db
 from liftoff.access import audit
@@ -130,15 +130,15 @@ def remove_channel(engine: Engine, actor: Actor, name: str) -> None:
             raise InvalidSetting(f"No channel is named {name!r}. See `liftoff channels list`.")
         before = audit.row(conn, NotificationChannel, row)
         before["secret"] = "(set)" if before["secret"] else None
-        conn.execute(delete(NotificationChannel).where(NotificationChannel.id == row))
-        audit.record(
+        audit.remove(
             conn,
             actor,
-            "channel.remove",
-            f"Removed the channel {name}",
-            target="notification_channel",
-            target_id=row,
+            NotificationChannel,
+            row,
             before=before,
+            action="channel.remove",
+            summary=f"Removed the channel {name}",
+            target="notification_channel",
         )
 
 
@@ -199,31 +199,25 @@ def add_silence(
             and conn.execute(select(AlertRule.id).where(AlertRule.id == rule_id)).scalar() is None
         ):
             raise InvalidSetting(f"There is no alert rule #{rule_id}.")
-        silence_id = conn.execute(
-            insert(Silence)
-            .values(
+        return audit.add(
+            conn,
+            actor,
+            Silence,
+            dict(
                 rule_id=rule_id,
                 initiative_id=ini_id,
                 until=until,
                 reason=reason,
                 created_by=actor.label,
                 created_at=now,
-            )
-            .returning(Silence.id)
-        ).scalar_one()
-        audit.record(
-            conn,
-            actor,
-            "silence.add",
-            "Silenced "
+            ),
+            action="silence.add",
+            summary="Silenced "
             + (f"rule #{rule_id}" if rule_id else "every rule")
             + (f" of {initiative}" if initiative else "")
             + f" until {until:%d %b %Y %H:%M}: {reason}",
             target="silence",
-            target_id=silence_id,
-            after=audit.row(conn, Silence, silence_id),
         )
-        return silence_id
 
 
 def remove_silence(engine: Engine, actor: Actor, silence_id: int) -> None:
@@ -233,15 +227,15 @@ def remove_silence(engine: Engine, actor: Actor, silence_id: int) -> None:
         before = audit.row(conn, Silence, silence_id)
         if before is None:
             return
-        conn.execute(delete(Silence).where(Silence.id == silence_id))
-        audit.record(
+        audit.remove(
             conn,
             actor,
-            "silence.remove",
-            f"Ended silence #{silence_id}",
-            target="silence",
-            target_id=silence_id,
+            Silence,
+            silence_id,
             before=before,
+            action="silence.remove",
+            summary=f"Ended silence #{silence_id}",
+            target="silence",
         )
         outbox.evaluate(conn, [before["initiative_id"]] if before["initiative_id"] else None)
 

@@ -104,18 +104,22 @@ def add_concern(engine: Engine, actor: Actor, initiative: str, **values) -> int:
         init_id = initiative_id_of(conn, initiative)
         iteration = values.get("iteration")
         it_id = iteration_id_of(conn, initiative, iteration) if iteration else None
-        concern_id = conn.execute(
-            insert(Concern)
-            .values(
+        concern_id = audit.add(
+            conn,
+            actor,
+            Concern,
+            dict(
                 initiative_id=init_id,
                 iteration_id=it_id,
                 status="open",
                 raised_at=raised,
                 metric_id=metric_id_of(conn, values.get("metric")),
                 **clean,
-            )
-            .returning(Concern.id)
-        ).scalar_one()
+            ),
+            action="concern.add",
+            summary=f"Added concern “{clean['title']}” ({clean['severity']}) to {initiative}",
+            target="concern",
+        )
         conn.execute(
             insert(ConcernStatusChange).values(
                 concern_id=concern_id,
@@ -125,15 +129,6 @@ def add_concern(engine: Engine, actor: Actor, initiative: str, **values) -> int:
                 to_status="open",
                 note=clean_text(values.get("note")) or "Raised.",
             )
-        )
-        audit.record(
-            conn,
-            actor,
-            "concern.add",
-            f"Added concern “{clean['title']}” ({clean['severity']}) to {initiative}",
-            target="concern",
-            target_id=concern_id,
-            after=audit.row(conn, Concern, concern_id),
         )
     return concern_id
 
@@ -223,21 +218,15 @@ def save_stakeholder(
             raise InvalidValue(f"{name} is already a stakeholder of {initiative}.")
         values = dict(name=name, group=clean_text(group), influence=int(influence))
         if stakeholder_id is None:
-            sid = conn.execute(
-                insert(Stakeholder)
-                .values(initiative_id=init_id, **values)
-                .returning(Stakeholder.id)
-            ).scalar_one()
-            audit.record(
+            return audit.add(
                 conn,
                 actor,
-                "stakeholder.add",
-                f"Added stakeholder {name} to {initiative}",
+                Stakeholder,
+                dict(initiative_id=init_id, **values),
+                action="stakeholder.add",
+                summary=f"Added stakeholder {name} to {initiative}",
                 target="stakeholder",
-                target_id=sid,
-                after=audit.row(conn, Stakeholder, sid),
             )
-            return sid
         before = audit.row(conn, Stakeholder, stakeholder_id)
         if before is None:
             raise InvalidValue(f"There is no stakeholder #{stakeholder_id}.")
