@@ -253,6 +253,39 @@ def sign_in_as(at, role: str, email: str | None = None):
     return at
 
 
+def open_screen(page: str, role: str | None = None, *, timeout: int = 60, **params):
+    """An AppTest of the app opened at `page` ("screens/x.py", or just "x"), signed in with
+    `role` when given, with `params` in the address as a deep link gives them."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=timeout)
+    if role:
+        sign_in_as(at, role)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    return at.switch_page(page if page.endswith(".py") else f"screens/{page}.py").run()
+
+
+@pytest.fixture
+def bare_initiative(use_database, db_url, engine):
+    """An initiative, "Bare", with one iteration holding one accuracy value and nothing else,
+    the app using its database: the screens' empty states."""
+    from liftoff import ingest
+    from liftoff.evidence import writes as evidence_writes
+
+    use_database(db_url)
+    evidence_writes.set_initiative(engine, EDITOR, "Bare", create=True)
+    ingest.import_file(
+        engine,
+        EDITOR,
+        b"iteration,metric,value\n1,accuracy,0.8\n",
+        "m.csv",
+        ingest.Options(initiative="Bare", create=True),
+    )
+    return engine
+
+
 @pytest.fixture
 def busy_sqlite(use_database, sqlite_templates, tmp_path, monkeypatch):
     """The app on a copy of the demo on SQLite with a 0.2 s busy timeout; `hold()` keeps

@@ -382,15 +382,9 @@ def test_each_overview_card_names_its_iteration_and_the_last_decision(use_databa
 
 
 def _open(page: str, **params):
-    from streamlit.testing.v1 import AppTest
+    from conftest import open_screen
 
-    from conftest import PROJECT_ROOT
-
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    return at.switch_page(f"screens/{page}.py").run()
+    return open_screen(page, **params)
 
 
 def test_feedback_screen_counts_and_ratings_agree_with_its_sentence(use_database, demo_url):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, table_checksums, texts
+from conftest import EDITOR, PROJECT_ROOT, button, open_screen, table_checksums, texts
 from liftoff import errors, ingest
 from liftoff.access import audit
 from liftoff.db.models import AlertRule, Criterion, Iteration
@@ -19,16 +19,6 @@ from liftoff.formatting import format_percent
 
 APP = str(PROJECT_ROOT / "app.py")
 CHURN = "Churn early-warning"
-
-
-def open_screen(page: str, role: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if role:
-        sign_in_as(at, role)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    return at.switch_page(page).run()
 
 
 # ----------------------------------------------------------------------------- model versus business
@@ -103,27 +93,11 @@ def test_scalability_what_if_growth(use_database, demo_url):
     assert "At +20.0% a week, capacity runs out around" in texts(at)
 
 
-def test_scalability_says_which_upload_fills_the_gap(use_database, db_url):
-    from liftoff.db import make_engine
-    from liftoff.evidence import writes as evidence_writes
-
-    use_database(db_url)
-    engine = make_engine(db_url)
-    evidence_writes.set_initiative(engine, EDITOR, "Bare", create=True)
-    from liftoff import ingest
-
-    ingest.import_file(
-        engine,
-        EDITOR,
-        b"iteration,metric,value\n1,accuracy,0.8\n",
-        "m.csv",
-        ingest.Options(initiative="Bare", create=True),
-    )
+def test_scalability_says_which_upload_fills_the_gap(bare_initiative):
     at = open_screen("screens/scalability.py", initiative="Bare")
     body = texts(at)
     assert "No load-test results yet. Upload a load-test file" in body
     assert "No peak traffic yet. Upload a traffic file (date, peak_rps)" in body
-    engine.dispose()
 
 
 # ----------------------------------------------------------------------------- monitoring

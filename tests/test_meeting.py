@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, button, sign_in_as, texts
+from conftest import EDITOR, PROJECT_ROOT, button, open_screen, texts
 from liftoff import cli, ingest
 from liftoff.db.models import ActionItem, DecisionRecord, Initiative, Iteration
 from liftoff.evidence import writes as evidence_writes
@@ -28,13 +28,7 @@ FORMULAS = ["=1+1", '=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(1,1)",
 
 
 def open_pack(role: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if role:
-        sign_in_as(at, role)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    return at.switch_page("screens/steering.py").run()
+    return open_screen("steering", role, **params)
 
 
 def test_walk_through_every_slide_with_next_and_previous(use_database, demo_url):
@@ -84,16 +78,8 @@ def test_a_link_opens_on_its_slide_in_presentation_mode(use_database, demo_url):
     assert at.query_params["present"] == "1" and at.query_params["slide"] == "2"
 
 
-def test_missing_data_says_so_instead_of_disappearing(use_database, db_url, engine):
-    use_database(db_url)
-    evidence_writes.set_initiative(engine, EDITOR, "Bare", create=True)
-    ingest.import_file(
-        engine,
-        EDITOR,
-        b"iteration,metric,value\n1,accuracy,0.8\n",
-        "m.csv",
-        ingest.Options(initiative="Bare", create=True),
-    )
+def test_missing_data_says_so_instead_of_disappearing(bare_initiative):
+    engine = bare_initiative
     pack = steering_pack.build(engine, "Bare")
     missing = {s["key"]: s["missing"] for s in pack["slides"]}
     assert len(pack["slides"]) == 8

@@ -359,17 +359,9 @@ def test_the_digest_says_what_changed_with_user_text_escaped(engine, setup, mail
 
 
 def _open(page: str, role: str | None = None, **params):
-    from streamlit.testing.v1 import AppTest
+    from conftest import open_screen
 
-    from conftest import sign_in_as
-
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
-    if role:
-        sign_in_as(at, role)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    return at.switch_page(page).run()
+    return open_screen(page, role, **params)
 
 
 def _shown(markdown: str) -> str:

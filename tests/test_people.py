@@ -14,7 +14,7 @@ from conftest import (
     MARKDOWN_ELEMENTS,
     PROJECT_ROOT,
     button,
-    sign_in_as,
+    open_screen,
     table_checksums,
     texts,
 )
@@ -55,16 +55,6 @@ PAYLOADS = [
     "![p](https://example.invalid/p.png)",
     "# HEADING :red[FAKE]",
 ]
-
-
-def open_screen(page: str, role: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if role:
-        sign_in_as(at, role)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    return at.switch_page(f"screens/{page}.py").run()
 
 
 # ----------------------------------------------------------------------------- feedback
@@ -399,14 +389,7 @@ def test_governance_areas_with_nothing_recorded_count_as_missing(
     assert (score.required, score.done, score.missing) == (required, done, missing)
 
 
-def test_an_initiative_with_no_governance_items_is_told_what_its_stage_needs(
-    use_database, db_url, engine
-):
-    use_database(db_url)
-    data = b"iteration,metric,value\n1,accuracy,0.8\n"
-    ingest.import_file(
-        engine, EDITOR, data, "m.csv", ingest.Options(initiative="Bare", create=True)
-    )
+def test_an_initiative_with_no_governance_items_is_told_what_its_stage_needs(bare_initiative):
     at = open_screen("governance", initiative="Bare")
     done = next(m for m in at.metric if m.label == "Governance items done")
     assert done.value == "0 of 2"
@@ -416,19 +399,10 @@ def test_an_initiative_with_no_governance_items_is_told_what_its_stage_needs(
     ) in texts(at)
 
 
-def test_a_long_rubric_note_is_cut_in_its_cell_and_given_in_full_below(
-    use_database, db_url, engine
-):
+def test_a_long_rubric_note_is_cut_in_its_cell_and_given_in_full_below(bare_initiative):
     """A grid cell does not wrap: a note longer than its cell ends in "… (in full below)" and
     is written out in full under the section's table, not lost past the table's right edge."""
-    use_database(db_url)
-    ingest.import_file(
-        engine,
-        EDITOR,
-        b"iteration,metric,value\n1,accuracy,0.8\n",
-        "m.csv",
-        ingest.Options(initiative="Bare", create=True),
-    )
+    engine = bare_initiative
     note = (
         "Schema checked in CI against the data contract of the claims warehouse; "
         "owners sign off each change"
