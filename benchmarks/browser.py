@@ -40,10 +40,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from liftoff.server import supervise
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -226,30 +227,12 @@ def free_port() -> int:
 @contextmanager
 def serving(command: list[str], env: dict, port: int, log_path: Path):
     """Run a server and yield its base URL once /_stcore/health answers; stop it afterwards."""
-    log = log_path.open("w")
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"{command[0]} did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
-        log.close()
+        with supervise.serving(command, url, log_path, env=env, cwd=ROOT, timeout=120):
+            yield url
+    except supervise.DidNotStart as exc:
+        sys.exit(str(exc))
 
 
 # --------------------------------------------------------------------------------- the browser

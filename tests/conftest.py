@@ -8,10 +8,7 @@ import os
 import shutil
 import socket
 import sqlite3
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -385,43 +382,22 @@ def serving(database_url: str, log_path: Path, **env: str) -> Iterator[str]:
     """`liftoff run` (Streamlit's st.App with Liftoff's sign-in routes and the HTTP API) on a
     free loopback port against `database_url`; yields its base URL and stops the server
     afterwards. `env` adds to the server's environment."""
+    from liftoff.server import supervise
+
     port = free_port()
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "liftoff"), "run", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "LIFTOFF_DATABASE_URL": database_url,
-            "LIFTOFF_ANONYMOUS_ROLE": "viewer",
-            **env,
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    command = [str(Path(sys.executable).parent / "liftoff"), "run", "--port", str(port)]
+    environment = {
+        **os.environ,
+        "LIFTOFF_DATABASE_URL": database_url,
+        "LIFTOFF_ANONYMOUS_ROLE": "viewer",
+        **env,
+    }
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("The app server did not start: " + log_path.read_text()[-2000:])
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
+        with supervise.serving(command, url, log_path, env=environment, cwd=PROJECT_ROOT):
+            yield url
+    except supervise.DidNotStart as exc:
+        pytest.fail(f"The app server did not start: {exc}")
 
 
 def serve_app(folder: Path) -> Iterator[str]:
