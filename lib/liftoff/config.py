@@ -78,6 +78,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "off",
         "When the weekly digest goes to every email channel, e.g. mon 08:00 (server time), or off.",
     ),
+    "LIFTOFF_REFRESH_SECONDS": (
+        "10",
+        "How often an open screen asks whether anything was written elsewhere (another browser, "
+        "app process, the CLI or the API) and redraws itself if so; 0 turns this off.",
+    ),
     "LIFTOFF_NOTIFY_WORKER": (
         "on",
         "on: the app server started by `liftoff run` sends notifications from a background "
@@ -187,6 +192,19 @@ class Settings:
 def value(name: str) -> str:
     """One setting as text, from the environment or its default (not checked)."""
     return os.environ.get(name, "").strip() or SETTINGS[name][0]
+
+
+def refresh_seconds() -> float | None:
+    """LIFTOFF_REFRESH_SECONDS as seconds, or None when it is 0 (off). SettingError for a value
+    that is no number or is below 0."""
+    raw = value("LIFTOFF_REFRESH_SECONDS")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise SettingError(f"LIFTOFF_REFRESH_SECONDS is {raw!r}; use a number of seconds, or 0.")
+    return seconds or None
 
 
 def database_url() -> str:

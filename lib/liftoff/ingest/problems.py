@@ -91,7 +91,7 @@ class ImportRejected(LiftoffError):
         super().__init__(self.summary())
 
     def report(self, kind: str | None = None) -> dict:
-        """The `--json` shape of DESIGN.md for a refused file (the CLI and the API share it)."""
+        """The `--json` shape of a refused file (README, "Command line") (the CLI and the API share it)."""
         return {
             "batch_id": None,
             "kind": self.kind or kind,

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
+from liftoff import config, db
 from liftoff.access import auth
 from liftoff.ui import cache, session, widgets
 
@@ -75,4 +77,33 @@ def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> No
     current = st.navigation(pages, expanded=True)  # every screen listed, none behind "View more"
     session.sidebar_identity(sign_out_button=current.url_path != account.url_path)
     st.session_state["liftoff_page"] = current.url_path  # the sidebar pickers follow page switches
+    _follow_writes_elsewhere()
     current.run()
+
+
+def _follow_writes_elsewhere() -> None:
+    """Redraw the page when the data changed since it was drawn: a write made through another
+    browser, another app process on the same database, the CLI or the API bumps the data
+    version, and an open screen (a projector in a meeting, a dashboard left open) shows it
+    within LIFTOFF_REFRESH_SECONDS without anyone reloading. The check is one small query;
+    the page itself reruns only when the version moved."""
+    try:
+        every = config.refresh_seconds()
+    except config.SettingError as exc:
+        st.warning(str(exc), icon=":material/settings:")
+        return
+    if every is None:
+        return
+
+    @st.fragment(run_every=every)
+    def watch() -> None:
+        drawn = st.session_state.get("liftoff_data_version")
+        try:
+            now = db.data_version(cache.engine())
+        except SQLAlchemyError:  # the next full run says what is wrong with the database
+            return
+        if drawn is not None and now != drawn:
+            st.rerun()
+
+    with st.sidebar:
+        watch()
