@@ -1,0 +1,253 @@
+"""Running for a team: two app processes (`liftoff run`) on one PostgreSQL database behind a
+real nginx started with deploy/nginx/liftoff.conf, and a real Chromium going through it.
+
+- A browser on one replica sees, without a reload, an import made through the other replica's
+  API and one made with the CLI.
+- A replica killed while a browser is on it: the browser's next action lands on the other
+  replica, still signed in.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from conftest import (
+    ARTIFACTS,
+    EDITOR_EMAIL,
+    EDITOR_PASSWORD,
+    PROJECT_ROOT,
+    REQUIRE_BROWSER,
+    free_port,
+    require_browser,
+    wait_until_idle,
+)
+from liftoff import db
+from liftoff.access import auth, tokens
+from liftoff.server import supervise
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+DEPLOYED = PROJECT_ROOT / "deploy" / "nginx" / "liftoff.conf"
+LIFTOFF = str(Path(sys.executable).parent / "liftoff")
+# Short, so the tests wait seconds for a screen to follow a write (the default is 10 s).
+REFRESH_SECONDS = "2"
+
+
+def _require_nginx() -> None:
+    if not Path(NGINX).exists():
+        message = f"{NGINX} is missing (apt-get install nginx)"
+        if REQUIRE_BROWSER or os.environ.get("LIFTOFF_REQUIRE_NGINX") == "1":
+            pytest.fail(f"The team tests are required but {message}")
+        pytest.skip(message)
+
+
+def nginx_config(folder: Path, listen: int, upstreams: list[int]) -> Path:
+    """deploy/nginx/liftoff.conf as shipped, with its listen port and upstream lines set to this
+    test's, inside a minimal nginx.conf that keeps every file in `folder`. The response header
+    X-Liftoff-Upstream says which app process answered."""
+    conf = DEPLOYED.read_text()
+    shipped = ["server 127.0.0.1:8501 ", "server 127.0.0.1:8502 "]
+    assert all(line in conf for line in shipped), "the shipped upstream lines moved"
+    for line, port in zip(shipped, upstreams, strict=True):
+        conf = conf.replace(line, f"server 127.0.0.1:{port} ")
+    assert "    listen 80;\n" in conf
+    conf = conf.replace("    listen 80;\n", f"    listen 127.0.0.1:{listen};\n")
+    (folder / "liftoff.conf").write_text(conf)
+    temp = "\n".join(
+        f"    {kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = f"""
+{"user root;" if os.geteuid() == 0 else ""}
+daemon off;
+worker_processes 1;
+pid {folder / "nginx.pid"};
+error_log {folder / "error.log"} notice;
+events {{ worker_connections 512; }}
+http {{
+    access_log {folder / "access.log"};
+{temp}
+    add_header X-Liftoff-Upstream $upstream_addr always;
+    include {folder / "liftoff.conf"};
+}}
+"""
+    path = folder / "nginx.conf"
+    path.write_text(main)
+    return path
+
+
+class Team:
+    """The running parts: the nginx address, each replica's port and process, the database."""
+
+    def __init__(self, url: str, db_url: str, replicas: dict[int, subprocess.Popen]):
+        self.url = url
+        self.db_url = db_url
+        self.replicas = replicas
+
+    def other(self, port: int) -> int:
+        return next(p for p in self.replicas if p != port)
+
+
+@pytest.fixture(scope="module")
+def team(postgres, postgres_templates, tmp_path_factory):
+    require_browser()
+    _require_nginx()
+    folder = tmp_path_factory.mktemp("team")
+    db_url = postgres.create(f"liftoff_team_{os.getpid()}", template=postgres_templates["demo"])
+    engine = db.make_engine(db_url)
+    auth.add_user(engine, auth.SYSTEM, EDITOR_EMAIL, "editor", EDITOR_PASSWORD, "Priya Editor")
+    engine.dispose()
+    env = {
+        **os.environ,
+        "LIFTOFF_DATABASE_URL": db_url,
+        "LIFTOFF_ANONYMOUS_ROLE": "viewer",
+        "LIFTOFF_REFRESH_SECONDS": REFRESH_SECONDS,
+        "LIFTOFF_NOTIFY_WORKER": "off",
+    }
+    with ExitStack() as stack:
+        replicas = {}
+        for name in ("a", "b"):
+            port = free_port()
+            replicas[port] = stack.enter_context(
+                supervise.serving(
+                    [LIFTOFF, "run", "--port", str(port)],
+                    f"http://127.0.0.1:{port}",
+                    folder / f"replica-{name}.log",
+                    env=env,
+                    cwd=PROJECT_ROOT,
+                )
+            )
+        listen = free_port()
+        conf = nginx_config(folder, listen, list(replicas))
+        check = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+        proxy = f"http://127.0.0.1:{listen}"
+        stack.enter_context(
+            supervise.serving(
+                [NGINX, "-c", str(conf)], proxy, folder / "nginx.out", env=dict(os.environ)
+            )
+        )
+        yield Team(proxy, db_url, replicas)
+
+
+def _upstream(response) -> int:
+    """The port of the app process that answered through nginx."""
+    answered = response.headers.get("x-liftoff-upstream", "")
+    assert answered, f"nginx named no upstream: {response.headers}"
+    return int(answered.rsplit(":", 1)[-1])
+
+
+def test_nginx_passes_the_health_check_sign_in_and_api_through(team):
+    with urllib.request.urlopen(f"{team.url}/healthz", timeout=5) as r:
+        assert r.status == 200 and r.read() == b"ok"
+    with urllib.request.urlopen(f"{team.url}/auth/sign-in", timeout=5) as r:
+        assert r.status == 200 and b'name="password"' in r.read()
+    with urllib.request.urlopen(f"{team.url}/api/v1/openapi.json", timeout=5) as r:
+        assert r.status == 200 and b'"openapi"' in r.read()
+
+
+def test_a_browser_on_one_replica_sees_writes_through_the_other_and_the_cli(team, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = context.new_page()
+    try:
+        here = _upstream(pg.goto(f"{team.url}/"))
+        wait_until_idle(pg)
+        pg.get_by_text("Claims triage assistant").first.wait_for(timeout=30_000)
+        # Any reload would forget this.
+        pg.evaluate("window.__liftoff_not_reloaded = true")
+        assert "Fraud scoring" not in pg.inner_text("body")
+
+        # An import through the other replica's API, straight to it (not through nginx).
+        engine = db.make_engine(team.db_url)
+        token = tokens.create(engine, auth.SYSTEM, "team-pipeline", "editor")
+        engine.dispose()
+        there = team.other(here)
+        body = b"iteration,metric,value\n1,accuracy,0.91\n"
+        boundary = "liftoffboundary"
+        form = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="initiative"\r\n\r\n'
+                f'Fraud scoring\r\n--{boundary}\r\nContent-Disposition: form-data; name="create"'
+                f'\r\n\r\ntrue\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="fraud.csv"\r\nContent-Type: text/csv\r\n\r\n'
+            ).encode()
+            + body
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{there}/api/v1/imports",
+            data=form,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=60) as r:
+            assert r.status == 201
+        started = time.monotonic()
+        pg.get_by_text("Fraud scoring").first.wait_for(timeout=30_000)
+        through_api = time.monotonic() - started
+
+        # And one with the command line, which no app process sees being made.
+        subprocess.run(
+            [LIFTOFF, "initiative", "set", "Payments anomaly", "--create"],
+            env={**os.environ, "LIFTOFF_DATABASE_URL": team.db_url},
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        started = time.monotonic()
+        pg.get_by_text("Payments anomaly").first.wait_for(timeout=30_000)
+        through_cli = time.monotonic() - started
+
+        assert pg.evaluate("window.__liftoff_not_reloaded === true"), "the page was reloaded"
+        assert "5 initiatives" in pg.inner_text("body")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "team-live-overview.png"))
+        print(
+            f"seen on :{here}: API import via :{there} after {through_api:.1f} s, "
+            f"CLI after {through_cli:.1f} s"
+        )
+    finally:
+        context.close()
+
+
+def test_a_replica_killed_under_a_browser_hands_it_to_the_other_still_signed_in(team, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = context.new_page()
+    try:
+        pg.goto(f"{team.url}/auth/sign-in?next=/iterations")
+        pg.get_by_label("Email").fill(EDITOR_EMAIL)
+        pg.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
+        pg.get_by_role("button", name="Sign in", exact=True).click()
+        pg.wait_for_url("**/iterations*", timeout=30_000)
+        wait_until_idle(pg)
+        pg.get_by_text("Signed in as Priya Editor").first.wait_for(timeout=30_000)
+        # The same cookie, so the same replica as the page's websocket.
+        on = _upstream(context.request.get(f"{team.url}/_stcore/health"))
+        survivor = team.other(on)
+
+        team.replicas[on].kill()  # SIGKILL: no goodbye to the browser
+        team.replicas[on].wait(timeout=10)
+
+        # The person's next action: the sidebar link to another screen.
+        pg.get_by_role("link", name="Scalability").first.click()
+        pg.wait_for_url("**/scalability*", timeout=30_000)
+        pg.get_by_role("heading", name="Scalability").first.wait_for(timeout=60_000)
+        wait_until_idle(pg)
+        pg.get_by_text("Signed in as Priya Editor").first.wait_for(timeout=30_000)
+        assert _upstream(context.request.get(f"{team.url}/_stcore/health")) == survivor
+        body = pg.inner_text("body")
+        assert "Sign in to upload" not in body and "Traceback" not in body
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "team-after-failover.png"))
+    finally:
+        context.close()
