@@ -75,6 +75,18 @@ def test_app_refuses_a_database_that_is_behind(blank_url):
     engine.dispose()
 
 
+def test_an_old_app_process_on_an_upgraded_database_says_to_restart_it(db_url):
+    """During an upgrade of several app processes, the ones not restarted yet meet a schema
+    newer than they know: they say so, rather than asking to migrate what is already newer."""
+    engine = db.make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    with pytest.raises(db.DatabaseBehind, match="this app process is an older Liftoff") as exc:
+        db.checked_data_version(engine)
+    assert "Run `liftoff migrate`" not in str(exc.value)
+    engine.dispose()
+
+
 def test_every_write_bumps_the_data_version(engine):
     before = db.data_version(engine)
     evidence_writes.set_initiative(engine, EDITOR, "Fraud screening", create=True, stage="poc")

@@ -138,9 +138,25 @@ def _schema_error(current: str | None, head: str) -> DatabaseBehind:
             "The database has no Liftoff tables yet. Run `liftoff migrate` "
             "(or `make run`, which migrates and loads the demo portfolio)."
         )
+    if current not in known_revisions():
+        # Another, newer Liftoff migrated it: this process is the old one (an upgrade of
+        # several app processes, some not restarted yet).
+        return DatabaseBehind(
+            f"The database has been upgraded (schema {current}) and this app process is an "
+            f"older Liftoff (schema {head}). Restart it on the new version; the page works "
+            "again once it has."
+        )
     return DatabaseBehind(
         f"The database schema is at version {current}, this Liftoff expects {head}. "
         "Run `liftoff migrate` to bring it up to date, then reload the page."
+    )
+
+
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every migration this code knows."""
+    return frozenset(
+        s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()
     )
 
 
