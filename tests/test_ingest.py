@@ -21,6 +21,7 @@ from liftoff.db.models import (
     Initiative,
     Iteration,
     LoadTestStep,
+    Metric,
     Observation,
 )
 from liftoff.evidence import initiative as evidence
@@ -333,6 +334,69 @@ def test_two_processes_importing_at_once_lose_and_duplicate_nothing(
     )
     assert total == 20_000 * results.count("ok")
     assert results.count("ok") == 2  # with the busy timeout both wait their turn
+
+
+_PIPELINE = textwrap.dedent(
+    """
+    import sys, time
+    from liftoff import db, ingest
+    from liftoff.access.auth import SYSTEM
+    engine = db.make_engine(sys.argv[1])
+    worker, imports, rows = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    retries = 0
+    for k in range(imports):
+        # Every worker writes the same five new metrics: the first import of each creates it.
+        lines = [f"{1 + i % 6},team_metric_{k % 5},{worker * 1_000_000 + k * 1_000 + i}"
+                 for i in range(rows)]
+        data = ("iteration,metric,value\\n" + "\\n".join(lines) + "\\n").encode()
+        while True:
+            try:
+                ingest.import_file(engine, SYSTEM, data, f"team-{worker}-{k}.csv",
+                                   ingest.Options(initiative="Churn early-warning"))
+                break
+            except db.DatabaseBusy:  # what a person is told: busy, retry in a moment
+                retries += 1
+                time.sleep(0.05)
+    print("ok", retries)
+    """
+)
+
+
+def test_eight_pipelines_of_25_imports_at_once_lose_and_duplicate_nothing(demo_url, demo_engine):
+    """8 processes x 25 imports at once, all naming the same five new metrics: every row
+    arrives once, no batch twice, and nothing but the importer's own "busy, retry" (retried
+    here) reaches a caller."""
+    workers, imports, rows = 8, 25, 40
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PIPELINE, demo_url, str(w), str(imports), str(rows)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(workers)
+    ]
+    outcomes = [p.communicate(timeout=300) for p in procs]
+    for out, err in outcomes:
+        assert out.startswith("ok"), err[-3000:]
+        assert "Traceback" not in err and "locked" not in err.lower(), err[-3000:]
+    with demo_engine.connect() as conn:
+        batches = conn.execute(
+            select(ImportBatch.file_name).where(ImportBatch.file_name.like("team-%"))
+        ).scalars().all()
+        stored = conn.execute(
+            select(func.count(), func.count(func.distinct(Observation.value)))
+            .select_from(Observation)
+            .join(ImportBatch, ImportBatch.id == Observation.batch_id)
+            .where(ImportBatch.file_name.like("team-%"))
+        ).one()
+        metrics = conn.execute(
+            select(func.count()).select_from(Metric).where(Metric.key.like("team_metric_%"))
+        ).scalar_one()
+    assert len(batches) == len(set(batches)) == workers * imports
+    assert tuple(stored) == (workers * imports * rows, workers * imports * rows)
+    assert metrics == 5
+    print("retries after busy:", sum(int(out.split()[1]) for out, _ in outcomes))
 
 
 def test_an_iteration_cannot_be_deleted_while_an_import_writes_into_it(demo_url, demo_engine):

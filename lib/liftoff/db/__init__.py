@@ -38,6 +38,10 @@ class DatabaseUnavailable(DatabaseError):
     """The URL is malformed or the server cannot be reached."""
 
 
+class DatabaseBusy(DatabaseError):
+    """Another write held the database longer than a writer waits; nothing was changed."""
+
+
 class DatabaseBehind(DatabaseError):
     """The schema is older than this version of Liftoff expects."""
 
@@ -277,7 +281,7 @@ def write(engine: Engine, bulk: bool = False) -> Iterator[Connection]:
                     conn.commit()
     except OperationalError as exc:
         if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
-            raise DatabaseError(
+            raise DatabaseBusy(
                 "The database is busy with another write. Nothing was changed; retry in a moment."
             ) from None
         raise

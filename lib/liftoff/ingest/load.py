@@ -13,6 +13,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from liftoff import db
@@ -163,22 +164,22 @@ class _Loader:
         now = datetime.now()
         if "initiative" in frame:
             for name in frame["initiative"].dropna().unique():
+                if name not in self.initiatives and (found := self._find(Initiative, name=name)):
+                    self.initiatives[name] = found  # made by another import meanwhile
                 if name not in self.initiatives:
                     if not self.create:
                         return False
-                    self.initiatives[name] = self.conn.execute(
-                        insert(Initiative)
-                        .values(
-                            name=name,
-                            stage="poc",
-                            slo_p95_ms=500.0,
-                            max_error_rate=0.01,
-                            created_at=now,
-                        )
-                        .returning(Initiative.id)
-                    ).scalar_one()
+                    self.initiatives[name], _ = self._insert_or_find(
+                        Initiative,
+                        dict(name=name),
+                        dict(stage="poc", slo_p95_ms=500.0, max_error_rate=0.01, created_at=now),
+                    )
         for name, number in pairs:
             key = (name, int(number))
+            if key not in self.iterations and (
+                found := self._find(Iteration, initiative_id=self.initiatives[name], number=key[1])
+            ):
+                self.iterations[key] = found
             if key not in self.iterations:
                 follows = (
                     key[1] > self.latest.get(name, 0)
@@ -188,29 +189,54 @@ class _Loader:
                 if not self.create and not follows:
                     return False
                 self._lock(Initiative, [self.initiatives[name]])
-                self.iterations[key] = self.conn.execute(
-                    insert(Iteration)
-                    .values(initiative_id=self.initiatives[name], number=key[1], decision="pending")
-                    .returning(Iteration.id)
-                ).scalar_one()
-                if prepared.kind != "criteria":  # a criteria file brings the new ones itself
+                self.iterations[key], created = self._insert_or_find(
+                    Iteration,
+                    dict(initiative_id=self.initiatives[name], number=key[1]),
+                    dict(decision="pending"),
+                )
+                # A criteria file brings the new ones itself; an iteration another import
+                # made meanwhile has had its criteria carried forward there.
+                if created and prepared.kind != "criteria":
                     evidence_writes.carry_criteria_forward(
                         self.conn, self.initiatives[name], self.iterations[key], key[1]
                     )
         for key, (display, category, unit, direction) in prepared.new_metrics.items():
             if key not in self.metrics:
-                self.metrics[key] = self.conn.execute(
-                    insert(Metric)
-                    .values(
-                        key=key,
-                        display_name=display,
-                        category=category,
-                        unit=unit,
-                        direction=direction,
-                    )
-                    .returning(Metric.id)
-                ).scalar_one()
+                self.metrics[key], _ = self._insert_or_find(
+                    Metric,
+                    dict(key=key),
+                    dict(display_name=display, category=category, unit=unit, direction=direction),
+                )
+        if "metric" in frame:
+            # Metrics the validation found, made by another import after this one read them.
+            unknown = [k for k in frame["metric"].dropna().unique() if k not in self.metrics]
+            if unknown:
+                self.metrics.update(
+                    self.conn.execute(
+                        select(Metric.key, Metric.id).where(Metric.key.in_(unknown))
+                    ).all()
+                )
         return True
+
+    def _find(self, model, **keys) -> int | None:
+        return self.conn.execute(select(model.id).filter_by(**keys)).scalar()
+
+    def _insert_or_find(self, model, keys: dict, values: dict) -> tuple[int, bool]:
+        """The id of the row of `model` with `keys`, inserted with `values` unless it exists;
+        and whether this import made it. Another import may have made the same metric,
+        initiative or iteration since this one read what exists (several pipelines pushing at
+        once): then it is used, where a plain INSERT would fail on the unique key. On
+        PostgreSQL the INSERT waits for that other import to commit or roll back first."""
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        made = self.conn.execute(
+            dialect.insert(model)
+            .values(**keys, **values)
+            .on_conflict_do_nothing(index_elements=list(keys))
+            .returning(model.id)
+        ).scalar()
+        if made is not None:
+            return made, True
+        return self.conn.execute(select(model.id).filter_by(**keys)).scalar_one(), False
 
     def write(self, prepared: Prepared, target: str, frame: pd.DataFrame) -> None:
         if self.blocked or prepared.problems or self.failure:
