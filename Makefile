@@ -28,8 +28,11 @@ run: demo
 	@echo "Browsing needs no sign-in. To upload or edit, add an account: $(BIN)/liftoff users add you@example.org --role editor"
 	LIFTOFF_ANONYMOUS_ROLE=$${LIFTOFF_ANONYMOUS_ROLE:-viewer} $(BIN)/liftoff run --port $(PORT)
 
+# Test files are spread over the cores, each file kept in one worker (its servers and browsers
+# are started once); TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check lib tests screens app.py
