@@ -381,9 +381,11 @@ def test_eight_pipelines_of_25_imports_at_once_lose_and_duplicate_nothing(demo_u
         assert out.startswith("ok"), err[-3000:]
         assert "Traceback" not in err and "locked" not in err.lower(), err[-3000:]
     with demo_engine.connect() as conn:
-        batches = conn.execute(
-            select(ImportBatch.file_name).where(ImportBatch.file_name.like("team-%"))
-        ).scalars().all()
+        batches = (
+            conn.execute(select(ImportBatch.file_name).where(ImportBatch.file_name.like("team-%")))
+            .scalars()
+            .all()
+        )
         stored = conn.execute(
             select(func.count(), func.count(func.distinct(Observation.value)))
             .select_from(Observation)
@@ -519,3 +521,95 @@ def test_a_checked_file_whose_iteration_vanished_is_refused_plainly(demo_engine)
     with pytest.raises(ingest.ImportRejected, match="was removed while it was being imported"):
         ingest.commit(demo_engine, EDITOR, prepared)
     assert table_checksums(demo_engine) == before
+
+
+_IMPORT_ONE = textwrap.dedent(
+    """
+    import sys
+    from liftoff import db, ingest
+    from liftoff.access.auth import SYSTEM
+    engine = db.make_engine(sys.argv[1])
+    data = open(sys.argv[2], "rb").read()
+    ingest.import_file(engine, SYSTEM, data, sys.argv[3],
+                       ingest.Options(initiative="Churn early-warning", force=sys.argv[4] == "1"))
+    print("ok")
+    """
+)
+
+
+@pytest.mark.postgres
+def test_an_import_killed_at_twenty_random_moments_leaves_all_or_nothing(
+    postgres, postgres_templates, tmp_path
+):
+    """`kill -9` of `liftoff import`'s work at 20 random moments (seeded) on PostgreSQL: after
+    each, every batch is whole (its stored rows equal its count) or absent, nothing points at a
+    batch that is not there, and the same file imports afterwards."""
+    import random
+    import signal
+    import time
+
+    url = postgres.create(f"liftoff_kill_{os.getpid()}", template=postgres_templates["demo"])
+    engine = db.make_engine(url)
+    rows = "\n".join(f"{1 + i % 6},kill_metric_{i % 7},{i}" for i in range(150_000))
+    path = tmp_path / "big.csv"
+    path.write_text(f"iteration,metric,value\n{rows}\n")
+
+    def run(force: bool = False) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", _IMPORT_ONE, url, str(path), "big.csv", "1" if force else "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def whole_or_absent() -> int:
+        with engine.connect() as conn:
+            per_batch = conn.execute(
+                select(
+                    ImportBatch.id,
+                    ImportBatch.status,
+                    ImportBatch.rows_accepted,
+                    func.count(Observation.id),
+                )
+                .outerjoin(Observation, Observation.batch_id == ImportBatch.id)
+                .where(ImportBatch.file_name == "big.csv")
+                .group_by(ImportBatch.id, ImportBatch.status, ImportBatch.rows_accepted)
+            ).all()
+            stray = conn.execute(
+                select(func.count())
+                .select_from(Observation)
+                .where(~Observation.batch_id.in_(select(ImportBatch.id)))
+            ).scalar_one()
+        assert stray == 0
+        for batch_id, status, accepted, stored in per_batch:
+            # Committed: every row; rolled back: none (a killed import leaves no batch at all).
+            whole = stored == accepted == 150_000 if status == "committed" else stored == 0
+            assert whole, (batch_id, status, accepted, stored)
+        return sum(1 for _, status, _, _ in per_batch if status == "committed")
+
+    # How long a whole import takes here, from process start to exit (then rolled back).
+    started = time.monotonic()
+    first = run()
+    out, err = first.communicate(timeout=300)
+    took = time.monotonic() - started
+    assert out.startswith("ok"), err[-2000:]
+    with engine.connect() as conn:
+        batch = conn.execute(select(func.max(ImportBatch.id))).scalar_one()
+    ingest.rollback(engine, EDITOR, batch)
+    assert whole_or_absent() == 0
+    rng = random.Random(20)
+    committed_before = 0
+    for _ in range(20):
+        proc = run()
+        time.sleep(rng.uniform(0.1, took))
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+        committed_before = whole_or_absent()
+    print(f"a whole import took {took:.1f} s; {committed_before} of 20 had committed when killed")
+    # And once more to the end: a batch that did commit before a kill makes this an import
+    # of the same file again, on purpose.
+    last = run(force=committed_before > 0)
+    out, err = last.communicate(timeout=300)
+    assert out.startswith("ok"), err[-2000:]
+    assert whole_or_absent() == committed_before + 1
+    engine.dispose()
