@@ -59,6 +59,11 @@ def nginx_config(folder: Path, listen: int, upstreams: list[int]) -> Path:
     for line, port in zip(shipped, upstreams, strict=True):
         conf = conf.replace(line, f"server 127.0.0.1:{port} ")
     assert "    listen 80;\n" in conf
+    assert "    location / {\n" in conf
+    conf = conf.replace(
+        "    location / {\n",
+        "    location / {\n        add_header X-Liftoff-Upstream $upstream_addr always;\n",
+    )
     conf = conf.replace("    listen 80;\n", f"    listen 127.0.0.1:{listen};\n")
     (folder / "liftoff.conf").write_text(conf)
     temp = "\n".join(
@@ -75,7 +80,6 @@ events {{ worker_connections 512; }}
 http {{
     access_log {folder / "access.log"};
 {temp}
-    add_header X-Liftoff-Upstream $upstream_addr always;
     include {folder / "liftoff.conf"};
 }}
 """
@@ -152,6 +156,25 @@ def test_nginx_passes_the_health_check_sign_in_and_api_through(team):
         assert r.status == 200 and b'name="password"' in r.read()
     with urllib.request.urlopen(f"{team.url}/api/v1/openapi.json", timeout=5) as r:
         assert r.status == 200 and b'"openapi"' in r.read()
+
+
+def test_browsers_from_one_address_spread_over_the_replicas_and_each_stays_on_its_own(team):
+    """An office behind one address still uses every process: each new browser gets its own
+    route cookie, and every request that carries it goes to the same process."""
+    seen = {}
+    for _ in range(40):
+        with urllib.request.urlopen(f"{team.url}/", timeout=10) as r:
+            routes = [c for c in r.headers.get_all("set-cookie") or [] if "liftoff_route=" in c]
+            assert len(routes) == 1 and "HttpOnly" in routes[0], routes
+            route = routes[0]
+            seen[route.split(";")[0]] = _upstream(r)
+    assert set(seen.values()) == set(team.replicas), "one process got every browser"
+    cookie, port = next(iter(seen.items()))
+    for _ in range(10):
+        request = urllib.request.Request(f"{team.url}/_stcore/health", headers={"Cookie": cookie})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            again = [c for c in r.headers.get_all("set-cookie") or [] if "liftoff_route=" in c]
+            assert _upstream(r) == port and not again
 
 
 def test_a_browser_on_one_replica_sees_writes_through_the_other_and_the_cli(team, browser):
