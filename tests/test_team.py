@@ -35,7 +35,6 @@ from liftoff.access import auth, tokens
 from liftoff.server import supervise
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-DEPLOYED = PROJECT_ROOT / "deploy" / "nginx" / "liftoff.conf"
 LIFTOFF = str(Path(sys.executable).parent / "liftoff")
 # Short, so the tests wait seconds for a screen to follow a write (the default is 10 s).
 REFRESH_SECONDS = "2"
@@ -47,45 +46,6 @@ def _require_nginx() -> None:
         if REQUIRE_BROWSER or os.environ.get("LIFTOFF_REQUIRE_NGINX") == "1":
             pytest.fail(f"The team tests are required but {message}")
         pytest.skip(message)
-
-
-def nginx_config(folder: Path, listen: int, upstreams: list[int]) -> Path:
-    """deploy/nginx/liftoff.conf as shipped, with its listen port and upstream lines set to this
-    test's, inside a minimal nginx.conf that keeps every file in `folder`. The response header
-    X-Liftoff-Upstream says which app process answered."""
-    conf = DEPLOYED.read_text()
-    shipped = ["server 127.0.0.1:8501 ", "server 127.0.0.1:8502 "]
-    assert all(line in conf for line in shipped), "the shipped upstream lines moved"
-    for line, port in zip(shipped, upstreams, strict=True):
-        conf = conf.replace(line, f"server 127.0.0.1:{port} ")
-    assert "    listen 80;\n" in conf
-    assert "    location / {\n" in conf
-    conf = conf.replace(
-        "    location / {\n",
-        "    location / {\n        add_header X-Liftoff-Upstream $upstream_addr always;\n",
-    )
-    conf = conf.replace("    listen 80;\n", f"    listen 127.0.0.1:{listen};\n")
-    (folder / "liftoff.conf").write_text(conf)
-    temp = "\n".join(
-        f"    {kind}_temp_path {folder / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    main = f"""
-{"user root;" if os.geteuid() == 0 else ""}
-daemon off;
-worker_processes 1;
-pid {folder / "nginx.pid"};
-error_log {folder / "error.log"} notice;
-events {{ worker_connections 512; }}
-http {{
-    access_log {folder / "access.log"};
-{temp}
-    include {folder / "liftoff.conf"};
-}}
-"""
-    path = folder / "nginx.conf"
-    path.write_text(main)
-    return path
 
 
 class Team:
@@ -130,7 +90,7 @@ def team(postgres, postgres_templates, tmp_path_factory):
                 )
             )
         listen = free_port()
-        conf = nginx_config(folder, listen, list(replicas))
+        conf = supervise.nginx_config(folder, listen, list(replicas))
         check = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
         proxy = f"http://127.0.0.1:{listen}"

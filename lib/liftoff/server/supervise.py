@@ -3,12 +3,17 @@ benchmarks and the replica checks all start `liftoff run` (or a bare Streamlit p
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from liftoff.config import PROJECT_ROOT
+
+NGINX_SITE = PROJECT_ROOT / "deploy" / "nginx" / "liftoff.conf"
 
 
 class DidNotStart(RuntimeError):
@@ -59,3 +64,44 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=timeout)
+
+
+def nginx_config(folder: Path, listen: int, upstreams: list[int]) -> Path:
+    """deploy/nginx/liftoff.conf as shipped, listening on 127.0.0.1:`listen` with one upstream
+    line per app process port in `upstreams`, inside a minimal nginx.conf that keeps every file
+    in `folder`; returns that nginx.conf. Responses carry X-Liftoff-Upstream, the process that
+    answered (for tests and benchmarks only: it names internal addresses)."""
+    conf = NGINX_SITE.read_text()
+    shipped = [
+        line for line in conf.splitlines(keepends=True) if "server 127.0.0.1:850" in line
+    ]
+    if len(shipped) != 2 or "    listen 80;\n" not in conf:
+        raise ValueError(f"{NGINX_SITE} no longer has the lines this rewrites")
+    ours = "".join(shipped[0].replace(":8501 ", f":{port} ") for port in upstreams)
+    conf = conf.replace(shipped[0], ours).replace(shipped[1], "")
+    conf = conf.replace(
+        "    location / {\n",
+        "    location / {\n        add_header X-Liftoff-Upstream $upstream_addr always;\n",
+    )
+    conf = conf.replace("    listen 80;\n", f"    listen 127.0.0.1:{listen};\n")
+    (folder / "liftoff.conf").write_text(conf)
+    temp = "\n".join(
+        f"    {kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = f"""
+{"user root;" if os.geteuid() == 0 else ""}
+daemon off;
+worker_processes 1;
+pid {folder / "nginx.pid"};
+error_log {folder / "error.log"} notice;
+events {{ worker_connections 512; }}
+http {{
+    access_log {folder / "access.log"};
+{temp}
+    include {folder / "liftoff.conf"};
+}}
+"""
+    path = folder / "nginx.conf"
+    path.write_text(main)
+    return path
