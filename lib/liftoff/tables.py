@@ -27,12 +27,13 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
         shown = shown.copy()
         for c in shown.columns:
             if shown[c].dtype == object:
-                shown[c] = shown[c].map(_as_text)
+                shown[c] = shown[c].map(as_text)
         return pa.Table.from_pandas(shown, preserve_index=False)
 
 
-def _as_text(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+def as_text(value) -> str:
+    """A cell as text: empty for a missing value, a float in up to ten significant digits."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float):
         return f"{value:.10g}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from liftoff.ingest.problems import ImportRejected, Problems
+from liftoff.tables import as_text
 
 
 @dataclass
@@ -89,7 +90,7 @@ class Prepared:
             elif shown[c].isna().any() and pd.api.types.is_numeric_dtype(shown[c]):
                 # A number column with gaps, as text: the table would say "None", and numbers
                 # mixed with "" in one column cannot be sent to the browser at all.
-                shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:.10g}")
+                shown[c] = shown[c].map(as_text)
             if shown[c].dtype == object:  # an empty cell reads empty, never "None"
                 shown[c] = shown[c].where(shown[c].notna(), "")
         return shown

@@ -125,7 +125,7 @@ NOTE_CELL = 60  # characters of a note the rubric's table shows; a longer one is
 def _short_note(note: str | None) -> str:
     """A note as its table cell: a grid cell does not wrap, so a long note is cut and given in
     full under the table (rubric_long_notes), not hidden past the table's right edge."""
-    note = " ".join((note or "").split())
+    note = _one_line(note)
     if len(note) <= NOTE_CELL:
         return note
     more = "… (in full below)"
@@ -136,10 +136,15 @@ def _short_note(note: str | None) -> str:
 def rubric_long_notes(readiness: readiness_rules.Readiness, section: str) -> list[str]:
     """The notes of a section too long for their cell, each with its test: shown in full."""
     return [
-        f"{i.text}: {' '.join(i.note.split())}"
+        f"{i.text}: {note}"
         for i in readiness.items
-        if i.section == section and i.note and len(" ".join(i.note.split())) > NOTE_CELL
+        if i.section == section and len(note := _one_line(i.note)) > NOTE_CELL
     ]
+
+
+def _one_line(note: str | None) -> str:
+    """A note with its line breaks and runs of spaces made single spaces."""
+    return " ".join((note or "").split())
 
 
 def rubric_maxima() -> dict[str, int]:

@@ -72,9 +72,7 @@ def nginx_config(folder: Path, listen: int, upstreams: list[int]) -> Path:
     in `folder`; returns that nginx.conf. Responses carry X-Liftoff-Upstream, the process that
     answered (for tests and benchmarks only: it names internal addresses)."""
     conf = NGINX_SITE.read_text()
-    shipped = [
-        line for line in conf.splitlines(keepends=True) if "server 127.0.0.1:850" in line
-    ]
+    shipped = [line for line in conf.splitlines(keepends=True) if "server 127.0.0.1:850" in line]
     if len(shipped) != 2 or "    listen 80;\n" not in conf:
         raise ValueError(f"{NGINX_SITE} no longer has the lines this rewrites")
     ours = "".join(shipped[0].replace(":8501 ", f":{port} ") for port in upstreams)
