@@ -203,6 +203,50 @@ def test_a_browser_on_one_replica_sees_writes_through_the_other_and_the_cli(team
         context.close()
 
 
+def test_a_refresh_for_a_write_elsewhere_keeps_what_the_editor_is_typing(team, browser, tmp_path):
+    """The page redraws itself for a write made elsewhere while an editor is half-way through
+    a form: the words typed so far, the open expander and the cursor stay."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = context.new_page()
+    try:
+        pg.goto(f"{team.url}/auth/sign-in?next=/concerns")
+        pg.get_by_label("Email").fill(EDITOR_EMAIL)
+        pg.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
+        pg.get_by_role("button", name="Sign in", exact=True).click()
+        pg.wait_for_url("**/concerns*", timeout=30_000)
+        wait_until_idle(pg)
+        pg.get_by_text("Add a concern").first.click()
+        title = pg.get_by_label("Title").first
+        title.click()
+        title.press_sequentially("Half-typed: latency at the peak", delay=10)
+        concerns = tmp_path / "concerns.csv"
+        concerns.write_text("key,title,severity\nLIVE-1,Raised by the risk tracker,high\n")
+        subprocess.run(
+            [
+                LIFTOFF,
+                "import",
+                str(concerns),
+                "--kind",
+                "concerns",
+                "--initiative",
+                "Churn early-warning",
+            ],
+            env={**os.environ, "LIFTOFF_DATABASE_URL": team.db_url},
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        # The register (a canvas grid, its cells kept in the page for screen readers) has it.
+        pg.get_by_text("Raised by the risk tracker").first.wait_for(
+            state="attached", timeout=30_000
+        )
+        wait_until_idle(pg)
+        assert title.input_value() == "Half-typed: latency at the peak"
+        assert pg.evaluate("document.activeElement.getAttribute('aria-label')") == "Title"
+    finally:
+        context.close()
+
+
 def test_a_replica_killed_under_a_browser_hands_it_to_the_other_still_signed_in(team, browser):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     pg = context.new_page()
