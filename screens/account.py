@@ -4,7 +4,7 @@
 import streamlit as st
 
 from liftoff.access import auth
-from liftoff.ui import session, text
+from liftoff.ui import session, text, widgets
 
 current = session.actor()
 conf = session.settings()
@@ -32,12 +32,7 @@ if not current.email:
             if st.button(label, type="primary", icon=":material/login:", key=f"sso_{provider}"):
                 st.login(provider) if provider else st.login()
     else:
-        st.link_button(
-            "Sign in with email and password",
-            session.sign_in_link("/"),
-            type="primary",
-            icon=":material/login:",
-        )
+        widgets.sign_in_button()
         st.caption(
             "No account? An admin adds one on the Users page or with "
             "`liftoff users add EMAIL --role editor`. A fresh installation has no accounts: "

@@ -8,7 +8,7 @@ from liftoff.evidence import reads as evidence_reads
 from liftoff.ingest import pull
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.templates import template
-from liftoff.ui import cache, session, text, widgets
+from liftoff.ui import background, cache, session, text, widgets
 
 st.title("Upload data")
 st.caption(
@@ -31,8 +31,31 @@ with st.expander(
             on_click="ignore",
         )
 
-# After an import the page starts over (a fresh uploader, the file's choices forgotten) with
-# what was imported at the top, where the eye is; nothing stale invites a second Import.
+# After an import the page starts over (a fresh uploader unless another file was chosen while
+# the import ran, the file's choices forgotten) with what was imported at the top, where the
+# eye is; nothing stale invites a second Import.
+finished = background.wait("upload_import")
+if finished is not None:
+    imported = st.session_state.pop("upload_importing", None)
+    if isinstance(finished.error, ingest.ImportRejected):  # the same file was imported since
+        problem = finished.error.problems[0]
+        st.error(text.plain(problem.message + " Nothing was imported."), icon=":material/block:")
+        st.caption(text.plain("Fix: " + problem.fix))
+    elif isinstance(finished.error, db.DatabaseError):  # busy for longer than the wait
+        st.error(text.plain(str(finished.error)), icon=":material/hourglass_empty:")
+    elif isinstance(finished.error, LiftoffError):  # e.g. the role was taken away meanwhile
+        st.error(text.plain(str(finished.error)), icon=":material/block:")
+    elif finished.error is not None:
+        raise finished.error
+    else:
+        st.session_state["upload_done"] = {
+            "message": ingest.describe_success(finished.context, finished.result),
+            "target": ingest.screen_for(finished.context),
+        }
+        st.session_state["upload_imported"] = imported
+        for key in ("upload_create", "upload_force", "liftoff_prepared"):
+            st.session_state.pop(key, None)
+        st.rerun()
 done = st.session_state.pop("upload_done", None)
 if done is not None:
     st.success(text.plain(done["message"]), icon=":material/check_circle:")
@@ -95,7 +118,7 @@ with st.expander("From an MLflow server", icon=":material/cloud_download:"):
 upload = st.file_uploader(
     "File",
     type=["csv", "txt", "tsv", "xlsx"],
-    key=f"upload_file_{st.session_state.get('upload_round', 0)}",
+    key=widgets.fresh_uploader_key("upload_file", st.session_state.pop("upload_imported", None)),
 )
 if upload is None:
     st.info(
@@ -199,34 +222,13 @@ else:
         st.caption(text.plain(preview.empty_note))
 
 if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material/upload:"):
-    bar = st.progress(0.0, text="Importing…")
-    total = max(prepared.rows_accepted, 1)
-    try:
-        batch_id = ingest.commit(
-            cache.engine(),
-            session.actor(),
-            prepared,
-            progress=lambda done: bar.progress(
-                min(done / total, 1.0), text=f"Imported {done:,} of {total:,} rows"
-            ),
-        )
-    except ingest.ImportRejected as exc:  # the same file was imported since it was checked
-        bar.empty()
-        st.error(
-            text.plain(exc.problems[0].message + " Nothing was imported."), icon=":material/block:"
-        )
-        st.caption(text.plain("Fix: " + exc.problems[0].fix))
-        st.stop()
-    except db.DatabaseError as exc:  # busy with another write for longer than the wait
-        bar.empty()
-        st.error(text.plain(str(exc)), icon=":material/hourglass_empty:")
-        st.stop()
-    bar.progress(1.0, text="Done")
-    st.session_state["upload_done"] = {
-        "message": ingest.describe_success(prepared, batch_id),
-        "target": ingest.screen_for(prepared),
-    }
-    st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
-    for key in ("upload_create", "upload_force", "liftoff_prepared"):
-        st.session_state.pop(key, None)
+    st.session_state["upload_importing"] = upload.file_id
+    engine, actor = cache.engine(), session.actor()
+    background.start(
+        "upload_import",
+        lambda progress: ingest.commit(engine, actor, prepared, progress=progress),
+        label="Importing…",
+        total=prepared.rows_accepted,
+        context=prepared,
+    )
     st.rerun()

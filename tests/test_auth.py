@@ -332,7 +332,9 @@ def test_visitors_are_sent_to_the_sign_in_page_and_sign_out_ends_the_session(
     monkeypatch.setenv("LIFTOFF_ANONYMOUS_ROLE", "none")
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert registered(at) == set()
-    assert [b.proto.url for b in at.get("link_button")] == ["/auth/sign-in?next=/"]
+    # The way to the sign-in form, in this tab (a form, where a link button opens a new tab).
+    forms = [h.proto.body for h in at.get("html") if "<form" in h.proto.body]
+    assert len(forms) == 1 and 'action="/auth/sign-in"' in forms[0] and 'value="/"' in forms[0]
     at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "editor").run()
     assert registered(at) == expected("editor")
     at.switch_page("screens/account.py").run()
@@ -576,7 +578,7 @@ def test_no_user_text_reaches_html_rendering():
         text = path.read_text()
         assert "unsafe_allow_html" not in text, path
         if path == widgets:
-            # The one st.html: ui.widgets.stylesheet, which takes only a packaged .css file.
+            # The one st.html: ui.widgets._packaged, which takes only files of the package.
             assert text.count("st.html(") == 1 and "    st.html(path)\n" in text, path
         else:
             assert "st.html(" not in text, path

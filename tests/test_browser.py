@@ -408,6 +408,66 @@ def test_the_chosen_initiative_follows_sidebar_navigation(page, app_url):
         assert page.locator('[data-testid="stException"]').count() == 0
 
 
+def test_a_file_chosen_while_an_import_runs_neither_stops_it_nor_is_lost(
+    browser, app_url, tmp_path
+):
+    """A PM clicks Import on a large file and, while it runs, already chooses the next one.
+    Streamlit reruns the page for the new file; the import used to die with that run, rolled
+    back without a word. It now goes to its end: the page says it was imported, and the file
+    chosen meanwhile is in the uploader with its own preview."""
+    big = tmp_path / "big-week.csv"
+    rows = "\n".join(f"{1 + i % 6},race_metric_{i % 5},{i}" for i in range(200_000))
+    big.write_text(f"iteration,metric,value\n{rows}\n")
+    small = tmp_path / "small-week.csv"
+    small.write_text("iteration,metric,value\n6,race_small,0.5\n")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in_as_editor(page, app_url)
+        page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
+        wait_until_idle(page)
+        _upload(page, big)
+        page.locator('[data-testid="stSelectbox"]').filter(
+            has_text="Initiative (for files without an initiative column)"
+        ).locator("input").click()
+        page.get_by_role("option", name="Churn early-warning").click()
+        _see(page, "Metrics: 200,000 rows read, 200,000 ready to import")
+        wait_until_idle(page)
+        page.get_by_role("button", name="Import").click()
+        _see(page, "Importing")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(small))
+        _see(page, "Imported 200,000")
+        _see(page, "Metrics: 1 row read, 1 ready to import")
+        page.locator('[data-testid="stFileUploader"]', has_text="small").wait_for(timeout=30_000)
+        wait_until_idle(page)
+        shot(page, "upload-next-file-during-import")
+    finally:
+        context.close()
+
+
+def test_a_visitor_signs_in_from_the_account_page_in_the_same_tab(browser, app_url):
+    """Sidebar "Sign in", then the Account page's button: the sign-in form opens in this tab
+    (a link button opened a second one, and this tab stayed signed out), and after the
+    password the person is back on the overview, signed in, with one tab open."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/")
+        wait_until_idle(page)
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Sign in").click()
+        wait_until_idle(page)
+        page.get_by_role("button", name="Sign in with email and password").click()
+        page.wait_for_url("**/auth/sign-in*", timeout=30_000)
+        page.get_by_label("Email").fill(EDITOR_EMAIL)
+        page.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)
+        assert page.get_by_role("heading", name="Portfolio").count() == 1
+        assert len(context.pages) == 1
+    finally:
+        context.close()
+
+
 def _sign_in_as_editor(page, app_url) -> None:
     sign_in_in_browser(page, app_url)
     page.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)

@@ -5,7 +5,6 @@ role."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import quote
 
 import streamlit as st
 
@@ -108,11 +107,6 @@ def edit_hint(what: str) -> None:
     st.caption(
         f"Editors {what}. Sign in with an editor account on the Account page to do so.",
     )
-
-
-def sign_in_link(next_path: str = "/") -> str:
-    """The sign-in page's address, coming back to `next_path` afterwards."""
-    return f"/auth/sign-in?next={quote(next_path, safe='/')}"
 
 
 def sign_out(everywhere: bool = False) -> None:

@@ -205,10 +205,35 @@ DATETIME_FORMAT = "D MMM YYYY, HH:mm"
 
 
 def stylesheet(path: Path) -> None:
-    """Apply one of Liftoff's own stylesheets: a .css file shipped inside the package, never text
-    a user or a file brought (this is the only st.html in Liftoff; tests/test_auth.py holds it
-    to that)."""
+    """Apply one of Liftoff's own stylesheets, a .css file shipped inside the package."""
+    _packaged(path, ".css")
+
+
+def sign_in_button() -> None:
+    """The Account page's "Sign in with email and password": to the sign-in form in this tab,
+    coming back to the overview signed in (ui/sign_in.html)."""
+    _packaged(Path(__file__).with_name("sign_in.html"), ".html")
+
+
+def _packaged(path: Path, suffix: str) -> None:
+    """Put one of Liftoff's own files on the page: a file of the package with this suffix,
+    never text a user or a file brought (this is the only st.html in Liftoff;
+    tests/test_auth.py holds it to that)."""
     path = Path(path).resolve()
-    if path.suffix != ".css" or not path.is_relative_to(PACKAGE_DIR) or not path.is_file():
-        raise ValueError(f"Not one of Liftoff's stylesheets: {path}")
+    if path.suffix != suffix or not path.is_relative_to(PACKAGE_DIR) or not path.is_file():
+        raise ValueError(f"Not one of Liftoff's own {suffix} files: {path}")
     st.html(path)
+
+
+def fresh_uploader_key(name: str, imported_file_id: str | None) -> str:
+    """The key of a file uploader that is emptied after its file was imported: a new key when
+    the uploader still holds the file `imported_file_id` (the last run imported it), the same
+    key otherwise, so a file chosen while the import ran is kept, not cleared with the old
+    uploader."""
+    round_key = f"{name}_round"
+    current = f"{name}_{st.session_state.get(round_key, 0)}"
+    held = st.session_state.get(current)
+    if imported_file_id is not None and getattr(held, "file_id", None) == imported_file_id:
+        st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
+        current = f"{name}_{st.session_state[round_key]}"
+    return current
