@@ -192,6 +192,24 @@ def test_every_demo_batch_is_an_upload_of_a_file_in_data(demo_engine):
     assert sorted(batches) == sorted(("data/demo/" + name, kind) for name, kind, _ in story.FILES)
 
 
+@pytest.mark.parametrize("name", [n for n, _, _ in story.FILES])
+def test_a_demo_file_uploaded_again_is_the_batch_already_imported(demo_engine, name):
+    """The demo moves the files' dates to the day it is loaded, yet a person who uploads
+    data/demo/feedback.csv again is told it was imported already (a walker doubled the
+    feedback of an initiative that way), and only "Import anyway" brings it in twice."""
+    data = (demo_builder.DEMO_DIR / name).read_bytes()
+    asked = next(a for n, _, a in story.FILES if n == name)
+    prepared = ingest.prepare(demo_engine, data, name, ingest.Options(**asked))
+    with demo_engine.connect() as conn:
+        batch = conn.execute(
+            select(ImportBatch.id).where(ImportBatch.file_name == "data/demo/" + name)
+        ).scalar_one()
+    assert prepared.duplicate_of == batch
+    assert f"This exact file was already imported as batch #{batch}." in [
+        p.message for p in prepared.problems.items
+    ]
+
+
 def test_story_files_are_every_file_in_data_demo():
     assert sorted(p.name for p in demo_builder.DEMO_DIR.iterdir()) == sorted(
         n for n, _, _ in story.FILES
