@@ -255,3 +255,43 @@ def test_dry_run_exits_the_same_way_with_and_without_json(
     assert plain == as_json, (err, out)
     assert (plain == 0) == text.endswith("0.9\n")
     assert "Traceback" not in err
+
+
+@pytest.mark.postgres
+def test_a_database_whose_tables_belong_to_another_user_is_one_line_not_a_traceback(
+    postgres, postgres_templates
+):
+    """After a restore made as the superuser, the app's own user may not read the tables: the
+    CLI says so in one line and points at the fix, as the app's pages do."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    url = postgres.create(f"liftoff_owned_{os.getpid()}", template=postgres_templates["demo"])
+    role = f"liftoff_app_{os.getpid()}"
+    admin = postgres.admin  # on the server's own database, so dropping this one is possible
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'GRANT CONNECT ON DATABASE "{make_url(url).database}" TO "{role}"'))
+    try:
+        app_url = make_url(url).set(username=role).render_as_string(hide_password=False)
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "liftoff"), "initiative", "list"],
+            env={**os.environ, "LIFTOFF_DATABASE_URL": app_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1
+        assert "Traceback" not in done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "permission denied" in lines[0], done.stderr
+        assert "restore the backup as that user" in lines[0]
+    finally:
+        postgres.drop(make_url(url).database)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))

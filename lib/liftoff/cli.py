@@ -9,6 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DBAPIError
+
 from liftoff import config, db, ingest
 from liftoff.access import audit, auth, tokens
 from liftoff.config import PROJECT_ROOT, database_url
@@ -769,6 +771,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func(args)
     except LiftoffError as exc:
         print(f"liftoff: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:  # the database refused a statement: its reason, in one line
+        print(f"liftoff: {db.refused(db.make_engine(database_url()), exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader stopped early (`liftoff batches | head`): not an error of the command.

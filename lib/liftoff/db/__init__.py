@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DBAPIError,
     NoSuchModuleError,
     OperationalError,
     ProgrammingError,
@@ -180,10 +181,10 @@ def checked_data_version(engine: Engine) -> int:
         with engine.connect() as conn:
             try:
                 current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            except (OperationalError, ProgrammingError):
+            except (OperationalError, ProgrammingError) as exc:
                 conn.rollback()
                 if inspect(conn).has_table("alembic_version"):
-                    raise
+                    raise refused(engine, exc) from None
                 current = None  # an empty database
             if current == head:
                 version = conn.execute(select(DataVersion.version).where(DataVersion.id == 1))
@@ -195,6 +196,21 @@ def checked_data_version(engine: Engine) -> int:
             "Check that the server is running, then reload the page."
         ) from None
     raise _schema_error(current, head)
+
+
+def refused(engine: Engine, exc: DBAPIError) -> DatabaseUnavailable:
+    """A database that answers but refuses Liftoff's statements (most often: the user in the
+    URL does not own Liftoff's tables, as after a restore made by another user), in words."""
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    hint = (
+        " The user in LIFTOFF_DATABASE_URL may not use Liftoff's tables: give it their "
+        'ownership, or restore the backup as that user (README, "Running for a team").'
+        if "permission denied" in reason.lower() or "must be owner" in reason.lower()
+        else ""
+    )
+    return DatabaseUnavailable(
+        f"The database {engine.url.render_as_string(hide_password=True)} refused: {reason}.{hint}"
+    )
 
 
 def contains(text: str) -> str:
