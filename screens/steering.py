@@ -70,9 +70,12 @@ def decision_form() -> None:
             st.markdown("**Record the decision taken in this meeting**")
         # Two columns, so the form fits one screen (in a dialog on the projector).
         a, b = st.columns(2)
+        # Nothing chosen until the room has decided: a preselected "Go" was one click from
+        # being recorded in a no-go meeting.
         decision = a.radio(
             "Decision",
             ["go", "no-go", "pivot", "extend"],
+            index=None,
             format_func=DECISION_LABELS.get,
             horizontal=True,
         )

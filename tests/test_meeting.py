@@ -106,6 +106,10 @@ def test_editor_records_the_decision_with_attendees_and_action_items(
 ):
     use_database(demo_url)
     at = open_pack("editor", initiative=CLAIMS, slide="8")
+    # No decision is chosen before the room has taken one: saving asks for it.
+    assert at.radio[0].value is None
+    button(at, "Save the decision").click().run()
+    assert "Choose the decision: go, no-go, pivot or extend." in texts(at)
     at.radio[0].set_value("go")
     next(t for t in at.text_area if t.label == "Rationale").input("Peak plan agreed.")
     next(t for t in at.text_area if t.label.startswith("Attendees")).input(
