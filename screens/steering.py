@@ -212,11 +212,19 @@ if present:
         st.space("stretch")
         if editing:
             with st.popover("Freeze", icon=":material/photo_camera:"):
+                frozen = st.session_state.pop("liftoff_slide_frozen", None)
+                if frozen:
+                    # Said where the click was, with the note cleared: a second click is a
+                    # second snapshot on purpose, not the first one left standing.
+                    st.success(f"Frozen as snapshot #{frozen}.", icon=":material/check_circle:")
+                    st.toast(f"Frozen as snapshot #{frozen}.", icon=":material/check_circle:")
+                    st.session_state["slide_freeze_note"] = ""
                 note = st.text_input("Note for the snapshot", key="slide_freeze_note")
                 if st.button("Freeze this pack", type="primary", key="slide_freeze"):
                     snap_id = widgets.save(meeting_writes.freeze, name, number, note, rerun=False)
                     if snap_id:
-                        st.toast(f"Frozen as snapshot #{snap_id}.", icon=":material/check_circle:")
+                        st.session_state["liftoff_slide_frozen"] = snap_id
+                        st.rerun()
         st.button(
             "Leave presentation mode",
             icon=":material/close_fullscreen:",

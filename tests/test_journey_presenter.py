@@ -218,8 +218,11 @@ def test_record_the_decision_and_freeze_without_leaving_the_mode(meeting, browse
     page.get_by_role("button", name="Freeze").click()
     page.get_by_label("Note for the snapshot").fill("Steering committee, 1 Dec")
     page.get_by_role("button", name="Freeze this pack").click()
-    page.get_by_text("Frozen as snapshot #").wait_for(timeout=30_000)
+    page.get_by_text("Frozen as snapshot #").first.wait_for(timeout=30_000)
     on_slide(page, 8)
+    # The note is cleared once frozen: a second click would be a second snapshot on purpose.
+    note = page.get_by_label("Note for the snapshot")
+    assert note.count() == 0 or note.input_value() == ""
     context.close()
 
     engine = db.make_engine(db_url)
