@@ -225,6 +225,7 @@ def test_the_editor_stays_signed_in_through_reloads_tabs_and_deep_links(browser,
     wait_until_idle(page)
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
     page.get_by_text("Browsing as a visitor (viewer)").wait_for(timeout=30_000)
+    page.get_by_text("You are signed out.").wait_for(timeout=30_000)  # said, not only done
     wait_until_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Page not found").count() == 0

@@ -151,6 +151,9 @@ def sidebar_identity(sign_out_button: bool = True) -> None:
                     st.rerun()
         elif current.role:
             st.caption(f"Browsing as a visitor ({current.role}). Sign in to upload or edit.")
+    # Signed out from the sidebar of a screen: said there (the Account page says it itself).
+    if not current.email and sign_out_button and st.session_state.pop("liftoff_signed_out", False):
+        st.toast("You are signed out.", icon=":material/logout:")
 
 
 def who() -> str:
