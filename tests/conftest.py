@@ -450,13 +450,19 @@ def wait_for_count(pg, selector: str, n: int) -> None:
     )
 
 
-def sign_in_in_browser(pg, url: str, email: str = EDITOR_EMAIL, password: str = EDITOR_PASSWORD):
+def sign_in_in_browser(
+    pg,
+    url: str,
+    email: str = EDITOR_EMAIL,
+    password: str = EDITOR_PASSWORD,
+    then: str = "account",
+):
     """Sign in on the sign-in page as a person would (the Account page's "Sign in with email
-    and password" leads there); the browser is back on the Account page afterwards."""
-    pg.goto(f"{url}/auth/sign-in?next=/account")
+    and password" leads there); the browser is on the page `then` names afterwards."""
+    pg.goto(f"{url}/auth/sign-in?next=/{then}")
     pg.get_by_label("Email").fill(email)
     pg.get_by_label("Password", exact=True).fill(password)
     pg.get_by_role("button", name="Sign in", exact=True).click()
-    pg.wait_for_url("**/account*", timeout=30_000)
+    pg.wait_for_url(f"**/{then}*", timeout=30_000)
     wait_until_idle(pg)
     pg.get_by_text("Signed in as").first.wait_for(timeout=30_000)

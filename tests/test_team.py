@@ -28,6 +28,7 @@ from conftest import (
     REQUIRE_BROWSER,
     free_port,
     require_browser,
+    sign_in_in_browser,
     wait_until_idle,
 )
 from liftoff import db
@@ -209,12 +210,7 @@ def test_a_refresh_for_a_write_elsewhere_keeps_what_the_editor_is_typing(team, b
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     pg = context.new_page()
     try:
-        pg.goto(f"{team.url}/auth/sign-in?next=/concerns")
-        pg.get_by_label("Email").fill(EDITOR_EMAIL)
-        pg.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
-        pg.get_by_role("button", name="Sign in", exact=True).click()
-        pg.wait_for_url("**/concerns*", timeout=30_000)
-        wait_until_idle(pg)
+        sign_in_in_browser(pg, team.url, then="concerns")
         pg.get_by_text("Add a concern").first.click()
         title = pg.get_by_label("Title").first
         title.click()
@@ -251,12 +247,7 @@ def test_a_replica_killed_under_a_browser_hands_it_to_the_other_still_signed_in(
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     pg = context.new_page()
     try:
-        pg.goto(f"{team.url}/auth/sign-in?next=/iterations")
-        pg.get_by_label("Email").fill(EDITOR_EMAIL)
-        pg.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
-        pg.get_by_role("button", name="Sign in", exact=True).click()
-        pg.wait_for_url("**/iterations*", timeout=30_000)
-        wait_until_idle(pg)
+        sign_in_in_browser(pg, team.url, then="iterations")
         pg.get_by_text("Signed in as Priya Editor").first.wait_for(timeout=30_000)
         # The same cookie, so the same replica as the page's websocket.
         on = _upstream(context.request.get(f"{team.url}/_stcore/health"))
