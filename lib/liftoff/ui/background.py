@@ -46,13 +46,13 @@ def start(
     context: Any = None,
 ) -> None:
     """Run `work(progress)` in a thread; `progress(n)` reports n of `total` done."""
-    entry = Work(future=None, label=label, total=max(total, 1), context=context)  # type: ignore[arg-type]
+    done = [0]  # written by the worker thread, read by the page's runs
 
     def report(n: int) -> None:
-        entry.done[0] = n
+        done[0] = n
 
-    entry.future = _WORKERS.submit(work, report)
-    st.session_state[key] = entry
+    future = _WORKERS.submit(work, report)
+    st.session_state[key] = Work(future, label, max(total, 1), context, done)
 
 
 def wait(key: str, poll: float = 0.15) -> Outcome | None:
