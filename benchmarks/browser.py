@@ -34,7 +34,6 @@ import csv
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -216,12 +215,6 @@ def prepare(env: dict, folder: Path, extra: int) -> None:
 
 
 # --------------------------------------------------------------------------------- the servers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -424,7 +417,7 @@ def main() -> None:
             ),
         }
         prepare(env, folder, 0 if args.no_extra else args.rows)
-        app_port, bare_port = free_port(), free_port()
+        app_port, bare_port = supervise.free_port(), supervise.free_port()
         app_cmd = [str(BIN / "liftoff"), "run", "--port", str(app_port)]
         bare_cmd = [
             str(BIN / "streamlit"),

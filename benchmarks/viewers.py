@@ -24,39 +24,24 @@ import threading
 import time
 import urllib.request
 import uuid
-from contextlib import ExitStack
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from liftoff import db
+from liftoff.access import auth
 from liftoff.demo import builder
 from liftoff.server import supervise
 
 ROOT = Path(__file__).resolve().parent.parent
 LIFTOFF = str(Path(sys.executable).parent / "liftoff")
-NGINX = "/usr/sbin/nginx"
+# The screens a viewer sees, as their addresses ("" is the overview, the default page).
 SCREENS = [
-    "",  # the overview
-    "iterations",
-    "model_business",
-    "scalability",
-    "monitoring",
-    "feedback",
-    "concerns",
-    "governance",
-    "steering",
-    "imports",
+    "" if key == "overview" else key
+    for key, (_, _, least) in auth.SCREENS.items()
+    if least == "viewer"
 ]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fresh_database(admin_url: str) -> tuple[str, callable]:
@@ -172,26 +157,11 @@ def main() -> None:
     }
     rows = []
     try:
-        with ExitStack() as stack:
-            ports = []
-            for n in range(args.processes):
-                port = free_port()
-                stack.enter_context(
-                    supervise.serving(
-                        [LIFTOFF, "run", "--port", str(port)],
-                        f"http://127.0.0.1:{port}",
-                        folder / f"app-{n}.log",
-                        env=env,
-                        cwd=ROOT,
-                    )
-                )
-                ports.append(port)
-            listen = free_port()
-            conf = supervise.nginx_config(folder, listen, ports)
-            proxy = f"http://127.0.0.1:{listen}"
-            stack.enter_context(
-                supervise.serving([NGINX, "-c", str(conf)], proxy, folder / "nginx.out", env=env)
-            )
+        with supervise.behind_nginx(LIFTOFF, args.processes, folder, env=env, cwd=ROOT) as (
+            proxy,
+            apps,
+        ):
+            ports = list(apps)
             single = f"http://127.0.0.1:{ports[0]}"
             measure(single, 2, 15)  # warm-up: caches filled, pages compiled
             measure(proxy, args.viewers, 15)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from sqlalchemy.engine import make_url
 from liftoff import db
 from liftoff.access.auth import Actor
 from liftoff.demo import builder as demo_builder
+from liftoff.server.supervise import free_port
 
 # Actors for direct library calls in tests (the app's role checks are tested on their own).
 EDITOR = Actor(email="pm@example.com", role="editor", via="password")
@@ -368,13 +368,6 @@ def require_browser() -> None:
         if REQUIRE_BROWSER:
             pytest.fail(f"Browser tests are required but {missing}")
         pytest.skip(missing)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

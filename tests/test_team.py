@@ -10,12 +10,10 @@ real nginx started with deploy/nginx/liftoff.conf, and a real Chromium going thr
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,6 @@ from conftest import (
     EDITOR_PASSWORD,
     PROJECT_ROOT,
     REQUIRE_BROWSER,
-    free_port,
     require_browser,
     sign_in_in_browser,
     wait_until_idle,
@@ -35,7 +32,7 @@ from liftoff import db
 from liftoff.access import auth, tokens
 from liftoff.server import supervise
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX = supervise.NGINX  # the one the team is started with
 LIFTOFF = str(Path(sys.executable).parent / "liftoff")
 # Short, so the tests wait seconds for a screen to follow a write (the default is 10 s).
 REFRESH_SECONDS = "2"
@@ -77,30 +74,8 @@ def team(postgres, postgres_templates, tmp_path_factory):
         "LIFTOFF_REFRESH_SECONDS": REFRESH_SECONDS,
         "LIFTOFF_NOTIFY_WORKER": "off",
     }
-    with ExitStack() as stack:
-        replicas = {}
-        for name in ("a", "b"):
-            port = free_port()
-            replicas[port] = stack.enter_context(
-                supervise.serving(
-                    [LIFTOFF, "run", "--port", str(port)],
-                    f"http://127.0.0.1:{port}",
-                    folder / f"replica-{name}.log",
-                    env=env,
-                    cwd=PROJECT_ROOT,
-                )
-            )
-        listen = free_port()
-        conf = supervise.nginx_config(folder, listen, list(replicas))
-        check = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
-        assert check.returncode == 0, check.stderr
-        proxy = f"http://127.0.0.1:{listen}"
-        stack.enter_context(
-            supervise.serving(
-                [NGINX, "-c", str(conf)], proxy, folder / "nginx.out", env=dict(os.environ)
-            )
-        )
-        yield Team(proxy, db_url, replicas)
+    with supervise.behind_nginx(LIFTOFF, 2, folder, env=env, cwd=PROJECT_ROOT) as (proxy, apps):
+        yield Team(proxy, db_url, apps)
 
 
 def _upstream(response) -> int:

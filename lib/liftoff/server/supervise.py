@@ -4,11 +4,12 @@ benchmarks and the replica checks all start `liftoff run` (or a bare Streamlit p
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from liftoff.config import PROJECT_ROOT
@@ -19,6 +20,13 @@ NGINX_SITE = PROJECT_ROOT / "deploy" / "nginx" / "liftoff.conf"
 class DidNotStart(RuntimeError):
     """The server exited, or did not answer its health check in time; the message ends with
     the tail of its log."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def healthy(url: str) -> bool:
@@ -103,3 +111,36 @@ http {{
     path = folder / "nginx.conf"
     path.write_text(main)
     return path
+
+
+NGINX = "/usr/sbin/nginx"  # Debian's
+
+
+@contextmanager
+def behind_nginx(
+    liftoff: str, processes: int, folder: Path, *, env: dict, cwd=None
+) -> Iterator[tuple[str, dict[int, subprocess.Popen]]]:
+    """`processes` app processes (`liftoff run` on free ports) behind nginx with the shipped
+    site (nginx_config), every file in `folder`; yields nginx's base URL and {port: process},
+    and stops them all afterwards. ValueError when nginx refuses the configuration."""
+    with ExitStack() as stack:
+        replicas = {}
+        for n in range(processes):
+            port = free_port()
+            replicas[port] = stack.enter_context(
+                serving(
+                    [liftoff, "run", "--port", str(port)],
+                    f"http://127.0.0.1:{port}",
+                    folder / f"app-{n}.log",
+                    env=env,
+                    cwd=cwd,
+                )
+            )
+        listen = free_port()
+        conf = nginx_config(folder, listen, list(replicas))
+        check = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
+        if check.returncode:
+            raise ValueError(f"nginx refuses {conf}: {check.stderr}")
+        proxy = f"http://127.0.0.1:{listen}"
+        stack.enter_context(serving([NGINX, "-c", str(conf)], proxy, folder / "nginx.out", env=env))
+        yield proxy, replicas
