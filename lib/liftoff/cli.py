@@ -773,7 +773,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"liftoff: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     except DBAPIError as exc:  # the database refused a statement: its reason, in one line
-        print(f"liftoff: {db.refused(db.make_engine(database_url()), exc)}", file=sys.stderr)
+        print(f"liftoff: {db.refused(database_url(), exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader stopped early (`liftoff batches | head`): not an error of the command.

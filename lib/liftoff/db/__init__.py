@@ -184,7 +184,7 @@ def checked_data_version(engine: Engine) -> int:
             except (OperationalError, ProgrammingError) as exc:
                 conn.rollback()
                 if inspect(conn).has_table("alembic_version"):
-                    raise refused(engine, exc) from None
+                    raise refused(engine.url.render_as_string(), exc) from None
                 current = None  # an empty database
             if current == head:
                 version = conn.execute(select(DataVersion.version).where(DataVersion.id == 1))
@@ -198,7 +198,7 @@ def checked_data_version(engine: Engine) -> int:
     raise _schema_error(current, head)
 
 
-def refused(engine: Engine, exc: DBAPIError) -> DatabaseUnavailable:
+def refused(url: str, exc: DBAPIError) -> DatabaseUnavailable:
     """A database that answers but refuses Liftoff's statements (most often: the user in the
     URL does not own Liftoff's tables, as after a restore made by another user), in words."""
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
@@ -208,9 +208,7 @@ def refused(engine: Engine, exc: DBAPIError) -> DatabaseUnavailable:
         if "permission denied" in reason.lower() or "must be owner" in reason.lower()
         else ""
     )
-    return DatabaseUnavailable(
-        f"The database {engine.url.render_as_string(hide_password=True)} refused: {reason}.{hint}"
-    )
+    return DatabaseUnavailable(f"The database {_safe_url(url)} refused: {reason}.{hint}")
 
 
 def contains(text: str) -> str:
