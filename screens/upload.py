@@ -36,7 +36,7 @@ with st.expander(
 # eye is; nothing stale invites a second Import.
 finished = background.wait("upload_import")
 if finished is not None:
-    imported = st.session_state.pop("upload_importing", None)
+    prepared_then, imported = finished.context
     if isinstance(finished.error, ingest.ImportRejected):  # the same file was imported since
         problem = finished.error.problems[0]
         st.error(text.plain(problem.message + " Nothing was imported."), icon=":material/block:")
@@ -49,8 +49,8 @@ if finished is not None:
         raise finished.error
     else:
         st.session_state["upload_done"] = {
-            "message": ingest.describe_success(finished.context, finished.result),
-            "target": ingest.screen_for(finished.context),
+            "message": ingest.describe_success(prepared_then, finished.result),
+            "target": ingest.screen_for(prepared_then),
         }
         st.session_state["upload_imported"] = imported
         for key in ("upload_create", "upload_force", "liftoff_prepared"):
@@ -222,13 +222,12 @@ else:
         st.caption(text.plain(preview.empty_note))
 
 if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material/upload:"):
-    st.session_state["upload_importing"] = upload.file_id
     engine, actor = cache.engine(), session.actor()
     background.start(
         "upload_import",
         lambda progress: ingest.commit(engine, actor, prepared, progress=progress),
         label="Importing…",
         total=prepared.rows_accepted,
-        context=prepared,
+        context=(prepared, upload.file_id),  # the file, and which upload it was
     )
     st.rerun()
