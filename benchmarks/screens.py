@@ -61,8 +61,9 @@ def generated_batch(conn, when: datetime) -> int:
     ).scalar_one()
 
 
-def build(url: str) -> None:
-    """Fill a migrated database with the large portfolio, fast (driver-level inserts)."""
+def build(url: str, observations: int = 1_000_000) -> None:
+    """Fill a migrated database with the large portfolio, fast (driver-level inserts), with
+    `observations` readings spread over its iterations, metrics, segments and candidates."""
     import numpy as np
     import pandas as pd
     from sqlalchemy import insert
@@ -77,6 +78,7 @@ def build(url: str) -> None:
         Metric,
         TrafficPoint,
     )
+    from liftoff.evidence import latest
     from liftoff.ingest.bulk import bulk_frame, bulk_payload
 
     engine = db.make_engine(url)
@@ -198,32 +200,35 @@ def build(url: str) -> None:
                         enabled=True,
                     )
                 )
-        # 1,000,000 observations: 600 iterations x 8 metrics x ~208 readings (some by segment, some by candidate)
-        n = 1_000_000
-        frame = pd.DataFrame(
-            {
-                "iteration_id": nprng.choice(iteration_ids, n),
-                "metric_id": nprng.choice(metric_ids, n),
-                "value": nprng.random(n),
-                "recorded_at": (
-                    np.datetime64("2024-01-01")
-                    + nprng.integers(0, 700 * 86400, n).astype("timedelta64[s]")
-                ).astype("datetime64[us]"),
-                "segment": nprng.choice(
-                    np.array([None, None, None, "EU", "US", "APAC"], dtype=object), n
-                ),
-                "candidate": nprng.choice(
-                    np.array([None, None, "run-a", "run-b"], dtype=object), n
-                ),
-                "batch_id": batch,
-            }
-        )
-        for s in range(0, n, 100_000):
-            bulk_frame(
-                conn,
-                "observations",
-                bulk_payload(conn.dialect.name, frame.iloc[s : s + 100_000]),
+        # The observations: 600 iterations x 8 metrics, some by segment, some by candidate;
+        # generated a million at a time, so memory stays flat at any count.
+        for first in range(0, observations, 1_000_000):
+            n = min(1_000_000, observations - first)
+            frame = pd.DataFrame(
+                {
+                    "iteration_id": nprng.choice(iteration_ids, n),
+                    "metric_id": nprng.choice(metric_ids, n),
+                    "value": nprng.random(n),
+                    "recorded_at": (
+                        np.datetime64("2024-01-01")
+                        + nprng.integers(0, 700 * 86400, n).astype("timedelta64[s]")
+                    ).astype("datetime64[us]"),
+                    "segment": nprng.choice(
+                        np.array([None, None, None, "EU", "US", "APAC"], dtype=object), n
+                    ),
+                    "candidate": nprng.choice(
+                        np.array([None, None, "run-a", "run-b"], dtype=object), n
+                    ),
+                    "batch_id": batch,
+                }
             )
+            for s in range(0, n, 100_000):
+                bulk_frame(
+                    conn,
+                    "observations",
+                    bulk_payload(conn.dialect.name, frame.iloc[s : s + 100_000]),
+                )
+        latest.rebuild(conn)  # written around the importer: its read model ranked here
     engine.dispose()
 
 

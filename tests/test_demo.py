@@ -36,6 +36,7 @@ _SKIP = {
     "iteration_id",
     "metric_id",
     "batch_id",
+    "observation_id",
     "concern_id",
     "stakeholder_id",
     "rule_id",

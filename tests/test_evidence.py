@@ -18,6 +18,7 @@ from liftoff.db.models import (
 )
 from liftoff.errors import InvalidValue
 from liftoff.evidence import initiative as evidence
+from liftoff.evidence import latest
 
 
 @pytest.fixture
@@ -104,6 +105,7 @@ def fixture_ids(engine):
                 for i, k, v, at, s, c, b in obs
             ],
         )
+        latest.rebuild(conn)  # written around the importer: its read model ranked here
         # executemany takes its columns from the first row: every row names every column.
         conn.execute(
             insert(Criterion),
@@ -225,8 +227,8 @@ def test_unknown_initiative_names_the_ones_that_exist(engine, fixture_ids):
 
 def test_latest_values_rank_dated_then_date_then_batch_then_row_for_one_and_many(engine):
     """Each (iteration, metric, candidate) keeps one row: dated before undated, the newest date,
-    then the newest batch, then the last row; segmented rows never count. SQLite and PostgreSQL
-    answer with different queries, and SQLite one initiative differently from several."""
+    then the newest batch, then the last row; segmented rows never count. The importer keeps them
+    batch by batch (in any order of commit), a rollback ranks its iterations again."""
     import random
 
     from liftoff.evidence import reads as evidence_reads
@@ -269,44 +271,64 @@ def test_latest_values_rank_dated_then_date_then_batch_then_row_for_one_and_many
                 ).scalar_one()
                 owner[it] = ini
         dates = [None, datetime(2026, 3, 1), datetime(2026, 3, 2, 9, 30)]
-        conn.execute(
-            insert(Observation),
-            [
-                dict(
-                    iteration_id=rng.choice(list(owner)),
-                    metric_id=metric,
-                    value=float(i),
-                    recorded_at=rng.choice(dates),
-                    segment=rng.choice([None, None, "EU"]),
-                    candidate=rng.choice([None, "run-a"]),
-                    batch_id=rng.choice(batches),
-                )
-                for i in range(300)
-            ],
-        )
-    with engine.connect() as conn:
-        every = conn.execute(Observation.__table__.select()).mappings().all()
-    best: dict = {}
-    for r in every:
-        if r["segment"] is not None:
-            continue
-        rank = (
-            r["recorded_at"] is not None,
-            r["recorded_at"] or datetime.min,
-            r["batch_id"],
-            r["id"],
-        )
-        key = (r["iteration_id"], r["candidate"])
-        best[key] = max(best.get(key, rank), rank)
-    want = {key: rank[-1] for key, rank in best.items()}
-    assert len(want) == 8  # every iteration has both an unnamed and a named candidate
-    for scope in ([initiatives[0]], [initiatives[1]], initiatives):
-        got = {
+        rows = [
+            dict(
+                iteration_id=rng.choice(list(owner)),
+                metric_id=metric,
+                value=float(i),
+                recorded_at=rng.choice(dates),
+                segment=rng.choice([None, None, "EU"]),
+                candidate=rng.choice([None, "run-a"]),
+                batch_id=rng.choice(batches),
+            )
+            for i in range(300)
+        ]
+    # Imported as the importer does, a batch at a time, merged into the read model; the batches
+    # commit out of their numbering, so a later row id can belong to an older batch.
+    for b in (batches[2], batches[0], batches[1]):
+        with db.write(engine) as conn:
+            floor = latest.id_floor(conn)
+            conn.execute(insert(Observation), [r for r in rows if r["batch_id"] == b])
+            latest.merge_batch(conn, b, floor)
+
+    def expected() -> dict:
+        with engine.connect() as conn:
+            every = conn.execute(Observation.__table__.select()).mappings().all()
+        best: dict = {}
+        for r in every:
+            if r["segment"] is not None:
+                continue
+            rank = (
+                r["recorded_at"] is not None,
+                r["recorded_at"] or datetime.min,
+                r["batch_id"],
+                r["id"],
+            )
+            key = (r["iteration_id"], r["candidate"])
+            best[key] = max(best.get(key, rank), rank)
+        return {key: rank[-1] for key, rank in best.items()}
+
+    def read(scope) -> dict:
+        return {
             (it, v.candidate): v.observation_id
             for it, values in evidence_reads.latest_values(engine, scope).items()
             for v in values
         }
-        assert got == {k: oid for k, oid in want.items() if owner[k[0]] in scope}
+
+    want = expected()
+    assert len(want) == 8  # every iteration has both an unnamed and a named candidate
+    for scope in ([initiatives[0]], [initiatives[1]], initiatives):
+        assert read(scope) == {k: oid for k, oid in want.items() if owner[k[0]] in scope}
+    # Ranked again from scratch: the same rows.
+    with db.write(engine) as conn:
+        latest.rebuild(conn)
+    assert read(initiatives) == want
+    # A batch's rows gone (a rollback): its iterations ranked again give the next latest.
+    with db.write(engine) as conn:
+        again = latest.iterations_of_batch(conn, batches[2])
+        conn.execute(Observation.__table__.delete().where(Observation.batch_id == batches[2]))
+        latest.rebuild(conn, again)
+    assert again and read(initiatives) == expected() != want
 
 
 def test_one_screens_evidence_is_read_from_one_snapshot(demo_engine, monkeypatch):

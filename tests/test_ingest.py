@@ -4,11 +4,12 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, delete, func, make_url, select
+from sqlalchemy import create_engine, delete, func, make_url, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from conftest import ADMIN, EDITOR, table_checksums
@@ -138,6 +139,38 @@ def test_rollback_removes_exactly_its_rows_and_allows_reimport(demo_engine):
         ingest.rollback(demo_engine, EDITOR, batch)
     with pytest.raises(ingest.RollbackError, match="There is no import batch #99999"):
         ingest.rollback(demo_engine, EDITOR, 99999)
+
+
+def test_the_headline_follows_an_import_and_its_rollback_through_the_read_model(demo_engine):
+    """The latest values are kept as imports and rollbacks write (liftoff.evidence.latest):
+    an executive sees a newer reading at once, and the one before it again after a rollback;
+    what is kept is what ranking every observation from scratch gives."""
+    from liftoff.evidence import latest
+
+    def auc() -> float:
+        ev = evidence.for_initiative(demo_engine, CHURN)
+        return ev.iterations[-1].metrics["churn_auc"]
+
+    def kept() -> list:
+        with demo_engine.connect() as conn:
+            return sorted(conn.execute(text("SELECT * FROM latest_observations")).all())
+
+    ev = evidence.for_initiative(demo_engine, CHURN)
+    number, candidate = ev.iterations[-1].number, ev.iterations[-1].candidate
+    before, rows_before = auc(), kept()
+    now = datetime.now().strftime("%Y-%m-%d %H:%M")
+    newer = (
+        "initiative,iteration,metric,value,recorded_at,candidate\n"
+        f"{CHURN},{number},churn_auc,0.912,{now},{candidate}\n"
+    )
+    _, batch = load(demo_engine, "newer.csv", data=newer.encode())
+    assert auc() == 0.912 != before
+    with db.write(demo_engine) as conn:
+        latest.rebuild(conn)
+    assert auc() == 0.912
+    ingest.rollback(demo_engine, ADMIN, batch)
+    assert auc() == before
+    assert kept() == rows_before
 
 
 def test_concern_reimport_updates_by_key_records_history_and_rolls_back(demo_engine):

@@ -305,6 +305,29 @@ class Observation(Base):
     )
 
 
+class LatestObservation(Base):
+    """The read model of the headline values: per iteration, metric and candidate, the latest
+    unsegmented observation (liftoff.evidence.latest says which that is). Kept at write time by
+    the importer and by rollback, so that the screens read these few rows instead of ranking
+    every observation (migration 0013). `candidate` is "" for readings that name none."""
+
+    __tablename__ = "latest_observations"
+    __table_args__ = (Index("ix_latest_observations_batch", "batch_id"),)
+    iteration_id: Mapped[int] = mapped_column(
+        ForeignKey("iterations.id", ondelete="CASCADE"), primary_key=True
+    )
+    metric_id: Mapped[int] = mapped_column(
+        ForeignKey("metrics.id", ondelete="CASCADE"), primary_key=True
+    )
+    candidate: Mapped[str] = mapped_column(String(200), primary_key=True)
+    observation_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    value: Mapped[float] = mapped_column(Float, nullable=False)
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False
+    )
+
+
 class Criterion(Base):
     __tablename__ = "criteria"
     __table_args__ = (

@@ -7,16 +7,10 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import (
-    DateTime,
     Engine,
-    Float,
-    Integer,
-    String,
-    bindparam,
     case,
     func,
     select,
-    text,
 )
 
 from liftoff import db
@@ -27,6 +21,7 @@ from liftoff.db.models import (
     ImportFile,
     Initiative,
     Iteration,
+    LatestObservation,
     LoadTestStep,
     Metric,
     Observation,
@@ -107,99 +102,44 @@ def metric_catalog(engine: Engine) -> dict[str, dict]:
 
 
 def latest_values(engine: Engine, initiative_ids: list[int]) -> dict[int, list[LatestValue]]:
-    """Per iteration: the latest unsegmented observation of each (metric, candidate); the
-    headline rule then picks among these few rows.
-
-    Latest means: dated before undated, then the newest date, the newest batch, the last row.
-    PostgreSQL ranks the observations in one window query; SQLite, whose window sort takes
-    seconds on a million rows, keeps the maximum of a text key per group (_LATEST_SQLITE).
-    """
+    """Per iteration: the latest unsegmented observation of each (metric, candidate), from the
+    read model the importer keeps (liftoff.evidence.latest); the headline rule then picks among
+    these few rows. What this reads does not grow with the observations table."""
     out: dict[int, list[LatestValue]] = defaultdict(list)
     if not initiative_ids:
         return out
-    params: dict = {}
-    if engine.dialect.name == "sqlite":
-        stmt = (
-            text(_LATEST_SQLITE.format(hint="NOT INDEXED" if len(initiative_ids) > 1 else ""))
-            .bindparams(bindparam("ids", expanding=True))
-            .columns(
-                iteration_id=Integer,
-                candidate=String,
-                value=Float,
-                recorded_at=DateTime,
-                batch_id=Integer,
-                id=Integer,
-                key=String,
+    lo = LatestObservation
+    stmt = (
+        select(
+            lo.iteration_id,
+            lo.candidate,
+            lo.value,
+            lo.recorded_at,
+            lo.batch_id,
+            lo.observation_id,
+            Metric.key,
+        )
+        .join(Metric, Metric.id == lo.metric_id)
+        .where(
+            lo.iteration_id.in_(
+                select(Iteration.id).where(Iteration.initiative_id.in_(initiative_ids))
             )
         )
-        params["ids"] = list(initiative_ids)
-    else:
-        o = Observation
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=(o.iteration_id, o.metric_id, o.candidate),
-                order_by=(
-                    case((o.recorded_at.is_(None), 0), else_=1).desc(),
-                    o.recorded_at.desc(),
-                    o.batch_id.desc(),
-                    o.id.desc(),
-                ),
-            )
-            .label("rank")
-        )
-        in_scope = select(Iteration.id).where(Iteration.initiative_id.in_(initiative_ids))
-        ranked = select(o, rank).where(o.iteration_id.in_(in_scope), o.segment.is_(None)).subquery()
-        rows = select(ranked).where(ranked.c.rank == 1).subquery()
-        stmt = (
-            select(
-                rows.c.iteration_id,
-                rows.c.candidate,
-                rows.c.value,
-                rows.c.recorded_at,
-                rows.c.batch_id,
-                rows.c.id,
-                Metric.key,
-            )
-            .join(Metric, Metric.id == rows.c.metric_id)
-            .order_by(rows.c.iteration_id, Metric.id, rows.c.candidate)
-        )
+        .order_by(lo.iteration_id, Metric.id, lo.candidate)
+    )
     with db.reading(engine) as conn:
-        for r in conn.execute(stmt, params).mappings():
+        for r in conn.execute(stmt).mappings():
             out[r["iteration_id"]].append(
                 LatestValue(
                     metric_key=r["key"],
-                    candidate=r["candidate"],
+                    candidate=r["candidate"] or None,
                     value=r["value"],
                     recorded_at=r["recorded_at"],
                     batch_id=r["batch_id"],
-                    observation_id=r["id"],
+                    observation_id=r["observation_id"],
                 )
             )
     return out
-
-
-# The ranking of latest_values as a text key whose maximum per group is the latest row: "1" +
-# the date for dated rows ("0" for undated ones, which rank below), then batch and row id at
-# fixed width, so the winner's id is the key's last 12 characters (dates are stored as
-# fixed-width ISO text). Several initiatives: one pass over the table (NOT INDEXED), faster
-# than an index probe per row; one initiative: its rows through the index.
-_LATEST_SQLITE = """
-SELECT o.iteration_id, o.candidate, o.value, o.recorded_at, o.batch_id, o.id, m.key
-FROM (
-    SELECT max(
-        CASE WHEN recorded_at IS NULL THEN '0' ELSE '1' || recorded_at END
-        || char(1) || printf('%012d%012d', batch_id, id)
-    ) AS k
-    FROM observations {hint}
-    WHERE segment IS NULL
-      AND iteration_id IN (SELECT id FROM iterations WHERE initiative_id IN :ids)
-    GROUP BY iteration_id, metric_id, candidate
-) AS latest
-JOIN observations AS o ON o.id = CAST(substr(latest.k, -12) AS INTEGER)
-JOIN metrics AS m ON m.id = o.metric_id
-ORDER BY o.iteration_id, m.id, o.candidate
-"""
 
 
 def criteria(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]:

@@ -30,6 +30,7 @@ from liftoff.db.models import (
     Metric,
     TrafficPoint,
 )
+from liftoff.evidence import latest
 from liftoff.evidence import writes as evidence_writes
 from liftoff.formatting import count
 from liftoff.ingest import pipeline
@@ -76,6 +77,7 @@ class _Loader:
         self.progress = progress
         self.dialect = conn.dialect.name
         self.written = 0
+        self.wrote_observations = False
         self.blocked = False
         self.initiatives = dict(conn.execute(select(Initiative.name, Initiative.id)).all())
         self.iterations = {
@@ -255,6 +257,7 @@ class _Loader:
         iteration_ids = np.array([*lookup, -1], dtype=np.int64)[codes]
         conn, batch_id = self.conn, self.batch_id
         if target == "observations":
+            self.wrote_observations = True
             self._skip_foreign_key_checks()
             for start in range(0, len(frame), FAST_CHUNK):
                 part = frame.iloc[start : start + FAST_CHUNK]
@@ -401,6 +404,7 @@ def load_file(
             )
             .returning(ImportBatch.id)
         ).scalar_one()
+        floor = latest.id_floor(conn)  # this batch's observations come after it
         loader = _Loader(conn, batch_id, options, uploaded_by, progress)
         loader.compress(data)
         try:
@@ -438,6 +442,8 @@ def load_file(
             )
         if not prepared.ok:
             raise prepared.rejection()  # leaving the block rolls everything back
+        if loader.wrote_observations:
+            latest.merge_batch(conn, batch_id, floor)
         conn.execute(
             insert(ImportFile).values(
                 batch_id=batch_id, size=len(data), compressed=loader.compressed

@@ -28,6 +28,7 @@ from liftoff.db.models import (
     TrafficPoint,
 )
 from liftoff.errors import LiftoffError
+from liftoff.evidence import latest
 from liftoff.formatting import count
 from liftoff.notify import outbox as notify
 
@@ -270,6 +271,7 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
         if plan.later and not force:
             raise RollbackConflict(plan.conflict_message(), plan.later)
         touched = notify.initiatives_of_batch(conn, batch_id)  # before its rows go
+        ranked_again = latest.iterations_of_batch(conn, batch_id)
         changes = conn.execute(
             select(BatchChange.table_name, BatchChange.row_id, BatchChange.before)
             .where(BatchChange.batch_id == batch_id)
@@ -290,6 +292,7 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
                 delete(model).where(model.batch_id == batch_id)
             ).rowcount
         conn.execute(delete(BatchChange).where(BatchChange.batch_id == batch_id))
+        latest.rebuild(conn, ranked_again)  # the values it held give way to the next latest
         conn.execute(
             update(ImportBatch)
             .where(ImportBatch.id == batch_id)
