@@ -56,10 +56,11 @@ if finished is not None:
         for key in ("upload_create", "upload_force", "liftoff_prepared"):
             st.session_state.pop(key, None)
         st.rerun()
-done = st.session_state.pop("upload_done", None)
+# The message stays, through the next file's check, until it is dismissed or the next import.
+done = st.session_state.get("upload_done")
 if done is not None:
     st.success(text.plain(done["message"]), icon=":material/check_circle:")
-    links = st.columns([1, 1, 2])
+    links = st.columns([1, 1, 1, 1])
     if done["target"]:
         links[0].page_link(
             "screens/iterations.py",
@@ -69,6 +70,13 @@ if done is not None:
         )
     links[1].page_link(
         "screens/imports.py", label="See the import history", icon=":material/history:"
+    )
+    links[2].button(
+        "Dismiss",
+        key="upload_done_dismiss",
+        icon=":material/close:",
+        type="tertiary",
+        on_click=lambda: st.session_state.pop("upload_done", None),
     )
 
 names = [i["name"] for i in cache.read(evidence_reads.initiatives)]
@@ -223,6 +231,7 @@ else:
 
 if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material/upload:"):
     engine, actor = cache.engine(), session.actor()
+    st.session_state.pop("upload_done", None)  # the last import's message gives way
     background.start(
         "upload_import",
         lambda progress: ingest.commit(engine, actor, prepared, progress=progress),
