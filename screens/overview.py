@@ -31,32 +31,32 @@ if (layout or default) == "Table":
         cache.overview_table().shown,
         hide_index=True,
         width="stretch",
+        # Two lines a row: the figures wrap in their columns instead of being cut.
+        row_height=68,
         column_config={
-            "Initiative": st.column_config.TextColumn(pinned=True),
-            "Decision": st.column_config.TextColumn(width=80),
-            "Gate": st.column_config.TextColumn(width=85),
-            "Criteria met": st.column_config.TextColumn(width=95),
-            "Model trend": st.column_config.LineChartColumn(
-                help="Every iteration, oldest first, on a scale from zero.",
-                width="small",
-                y_min=0,
+            "Initiative": st.column_config.TextColumn(pinned=True, width=140),
+            "Open": st.column_config.LinkColumn(
+                display_text="Open", help="The initiative's iterations and decision.", width=50
             ),
-            "KPI trend": st.column_config.LineChartColumn(
-                help="Every iteration, oldest first, on a scale from zero.",
-                width="small",
-                y_min=0,
-            ),
+            "Decision": st.column_config.TextColumn(width=72),
+            "Gate": st.column_config.TextColumn(width=78),
+            "Criteria met": st.column_config.TextColumn(width=82),
             "Model metric": st.column_config.TextColumn(
-                help="The primary model metric: latest value and change from the previous iteration."
+                help="The primary model metric: latest value and change from the previous iteration.",
+                width=165,
+            ),
+            "Model trend": st.column_config.LineChartColumn(
+                help="Every iteration, oldest first, on a scale from zero.", width=82, y_min=0
             ),
             "Business KPI": st.column_config.TextColumn(
-                help="The lead business KPI: latest value and change from the previous iteration."
+                help="The lead business KPI: latest value and change from the previous iteration.",
+                width=185,
+            ),
+            "KPI trend": st.column_config.LineChartColumn(
+                help="Every iteration, oldest first, on a scale from zero.", width=82, y_min=0
             ),
             "Needs attention": st.column_config.TextColumn(width="large"),
             "Runway": st.column_config.TextColumn(width="large"),
-            "Open": st.column_config.LinkColumn(
-                display_text="Open", help="The initiative's iterations and decision.", width="small"
-            ),
         },
     )
 

@@ -140,13 +140,15 @@ def test_overview_as_a_table_shows_the_cards_figures_one_initiative_a_line(
     assert len(at.get("plotly_chart")) == 1  # the headroom chart stays
     # Regression: the table was 2,955 px wide and the decision text pushed the metrics off
     # screen at 1440x900; what an executive compares comes first, the context after.
-    assert list(table.columns)[:6] == [
+    assert list(table.columns)[:8] == [
         "Open",
         "Decision",
         "Gate",
         "Criteria met",
         "Model metric",
+        "Model trend",
         "Business KPI",
+        "KPI trend",
     ]
     assert table.loc["Churn early-warning", "Decision"] == "Pending"
     assert table.loc["Churn early-warning", "Last decision"] == "Go on iteration 5, " + (

@@ -260,8 +260,8 @@ def tile_text(t: MetricTile | None) -> str:
 
 def table(cards: list[OverviewCard]) -> pd.DataFrame:
     """The overview as one row per initiative, with the same figures as the cards: the
-    decision and the evidence an executive compares first (they fit at 1440 px), the context
-    after."""
+    decision and the evidence an executive compares first, each figure beside its trend (they
+    fit at 1440 px), the context after."""
     return pd.DataFrame(
         [
             {
@@ -271,8 +271,8 @@ def table(cards: list[OverviewCard]) -> pd.DataFrame:
                 "Gate": "—" if c.ready is None else ("Ready" if c.ready else "Not ready"),
                 "Criteria met": c.criteria,
                 "Model metric": tile_text(c.model),
-                "Business KPI": tile_text(c.kpi),
                 "Model trend": [float(v) for v in c.model.trend] if c.model else [],
+                "Business KPI": tile_text(c.kpi),
                 "KPI trend": [float(v) for v in c.kpi.trend] if c.kpi else [],
                 "Severe concerns": c.open_severe_concerns,
                 "Alerts firing": c.firing_alerts,
