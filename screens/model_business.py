@@ -65,7 +65,8 @@ with right:
     if warning:
         st.warning(text.plain(warning), icon=":material/warning:")
     st.caption(
-        "Spearman looks at rank order only, so one unusual iteration sways it less than Pearson."
+        "The rank-order figure looks only at which iterations were higher, so one unusual "
+        "iteration sways it less."
     )
 
 segments = cache.segments_figure(ev.initiative["name"], number, (model, kpi))

@@ -66,6 +66,7 @@ st.plotly_chart(cache.figure(charts.runway, ini["name"], what_if), width="stretc
 if fit:
     st.caption(
         text.plain(
-            f"Fitted trend: {fit.model}, R² {fit.r_squared:.2f}, about {fitted * 100:+.1f}% a week. {what_if_text}"
+            f"Traffic trend: about {fitted * 100:+.1f}% a week, from a {fit.model} fit that "
+            f"explains {fit.r_squared * 100:.0f}% of the ups and downs. {what_if_text}"
         )
     )

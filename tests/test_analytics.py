@@ -272,3 +272,16 @@ def test_what_if_runway_at_a_weekly_growth_rate():
     assert project("exponential", start, 130, 0.1, 121) == (start, 0)
     # A linear trend adds the same 10 req/s (10% of 100) every week: 121 after 2.1 weeks.
     assert project("linear", start, 100, 0.10, 121) == (start + timedelta(days=15), 15)
+
+
+def test_a_change_is_written_with_the_digits_that_show_it():
+    """An executive reads "+0.03 pts", not a "+0.0 pts" that says nothing changed; req/s keep
+    the digits that make a headroom figure add up ("3.40 vs 0.98 req/s", not "3 vs 1")."""
+    from liftoff.formatting import format_delta, format_value
+
+    assert format_delta(0.0003, "ratio") == "+0.03 pts"
+    assert format_delta(-0.0004, "ratio") == "-0.04 pts"
+    assert format_delta(0.004, "ratio") == "+0.4 pts"
+    assert format_delta(0.0, "ratio") == "+0.0 pts"
+    assert (format_value(3.4, "rps"), format_value(0.98, "rps")) == ("3.40 req/s", "0.98 req/s")
+    assert format_value(98.94, "rps") == "98.9 req/s"

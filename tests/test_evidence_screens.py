@@ -15,7 +15,7 @@ from liftoff.db.models import AlertRule, Criterion, Iteration
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import summary
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import format_percent
+from liftoff.formatting import format_percent, format_value
 
 APP = str(PROJECT_ROOT / "app.py")
 CHURN = "Churn early-warning"
@@ -35,10 +35,13 @@ def test_model_versus_business_says_whether_gains_reach_the_kpi(
     assert "Churn model AUC moved +0.154 and 90-day customer retention" in body
     assert "model gains are not showing up in the KPI yet." in body
     data = summary.summary(demo_engine, "Churn early-warning")["model_vs_kpi"]
+    # In plain words for an executive, the figures after them (it read "Pearson r = …").
     assert (
-        f"Pearson r = {data['pearson']:+.2f}, Spearman ρ = {data['spearman']:+.2f}, n = 6 iterations."
+        f"across 6 iterations, they rise and fall together. Correlation {data['pearson']:+.2f}, "
+        f"by rank order {data['spearman']:+.2f} (+1 would be in step, 0 no link, -1 opposite)."
         in body
     )
+    assert "Pearson" not in body and "Spearman" not in body
     assert len(at.get("plotly_chart")) == 3  # dual axis, scatter, segments
 
 
@@ -73,7 +76,8 @@ def test_scalability_figures_match_the_summary(use_database, demo_url, demo_engi
     assert not at.exception
     data = summary.summary(demo_engine, "Claims triage assistant")
     body = texts(at)
-    assert f"Capacity is {data['capacity_rps']:,.0f} req/s (iteration 8)" in body
+    # Written as the capacity table and the tiles write it (it read "99" beside "98.9").
+    assert f"Capacity is {format_value(data['capacity_rps'], 'rps')} (iteration 8)" in body
     assert f"{format_percent(data['headroom'])} headroom" in body
     assert f"({data['runway']['days']} days)" in body
     table = at.dataframe[0].value

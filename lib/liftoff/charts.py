@@ -438,7 +438,7 @@ def capacity_trend(ev: InitiativeEvidence) -> go.Figure:
     )
     if ev.peak_rps is not None and tested:
         fig.add_hline(y=ev.peak_rps, line_dash="dash", line_color="#ef6c00", line_width=2)
-        _legend_line(fig, f"Latest peak traffic: {ev.peak_rps:,.0f} req/s", "#ef6c00", "dash")
+        _legend_line(fig, f"Latest peak traffic: {format_value(ev.peak_rps, 'rps')}", "#ef6c00", "dash")
     fig.update_layout(
         **{**_LAYOUT, "height": 300},
         title="Capacity: requests per second served within the latency target and error limit",
@@ -523,7 +523,7 @@ def runway(ev: InitiativeEvidence, what_if: tuple | None = None) -> go.Figure:
         )
     if ev.capacity_rps:
         fig.add_hline(y=ev.capacity_rps, line_color="#c62828")
-        _legend_line(fig, f"Capacity: {ev.capacity_rps:,.0f} req/s", "#c62828")
+        _legend_line(fig, f"Capacity: {format_value(ev.capacity_rps, 'rps')}", "#c62828")
     if ev.runway.crossing:
         fig.add_vline(x=ev.runway.crossing.isoformat(), line_dash="dot", line_color="#c62828")
         _legend_line(fig, f"Capacity reached: {format_date(ev.runway.crossing)}", "#c62828", "dot")

@@ -103,7 +103,10 @@ def format_delta(delta: float | None, unit: str | None) -> str | None:
     if delta is None:
         return None
     if unit == "ratio":
-        return f"{delta * 100:+.1f} pts"
+        # A change under a twentieth of a point keeps its second digit ("+0.03 pts", not a
+        # "+0.0 pts" that reads as a change of nothing).
+        points = delta * 100
+        return f"{points:+.{2 if 0.005 <= abs(points) < 0.05 else 1}f} pts"
     if unit == "fraction":
         return f"{delta:+.{FRACTION_DIGITS}f}".replace("+-", "-")
     text = format_value(abs(delta), unit)
