@@ -46,7 +46,7 @@ st.markdown(text.plain(readiness_views.readiness_sentence(view)))
 a, b, c = st.columns(3)
 a.metric(
     "Readiness score",
-    f"{view.readiness.score:g} of {min(readiness_views.rubric_maxima().values())}",
+    f"{view.readiness.score:g} of {min(readiness_views.rubric_maxima().values())} points",
     help="The lowest section total of the rubric (ML Test Score): "
     + readiness_rules.score_meaning(view.readiness.score)
     + ".",

@@ -108,7 +108,11 @@ else:
                 "Change", width=85, help="From the previous iteration."
             ),
             "Evidence note": st.column_config.TextColumn(width=150),
-            "Import batch": st.column_config.TextColumn("Batch", width=60),
+            "Import batch": st.column_config.TextColumn(
+                "Import",
+                width=60,
+                help="The import the value came from: its number in the Import history.",
+            ),
         },
     )
 

@@ -520,11 +520,11 @@ def test_the_readiness_score_has_one_denominator_on_the_governance_screen(use_da
     at = _open("governance", initiative="Churn early-warning")
     assert not at.exception
     card = next(m.value for m in at.metric if m.label == "Readiness score")
-    out_of = f"of {min(readiness_views.rubric_maxima().values())}"
+    out_of = f"of {min(readiness_views.rubric_maxima().values())} points"
     assert card.endswith(out_of)
     # Regression: the card gave the score out of its maximum, the sentence gave it bare.
     said = " ".join(m.value for m in at.markdown).replace("\\", "")
-    assert f"Readiness score {card.split()[0]} {out_of} (" in said
+    assert f"Readiness score {card.split()[0]} {out_of} (" in said  # "1.5 of 7 points"
 
 
 def test_the_timeline_of_iteration_6_sets_iteration_7_apart(six_iterations):

@@ -407,7 +407,13 @@ def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> 
         row=1,
         col=3,
     )
-    fig.update_layout(**{**_LAYOUT, "height": 340}, legend=dict(orientation="h", y=-0.25))
+    # Every axis says what it counts (the titles alone left "100" and "200" unexplained).
+    for col, (x_title, y_title) in enumerate(
+        (("Users", "req/s"), ("Requests per second", "ms"), ("Users", "% failed")), start=1
+    ):
+        fig.update_xaxes(title_text=x_title, title_font_size=12, row=1, col=col)
+        fig.update_yaxes(title_text=y_title, title_font_size=12, row=1, col=col)
+    fig.update_layout(**{**_LAYOUT, "height": 360}, legend=dict(orientation="h", y=-0.32))
     return fig
 
 
@@ -438,7 +444,9 @@ def capacity_trend(ev: InitiativeEvidence) -> go.Figure:
     )
     if ev.peak_rps is not None and tested:
         fig.add_hline(y=ev.peak_rps, line_dash="dash", line_color="#ef6c00", line_width=2)
-        _legend_line(fig, f"Latest peak traffic: {format_value(ev.peak_rps, 'rps')}", "#ef6c00", "dash")
+        _legend_line(
+            fig, f"Latest peak traffic: {format_value(ev.peak_rps, 'rps')}", "#ef6c00", "dash"
+        )
     fig.update_layout(
         **{**_LAYOUT, "height": 300},
         title="Capacity: requests per second served within the latency target and error limit",

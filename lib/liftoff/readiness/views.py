@@ -156,7 +156,7 @@ def readiness_sentence(view: GovernanceView) -> str:
     weakest = readiness_rules.SECTION_LABELS[r.weakest].lower()
     return (
         # Out of the same maximum as the Governance screen's readiness card: one denominator.
-        f"Readiness score {r.score:g} of {min(rubric_maxima().values())} (the lowest section, "
+        f"Readiness score {r.score:g} of {min(rubric_maxima().values())} points (the lowest section, "
         f"{weakest}; the gate needs {view.floor_readiness:g}): "
         f"{readiness_rules.score_meaning(r.score)}. Governance: {view.score.done} of {view.score.required} "
         "items required at this stage are done"
