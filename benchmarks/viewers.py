@@ -2,11 +2,12 @@
 and for one viewer alone, in one run on one PostgreSQL database holding the demo portfolio.
 
     .venv/bin/python benchmarks/viewers.py --postgres postgresql+psycopg://postgres@127.0.0.1:55432/postgres
-        [--viewers 20] [--seconds 120] [--processes 2]
+        [--viewers 20] [--seconds 120] [--processes 2] [--reading 5]
 
 Each viewer is a WebSocket client that speaks Streamlit's own protocol, as the browser does:
 it opens a session (through nginx it first takes its route cookie) and asks for the screens a
-viewer sees, one after the other, round and round, each as soon as the last has finished. A
+viewer sees, one after the other, round and round, each as soon as the last has finished
+(with --reading S, also crowds whose viewers read each screen for about S seconds first). A
 page's time is from the request to Streamlit's "script finished", every element sent; the
 browser's drawing is not in it (benchmarks/browser.py measures that). An error is a failed
 connection, a run that does not finish within 60 s, or a page that shows an exception.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -68,9 +70,11 @@ def fresh_database(admin_url: str) -> tuple[str, callable]:
 class Viewer(threading.Thread):
     """One viewer cycling the screens until `stop_at`; keeps each page's seconds and errors."""
 
-    def __init__(self, base: str, stop_at: float, offset: int):
+    def __init__(self, base: str, stop_at: float, offset: int, reading: float = 0):
         super().__init__(daemon=True)
         self.base, self.stop_at, self.offset = base, stop_at, offset
+        self.reading = reading
+        self.pause = random.Random(offset)
         self.times: list[float] = []
         self.errors: list[str] = []
 
@@ -116,13 +120,17 @@ class Viewer(threading.Thread):
                         self.errors.append(failed)
                     else:
                         self.times.append(time.monotonic() - started)
+                    if self.reading:  # reads the screen, 0.5 to 1.5 times the given seconds
+                        time.sleep(self.reading * self.pause.uniform(0.5, 1.5))
         except Exception as exc:  # a benchmark counts what went wrong and goes on
             self.errors.append(f"{type(exc).__name__}: {exc}")
 
 
-def measure(base: str, viewers: int, seconds: float) -> tuple[list[float], list[str]]:
+def measure(
+    base: str, viewers: int, seconds: float, reading: float = 0
+) -> tuple[list[float], list[str]]:
     stop_at = time.monotonic() + seconds
-    crowd = [Viewer(base, stop_at, offset=i) for i in range(viewers)]
+    crowd = [Viewer(base, stop_at, offset=i, reading=reading) for i in range(viewers)]
     for v in crowd:
         v.start()
     for v in crowd:
@@ -141,6 +149,13 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--reading",
+        type=float,
+        default=0,
+        help="also measure the crowd with each viewer reading a screen about this many "
+        "seconds before the next (0.5 to 1.5 times it); 0: only viewers that never pause",
+    )
     args = parser.parse_args()
     if not args.postgres:
         sys.exit(
@@ -174,8 +189,25 @@ def main() -> None:
                     args.viewers,
                 ),
             ]
-            for label, base, count in setups:
-                times, errors = measure(base, count, args.seconds)
+            setups = [(label, base, count, 0) for label, base, count in setups]
+            if args.reading:
+                each = f"reading about {args.reading:g} s a screen"
+                setups += [
+                    (
+                        f"{args.viewers} viewers {each}, 1 process",
+                        single,
+                        args.viewers,
+                        args.reading,
+                    ),
+                    (
+                        f"{args.viewers} viewers {each}, {args.processes} processes behind nginx",
+                        proxy,
+                        args.viewers,
+                        args.reading,
+                    ),
+                ]
+            for label, base, count, reading in setups:
+                times, errors = measure(base, count, args.seconds, reading)
                 rows.append((label, times, errors))
                 print(f"measured: {label}", file=sys.stderr)
     finally:
