@@ -39,6 +39,7 @@ chosen = st.selectbox(
     "Batch",
     [b["id"] for b in batches],
     format_func=lambda i: next(views.batch_label(b) for b in batches if b["id"] == i),
+    key="import_batch_pick",  # the same batch stays chosen when its label changes (rolled back)
 )
 batch = cache.read(evidence_reads.import_batch, chosen)
 if batch["warnings"]:

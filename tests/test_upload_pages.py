@@ -113,6 +113,17 @@ def test_import_history_rolls_back_a_batch_and_offers_the_original(
     at.run()
     at.switch_page("screens/imports.py").run()
     assert at.selectbox[0].value == batch  # newest first
+    # A newer batch arrives; the editor picks the older one and rolls it back below: the picker
+    # stays on it (it jumped to the newest when the label said "rolled back").
+    _, newer = ingest.import_file(
+        demo_engine,
+        EDITOR,
+        (CORPUS / "loadtest_generic.csv").read_bytes(),
+        "loadtest_generic.csv",
+        ingest.Options(initiative="Churn early-warning"),
+    )
+    at.run()
+    at.selectbox[0].set_value(batch).run()
     # The label gives the file's size; the bytes are read only when the button is clicked
     # (checked in the browser test).
     size = format_bytes(len(data))
@@ -122,6 +133,7 @@ def test_import_history_rolls_back_a_batch_and_offers_the_original(
     at.checkbox[0].check().run()
     next(b for b in at.button if b.label == "Roll back this batch").click().run()
     assert f"Rolled back batch #{batch} (traffic.csv): removed 3 rows." in texts(at)
+    assert at.selectbox[0].value == batch != newer
     with demo_engine.connect() as conn:
         assert (
             conn.execute(select(ImportBatch.status).where(ImportBatch.id == batch)).scalar()
