@@ -173,6 +173,46 @@ def test_the_headline_follows_an_import_and_its_rollback_through_the_read_model(
     assert kept() == rows_before
 
 
+def test_rolling_back_an_import_removes_the_iteration_and_initiative_it_created(demo_engine):
+    """A new user imported metrics into a new iteration 6 and rolled them back: iteration 6
+    stayed, empty, and the overview read "Criteria met 0 of 3" where it had said 3 of 3. What
+    the import created goes with it, unless something else was put there since."""
+    from liftoff.evidence import portfolio
+    from liftoff.evidence import writes as evidence_writes
+
+    def cards():
+        return {c.name: (c.criteria, c.latest_iteration) for c in portfolio.overview(demo_engine)}
+
+    before = cards()
+    ev = evidence.for_initiative(demo_engine, CHURN)
+    number = ev.iterations[-1].number + 1
+    now = datetime.now().strftime("%Y-%m-%d %H:%M")
+    rows = (
+        "initiative,iteration,metric,value,recorded_at\n"
+        f"{CHURN},{number},churn_auc,0.9,{now}\nBrand new,1,churn_auc,0.7,{now}\n"
+    )
+    _, batch = load(demo_engine, "new.csv", data=rows.encode(), create=True)
+    assert cards() != before
+    plan_text = ingest.rollback_plan(demo_engine, batch).lines()
+    assert any(
+        f"iteration {number} of {CHURN}" in line and "the initiative Brand new" in line
+        for line in plan_text
+    ), plan_text
+    ingest.rollback(demo_engine, ADMIN, batch)
+    assert cards() == before
+    # Once an editor has decided on the new iteration, it is theirs: only the rows go.
+    _, batch = load(demo_engine, "new.csv", data=rows.encode(), create=True, force=True)
+    iteration = evidence.for_initiative(demo_engine, CHURN).iterations[-1]
+    assert iteration.number == number
+    evidence_writes.record_decision(
+        demo_engine, EDITOR, CHURN, number, decision="go", rationale="Enough", decided_by="Ed"
+    )
+    ingest.rollback(demo_engine, ADMIN, batch)
+    kept = evidence.for_initiative(demo_engine, CHURN).iterations[-1]
+    assert (kept.number, kept.decision, kept.metrics) == (number, "go", {})
+    assert "Brand new" not in cards()
+
+
 def test_concern_reimport_updates_by_key_records_history_and_rolls_back(demo_engine):
     _, first = load(demo_engine, "concerns.csv", initiative=CHURN)
     updated = b"Key,Title,Severity,Category,Status\nRISK-1,Model drift after price change,Critical,data gaps,Resolved\n"

@@ -20,6 +20,7 @@ from liftoff import db
 from liftoff.access import audit
 from liftoff.access.auth import Actor, require
 from liftoff.db.models import (
+    BatchChange,
     Criterion,
     Feedback,
     ImportBatch,
@@ -237,6 +238,15 @@ class _Loader:
             .returning(model.id)
         ).scalar()
         if made is not None:
+            if model in (Initiative, Iteration):  # a rollback removes it again when empty
+                self.conn.execute(
+                    insert(BatchChange).values(
+                        batch_id=self.batch_id,
+                        table_name=model.__tablename__,
+                        row_id=made,
+                        before="{}",
+                    )
+                )
             return made, True
         return self.conn.execute(select(model.id).filter_by(**keys)).scalar_one(), False
 

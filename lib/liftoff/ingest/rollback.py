@@ -21,6 +21,8 @@ from liftoff.db.models import (
     Feedback,
     GovernanceItem,
     ImportBatch,
+    Initiative,
+    Iteration,
     LoadTestStep,
     Observation,
     Stakeholder,
@@ -53,6 +55,49 @@ _CHANGED = {
     "stakeholder_stances": StakeholderStance,
 }
 _ADDED = (Observation, Criterion, LoadTestStep, TrafficPoint, Feedback, Concern)
+# Rows a batch created to hold what it added (recorded in BatchChange with "{}"): a rollback
+# removes them when nothing else was put there since.
+_CREATED = {"iterations": Iteration, "initiatives": Initiative}
+# What an iteration a batch created may hold and still count as empty: the read model of its
+# values, and the criteria carried forward into it when it was made.
+_DERIVED = {"latest_observations"}
+
+
+def _created_names(conn: Connection, table: str, row_id: int) -> list[str]:
+    if table == "iterations":
+        row = conn.execute(
+            select(Iteration.number, Initiative.name)
+            .join(Initiative, Initiative.id == Iteration.initiative_id)
+            .where(Iteration.id == row_id)
+        ).one_or_none()
+        return [f"iteration {row.number} of {row.name}"] if row else []
+    name = conn.execute(select(Initiative.name).where(Initiative.id == row_id)).scalar()
+    return [f"the initiative {name}"] if name else []
+
+
+def _remove_if_empty(conn: Connection, model, row_id: int) -> bool:
+    """Delete a row the batch created if no other row points at it (every table with a foreign
+    key to it, found from the schema), and an iteration only while its decision is pending
+    and nobody described it. True when it was deleted."""
+    table = model.__table__
+    if model is Iteration:
+        row = conn.execute(select(table).where(table.c.id == row_id)).mappings().one_or_none()
+        if row is None or row["decision"] != "pending":
+            return False
+        if any(row[c] for c in ("label", "hypothesis", "start_date", "end_date", "rationale")):
+            return False
+    for child in table.metadata.sorted_tables:
+        if child.name in _DERIVED:
+            continue
+        for fk in child.foreign_keys:
+            if fk.column.table is not table:
+                continue
+            where = fk.parent == row_id
+            if child.name == "criteria":
+                where = where & child.c.carried_over.is_(False)
+            if conn.execute(select(func.count()).select_from(child).where(where)).scalar():
+                return False
+    return conn.execute(delete(model).where(table.c.id == row_id)).rowcount == 1
 # The audit log's name for edits of each table's rows (stances are recorded on the person).
 _AUDIT_TARGET = {
     "concerns": "concern",
@@ -91,6 +136,7 @@ class RollbackPlan:
     file_name: str
     removes: dict[str, int] = field(default_factory=dict)  # table → rows the batch added
     restores: list[str] = field(default_factory=list)  # rows put back as they were
+    created: list[str] = field(default_factory=list)  # initiatives and iterations it made
     later: list[LaterChange] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -104,6 +150,11 @@ class RollbackPlan:
             noun = "row" if removed == 1 else "rows"
             out.append(f"Removes {removed:,} {noun} it added ({parts}).")
         out += [f"Restores {r}" for r in self.restores]
+        if self.created:
+            out.append(
+                f"Removes {' and '.join(self.created)}, which it created, unless something "
+                "else was added there since."
+            )
         if not out:
             out.append("Nothing to remove or restore: the batch added no rows.")
         return out
@@ -150,6 +201,9 @@ def _plan(conn: Connection, batch) -> RollbackPlan:
         plan.removes[model.__tablename__] = n or 0
     touched: dict[str, set[int]] = {}
     for table, row_id, before in changes:
+        if table in _CREATED:
+            plan.created += _created_names(conn, table, row_id)
+            continue
         touched.setdefault(table, set()).add(row_id)
         values = json.loads(before)
         model = _CHANGED[table]
@@ -277,7 +331,10 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
             .where(BatchChange.batch_id == batch_id)
             .order_by(BatchChange.id.desc())
         ).all()
+        created = [(t, r) for t, r, _ in changes if t in _CREATED]
         for table_name, row_id, before in changes:
+            if table_name in _CREATED:
+                continue  # below, once the rows it added are gone
             model = _CHANGED[table_name]
             values = json.loads(before)
             if not values:  # the batch created this row
@@ -291,8 +348,11 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
             counts[model.__tablename__] = conn.execute(
                 delete(model).where(model.batch_id == batch_id)
             ).rowcount
-        conn.execute(delete(BatchChange).where(BatchChange.batch_id == batch_id))
         latest.rebuild(conn, ranked_again)  # the values it held give way to the next latest
+        # Iterations first: an initiative it made can only go once its iterations have.
+        for table_name, row_id in sorted(created, key=lambda c: c[0] != "iterations"):
+            _remove_if_empty(conn, _CREATED[table_name], row_id)
+        conn.execute(delete(BatchChange).where(BatchChange.batch_id == batch_id))
         conn.execute(
             update(ImportBatch)
             .where(ImportBatch.id == batch_id)
