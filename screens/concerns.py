@@ -122,6 +122,7 @@ if tab_register.open:  # only the chosen tab runs
                     shown.table.shown,
                     hide_index=True,
                     width="stretch",
+                    row_height=widgets.WRAPPED_ROWS,
                     column_order=people_views.REGISTER_SHOWN,
                     # Every width set, adding up to the page's at 1440x900: no sideways
                     # scroll whatever the rows hold (a long key or owner widened its column).
@@ -130,13 +131,13 @@ if tab_register.open:  # only the chosen tab runs
                         "Title": st.column_config.TextColumn(width=205),
                         "Severity": st.column_config.TextColumn(width=75),
                         "Status": st.column_config.TextColumn(width=85),
-                        "Failure category": st.column_config.TextColumn(width=185),
-                        "Owner": st.column_config.TextColumn(width=100),
+                        "Failure category": st.column_config.TextColumn(width=150),
+                        "Owner": st.column_config.TextColumn(width=95),
                         "Raised": st.column_config.DateColumn(
                             width=100, format=widgets.DATE_FORMAT
                         ),
-                        "Overdue": st.column_config.TextColumn(width=70),
-                        "Evidence": st.column_config.TextColumn(width=75),
+                        "Overdue": st.column_config.TextColumn(width=60),
+                        "Evidence": st.column_config.TextColumn(width=125),
                     },
                 )
                 widgets.csv_download(

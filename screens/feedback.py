@@ -99,7 +99,12 @@ if tab_loop.open:
         if view.loop.empty:
             st.caption("The loop shows once there is feedback in two iterations.")
         else:
-            widgets.table(view.loop.shown, hide_index=True, width="stretch")
+            widgets.table(
+                view.loop.shown,
+                hide_index=True,
+                width="stretch",
+                row_height=widgets.WRAPPED_ROWS,
+            )
         if view.engagement_keys:
             st.plotly_chart(
                 cache.figure(charts.engagement, name, tuple(view.engagement_keys), through=number),
@@ -149,6 +154,7 @@ if tab_comments.open:
                 shown.table.shown,
                 hide_index=True,
                 width="stretch",
+                row_height=widgets.WRAPPED_ROWS,
                 column_config={"Comment": st.column_config.TextColumn(width="large")},
             )
             widgets.csv_download(

@@ -76,6 +76,7 @@ if tab_checklist.open:  # only the chosen tab runs
             view.checklist,
             hide_index=True,
             width="stretch",
+            row_height=widgets.WRAPPED_ROWS,
             # Widths that add up to the page's at 1440x900 (no sideways scroll).
             column_config={
                 "Area": st.column_config.TextColumn(width=140),
@@ -144,6 +145,7 @@ if tab_rubric.open:  # only the chosen tab runs
                 view.rubric_tables[section],
                 hide_index=True,
                 width="stretch",
+                row_height=widgets.WRAPPED_ROWS,
                 # Widths that add up to the page's: no sideways scrolling at 1440x900.
                 column_config={
                     "Test": st.column_config.TextColumn(width=380),

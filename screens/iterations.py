@@ -98,6 +98,7 @@ else:
         view.criteria.shown,
         hide_index=True,
         width="stretch",
+        row_height=widgets.WRAPPED_ROWS,
         column_config={
             "Kind": st.column_config.TextColumn(width=130),
             "Criterion": st.column_config.TextColumn(width=250),

@@ -8,6 +8,7 @@ from liftoff import charts
 from liftoff.db.models import COMPARATORS, SEVERITIES, STAGES
 from liftoff.evidence import views
 from liftoff.evidence import writes as evidence_writes
+from liftoff.formatting import STAGE_LABELS
 from liftoff.notify import views as notify_views
 from liftoff.notify import writes as notify_writes
 from liftoff.ui import cache, session, text, widgets
@@ -19,7 +20,8 @@ ini = ev.initiative
 st.markdown("**" + text.plain(views.alerts_sentence(ev)) + "**")
 st.caption(
     text.plain(
-        f"Stage: {ini['stage']}. A proof of concept watches system health, a pilot its success criteria, "
+        f"Stage: {STAGE_LABELS.get(ini['stage'], ini['stage']).lower()}. A proof of concept "
+        "watches system health, a pilot its success criteria, "
         "production engagement too."
     )
 )
@@ -118,7 +120,9 @@ with st.form("add_rule", clear_on_submit=True):
     threshold = c.number_input("Threshold (stored units: 0.05 for 5%)", value=0.0, format="%g")
     d, e = st.columns(2)
     severity = d.selectbox("Severity", SEVERITIES, index=1)
-    stages = e.multiselect("Stages", STAGES[:3], default=list(STAGES[:3]))
+    stages = e.multiselect(
+        "Stages", STAGES[:3], default=list(STAGES[:3]), format_func=STAGE_LABELS.get
+    )
     if st.form_submit_button("Add rule"):
         widgets.save(
             evidence_writes.add_alert_rule,

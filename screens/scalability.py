@@ -66,7 +66,8 @@ st.plotly_chart(cache.figure(charts.runway, ini["name"], what_if), width="stretc
 if fit:
     st.caption(
         text.plain(
-            f"Traffic trend: about {fitted * 100:+.1f}% a week, from a {fit.model} fit that "
+            f"Traffic trend: about {fitted * 100:+.1f}% a week, from "
+            f"{'an' if fit.model[0] in 'aeiou' else 'a'} {fit.model} fit that "
             f"explains {fit.r_squared * 100:.0f}% of the ups and downs. {what_if_text}"
         )
     )

@@ -282,6 +282,7 @@ if slide["table"]:
         meeting_export.frame_of(slide["table"]),
         hide_index=True,
         width="stretch",
+        row_height=widgets.WRAPPED_ROWS,
     )
 
 if slide["key"] == "decision" and raw_snapshot is None:

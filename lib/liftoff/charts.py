@@ -431,7 +431,11 @@ def capacity_trend(ev: InitiativeEvidence) -> go.Figure:
             y=[it.capacity.capacity_rps or 0 for it in tested],
             marker_color="#1f4e79",
             text=[
-                f"{it.capacity.capacity_rps:.0f}" if it.capacity.capacity_rps else "none"
+                # As the sentence and the table write req/s ("3.40", "98.9"), without the unit
+                # the axis gives.
+                format_value(it.capacity.capacity_rps, "rps").removesuffix(" req/s")
+                if it.capacity.capacity_rps
+                else "none"
                 for it in tested
             ],
             # At the bars' foot, where the peak-traffic line does not run.

@@ -106,7 +106,9 @@ def format_delta(delta: float | None, unit: str | None) -> str | None:
         # A change under a twentieth of a point keeps its second digit ("+0.03 pts", not a
         # "+0.0 pts" that reads as a change of nothing).
         points = delta * 100
-        return f"{points:+.{2 if 0.005 <= abs(points) < 0.05 else 1}f} pts"
+        if abs(points) < 0.005:  # no "-0.0 pts" for a change of nothing
+            return "+0.0 pts"
+        return f"{points:+.{2 if abs(points) < 0.05 else 1}f} pts"
     if unit == "fraction":
         return f"{delta:+.{FRACTION_DIGITS}f}".replace("+-", "-")
     text = format_value(abs(delta), unit)

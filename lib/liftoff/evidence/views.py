@@ -13,6 +13,7 @@ from liftoff.evidence.portfolio import candidate_line, runway_sentence
 from liftoff.formatting import (
     DECISION_LABELS,
     KIND_LABELS,
+    STAGE_LABELS,
     STATUS_LABELS,
     comparator_words,
     count,
@@ -398,7 +399,8 @@ def capacity_table(ev: InitiativeEvidence) -> pd.DataFrame:
                     "errors": "too many failures (over the error limit)",
                 }.get(cap.limited_by, "not reached in the test"),
                 "Limiting step": (
-                    f"{lim.users} users: {lim.throughput_rps:,.0f} req/s, p95 {lim.p95_ms:,.0f} ms, "
+                    f"{count(lim.users, 'user')}: {format_value(lim.throughput_rps, 'rps')}, "
+                    f"p95 {lim.p95_ms:,.0f} ms, "
                     f"{lim.failure_ratio * 100:.1f}% failed"
                 )
                 if lim
@@ -503,7 +505,10 @@ def rules_table(ev: InitiativeEvidence) -> pd.DataFrame:
                 "Metric": label(ev, r["metric"]),
                 "Alert when": f"{r['comparator']} {format_value(r['threshold'], unit)}",
                 "Severity": r["severity"],
-                "Stages": r["stages"].replace(",", ", "),
+                "Stages": ", ".join(
+                    STAGE_LABELS.get(x, x).lower() if i else STAGE_LABELS.get(x, x)
+                    for i, x in enumerate(r["stages"].split(","))
+                ),
                 "For": "every initiative" if r["initiative_id"] is None else "this initiative",
                 "Now": state,
                 "Latest value": format_value(a.value, unit) if a else "—",

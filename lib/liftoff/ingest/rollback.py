@@ -98,6 +98,8 @@ def _remove_if_empty(conn: Connection, model, row_id: int) -> bool:
             if conn.execute(select(func.count()).select_from(child).where(where)).scalar():
                 return False
     return conn.execute(delete(model).where(table.c.id == row_id)).rowcount == 1
+
+
 # The audit log's name for edits of each table's rows (stances are recorded on the person).
 _AUDIT_TARGET = {
     "concerns": "concern",

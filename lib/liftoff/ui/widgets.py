@@ -196,8 +196,14 @@ def table(data: Any, **kwargs: Any) -> Any:
             config[field.name] = st.column_config.DateColumn(format=DATE_FORMAT)
         elif pa.types.is_timestamp(field.type):
             config[field.name] = st.column_config.DatetimeColumn(format=DATETIME_FORMAT)
+    # A missing value reads "—", never "None".
+    kwargs.setdefault("placeholder", "—")
     return st.dataframe(data, column_config=config or None, **kwargs)
 
+
+# Rows of three lines for tables of sentences (criteria, concerns, the checklist): Streamlit
+# wraps a cell's text only in rows taller than 4rem; at one line it cut them off with "…".
+WRAPPED_ROWS = 76
 
 # Moment.js patterns of st.column_config: "27 Oct 2026" and "27 Oct 2026, 14:05".
 DATE_FORMAT = "D MMM YYYY"
