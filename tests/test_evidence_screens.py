@@ -52,7 +52,13 @@ def test_model_versus_business_warns_when_n_is_too_small(use_database, demo_url)
         "Only 4 iterations report both: a correlation needs at least 5 to mean anything."
         in texts(at)
     )
-    assert "model gains are showing up in the KPI." in texts(at)
+    # Regression: the headline said gains were showing up while the warning beside it said four
+    # iterations mean nothing; the verdict and the correlation now say how sure they are.
+    assert (
+        "model gains are showing up in the KPI, so far (too few iterations to be sure)."
+        in texts(at)
+    )
+    assert "Too few iterations (4) to tell how closely they move together" in texts(at)
 
 
 def test_model_versus_business_segments_follow_the_iteration(use_database, demo_url):

@@ -331,9 +331,15 @@ def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tup
         "model_flat": "the model has not improved, so there is no gain to pass on.",
         "unknown": "too early to tell whether the model moves the KPI.",
     }
+    few = cmp.n < evidence_rules.MIN_CORRELATION_N
+    if few and cmp.verdict in ("showing", "not_showing"):
+        # The warning beside it says a correlation needs more: the verdict says so too.
+        verdicts[cmp.verdict] = verdicts[cmp.verdict].removesuffix(".") + (
+            ", so far (too few iterations to be sure)."
+        )
     sentence = f"{label(ev, model)} moved {move_m} and {label(ev, kpi)} {move_k} {span}: {verdicts[cmp.verdict]}"
     warning = None
-    if cmp.n < evidence_rules.MIN_CORRELATION_N:
+    if few:
         warning = (
             f"Only {count(cmp.n, 'iteration')} {'reports' if cmp.n == 1 else 'report'} both: a correlation needs at least "
             f"{evidence_rules.MIN_CORRELATION_N} to mean anything."
@@ -347,6 +353,11 @@ def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
     if cmp is None or cmp.pearson is None:
         return "Not enough iterations with different values to tell whether they move together."
     r = cmp.pearson
+    if cmp.n < evidence_rules.MIN_CORRELATION_N:
+        return (
+            f"Too few iterations ({cmp.n}) to tell how closely they move together: "
+            f"correlation {r:+.2f} for now."
+        )
     strength = next(
         words
         for floor, words in ((0.7, "Closely"), (0.4, "Partly"), (0.2, "Loosely"), (0, "Hardly"))
