@@ -42,13 +42,14 @@ b.metric(
     help="Mean of the 1–5 ratings given in the chosen iteration.",
 )
 c.metric(
-    "Acted on",
+    f"Acted on, up to iteration {number}",
     f"{view.totals['actioned_share']:.0%}",
     help=f"Share of the comments up to iteration {number} marked actioned with the action taken.",
 )
 # The same count as the sentence above: comments up to the chosen iteration still marked new.
+# Labelled with their span: beside "Comments in iteration N" they read as that iteration's.
 d.metric(
-    "Waiting for triage",
+    f"Waiting for triage, up to iteration {number}",
     f"{view.totals['count'] - view.totals['handled']:,}",
     help=f"Comments up to iteration {number} still marked new"
     + (f", {current['status']['new']:,} of them from iteration {number}." if current else "."),

@@ -28,8 +28,15 @@ widgets.table(
     hide_index=True,
     width="stretch",
     column_config={
-        "Rows read": st.column_config.NumberColumn(format="localized"),
-        "Rows accepted": st.column_config.NumberColumn(format="localized"),
+        "Rows read": st.column_config.NumberColumn(
+            format="localized", help="Rows of the file below its header."
+        ),
+        "Rows accepted": st.column_config.NumberColumn(
+            format="localized",
+            help="Records stored: a wide file (one column per metric, as MLflow exports) gives "
+            "one per metric and row, so more than it has rows; a Locust history keeps one per "
+            "step, so fewer.",
+        ),
         "Uploaded at": st.column_config.DatetimeColumn(format="D MMM YYYY HH:mm"),
     },
 )
