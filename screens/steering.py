@@ -249,7 +249,15 @@ if stamp:
         text.plain(stamp + ". Read-only: these are the figures as they were then."),
         icon=":material/photo_camera:",
     )
-nav = st.columns([1, 6, 1], vertical_alignment="center")
+# Where a presenter looks first, above the slide (at the page's foot it was below the fold).
+st.button(
+    "Present: large type, sidebar closed, one slide per screen",
+    icon=":material/co_present:",
+    type="primary",
+    on_click=set_present,
+    args=(True,),
+)
+nav = st.columns([1.4, 5.2, 1.4], vertical_alignment="center")
 nav[0].button(
     "Previous",
     icon=":material/arrow_back:",
@@ -294,12 +302,6 @@ if slide["key"] == "decision" and raw_snapshot is None:
 st.divider()
 left, right = st.columns(2)
 with left:
-    st.button(
-        "Present: large type, sidebar closed, one slide per screen",
-        icon=":material/co_present:",
-        on_click=set_present,
-        args=(True,),
-    )
     slug = f"{name}-iteration-{number}" + (f"-snapshot-{pack['snapshot']['id']}" if stamp else "")
     st.download_button(
         "Download the pack (HTML, opens offline, prints to PDF)",
