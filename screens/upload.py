@@ -59,7 +59,11 @@ if finished is not None:
 # The message stays, through the next file's check, until it is dismissed or the next import.
 done = st.session_state.get("upload_done")
 if done is not None:
-    st.success(text.plain(done["message"]), icon=":material/check_circle:")
+    if not done.get("shown"):
+        st.success(text.plain(done["message"]), icon=":material/check_circle:")
+        done["shown"] = True
+    else:  # above the next file's check: plainly the import before it
+        st.info(text.plain("Last import: " + done["message"]), icon=":material/history:")
     links = st.columns([1, 1, 1, 1])
     if done["target"]:
         links[0].page_link(
