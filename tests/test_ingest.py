@@ -686,3 +686,26 @@ def test_an_import_killed_at_twenty_random_moments_leaves_all_or_nothing(
     assert out.startswith("ok"), err[-2000:]
     assert whole_or_absent() == committed_before + 1
     engine.dispose()
+
+
+def test_latest_change_is_the_change_into_the_newest_iteration(demo_engine):
+    """A new iteration with one metric: the others' "Latest change" is "—" beside its "—", not
+    a change between older iterations (a new user read "-0.3 pts" beside an empty iteration)."""
+    from liftoff.evidence import views
+
+    ev = evidence.for_initiative(demo_engine, CHURN)
+    number = ev.iterations[-1].number + 1
+    now = datetime.now().strftime("%Y-%m-%d %H:%M")
+    rows = f"initiative,iteration,metric,value,recorded_at\n{CHURN},{number},churn_auc,0.9,{now}\n"
+    load(demo_engine, "one.csv", data=rows.encode(), create=True)
+    shown, _ = views.metrics_across_iterations(evidence.for_initiative(demo_engine, CHURN))
+    table = shown.set_index("Metric")
+    others = table.drop(index="Churn model AUC")
+    assert (others[f"Iteration {number}"] == "—").all()
+    assert (others["Latest change"] == "—").all()
+    assert table.loc["Churn model AUC", "Latest change"] != "—"
+    # Stars go to every value that reads as the best.
+    for _, row in table.iterrows():
+        cells = [v for k, v in row.items() if k.startswith("Iteration ")]
+        starred = {c.removeprefix("★ ") for c in cells if c.startswith("★")}
+        assert len(starred) <= 1 and not any(c in starred for c in cells)

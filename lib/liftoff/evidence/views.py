@@ -146,16 +146,23 @@ def metrics_across_iterations(ev: InitiativeEvidence) -> tuple[pd.DataFrame, pd.
         present = [v for v in values.values() if v is not None]
         best = (min(present) if meta["direction"] == "lower" else max(present)) if present else None
         last = [v for v in values.values() if v is not None][-2:]
+        # The change into the newest iteration: none when the newest has no value (it showed
+        # an older change beside the newest iteration's "—").
+        newest = values[ev.iterations[-1].number] if ev.iterations else None
         row = {"Metric": meta["display_name"], "Category": meta["category"].replace("_", " ")}
         raw_row = {"metric": key, "unit": meta["unit"] or ""}
+        # Every value that reads as the best gets the star (two "0.2%" and a star on one, before).
+        best_text = format_value(best, shown_unit(meta)) if best is not None else None
         for n, v in values.items():
             text = format_value(v, shown_unit(meta))
             row[f"Iteration {n}"] = (
-                f"★ {text}" if v is not None and v == best and len(present) > 1 else text
+                f"★ {text}" if v is not None and text == best_text and len(present) > 1 else text
             )
             raw_row[f"iteration_{n}"] = v
         row["Latest change"] = (
-            format_delta(last[1] - last[0], shown_unit(meta)) if len(last) == 2 else "—"
+            format_delta(last[1] - last[0], shown_unit(meta))
+            if len(last) == 2 and newest is not None
+            else "—"
         )
         shown.append(row)
         raw.append(raw_row)
