@@ -448,3 +448,17 @@ def test_people_appear_by_name_and_days_in_one_format(demo_engine):
         str(v) for s in snap["slides"] if s["table"] for row in s["table"]["rows"] for v in row
     ]
     assert not [c for c in cells if len(c) >= 10 and c[4] == "-" and c[:4].isdigit()]
+
+
+def test_the_governance_slide_lists_the_failing_conditions_once(demo_engine):
+    """Slide 7 said every failing condition in its five-line sentence and again in its table;
+    the sentence now counts them and the table lists them, and the projector table keeps
+    "87.4%"-sized values on one line (at least 9 characters' share)."""
+    slides = {s["key"]: s for s in steering_pack.build(demo_engine, CLAIMS)["slides"]}
+    gov = slides["governance"]
+    reasons = [row[0] for row in gov["table"]["rows"]]
+    assert reasons and gov["sentence"].startswith(
+        f"Not ready: {len(reasons)} gate condition{'s' if len(reasons) > 1 else ''} fail"
+    )
+    assert not any(r.lower().rstrip(".") in gov["sentence"].lower() for r in reasons)
+    assert min(steering_pack.projector_table(slides["criteria"])["widths"]) >= 9
