@@ -136,8 +136,8 @@ if tab_register.open:  # only the chosen tab runs
                         "Raised": st.column_config.DateColumn(
                             width=100, format=widgets.DATE_FORMAT
                         ),
-                        "Overdue": st.column_config.TextColumn(width=60),
-                        "Evidence": st.column_config.TextColumn(width=125),
+                        "Overdue": st.column_config.TextColumn(width=72),
+                        "Evidence": st.column_config.TextColumn(width=113),
                     },
                 )
                 widgets.csv_download(

@@ -67,7 +67,8 @@ if fit:
     st.caption(
         text.plain(
             f"Traffic trend: about {fitted * 100:+.1f}% a week, from "
-            f"{'an' if fit.model[0] in 'aeiou' else 'a'} {fit.model} fit that "
-            f"explains {fit.r_squared * 100:.0f}% of the ups and downs. {what_if_text}"
+            f"{'an' if fit.model[0] in 'aeiou' else 'a'} {fit.model} fit that explains "
+            + ("nearly all" if fit.r_squared >= 0.995 else f"{fit.r_squared * 100:.0f}%")
+            + f" of the ups and downs. {what_if_text}"
         )
     )

@@ -198,7 +198,11 @@ def test_rolling_back_an_import_removes_the_iteration_and_initiative_it_created(
         f"iteration {number} of {CHURN}" in line and "the initiative Brand new" in line
         for line in plan_text
     ), plan_text
-    ingest.rollback(demo_engine, ADMIN, batch)
+    said = ingest.rollback(demo_engine, ADMIN, batch)
+    assert said.endswith(
+        f"removed 2 rows, and iteration 1 of Brand new, iteration {number} of {CHURN} and the "
+        "initiative Brand new, which it created."
+    )
     assert cards() == before
     # Once an editor has decided on the new iteration, it is theirs: only the rows go.
     _, batch = load(demo_engine, "new.csv", data=rows.encode(), create=True, force=True)

@@ -20,6 +20,7 @@ from liftoff.formatting import (
     format_date,
     format_day,
     format_delta,
+    format_moment,
     format_percent,
     format_value,
     shown_unit,
@@ -277,8 +278,9 @@ def import_history(batches: list[dict]) -> pd.DataFrame:
 
 
 def batch_label(batch: dict) -> str:
-    """`#12 · metrics.csv · 25 Nov 2026 14:03 · committed`."""
-    return f"#{batch['id']} · {batch['file_name']} · {batch['uploaded_at']:%d %b %Y %H:%M} · {batch['status'].replace('_', ' ')}"
+    """`#12 · metrics.csv · 25 Nov 2026, 14:03` (its status is shown beside it: a label that
+    changes on rollback made the picker stale or jump)."""
+    return f"#{batch['id']} · {batch['file_name']} · {format_moment(batch['uploaded_at'])}"
 
 
 def rollback_note(batch: dict) -> str:

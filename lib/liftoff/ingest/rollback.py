@@ -352,8 +352,11 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
             ).rowcount
         latest.rebuild(conn, ranked_again)  # the values it held give way to the next latest
         # Iterations first: an initiative it made can only go once its iterations have.
+        made_gone = []
         for table_name, row_id in sorted(created, key=lambda c: c[0] != "iterations"):
-            _remove_if_empty(conn, _CREATED[table_name], row_id)
+            names = _created_names(conn, table_name, row_id)
+            if _remove_if_empty(conn, _CREATED[table_name], row_id):
+                made_gone += names
         conn.execute(delete(BatchChange).where(BatchChange.batch_id == batch_id))
         conn.execute(
             update(ImportBatch)
@@ -365,6 +368,9 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
         removed = sum(counts.values())
         restored = sum(1 for c in changes if json.loads(c[2]))
         text = f"Rolled back batch #{batch_id} ({batch.file_name}): removed {count(removed, 'row')}"
+        if made_gone:
+            listed = ", ".join(made_gone[:-1]) + " and " * (len(made_gone) > 1) + made_gone[-1]
+            text += f", and {listed}, which it created"
         text += f", restored {count(restored, 'changed row')}." if restored else "."
         if plan.later:
             text += f" It undid {count(len(plan.later), 'later change')}, as confirmed."

@@ -198,6 +198,10 @@ def table(data: Any, **kwargs: Any) -> Any:
             config[field.name] = st.column_config.DatetimeColumn(format=DATETIME_FORMAT)
     # A missing value reads "—", never "None".
     kwargs.setdefault("placeholder", "—")
+    if kwargs.get("row_height", 0) > 40 and "height" not in kwargs:
+        # Tall rows: every row on screen up to ten (the automatic height stopped at five of
+        # six criteria and hid the sixth inside the table's own scroll).
+        kwargs["height"] = 38 + min(data.num_rows, 10) * kwargs["row_height"] + 3
     return st.dataframe(data, column_config=config or None, **kwargs)
 
 
