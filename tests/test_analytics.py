@@ -285,3 +285,6 @@ def test_a_change_is_written_with_the_digits_that_show_it():
     assert format_delta(0.0, "ratio") == format_delta(-0.00001, "ratio") == "+0.0 pts"
     assert (format_value(3.4, "rps"), format_value(0.98, "rps")) == ("3.40 req/s", "0.98 req/s")
     assert format_value(98.94, "rps") == "98.9 req/s"
+    # A change is written with the value's own precision: "11.5 h" beside "+4.0 h".
+    assert (format_delta(4.0, "h"), format_delta(-0.03, "min")) == ("+4.0 h", "-0.03 min")
+    assert format_delta(-3, "users") == "-3 users"

@@ -111,7 +111,11 @@ def format_delta(delta: float | None, unit: str | None) -> str | None:
         return f"{points:+.{2 if abs(points) < 0.05 else 1}f} pts"
     if unit == "fraction":
         return f"{delta:+.{FRACTION_DIGITS}f}".replace("+-", "-")
-    text = format_value(abs(delta), unit)
+    # A change of 1 or more keeps one decimal, as the value beside it does ("11.5 h", "+4.0 h";
+    # it read "+4.00 h"); a smaller one keeps two ("-0.03 min").
+    size = abs(delta)
+    digits = None if unit in WHOLE_UNITS or size >= 100 else (1 if size >= 1 else 2)
+    text = format_value(size, unit, digits)
     # An ASCII minus: st.metric reads the sign to colour the arrow.
     return ("+" if delta >= 0 else "-") + text
 
