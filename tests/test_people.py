@@ -657,3 +657,15 @@ def test_the_concerns_screen_tables_hold_no_raw_none(use_database, demo_url, dem
         values = frame.astype(object)
         assert not values.isna().any().any(), frame.columns[values.isna().any()].tolist()
         assert not (values == "None").any().any()
+
+
+def test_the_governance_checklist_lists_what_the_stage_requires_first():
+    """ "Essentials first", the screen says: a pilot's monitoring sat below production's lineage,
+    model card and fairness."""
+    from liftoff.readiness import views as readiness_views
+
+    for stage in ("poc", "pilot", "production"):
+        now = list(readiness_views.governance_table([], stage)["Required now"])
+        assert now == sorted(now, key=lambda v: v != "Yes") and "Yes" in now
+    pilot = readiness_views.governance_table([], "pilot")
+    assert "Monitoring" in list(pilot[pilot["Required now"] == "Yes"]["Area"])

@@ -93,6 +93,9 @@ def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
                 "Evidence": (item or {}).get("evidence") or "",
             }
         )
+    # Essentials first, as the screen says: what the stage requires now, then what comes later
+    # (a pilot's Monitoring sat below production's lineage, model card and fairness).
+    out.sort(key=lambda row: row["Required now"] != "Yes")
     return pd.DataFrame(out)
 
 
