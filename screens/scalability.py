@@ -58,6 +58,7 @@ growth = views.what_if_growth(
         30.0,
         round(fitted * 100, 1),
         0.5,
+        format="%.1f%%",  # "5.8%", not "5.80"
         help="Starts at the fitted trend's growth.",
     ),
 )
