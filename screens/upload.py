@@ -64,7 +64,7 @@ if done is not None:
         done["shown"] = True
     else:  # above the next file's check: plainly the import before it
         st.info(text.plain("Last import: " + done["message"]), icon=":material/history:")
-    links = st.columns([1, 1, 1, 1])
+    links = st.columns([1, 1, 1, 1], vertical_alignment="center")  # Dismiss in line with them
     if done["target"]:
         links[0].page_link(
             "screens/iterations.py",
