@@ -4,7 +4,7 @@ import streamlit as st
 
 from liftoff import charts
 from liftoff.db.models import GOVERNANCE_AREAS, GOVERNANCE_STATUSES, STAGES
-from liftoff.people import views as people_views
+from liftoff.formatting import STAGE_WORDS
 from liftoff.readiness import rules as readiness_rules
 from liftoff.readiness import views as readiness_views
 from liftoff.readiness import writes as readiness_writes
@@ -109,7 +109,7 @@ if tab_checklist.open:  # only the chosen tab runs
                     "Required from",
                     STAGES[:3],
                     index=STAGES[:3].index(item["required_from"]) if item else 0,
-                    format_func=people_views.STAGE_WORDS.get,
+                    format_func=STAGE_WORDS.get,
                 )
                 owner = g3.text_input("Owner", value=item.get("owner") or "")
                 evidence = st.text_area(

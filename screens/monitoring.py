@@ -8,7 +8,7 @@ from liftoff import charts
 from liftoff.db.models import COMPARATORS, SEVERITIES, STAGES
 from liftoff.evidence import views
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import STAGE_LABELS
+from liftoff.formatting import STAGE_LABELS, STAGE_WORDS
 from liftoff.notify import views as notify_views
 from liftoff.notify import writes as notify_writes
 from liftoff.ui import cache, session, text, widgets
@@ -20,7 +20,7 @@ ini = ev.initiative
 st.markdown("**" + text.plain(views.alerts_sentence(ev)) + "**")
 st.caption(
     text.plain(
-        f"Stage: {STAGE_LABELS.get(ini['stage'], ini['stage']).lower()}. A proof of concept "
+        f"Stage: {STAGE_WORDS.get(ini['stage'], ini['stage'])}. A proof of concept "
         "watches system health, a pilot its success criteria, "
         "production engagement too."
     )

@@ -28,6 +28,8 @@ STAGE_LABELS = {
     "paused": "Paused",
     "retired": "Retired",
 }
+# The same in a sentence: "a proof of concept", "Stage: pilot".
+STAGE_WORDS = {stage: label.lower() for stage, label in STAGE_LABELS.items()}
 STATUS_LABELS = {"met": "Met", "not_met": "Not met", "no_evidence": "No evidence"}
 KIND_LABELS = {
     "innovation": "Innovation goal",
@@ -73,6 +75,12 @@ def shown_unit(meta: dict | None) -> str | None:
     ):
         return "fraction"
     return unit
+
+
+def capitalised(words: str) -> str:
+    """ "proof of concept" → "Proof of concept" (a table cell or a sentence starts with a
+    capital; str.capitalize would lower the rest)."""
+    return words[:1].upper() + words[1:]
 
 
 def count(n: int, one: str, many: str | None = None) -> str:

@@ -14,6 +14,7 @@ from liftoff.formatting import (
     DECISION_COLOURS,
     DECISION_LABELS,
     STAGE_LABELS,
+    capitalised,
     count,
     format_date,
     format_day,
@@ -247,10 +248,6 @@ def overview(engine) -> list[OverviewCard]:
     ]
 
 
-def _capitalised(words: str) -> str:
-    return words[:1].upper() + words[1:]
-
-
 def tile_text(t: MetricTile | None) -> str:
     """A metric tile in one phrase: "Triage accuracy 90.5% (+0.4 pts)"."""
     if t is None:
@@ -281,7 +278,7 @@ def table(cards: list[OverviewCard]) -> pd.DataFrame:
                 "Runway": c.runway_text,
                 "Stage": c.stage,
                 "Iteration": c.latest_iteration.removeprefix("Figures of "),
-                "Last decision": _capitalised(
+                "Last decision": capitalised(
                     (c.last_decision or "—").removeprefix("Last decision: ").rstrip(".")
                 ),
             }

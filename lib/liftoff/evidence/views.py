@@ -13,8 +13,9 @@ from liftoff.evidence.portfolio import candidate_line, runway_sentence
 from liftoff.formatting import (
     DECISION_LABELS,
     KIND_LABELS,
-    STAGE_LABELS,
+    STAGE_WORDS,
     STATUS_LABELS,
+    capitalised,
     comparator_words,
     count,
     format_date,
@@ -525,9 +526,8 @@ def rules_table(ev: InitiativeEvidence) -> pd.DataFrame:
                 "Metric": label(ev, r["metric"]),
                 "Alert when": f"{r['comparator']} {format_value(r['threshold'], unit)}",
                 "Severity": r["severity"],
-                "Stages": ", ".join(
-                    STAGE_LABELS.get(x, x).lower() if i else STAGE_LABELS.get(x, x)
-                    for i, x in enumerate(r["stages"].split(","))
+                "Stages": capitalised(
+                    ", ".join(STAGE_WORDS.get(x, x) for x in r["stages"].split(","))
                 ),
                 "For": "every initiative" if r["initiative_id"] is None else "this initiative",
                 "Now": state,

@@ -20,7 +20,14 @@ from liftoff.errors import InvalidValue  # raised here, caught by the screen
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import views
 from liftoff.evidence.initiative import InitiativeEvidence
-from liftoff.formatting import DECISION_LABELS, STAGE_LABELS, count, format_date, format_moment
+from liftoff.formatting import (
+    DECISION_LABELS,
+    STAGE_LABELS,
+    STAGE_WORDS,
+    count,
+    format_date,
+    format_moment,
+)
 from liftoff.meeting import reads as meeting_reads
 from liftoff.people import reads as people_reads
 from liftoff.people import rules as people_rules
@@ -184,7 +191,7 @@ def pack_of(
 
     decision_label = DECISION_LABELS.get(it.decision, it.decision)
     ask = (
-        f"{ini['name']} ({STAGE_LABELS.get(ini['stage'], ini['stage']).lower()}), {it.title}: "
+        f"{ini['name']} ({STAGE_WORDS.get(ini['stage'], ini['stage'])}), {it.title}: "
         "the room is asked to decide go, no-go, pivot or extend. "
         + (
             "No decision yet."

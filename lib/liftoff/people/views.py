@@ -54,7 +54,6 @@ CONCERN_STATUS_LABELS = {
     "resolved": "Resolved",
     "accepted": "Accepted",
 }
-STAGE_WORDS = {"poc": "proof of concept", "pilot": "pilot", "production": "production"}
 
 
 @dataclass

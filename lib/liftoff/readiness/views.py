@@ -9,8 +9,8 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from liftoff.evidence.initiative import InitiativeEvidence
+from liftoff.formatting import STAGE_WORDS, capitalised
 from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
-from liftoff.people.views import STAGE_WORDS
 from liftoff.readiness import reads as readiness_reads
 from liftoff.readiness import rules as readiness_rules
 from liftoff.tables import arrow
@@ -86,7 +86,7 @@ def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
                 "Status": GOVERNANCE_STATUS_LABELS.get(status, status),
                 # Not "Missing" beside a status "In progress": the gap is that it is not done.
                 "Gap": "Not done yet" if required and status in ("missing", "in_progress") else "",
-                "Required from": _capitalised(STAGE_WORDS.get(required_from, required_from)),
+                "Required from": capitalised(STAGE_WORDS.get(required_from, required_from)),
                 "Required now": "Yes" if required else "Not yet",
                 "Owner": (item or {}).get("owner") or "",
                 "Updated": (item or {}).get("updated_at"),
@@ -97,11 +97,6 @@ def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
     # (a pilot's Monitoring sat below production's lineage, model card and fairness).
     out.sort(key=lambda row: row["Required now"] != "Yes")
     return pd.DataFrame(out)
-
-
-def _capitalised(words: str) -> str:
-    """ "proof of concept" → "Proof of concept" (a table cell starts with a capital)."""
-    return words[:1].upper() + words[1:]
 
 
 def rubric_table(readiness: readiness_rules.Readiness, section: str) -> pd.DataFrame:
