@@ -65,11 +65,4 @@ growth = views.what_if_growth(
 what_if, what_if_text = views.what_if_series(ev, growth)
 st.plotly_chart(cache.figure(charts.runway, ini["name"], what_if), width="stretch")
 if fit:
-    st.caption(
-        text.plain(
-            f"Traffic trend: about {fitted * 100:+.1f}% a week, from "
-            f"{'an' if fit.model[0] in 'aeiou' else 'a'} {fit.model} fit that explains "
-            + ("nearly all" if fit.r_squared >= 0.995 else f"{fit.r_squared * 100:.0f}%")
-            + f" of the ups and downs. {what_if_text}"
-        )
-    )
+    st.caption(text.plain(views.trend_caption(ev, what_if_text)))

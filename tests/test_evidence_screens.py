@@ -86,6 +86,10 @@ def test_scalability_figures_match_the_summary(use_database, demo_url, demo_engi
     assert f"Capacity is {format_value(data['capacity_rps'], 'rps')} (iteration 8)" in body
     assert f"{format_percent(data['headroom'])} headroom" in body
     assert f"({data['runway']['days']} days)" in body
+    # The fit in plain words: how much of the ups and downs it explains, not "R² 1.00".
+    caption = next(c.value for c in at.caption if c.value.startswith("Traffic trend"))
+    assert "fit that explains nearly all of the ups and downs" in caption.replace("\\", "")
+    assert data["runway"]["r_squared"] >= 0.995 and "R²" not in body
     table = at.dataframe[0].value
     assert list(table["Iteration"]) == [3, 4, 5, 6, 7, 8]
     assert list(table["Capacity (req/s)"]) == [

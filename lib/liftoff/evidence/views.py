@@ -537,6 +537,18 @@ def rules_table(ev: InitiativeEvidence) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def trend_caption(ev: InitiativeEvidence, what_if_text: str) -> str:
+    """The runway chart's caption: the fitted traffic trend in plain words (no R²), then the
+    what-if sentence."""
+    fit = ev.runway.fit
+    explains = "nearly all" if fit.r_squared >= 0.995 else f"{fit.r_squared * 100:.0f}%"
+    article = "an" if fit.model[0] in "aeiou" else "a"
+    return (
+        f"Traffic trend: about {fitted_weekly_growth(ev) * 100:+.1f}% a week, from {article} "
+        f"{fit.model} fit that explains {explains} of the ups and downs. {what_if_text}"
+    )
+
+
 def fitted_weekly_growth(ev: InitiativeEvidence) -> float:
     """The fitted trend's growth per week as a fraction of its value on the last day (0 without
     a trend)."""
