@@ -180,30 +180,21 @@ def main() -> None:
             single = f"http://127.0.0.1:{ports[0]}"
             measure(single, 2, 15)  # warm-up: caches filled, pages compiled
             measure(proxy, args.viewers, 15)
-            setups = [
-                ("1 viewer alone, 1 process", single, 1),
-                (f"{args.viewers} viewers, 1 process", single, args.viewers),
-                (
-                    f"{args.viewers} viewers, {args.processes} processes behind nginx",
-                    proxy,
-                    args.viewers,
-                ),
-            ]
-            setups = [(label, base, count, 0) for label, base, count in setups]
+            # The lone viewer, then each crowd on 1 process and on N behind nginx: viewers that
+            # never pause, and with --reading, viewers that read each screen first.
+            crowds = [("", 0.0)]
             if args.reading:
-                each = f"reading about {args.reading:g} s a screen"
+                crowds.append((f" reading about {args.reading:g} s a screen", args.reading))
+            setups = [("1 viewer alone, 1 process", single, 1, 0.0)]
+            for words, reading in crowds:
+                crowd = f"{args.viewers} viewers{words}"
                 setups += [
+                    (f"{crowd}, 1 process", single, args.viewers, reading),
                     (
-                        f"{args.viewers} viewers {each}, 1 process",
-                        single,
-                        args.viewers,
-                        args.reading,
-                    ),
-                    (
-                        f"{args.viewers} viewers {each}, {args.processes} processes behind nginx",
+                        f"{crowd}, {args.processes} processes behind nginx",
                         proxy,
                         args.viewers,
-                        args.reading,
+                        reading,
                     ),
                 ]
             for label, base, count, reading in setups:
