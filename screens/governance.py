@@ -69,7 +69,7 @@ if tab_checklist.open:  # only the chosen tab runs
     with tab_checklist:
         st.caption(
             "Essentials first: a proof of concept needs data sources, PII and consent; a pilot adds "
-            "access control, retention and monitoring; production adds lineage, model card, "
+            "access control, data retention and monitoring; production adds lineage, model card, "
             "fairness, runbook and on-call, and a rollback plan."
         )
         widgets.table(
@@ -79,16 +79,14 @@ if tab_checklist.open:  # only the chosen tab runs
             row_height=widgets.WRAPPED_ROWS,
             # Widths that add up to the page's at 1440x900 (no sideways scroll).
             column_config={
-                "Area": st.column_config.TextColumn(width=140),
+                "Area": st.column_config.TextColumn(width=135),
                 "Status": st.column_config.TextColumn(width=95),
-                "Gap": st.column_config.TextColumn(width=100),
-                "Required from": st.column_config.TextColumn(width=125),
-                "Required now": st.column_config.TextColumn(width=110),
+                "Gap": st.column_config.TextColumn(width=95),
+                "Required from": st.column_config.TextColumn(width=120),
+                "Required now": st.column_config.TextColumn(width=105),
                 "Owner": st.column_config.TextColumn(width=100),
-                "Updated": st.column_config.DatetimeColumn(
-                    width=130, format=widgets.DATETIME_FORMAT
-                ),
-                "Evidence": st.column_config.TextColumn(width=160),
+                "Updated": st.column_config.DateColumn(width=105, format=widgets.DATE_FORMAT),
+                "Evidence": st.column_config.TextColumn(width=205),
             },
         )
         if editor:

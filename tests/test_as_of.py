@@ -456,20 +456,23 @@ def test_the_model_versus_kpi_chart_shows_units_and_its_targets(demo_engine):
     fig = charts.model_and_kpi(ev, "churn_auc", "retention_rate_90d")
     layout = fig.layout
     # Regression: the 89% target line fell off the chart and the axis read 87.052, 87.2, 87.349.
-    assert layout.yaxis2.title.text == "90-day customer retention (%)"
+    # Two panels, the model metric above the KPI: on one plot with two value axes, the AUC
+    # line landed on the retention target line.
+    assert [a.text for a in layout.annotations] == [
+        "Churn model AUC · dotted line: target 0.800",
+        "90-day customer retention (%) · dotted line: target 89.0%",
+    ]
     assert layout.yaxis2.ticksuffix == "%" and layout.yaxis2.tickformat == ".1f"
+    assert layout.yaxis2.overlaying is None and layout.yaxis2.domain[1] < layout.yaxis.domain[0]
     lo, hi = layout.yaxis2.range
     assert lo < 89.0 < hi
-    assert layout.yaxis.title.text == "Churn model AUC"
     lo, hi = layout.yaxis.range
     assert lo < 0.80 < hi
-    # The targets are named in the legend, beside their line style: labels on the plot were
-    # printed over the lines they cross.
-    assert not layout.annotations
-    assert {t.name for t in fig.data if t.name and t.name.startswith("Target")} == {
-        "Target Churn model AUC: 0.800",
-        "Target 90-day customer retention: 89.0%",
-    }
+    # The targets are named in the panel titles: labels on the plot were printed over the lines
+    # they cross, and a legend ran into the panel titles on a slide. Each target is drawn in
+    # its own panel.
+    assert sorted((s.yref, s.y0) for s in layout.shapes) == [("y", 0.8), ("y2", 89.0)]
+    assert layout.showlegend is False
     # The chart draws the iterations the sentence compares.
     n = int(
         views.model_business_sentence(ev, "churn_auc", "retention_rate_90d")[0]
@@ -477,6 +480,39 @@ def test_the_model_versus_kpi_chart_shows_units_and_its_targets(demo_engine):
         .split()[0]
     )
     assert len(fig.data[0].x) == n
+
+
+def test_the_scatter_and_segment_charts_keep_labels_apart_and_colours_as_the_line_chart(
+    demo_engine,
+):
+    from liftoff import charts
+    from liftoff.evidence import reads as evidence_reads
+
+    ev = evidence.for_initiative(demo_engine, "Claims triage assistant")
+    model, kpi = "triage_accuracy", "handling_time_min"
+    scatter = charts.model_kpi_scatter(ev, model, kpi)
+    points = scatter.data[0]
+    where = dict(zip(points.text, points.textposition, strict=True))
+    # Iterations 7 and 8 sit almost on one spot: their labels printed as "#7#8".
+    assert where["#7"] != where["#8"]
+    # The long KPI name is on two lines, so it does not run up into the chart's title.
+    assert scatter.layout.yaxis.title.text == "Average claim handling time (min)<br>lower is better"
+
+    rows = evidence_reads.segment_values(demo_engine, ev.iteration(8).id, (model, kpi))
+    bars = charts.segments(rows, ev.catalog, (model, kpi))
+    line = charts.model_and_kpi(ev, model, kpi)
+    # The model metric first and in the line chart's colour; the KPI second in its own.
+    assert [a.text for a in bars.layout.annotations] == [
+        "Triage accuracy (%)",
+        "Average claim handling time (min) · lower is better",
+    ]
+    assert [a.text.split(" · dotted")[0] for a in line.layout.annotations] == [
+        a.text for a in bars.layout.annotations
+    ]
+    assert [b.marker.color for b in bars.data] == [line.data[0].line.color, line.data[1].line.color]
+    # Each bar's label carries its unit, as the tables write it.
+    assert all(t.endswith("%") for t in bars.data[0].text)
+    assert all(t.endswith(" min") for t in bars.data[1].text)
 
 
 def test_exports_write_numbers_as_numbers_at_their_real_precision(demo_engine, tmp_path):

@@ -263,6 +263,33 @@ def test_governance_import_updates_items_in_place(demo_engine):
     assert status == "missing"
 
 
+def test_a_governance_item_keeps_the_date_its_tracker_last_updated_it(demo_engine):
+    """A risk tracker's "Last updated" column is the item's Updated date on the checklist; a
+    file without one is dated by its import (the demo's checklist read "updated" at the
+    moment the demo was loaded, for every item)."""
+
+    def updated(area):
+        with demo_engine.connect() as conn:
+            return conn.execute(
+                select(GovernanceItem.updated_at)
+                .join(Initiative, Initiative.id == GovernanceItem.initiative_id)
+                .where(Initiative.name == CHURN, GovernanceItem.area == area)
+            ).scalar()
+
+    data = (
+        "initiative,area,status,Last updated\n"
+        f"{CHURN},lineage,in_progress,2026-10-12\n"
+        f"{CHURN},fairness,in_progress,\n"
+    )
+    before = datetime.now().replace(microsecond=0)
+    load(demo_engine, "tracker.csv", data.encode())
+    assert updated("lineage") == datetime(2026, 10, 12)
+    assert updated("fairness") >= before
+    # The demo's own items carry their tracker's dates, weeks apart, not the load's moment.
+    assert len({updated(a) for a in ("data_sources", "pii_consent", "retention")}) == 3
+    assert updated("data_sources") < before - pd.Timedelta(days=7)
+
+
 # ------------------------------------------------------------------ the tools' own files
 
 

@@ -47,7 +47,9 @@ def test_the_model_versus_business_chart_keeps_a_link_as_text(demo_engine):
     shown = fig.to_plotly_json()
     assert _live(shown) == []
     texts = list(_strings(shown))
-    assert any("Target &lt;a href" in t for t in texts), "the target note names the metric"
+    assert any("&lt;a href" in t and "target" in t for t in texts), (
+        "the target note names the metric"
+    )
     assert any("&lt;a href" in t and "<extra>" in t for t in texts), "so does the hover label"
     for draw in (charts.model_kpi_scatter,):
         assert _live(draw(ev, "churn_auc", "retention_rate_90d").to_plotly_json()) == []

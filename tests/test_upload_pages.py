@@ -34,7 +34,14 @@ def test_upload_preview_import_success(use_database, demo_url, demo_engine):
     assert not at.exception
     assert "Metrics: 3 rows read, 3 ready to import" in texts(at)
     preview = at.dataframe[1].value
-    assert list(preview["metric"]) == ["churn_auc", "retention_rate_90d", "cost_per_1k_requests"]
+    # The metrics by the names the screens show (and the file typed), not their keys.
+    assert list(preview["metric"]) == [
+        "Churn model AUC",
+        "90-day customer retention",
+        "Cost per 1,000 requests",
+    ]
+    assert list(preview["iteration"]) == ["6", "6", "6"]  # not "6.0"
+    assert list(preview["recorded_at"]) == ["20 Nov 2026"] * 3  # the screens' date format
     button = next(b for b in at.button if b.label == "Import")
     assert not button.disabled
     button.click().run()

@@ -24,6 +24,10 @@ from liftoff.readiness.rules import SECTION_LABELS
 
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", height=260)
 
+# The model metric and the business KPI keep one colour each on every chart that shows both.
+MODEL_COLOUR = "#1f4e79"
+KPI_COLOUR = "#ef6c00"
+
 
 UNAVAILABLE = (
     "This chart cannot be drawn from the stored figures (a value is out of range). "
@@ -186,9 +190,13 @@ def _target(ev: InitiativeEvidence, key: str) -> float | None:
 
 
 def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
-    """Model metric (left axis) and business KPI (right axis) across the iterations that
+    """Model metric (upper panel) and business KPI (lower panel) across the iterations that
     report both (those the sentence above it compares), with the criteria targets as dotted
-    lines on their axes and the candidate named on hover."""
+    lines in their panels and the candidate named on hover.
+
+    Two panels on one iteration axis rather than two value axes over one plot: overlaid, a
+    line landed on the other metric's target line (the AUC on the retention target) and the
+    second axis got ticks like 87.2%, 87.8%, 88.5% to line up with the first one's grid."""
     meta_m, meta_k = (
         ev.catalog.get(model, {"display_name": model}),
         ev.catalog.get(kpi, {"display_name": kpi}),
@@ -204,14 +212,20 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
     x = [f"Iteration {it.number}" for it in its]
     model_values = [it.metrics.get(model) for it in its]
     kpi_values = [it.metrics.get(kpi) for it in its]
-    fig = go.Figure()
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.16,
+        subplot_titles=[_axis_title(meta_m), _axis_title(meta_k)],
+    )
     fig.add_trace(
         go.Scatter(
             x=x,
             y=_scaled(model_values, meta_m),
             name=safe(meta_m["display_name"]),
             mode="lines+markers",
-            line=dict(color="#1f4e79", width=3),
+            line=dict(color=MODEL_COLOUR, width=3),
             customdata=[
                 [safe(it.candidate or "—"), format_value(v, shown_unit(meta_m))]
                 for it, v in zip(its, model_values, strict=True)
@@ -219,7 +233,9 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
             hovertemplate="%{x}: %{customdata[1]}<br>candidate %{customdata[0]}<extra>"
             + safe(meta_m["display_name"])
             + "</extra>",
-        )
+        ),
+        1,
+        1,
     )
     fig.add_trace(
         go.Scatter(
@@ -227,19 +243,19 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
             y=_scaled(kpi_values, meta_k),
             name=safe(meta_k["display_name"]),
             mode="lines+markers",
-            yaxis="y2",
-            line=dict(color="#ef6c00", width=3, dash="dash"),
+            line=dict(color=KPI_COLOUR, width=3),
             customdata=[[format_value(v, shown_unit(meta_k))] for v in kpi_values],
             hovertemplate="%{x}: %{customdata[0]}<extra>"
             + safe(meta_k["display_name"])
             + "</extra>",
-        )
+        ),
+        2,
+        1,
     )
     targets = {model: _target(ev, model), kpi: _target(ev, kpi)}
-    # Each target's label is a legend entry: on the plot it sat on the lines it crosses.
-    for key, meta, axis, colour in (
-        (model, meta_m, "y", "#1f4e79"),
-        (kpi, meta_k, "y2", "#ef6c00"),
+    for row, key, meta, colour in (
+        (1, model, meta_m, MODEL_COLOUR),
+        (2, kpi, meta_k, KPI_COLOUR),
     ):
         target = targets[key]
         if target is not None:
@@ -247,27 +263,47 @@ def model_and_kpi(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
                 y=_scaled([target], meta)[0],
                 line_dash="dot",
                 line_color=colour,
-                yref=axis,
+                row=row,
+                col=1,
             )
-            _legend_line(
-                fig,
-                safe(f"Target {meta['display_name']}: {format_value(target, shown_unit(meta))}"),
-                colour,
-                "dot",
+    # Each panel's title names its metric and its target: a label on the plot sat on the
+    # lines it crosses, and a legend above the panels ran into their titles on a slide.
+    for annotation, key, meta in zip(
+        fig.layout.annotations, (model, kpi), (meta_m, meta_k), strict=True
+    ):
+        if targets[key] is not None:
+            annotation.text += " · dotted line: target " + safe(
+                format_value(targets[key], shown_unit(meta))
             )
+    # The panels carry the unit on their ticks.
     fig.update_layout(
-        **{**_LAYOUT, "height": 360},
+        **{**_LAYOUT, "height": 420, "margin": dict(l=10, r=10, t=70, b=10)},
         title="Model metric and business KPI by iteration",
-        yaxis=_axis(meta_m, model_values, targets[model]),
-        yaxis2={
-            **_axis(meta_k, kpi_values, targets[kpi]),
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-        },
-        legend=dict(orientation="h", y=-0.2),
+        yaxis={**_axis(meta_m, model_values, targets[model]), "title": None},
+        yaxis2={**_axis(meta_k, kpi_values, targets[kpi]), "title": None},
+        showlegend=False,
     )
+    fig.update_annotations(font_size=13, xanchor="left", x=0)
     return fig
+
+
+def _label_positions(xs: list[float], ys: list[float]) -> list[str]:
+    """Where each point's label goes so that labels of points close together do not print
+    over each other ("#7#8"): above, unless a near neighbour already has that place."""
+    places = ["top center", "bottom center", "middle right", "middle left"]
+
+    def spread(values):
+        lo, hi = min(values), max(values)
+        return (hi - lo) or 1.0
+
+    sx, sy = spread(xs), spread(ys)
+    chosen: list[str] = []
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        taken = {
+            chosen[j] for j in range(i) if abs(xs[j] - x) / sx < 0.08 and abs(ys[j] - y) / sy < 0.12
+        }
+        chosen.append(next((p for p in places if p not in taken), places[0]))
+    return chosen
 
 
 def model_kpi_scatter(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure:
@@ -277,38 +313,57 @@ def model_kpi_scatter(ev: InitiativeEvidence, model: str, kpi: str) -> go.Figure
         ev.catalog.get(kpi, {"display_name": kpi}),
     )
     its = [it for it in ev.iterations if model in it.metrics and kpi in it.metrics]
+    xs = _scaled([it.metrics[model] for it in its], meta_m)
+    ys = _scaled([it.metrics[kpi] for it in its], meta_k)
     fig = go.Figure(
         go.Scatter(
-            x=_scaled([it.metrics[model] for it in its], meta_m),
-            y=_scaled([it.metrics[kpi] for it in its], meta_k),
+            x=xs,
+            y=ys,
             mode="markers+text",
             text=[f"#{it.number}" for it in its],
-            textposition="top center",
+            textposition=_label_positions(xs, ys) if its else "top center",
             marker=dict(
                 size=12,
                 color=[it.number for it in its],
                 colorscale="Blues",
                 line=dict(width=1, color="#333"),
             ),
-            hovertemplate="Iteration %{text}<br>%{x:.3~f} / %{y:.3~f}<extra></extra>",
+            customdata=[
+                [
+                    format_value(it.metrics[model], shown_unit(meta_m)),
+                    format_value(it.metrics[kpi], shown_unit(meta_k)),
+                ]
+                for it in its
+            ],
+            hovertemplate="Iteration %{text}<br>"
+            + safe(meta_m["display_name"])
+            + " %{customdata[0]}<br>"
+            + safe(meta_k["display_name"])
+            + " %{customdata[1]}<extra></extra>",
         )
     )
+    y_axis = _axis(meta_k, [it.metrics[kpi] for it in its], None)
+    # On two lines: in one, a long KPI name ran up into the chart's title.
+    y_axis["title"] = y_axis["title"].replace(" · ", "<br>")
     fig.update_layout(
-        **{**_LAYOUT, "height": 340},
+        **{**_LAYOUT, "height": 360, "margin": dict(l=10, r=10, t=50, b=10)},
         title="Each iteration: model metric against KPI",
         xaxis=_axis(meta_m, [it.metrics[model] for it in its], None),
-        yaxis=_axis(meta_k, [it.metrics[kpi] for it in its], None),
+        yaxis=y_axis,
     )
     return fig
 
 
-def segments(rows: list[dict], catalog: dict) -> go.Figure:
-    """The latest value per segment, one panel per metric (their units differ)."""
+def segments(rows: list[dict], catalog: dict, order: tuple = ()) -> go.Figure:
+    """The latest value per segment, one panel per metric (their units differ), in the order
+    of `order` (the model metric, then the KPI) and in the colours the line chart gives them."""
 
-    keys = list(dict.fromkeys(r["metric"] for r in rows))
+    present = set(r["metric"] for r in rows)
+    keys = [k for k in order if k in present]
+    keys += [k for k in dict.fromkeys(r["metric"] for r in rows) if k not in keys]
     titles = [_axis_title(catalog.get(k, {"display_name": k})) for k in keys]
     fig = make_subplots(rows=1, cols=len(keys), subplot_titles=titles)
-    colours = ["#1f4e79", "#ef6c00", "#2e7d32", "#6a1b9a"]
+    colours = [MODEL_COLOUR, KPI_COLOUR, "#2e7d32", "#6a1b9a"]
     for i, key in enumerate(keys, start=1):
         meta = catalog.get(key, {"display_name": key})
         mine = [r for r in rows if r["metric"] == key]
@@ -317,13 +372,18 @@ def segments(rows: list[dict], catalog: dict) -> go.Figure:
                 x=[safe(r["segment"]) for r in mine],
                 y=_scaled([r["value"] for r in mine], meta),
                 marker_color=colours[(i - 1) % len(colours)],
-                texttemplate="%{y:.3~f}",
+                # Written as everywhere else, with the unit ("87.6%", "33.6 min").
+                text=[format_value(r["value"], shown_unit(meta)) for r in mine],
                 textposition="outside",
+                cliponaxis=False,
+                hovertemplate="%{x}: %{text}<extra></extra>",
                 showlegend=False,
             ),
             1,
             i,
         )
+        if shown_unit(meta) == "ratio":
+            fig.update_yaxes(ticksuffix="%", row=1, col=i)
     fig.update_layout(**{**_LAYOUT, "height": 320})
     return fig
 
@@ -920,6 +980,10 @@ def for_projector(fig: go.Figure) -> go.Figure:
     the height the slide leaves), its title left to the slide's heading, the legend above the
     plot, and margins that grow to fit the axis labels so no axis is cut."""
     out = go.Figure(fig)
+    # Room above the plot for the titles of panels in its top row (they sit just above it).
+    titled = any(
+        a.yref == "paper" and a.y is not None and a.y >= 0.99 for a in out.layout.annotations
+    )
     out.update_layout(
         height=None,
         title=None,
@@ -932,7 +996,7 @@ def for_projector(fig: go.Figure) -> go.Figure:
             yanchor="bottom",
             font=dict(size=PROJECTOR_FONT_PX),
         ),
-        margin=dict(l=10, r=10, t=10, b=10),
+        margin=dict(l=10, r=10, t=PROJECTOR_FONT_PX * 2 if titled else 10, b=10),
     )
     # A label over a line stays legible from the back of the room.
     out.update_annotations(font_size=PROJECTOR_FONT_PX - 2, bgcolor="rgba(255, 255, 255, 0.85)")

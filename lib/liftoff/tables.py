@@ -77,5 +77,18 @@ def fitted_widths(
         return need
     long = {c: w for c, w in need.items() if w > short}
     left = total - sum(w for c, w in need.items() if c not in long)
-    scale = left / sum(long.values()) if long else 1
-    return {c: (max(least, int(w * scale)) if c in long else w) for c, w in need.items()}
+    # The long columns share what is left in proportion to their need; one that would fall
+    # under `least` gets `least`, and the others share the rest (so the total still fits).
+    floored: set[str] = set()
+    while True:
+        shared = {c: w for c, w in long.items() if c not in floored}
+        room = left - least * len(floored)
+        scale = room / sum(shared.values()) if shared else 1
+        under = {c for c, w in shared.items() if w * scale < least}
+        if not under:
+            break
+        floored |= under
+    return {
+        c: ((least if c in floored else int(w * scale)) if c in long else w)
+        for c, w in need.items()
+    }

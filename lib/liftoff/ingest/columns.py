@@ -625,6 +625,26 @@ KINDS: dict[str, list[Field]] = {
         ),
         Field("evidence", "text", ("evidence", "link", "notes", "note")),
         Field("owner", "text", ("owner", "responsible", "assignee")),
+        # When the tracker last changed the item; without it, the day of the import.
+        Field(
+            "updated_at",
+            "date",
+            (
+                "updated_at",
+                "updated",
+                "updated_on",
+                "last_updated",
+                "last_update",
+                "last_modified",
+                "modified",
+                "modified_on",
+                "date",
+                "as_of",
+                "reviewed",
+                "reviewed_on",
+                "last_reviewed",
+            ),
+        ),
     ],
 }
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from liftoff.formatting import count
+from liftoff.formatting import count, format_date, format_moment
 from liftoff.ingest import reader
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.prepared import Prepared
@@ -109,13 +109,41 @@ class Preview:
     empty_note: str | None  # the columns these rows leave empty, in words
 
 
+def _as_the_screens_write_it(p: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
+    """The stored rows as the screens will show them: a metric by its name ("Churn model AUC",
+    not "churn_auc"), an iteration as "7" (not "7.0"), days and moments as every table writes
+    them ("14 Sep 2026", "27 Jul 2026, 09:00")."""
+    frame = frame.copy()
+    if "metric" in frame.columns and p.metric_names:
+        frame["metric"] = frame["metric"].map(lambda k: p.metric_names.get(k, k))
+    if "iteration" in frame.columns:
+        frame["iteration"] = frame["iteration"].map(
+            lambda v: str(int(float(v))) if str(v).strip() not in ("", "nan", "None") else ""
+        )
+    for c in frame.columns:
+        if not (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])):
+            continue
+        text = frame[c].astype(str)
+        moments = text[text.ne("")]
+        if not len(moments) or not moments.str.fullmatch(_STORED_MOMENT).all():
+            continue
+        parsed = pd.to_datetime(frame[c].where(text.ne("")), format="%Y-%m-%d %H:%M")
+        whole_days = bool((parsed.dropna() == parsed.dropna().dt.normalize()).all())
+        write = format_date if whole_days else format_moment
+        frame[c] = parsed.map(lambda v, w=write: w(v) if pd.notna(v) else "")
+    return frame
+
+
+_STORED_MOMENT = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
+
+
 def preview(p: Prepared) -> Preview:
     """The Upload page's preview: the first rows exactly as they will be stored, without the
     columns none of them fills (named under the table instead), at widths that show the other
     columns side by side (an 18-column risk register needed a sideways scroll)."""
     from liftoff import tables
 
-    frame = p.preview()
+    frame = _as_the_screens_write_it(p, p.preview())
     empty = [c for c in frame.columns if frame[c].astype(str).str.strip().eq("").all()]
     shown = frame.drop(columns=empty) if len(empty) < len(frame.columns) else frame
     note = (

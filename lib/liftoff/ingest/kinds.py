@@ -449,6 +449,7 @@ def _kind_governance(ctx, frame, names, unmatched):
             ),
             "evidence": ctx.text(frame, names["evidence"]),
             "owner": ctx.text(frame, names["owner"]),
+            "updated_at": ctx.date(frame, names["updated_at"], "date updated"),
         }
     )
 

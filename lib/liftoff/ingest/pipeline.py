@@ -207,8 +207,9 @@ def prepare(
     p.warnings.extend(ctx.merged_metric_names())
     if p.new_metrics:
         listed = ", ".join(
-            f"{k} ({c.replace('_', ' ')}{', ' + u if u else ''})"
-            for k, (_, c, u, _) in p.new_metrics.items()
+            # By the name the screens will show ("Brand new KPI"), not its key.
+            f"{name or k} ({c.replace('_', ' ')}{', ' + u if u else ''})"
+            for k, (name, c, u, _) in p.new_metrics.items()
         )
         p.warnings.append(
             f"New metrics will be created: {listed}. Their category and unit were guessed from the name; edit them if wrong."

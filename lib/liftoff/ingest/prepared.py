@@ -58,6 +58,8 @@ class Prepared:
     # Whether Create matters for this file: it names a new initiative or leaves a gap.
     asks_create: bool = False
     new_metrics: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
+    # Each metric key of the file and the name the screens will show for it.
+    metric_names: dict[str, str] = field(default_factory=dict)
     duplicate_of: int | None = None
     out_of_scope: bool = False
     sheet: str | None = None

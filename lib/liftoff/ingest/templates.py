@@ -28,8 +28,8 @@ TEMPLATES: dict[str, str] = {
         "Churn early-warning,7,learning,Learn whether offers change the outcome,,,,met,Interviews with 8 agents\n"
     ),
     "governance": (
-        "initiative,area,required_from,status,evidence,owner\n"
-        "Churn early-warning,model_card,production,in_progress,Draft on the wiki,Lea Fischer\n"
+        "initiative,area,required_from,status,evidence,owner,updated\n"
+        "Churn early-warning,model_card,production,in_progress,Draft on the wiki,Lea Fischer,2026-11-20\n"
     ),
     "stakeholders": (
         "initiative,iteration,name,group,influence,stance,note\n"

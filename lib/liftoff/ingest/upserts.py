@@ -127,6 +127,10 @@ def load_concerns(conn, frame, initiatives, iterations, metrics, batch_id, uploa
             record(concern_id, old_status, changes["status"], "Changed by re-import.")
 
 
+def _at_start_of(day: date | None) -> datetime | None:
+    return datetime.combine(day, datetime.min.time()) if day is not None else None
+
+
 def load_governance(conn, frame, initiatives, batch_id):
     now = datetime.now()
     for rec in records(frame, list(frame.columns)):
@@ -136,7 +140,8 @@ def load_governance(conn, frame, initiatives, batch_id):
             "status": rec["status"],
             "evidence": rec["evidence"],
             "owner": rec["owner"],
-            "updated_at": now,
+            # The tracker's own date when the file has one (at the start of that day).
+            "updated_at": _at_start_of(as_date(rec["updated_at"])) or now,
         }
         existing = conn.execute(
             select(GovernanceItem.id).where(

@@ -19,7 +19,7 @@ GOVERNANCE_LABELS = {
     "data_sources": "Data sources",
     "pii_consent": "PII and consent",
     "access_control": "Access control",
-    "retention": "Retention",
+    "retention": "Data retention",
     "lineage": "Lineage",
     "model_card": "Model card",
     "fairness": "Fairness",

@@ -218,7 +218,7 @@ def segments_figure(initiative: str, number: int, keys: list[str]):
 
 def _segments(ev: InitiativeEvidence, number: int, keys: tuple):
     rows = read(evidence_reads.segment_values, ev.iteration(number).id, keys)
-    return charts.segments(rows, ev.catalog) if rows else None
+    return charts.segments(rows, ev.catalog, keys) if rows else None
 
 
 def view_figure(view: Callable[..., Any], draw: Callable[[Any], Any], initiative: str, *args: Any):
