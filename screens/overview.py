@@ -85,18 +85,22 @@ for card in cards if (layout or default) == "Cards" else []:
             query_params={"initiative": card.name},
         )
         # The KPI's name is the longest label ("90-day customer retention"): room for it.
-        cols = st.columns([0.9, 1.4, 1.7, 1, 0.9, 0.9])
+        cols = st.columns([1, 1.35, 1.65, 1.05, 1, 1])
+        # Each figure in its own tile, all of one height: side by side, the model metric's and
+        # the KPI's bars read as one row of bars.
+        tile_style = dict(border=True, height="stretch")
         cols[0].metric(
             "Criteria met",
             card.criteria,
             help="Criteria of the latest iteration met by its evidence (— when it has none).",
+            **tile_style,
         )
         for col, tile, fallback, missing in (
             (cols[1], card.model, "Primary model metric", card.model_missing),
             (cols[2], card.kpi, "Lead business KPI", card.kpi_missing),
         ):
             if tile is None:
-                col.metric(fallback, "—", help=text.plain(missing))
+                col.metric(fallback, "—", help=text.plain(missing), **tile_style)
                 continue
             col.metric(
                 text.plain(tile.label),
@@ -109,21 +113,25 @@ for card in cards if (layout or default) == "Cards" else []:
                 chart_type="bar",
                 help="Latest iteration, change from the previous one; the bars show every "
                 "iteration, oldest first, from zero.",
+                **tile_style,
             )
         cols[3].metric(
             "Severe concerns",
             card.open_severe_concerns,
             help="Open or mitigating concerns of high or critical severity.",
+            **tile_style,
         )
         cols[5].metric(
             "Alerts firing",
             card.firing_alerts,
             help="Alert rules whose condition the latest evidence meets (Monitoring and alerts).",
+            **tile_style,
         )
         cols[4].metric(
             "Headroom",
             card.headroom_text,
             help="Share of capacity still free at the latest peak traffic. " + card.runway_text,
+            **tile_style,
         )
         st.caption(text.plain(card.runway_text))
         if card.candidate:

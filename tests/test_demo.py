@@ -270,3 +270,18 @@ def test_dates_move_with_the_day_of_loading(db_url):
         assert latest.date() == later
         assert all(0 < (end - later).days <= 21 for end in ends)
     engine.dispose()
+
+
+def test_the_demo_rubric_is_scored_by_the_team_not_by_whoever_loaded_it(demo_engine):
+    """The rubric's "Scored by" read "root (command line)": the person who ran `liftoff demo`
+    on the machine. It names the story's team member, marked as the demo's."""
+    from liftoff.readiness import views as readiness_views
+
+    ev = evidence.for_initiative(demo_engine, "Churn early-warning")
+    view = readiness_views.governance_view(demo_engine, ev, None)
+    scorers = set()
+    for section in view.rubric_tables:
+        table = readiness_views.rubric_table(view.readiness, section)
+        scorers |= set(table["Scored by"])
+    by_hand = scorers - {"Liftoff, from its data", "not scored yet"}
+    assert by_hand == {"Lea Fischer (demo)"}

@@ -326,6 +326,14 @@ ALERT_RULES: dict[str, tuple[tuple[str, str, float, str, tuple[str, ...]], ...]]
     ),
 }
 
+# Who on each team scores the readiness rubric (also the governance checklist's owner): the
+# demo's scores are shown as theirs, not as whoever ran `liftoff demo`.
+SCORED_BY = {
+    CLAIMS.name: "Priya Nair",
+    CHURN.name: "Lea Fischer",
+    CONTRACTS.name: "Aisha Rahman",
+}
+
 # Readiness rubric items the team scored (0, 0.5 or 1) with their notes; the rest stay unscored.
 READINESS: dict[str, tuple[tuple[str, float, str | None], ...]] = {
     CLAIMS.name: (
