@@ -124,6 +124,31 @@ def test_next_can_only_be_a_path_on_this_server(site, target):
     assert answer.headers["location"] == "/"
 
 
+@pytest.mark.parametrize(
+    "referer,back",
+    [
+        (
+            "/account?back=scalability&initiative=Claims+triage+assistant&iteration=7",
+            "/scalability?initiative=Claims+triage+assistant&amp;iteration=7",
+        ),
+        ("/account", "/"),  # came to Account first: the overview
+        ("/scalability?back=users", "/"),  # only the Account page's address counts
+        ("/account?back=..%2F..%2Fevil", "/"),
+        ("/account?back=https://evil.example/", "/"),
+        ("https://evil.example/account?back=upload", "/upload"),  # a path here, nothing else
+    ],
+)
+def test_the_account_pages_sign_in_leads_back_to_the_page_before_it(site, referer, back):
+    """The Account page's button asks for the form without `next`: the way back is the page
+    the person was reading before Account, kept in its address (`?back=`), with its
+    initiative and iteration; never another site, never a path the router did not write."""
+    first, _, _ = site
+    full = referer if referer.startswith("http") else first + referer
+    page = http(first, "GET", "/auth/sign-in?next=", headers={"Referer": full})
+    assert page.status == 200
+    assert f'name="next" value="{back}"' in page.body
+
+
 def test_an_editor_page_opened_signed_out_leads_to_sign_in_and_back(site):
     first, _, _ = site
     answer = http(first, "GET", "/upload?initiative=Churn+early-warning")

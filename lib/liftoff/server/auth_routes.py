@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hmac
 import html
+import re
 import secrets
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -145,11 +146,34 @@ def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
     return bool(cookie) and hmac.compare_digest(cookie.encode(), sent.encode())
 
 
+def way_back(request: Request) -> str:
+    """Where the Account page's sign-in button leads back to: the page the person was on before
+    Account (the router keeps it in that page's address, `/account?back=scalability&initiative=…`,
+    which the browser sends as the Referer), with its initiative and iteration; else `/`."""
+    # Only the path is taken (behind a proxy the host may be written differently), and
+    # safe_next keeps it on this server.
+    referer = urlsplit(request.headers.get("referer", ""))
+    path = referer.path or ""
+    if not path.endswith("/account"):
+        return "/"
+    query = dict(parse_qsl(referer.query))
+    back = query.pop("back", "")
+    if not re.fullmatch(r"[a-z_]{1,40}", back):
+        return "/"
+    kept = {k: v for k, v in query.items() if k in ("initiative", "iteration")}
+    target = path.removesuffix("account") + back
+    return safe_next(target + (f"?{urlencode(kept)}" if kept else ""))
+
+
 async def sign_in_page(request: Request) -> Response:
-    """GET /auth/sign-in: the form."""
+    """GET /auth/sign-in: the form. Without `next` (the Account page's button), the way back
+    is the page the person was on before the Account page."""
     signed_in = await run_in_threadpool(_actor, request)
+    asked = request.query_params.get("next")
     return _page(
-        request, next_path=safe_next(request.query_params.get("next")), signed_in=signed_in
+        request,
+        next_path=safe_next(asked) if asked else way_back(request),
+        signed_in=signed_in,
     )
 
 

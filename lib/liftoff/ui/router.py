@@ -34,6 +34,15 @@ ICON = Path(__file__).with_name("icon.png")
 APP_CSS = Path(__file__).with_name("app.css")
 
 
+def _remember_the_way_back(previous: str | None, account: str) -> None:
+    """On the Account page, the page the person came from, in the URL (`?back=scalability`):
+    signing in is a round trip through the app server's form, which starts a new session, and
+    the form sends the person back there (server.auth_routes.way_back), not to the overview."""
+    if previous and previous != account and auth.SCREENS.get(previous):
+        if st.query_params.get("back") != previous:
+            st.query_params["back"] = previous
+
+
 def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> None:
     """The router (app.py runs it): page config, the database check, who the user is, and the
     pages this person may use; then the page the URL asks for.
@@ -76,6 +85,8 @@ def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> No
     pages.setdefault("Account", []).append(account)
     current = st.navigation(pages, expanded=True)  # every screen listed, none behind "View more"
     session.sidebar_identity(sign_out_button=current.url_path != account.url_path)
+    if current.url_path == account.url_path:
+        _remember_the_way_back(st.session_state.get("liftoff_page"), account.url_path)
     st.session_state["liftoff_page"] = current.url_path  # the sidebar pickers follow page switches
     _follow_writes_elsewhere()
     current.run()

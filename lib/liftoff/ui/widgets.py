@@ -221,7 +221,8 @@ def stylesheet(path: Path) -> None:
 
 def sign_in_button() -> None:
     """The Account page's "Sign in with email and password": to the sign-in form in this tab,
-    coming back to the overview signed in (ui/sign_in.html)."""
+    coming back signed in to the page the person came from (ui/sign_in.html sends no `next`;
+    the server reads the way back from the Account page's address, server.auth_routes.way_back)."""
     _packaged(Path(__file__).with_name("sign_in.html"), ".html")
 
 
