@@ -333,8 +333,10 @@ def test_visitors_are_sent_to_the_sign_in_page_and_sign_out_ends_the_session(
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert registered(at) == set()
     # The way to the sign-in form, in this tab (a form, where a link button opens a new tab).
+    # It names no `next`: the server sends the person back to the page before Account.
     forms = [h.proto.body for h in at.get("html") if "<form" in h.proto.body]
-    assert len(forms) == 1 and 'action="/auth/sign-in"' in forms[0] and 'value="/"' in forms[0]
+    assert len(forms) == 1 and 'action="/auth/sign-in"' in forms[0]
+    assert 'name="next" value=""' in forms[0]
     at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "editor").run()
     assert registered(at) == expected("editor")
     at.switch_page("screens/account.py").run()

@@ -54,7 +54,12 @@ def on_slide(page, k: int) -> None:
         timeout=30_000,
     )
     if steering_pack.SLIDES[k - 1][0] in ("model_vs_kpi", "scalability", "feedback", "governance"):
-        page.wait_for_selector(".js-plotly-plot .main-svg .xtick", state="attached", timeout=30_000)
+        # The x axis of the chart's lowest panel (a chart in two panels shows it once, as x2).
+        page.wait_for_selector(
+            ".js-plotly-plot .main-svg :is(.xtick, .x2tick, .x3tick)",
+            state="attached",
+            timeout=30_000,
+        )
     assert query(page)["present"] == "1"
     assert query(page)["slide"] == str(k)
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -90,7 +95,8 @@ MEASURE = """() => {
         let axes = null;
         if (plot) {
             const box = plot.getBoundingClientRect();
-            const ticks = [...plot.querySelectorAll('.xtick text, .ytick text, .y2tick text')]
+            const ticks = [...plot.querySelectorAll(
+                    '.xtick text, .x2tick text, .ytick text, .y2tick text')]
                 .map(t => t.getBoundingClientRect())
                 .filter(t => t.width > 0 && t.height > 0);  // plotly keeps hidden spares
             axes = {box: [box.top, box.bottom, box.left, box.right], ticks: ticks.length,
