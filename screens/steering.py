@@ -179,6 +179,9 @@ if present:
                 key="slide_record",
             ):
                 decision_dialog()
+        elif slide["key"] == "decision" and raw_snapshot is None:
+            # "Record it here" with no way to do so, for a visitor: say who can, and how.
+            session.edit_hint("record the decision, attendees and action items on this slide")
 
     with st.container(key="slide_nav", horizontal=True, vertical_alignment="center"):
         # A presenter's clicker sends PageDown / PageUp; a keyboard has the arrows too.

@@ -54,6 +54,23 @@ def test_walk_through_every_slide_with_next_and_previous(use_database, demo_url)
     assert seen == [t for _, t in steering_pack.SLIDES]
 
 
+def test_the_decision_slide_tells_a_visitor_who_records_the_decision(use_database, demo_url):
+    """ "Record it here before the meeting ends", in presentation mode, with nothing to record
+    it with for a visitor: the slide says editors do, and how to sign in."""
+    use_database(demo_url)
+    at = open_pack("viewer", initiative=CLAIMS, slide="8", present="1")
+    assert not at.exception
+    assert at.header[0].value == "Decision"
+    assert not [b for b in at.button if b.label == "Record the decision"]
+    assert any(
+        c.value.startswith("Editors record the decision, attendees and action items")
+        for c in at.caption
+    )
+    editor = open_pack("editor", initiative=CLAIMS, slide="8", present="1")
+    assert [b for b in editor.button if b.label == "Record the decision"]
+    assert not any(c.value.startswith("Editors record") for c in editor.caption)
+
+
 def test_a_link_opens_on_its_slide_in_presentation_mode(use_database, demo_url):
     use_database(demo_url)
     at = open_pack(initiative=CLAIMS, slide="4", present="1")
