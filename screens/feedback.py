@@ -156,7 +156,20 @@ if tab_comments.open:
                 hide_index=True,
                 width="stretch",
                 row_height=widgets.WRAPPED_ROWS,
-                column_config={"Comment": st.column_config.TextColumn(width="large")},
+                # Widths that add up to the page's at 1440x900: every header whole ("Actior").
+                column_config={
+                    "#": st.column_config.NumberColumn(width=55),
+                    "Received": st.column_config.DatetimeColumn(
+                        width=130, format=widgets.DATETIME_FORMAT
+                    ),
+                    "Iteration": st.column_config.NumberColumn(width=80),
+                    "Source": st.column_config.TextColumn(width=95),
+                    "Rating": st.column_config.NumberColumn(width=65),
+                    "Comment": st.column_config.TextColumn(width=235),
+                    "Theme": st.column_config.TextColumn(width=100),
+                    "Status": st.column_config.TextColumn(width=90),
+                    "Action taken": st.column_config.TextColumn(width=110),
+                },
             )
             widgets.csv_download(
                 "Download this page as CSV", lambda: shown.table.frame, f"{name}-feedback.csv"

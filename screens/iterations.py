@@ -144,6 +144,7 @@ else:
         column_order=views.metrics_column_order(view.metrics.frame),
         column_config={
             "Metric": st.column_config.TextColumn(width=230, pinned=True),
+            "Category": st.column_config.TextColumn(width=115),
             "Latest change": st.column_config.TextColumn(width=100),
         },
     )

@@ -167,6 +167,8 @@ if present:
                 width="stretch",
                 height="stretch",
                 key=f"slide_chart_{index}",
+                # No toolbar on a slide: where the pointer rests after a click, it hid the legend.
+                config={"displayModeBar": False},
             )
         if table:
             with right:

@@ -37,10 +37,14 @@ def test_model_versus_business_says_whether_gains_reach_the_kpi(
     data = summary.summary(demo_engine, "Churn early-warning")["model_vs_kpi"]
     # In plain words for an executive, the figures after them (it read "Pearson r = …").
     assert (
-        f"across 6 iterations, they rise and fall together. Correlation {data['pearson']:+.2f}, "
-        f"by rank order {data['spearman']:+.2f} (+1 would be in step, 0 no link, -1 opposite)."
+        f"across 6 iterations, they rise and fall together. As the model gets better, so does "
+        f"the KPI. Correlation {data['pearson']:+.2f}, by rank order {data['spearman']:+.2f} "
+        "(+1 would be in step, 0 no link, -1 opposite). This is about direction, not size"
         in body
     )
+    # A KPI where lower is better: rising accuracy beside falling handling time is good news.
+    claims = texts(open_screen("screens/model_business.py", initiative="Claims triage assistant"))
+    assert "one rises as the other falls. As the model gets better, so does the KPI." in claims
     assert "Pearson" not in body and "Spearman" not in body
     assert len(at.get("plotly_chart")) == 3  # dual axis, scatter, segments
 
@@ -373,6 +377,11 @@ def test_the_headroom_gauge_writes_the_headroom_as_everywhere_and_keeps_its_scal
     shown = f"{fig.data[0].value:{fig.data[0].number.valueformat}}{fig.data[0].number.suffix}"
     assert shown == format_percent(ev.headroom)
     assert fig.layout.margin.l >= 40 and fig.layout.margin.r >= 40
+    # The arc runs from 0 to 100% (from -20, 15% filled a third of it), and the warning
+    # threshold is labelled on the scale.
+    gauge = fig.data[0].gauge
+    assert tuple(gauge.axis.range) == (0, 100)
+    assert {0, round(portfolio.HEADROOM_WARNING * 100), 100} <= set(gauge.axis.tickvals)
 
 
 def test_load_curves_give_each_iteration_its_own_hue(demo_engine):

@@ -532,10 +532,16 @@ def headroom_gauge(ev: InitiativeEvidence, warning: float) -> go.Figure:
             # Whole percent, as the headroom is written everywhere else ("15%", not "15.1%").
             number={"suffix": "%", "valueformat": ".0f"},
             title={"text": "Capacity still free at peak"},
+            # From 0 (a full arc is all capacity free): a scale from -20 made 15% fill a third
+            # of it. Only traffic beyond capacity (negative headroom) extends it below 0.
             gauge={
-                "axis": {"range": [min(-20, value), 100]},
+                "axis": {
+                    "range": [min(0, value), 100],
+                    "tickvals": sorted({min(0, round(value)), 0, round(warning * 100), 50, 100}),
+                    "ticksuffix": "%",
+                },
                 "bar": {"color": "#c62828" if value < warning * 100 else "#2e7d32"},
-                "steps": [{"range": [min(-20, value), warning * 100], "color": "#ffebee"}],
+                "steps": [{"range": [min(0, value), warning * 100], "color": "#ffebee"}],
                 "threshold": {"line": {"color": "#616161", "width": 3}, "value": warning * 100},
             },
         )
@@ -796,7 +802,13 @@ def engagement(ev: InitiativeEvidence, keys: list[str]) -> go.Figure:
 
 def concern_burndown(rows: list[dict]) -> go.Figure:
     """Open concerns at the end of each iteration, with the high and critical ones."""
-    x = [f"It. {r['iteration']}" + (f" · {r['date']:%d %b}" if r["date"] else "") for r in rows]
+    # On two lines, so the labels need no slant (slanted, they were cut and ran into the
+    # legend); the day as every screen writes it ("6 Dec"), "today" for an iteration running.
+    x = [
+        f"It. {r['iteration']}<br>"
+        + ("today" if r.get("so_far") else f"{r['date'].day} {r['date']:%b}" if r["date"] else "")
+        for r in rows
+    ]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -823,7 +835,8 @@ def concern_burndown(rows: list[dict]) -> go.Figure:
         **_LAYOUT,
         title="Open concerns at the end of each iteration",
         yaxis_title="Concerns",
-        legend=dict(orientation="h", y=-0.25),
+        xaxis=dict(tickangle=0, automargin=True),
+        legend=dict(orientation="h", y=-0.3),
     )
     return fig
 

@@ -30,6 +30,15 @@ STAGE_LABELS = {
 }
 # The same in a sentence: "a proof of concept", "Stage: pilot".
 STAGE_WORDS = {stage: label.lower() for stage, label in STAGE_LABELS.items()}
+
+#: A metric's category as the screens write it.
+CATEGORY_LABELS = {
+    "model": "Model",
+    "business_kpi": "Business KPI",
+    "system": "System",
+    "engagement": "Engagement",
+    "data_quality": "Data quality",
+}
 STATUS_LABELS = {"met": "Met", "not_met": "Not met", "no_evidence": "No evidence"}
 KIND_LABELS = {
     "innovation": "Innovation goal",

@@ -11,6 +11,7 @@ from liftoff.evidence import rules as evidence_rules
 from liftoff.evidence.initiative import InitiativeEvidence, IterationEvidence, compare_model_and_kpi
 from liftoff.evidence.portfolio import candidate_line, runway_sentence
 from liftoff.formatting import (
+    CATEGORY_LABELS,
     DECISION_LABELS,
     KIND_LABELS,
     STAGE_WORDS,
@@ -151,7 +152,11 @@ def metrics_across_iterations(ev: InitiativeEvidence) -> tuple[pd.DataFrame, pd.
         # The change into the newest iteration: none when the newest has no value (it showed
         # an older change beside the newest iteration's "—").
         newest = values[ev.iterations[-1].number] if ev.iterations else None
-        row = {"Metric": meta["display_name"], "Category": meta["category"].replace("_", " ")}
+        category = meta["category"] or ""
+        row = {
+            "Metric": meta["display_name"],
+            "Category": CATEGORY_LABELS.get(category, category.replace("_", " ")),
+        }
         raw_row = {"metric": key, "unit": meta["unit"] or ""}
         # Every value that reads as the best gets the star (two "0.2%" and a star on one, before).
         best_text = format_value(best, shown_unit(meta)) if best is not None else None
@@ -374,12 +379,24 @@ def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
         if abs(r) >= floor
     )
     direction = "they rise and fall together" if r >= 0 else "one rises as the other falls"
+    meaning = ""
     if strength == "Hardly":
         direction = "they hardly move together"
+    else:
+        # Whether moving together is good news depends on which way is better for each: a
+        # falling handling time beside a rising accuracy (-0.94) is the case one wants.
+        lower = [ev.catalog.get(k, {}).get("direction") == "lower" for k in (model, kpi)]
+        wanted = (r >= 0) != (lower[0] != lower[1])
+        meaning = (
+            " As the model gets better, so does the KPI."
+            if wanted
+            else " As the model gets better, the KPI gets worse."
+        )
     return (
-        f"{strength}: across {count(cmp.n, 'iteration')}, {direction}. "
+        f"{strength}: across {count(cmp.n, 'iteration')}, {direction}.{meaning} "
         f"Correlation {r:+.2f}, by rank order {cmp.spearman:+.2f} "
-        "(+1 would be in step, 0 no link, -1 opposite)."
+        "(+1 would be in step, 0 no link, -1 opposite). This is about direction, not size: "
+        "the sentence above says how far the KPI moved."
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
@@ -488,25 +488,43 @@ def open_concern_count(engine: Engine, initiative_id: int, as_of: date | None = 
 def open_concerns_over_time(engine: Engine, initiative_id: int, today: date) -> list[dict]:
     """Open concerns at the end of each iteration (the burn-down), counted in SQL."""
     c, it = Concern, Iteration
-    end = func.coalesce(it.end_date, literal(today))
+    # An iteration still running (or planned to end later) counts as of today: its planned end
+    # is in the future, and no concern can be known open then.
+    end = case(
+        (or_(it.end_date.is_(None), it.end_date > literal(today)), literal(today)),
+        else_=it.end_date,
+    )
     stmt = (
         select(
             it.number,
-            it.end_date,
+            end.label("end"),
             func.count(c.id),
             func.sum(case((c.severity.in_(("critical", "high")), 1), else_=0)),
         )
         .select_from(it)
         .outerjoin(c, and_(c.initiative_id == it.initiative_id, _open_on(end)))
         .where(it.initiative_id == initiative_id)
-        .group_by(it.number, it.end_date)
+        .group_by(it.number, end)
         .order_by(it.number)
     )
     with db.reading(engine) as conn:
         return [
-            {"iteration": n, "date": d, "open": total, "severe": severe or 0}
+            {
+                "iteration": n,
+                "date": _as_day(d),
+                "so_far": _as_day(d) == today,
+                "open": total,
+                "severe": severe or 0,
+            }
             for n, d, total, severe in conn.execute(stmt)
         ]
+
+
+def _as_day(value) -> date | None:
+    """A day from what the database gives back for a date expression (SQLite: text)."""
+    if value is None or isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    return date.fromisoformat(str(value)[:10])
 
 
 def concern_history(engine: Engine, concern_id: int) -> list[dict]:

@@ -151,8 +151,11 @@ def _feedback_headline(per_it: list[dict], totals: dict, themes: dict) -> str:
             change = last["mean_rating"] - per_it[-2]["mean_rating"]
             text += f" ({'up' if change >= 0 else 'down'} {abs(change):.{RATING_DIGITS}f} from iteration {per_it[-2]['iteration']})"
     text += "."
+    # Of all the comments, said so: after the latest iteration's count, "6 of them" read as 6
+    # of that iteration's 7.
     text += (
-        f" {totals['actioned']:,} of them ({totals['actioned_share']:.0%}) acted on, "
+        f" Of all {totals['count']:,}, {totals['actioned']:,} "
+        f"({totals['actioned_share']:.0%}) acted on, "
         f"{totals['count'] - totals['handled']:,} waiting for triage."
     )
     if per_it and themes["by_iteration"].get(per_it[-1]["iteration"]):
