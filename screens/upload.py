@@ -222,7 +222,7 @@ if not prepared.ok:
     st.error(text.plain(summary.problems_sentence), icon=":material/error:")
     widgets.table(summary.problems, hide_index=True, width="stretch")
 else:
-    st.markdown("**Preview: the first rows exactly as they will be stored**")
+    st.markdown("**Preview: the first rows as the screens will show them**")
     preview = ingest.preview(prepared)
     widgets.table(
         preview.frame,

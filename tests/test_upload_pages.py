@@ -41,6 +41,8 @@ def test_upload_preview_import_success(use_database, demo_url, demo_engine):
         "Cost per 1,000 requests",
     ]
     assert list(preview["iteration"]) == ["6", "6", "6"]  # not "6.0"
+    # With their units, as typed ("87,5 %"), not the stored fraction 0.875.
+    assert list(preview["value"]) == ["0.853", "87.5%", "1,234 €"]
     assert list(preview["recorded_at"]) == ["20 Nov 2026"] * 3  # the screens' date format
     button = next(b for b in at.button if b.label == "Import")
     assert not button.disabled
@@ -217,7 +219,7 @@ def test_every_demo_file_previews_on_the_upload_page(use_database, demo_url, nam
         again[0].check().run()
     assert not at.exception, name
     assert "ready to import" in texts(at) and "not ready" not in texts(at), texts(at)
-    assert "**Preview: the first rows exactly as they will be stored**" in texts(at)
+    assert "**Preview: the first rows as the screens will show them**" in texts(at)
     preview = at.dataframe[-1].value
     assert len(preview) > 0
     cells = {str(v) for v in preview.to_numpy().ravel()}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from liftoff.formatting import count, format_date, format_moment
+from liftoff.formatting import count, format_date, format_moment, format_value, shown_unit
 from liftoff.ingest import reader
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.prepared import Prepared
@@ -111,10 +111,26 @@ class Preview:
 
 def _as_the_screens_write_it(p: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
     """The stored rows as the screens will show them: a metric by its name ("Churn model AUC",
-    not "churn_auc"), an iteration as "7" (not "7.0"), days and moments as every table writes
-    them ("14 Sep 2026", "27 Jul 2026, 09:00")."""
+    not "churn_auc") and its value with its unit ("91.2%", not 0.912), an iteration as "7"
+    (not "7.0"), days and moments as every table writes them ("14 Sep 2026", "27 Jul 2026,
+    09:00")."""
     frame = frame.copy()
     if "metric" in frame.columns and p.metric_names:
+        if "value" in frame.columns:
+            # A value with its unit, as the screens write it ("91.2%", not the stored 0.912).
+            def written(key, value):
+                if value is None or value == "" or pd.isna(value):
+                    return ""
+                meta = {
+                    "key": key,
+                    "unit": p.metric_units.get(key),
+                    "display_name": p.metric_names.get(key, key),
+                }
+                return format_value(float(value), shown_unit(meta))
+
+            frame["value"] = [
+                written(k, v) for k, v in zip(frame["metric"], frame["value"], strict=True)
+            ]
         frame["metric"] = frame["metric"].map(lambda k: p.metric_names.get(k, k))
     if "iteration" in frame.columns:
         frame["iteration"] = frame["iteration"].map(

@@ -58,8 +58,9 @@ class Prepared:
     # Whether Create matters for this file: it names a new initiative or leaves a gap.
     asks_create: bool = False
     new_metrics: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
-    # Each metric key of the file and the name the screens will show for it.
+    # Each metric key of the file and the name the screens will show for it, and its unit.
     metric_names: dict[str, str] = field(default_factory=dict)
+    metric_units: dict[str, str | None] = field(default_factory=dict)
     duplicate_of: int | None = None
     out_of_scope: bool = False
     sheet: str | None = None
