@@ -3,6 +3,7 @@
 import streamlit as st
 
 from liftoff.evidence import portfolio
+from liftoff.formatting import NO_CHANGE
 from liftoff.ui import cache, text, widgets
 
 st.title("Portfolio")
@@ -107,6 +108,8 @@ for card in cards if (layout or default) == "Cards" else []:
                 tile.value,
                 tile.delta,
                 delta_color="inverse" if tile.lower_is_better else "normal",
+                # "no change" gets no arrow (an up arrow read as a gain).
+                delta_arrow="off" if tile.delta == NO_CHANGE else "auto",
                 chart_data=tile.trend if len(tile.trend) > 1 else None,
                 # Bars stand on zero: a line is scaled to its own range, which makes a
                 # 0.2-point change look like strong growth.

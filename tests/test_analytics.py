@@ -282,7 +282,7 @@ def test_a_change_is_written_with_the_digits_that_show_it():
     assert format_delta(0.0003, "ratio") == "+0.03 pts"
     assert format_delta(-0.0004, "ratio") == "-0.04 pts"
     assert format_delta(0.004, "ratio") == "+0.4 pts"
-    assert format_delta(0.0, "ratio") == format_delta(-0.00001, "ratio") == "+0.0 pts"
+    assert format_delta(0.0, "ratio") == format_delta(-0.00001, "ratio") == "no change"
     assert (format_value(3.4, "rps"), format_value(0.98, "rps")) == ("3.40 req/s", "0.98 req/s")
     assert format_value(98.94, "rps") == "98.9 req/s"
     # A change is written with the value's own precision: "11.5 h" beside "+4.0 h".

@@ -214,7 +214,7 @@ def test_record_the_decision_and_freeze_without_leaving_the_mode(meeting, browse
     on_slide(page, 8)
     # The slide now says what was recorded, with the action item.
     sentence = page.locator(".st-key-slide_sentence").inner_text()
-    assert sentence.startswith("Decided: go by Priya Editor on "), sentence
+    assert sentence.startswith("Decision: go, taken by Priya Editor on "), sentence
     assert "with Anna Keller, Jonas Weber. Rationale: Peak plan agreed" in sentence
     cells = page.locator(".st-key-slide_table").inner_text()
     assert "Scale out before December" in cells and "Jonas Weber" in cells, cells

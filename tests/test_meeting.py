@@ -159,7 +159,7 @@ def test_editor_records_the_decision_with_attendees_and_action_items(
     # The decision slide now tells it, the iterations screen lists it, the overview shows the
     # open action items until they are done.
     said = at.subheader[0].value.replace("\\", "").replace("\u2060", "")
-    assert said.startswith("Decided: go by editor@example.com on ")
+    assert said.startswith("Decision: go, taken by editor@example.com on ")
     assert "with Anna Keller, Jonas Weber. Rationale: Peak plan agreed." in said
     at.switch_page("screens/iterations.py").run()
     assert not at.exception, at.exception

@@ -115,6 +115,10 @@ def format_value(value: float | None, unit: str | None, digits: int | None = Non
     return f"{value:,.{digits}f}{suffix}"
 
 
+#: How a change of nothing is written (a tile shows it without an arrow).
+NO_CHANGE = "no change"
+
+
 def format_delta(delta: float | None, unit: str | None) -> str | None:
     """The change from the previous iteration: percentage points for ratios."""
     if delta is None:
@@ -123,8 +127,8 @@ def format_delta(delta: float | None, unit: str | None) -> str | None:
         # A change under a twentieth of a point keeps its second digit ("+0.03 pts", not a
         # "+0.0 pts" that reads as a change of nothing).
         points = delta * 100
-        if abs(points) < 0.005:  # no "-0.0 pts" for a change of nothing
-            return "+0.0 pts"
+        if abs(points) < 0.005:  # not "-0.0 pts" nor "+0.0 pts" for a change of nothing
+            return NO_CHANGE
         return f"{points:+.{2 if abs(points) < 0.05 else 1}f} pts"
     if unit == "fraction":
         return f"{delta:+.{FRACTION_DIGITS}f}".replace("+-", "-")

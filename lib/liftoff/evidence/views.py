@@ -14,6 +14,7 @@ from liftoff.formatting import (
     CATEGORY_LABELS,
     DECISION_LABELS,
     KIND_LABELS,
+    NO_CHANGE,
     STAGE_WORDS,
     STATUS_LABELS,
     capitalised,
@@ -352,7 +353,9 @@ def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tup
         verdicts[cmp.verdict] = verdicts[cmp.verdict].removesuffix(".") + (
             ", so far (too few iterations to be sure)."
         )
-    sentence = f"{label(ev, model)} moved {move_m} and {label(ev, kpi)} {move_k} {span}: {verdicts[cmp.verdict]}"
+    model_moved = "did not move" if move_m == NO_CHANGE else f"moved {move_m}"
+    kpi_moved = "did not move" if move_k == NO_CHANGE else move_k
+    sentence = f"{label(ev, model)} {model_moved} and {label(ev, kpi)} {kpi_moved} {span}: {verdicts[cmp.verdict]}"
     warning = None
     if few:
         warning = (

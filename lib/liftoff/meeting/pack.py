@@ -319,8 +319,9 @@ def pack_of(
         last = records[0]
         attendees = ", ".join(a for a in (last["attendees"] or "").splitlines() if a.strip())
         sentence = (
-            f"Decided: {DECISION_LABELS.get(last['decision'], last['decision']).lower()}"
-            f" by {last['decided_by'] or 'the meeting'} on {format_date(last['recorded_at'])}"
+            # "Decided: extend by pm@…" read like an amount: the decision, then who took it.
+            f"Decision: {DECISION_LABELS.get(last['decision'], last['decision']).lower()},"
+            f" taken by {last['decided_by'] or 'the meeting'} on {format_date(last['recorded_at'])}"
             + (f", with {attendees}" if attendees else "")
             + f". Rationale: {last['rationale'] or '—'}"
         )
