@@ -23,7 +23,9 @@ layout = st.segmented_control(
     "Show the initiatives as",
     ["Cards", "Table"],
     default=default,
-    key="overview_layout",
+    key="view",
+    # In the URL (?view=Table), so a shared link or a reload keeps the choice.
+    bind="query-params",
     help="Cards give each initiative a panel; the table puts one initiative on each line.",
 )
 

@@ -250,7 +250,9 @@ def test_import_history_lists_the_demo_batches(use_database, demo_url):
     at = open_app("screens/imports.py")
     table = at.dataframe[0].value
     # One batch per file of the demo portfolio in data/demo.
-    assert len(table) == len(story.FILES) and set(table["Status"]) == {"committed"}
+    assert len(table) == len(story.FILES) and set(table["Status"]) == {"Imported"}
+    # Kinds in words ("Load-test results", not "loadtest").
+    assert "Load-test results" in set(table["Kind"]) and "loadtest" not in set(table["Kind"])
 
 
 def test_no_pages_folder_that_would_bypass_the_router():

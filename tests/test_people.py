@@ -673,3 +673,8 @@ def test_the_governance_checklist_lists_what_the_stage_requires_first():
         assert now == sorted(now, key=lambda v: v != "Yes") and "Yes" in now
     pilot = readiness_views.governance_table([], "pilot")
     assert "Monitoring" in list(pilot[pilot["Required now"] == "Yes"]["Area"])
+    # In production everything is required: still in the order the stages add them (the
+    # pilot's Monitoring sat after lineage, model card and fairness).
+    production = readiness_views.governance_table([], "production")
+    stages = list(production["Required from"])
+    assert stages == sorted(stages, key=["Proof of concept", "Pilot", "Production"].index)

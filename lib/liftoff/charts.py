@@ -622,11 +622,15 @@ def metric_history(
     history = ev.history(key)
     fig = go.Figure(
         go.Scatter(
-            x=[f"Iteration {n}" for n, _ in history],
+            # Short labels: in a chart a third of the page wide, "Iteration 1Iteration 2" ran
+            # together.
+            x=[f"It. {n}" for n, _ in history],
             y=_scaled([v for _, v in history], meta),
             mode="lines+markers",
             line=dict(color="#1f4e79"),
             name=safe(meta["display_name"]),
+            customdata=[format_value(v, shown_unit(meta)) for _, v in history],
+            hovertemplate="%{x}: %{customdata}<extra></extra>",
         )
     )
     fig.add_hline(y=_scaled([threshold], meta)[0], line_dash="dash", line_color="#c62828")
@@ -634,7 +638,8 @@ def metric_history(
         **{**_LAYOUT, "height": 220},
         # The dashed line's meaning in the title: a label on the plot sat on the line.
         title=f"{_axis_title(meta)}<br><sup>dashed: alert when "
-        f"{comparator_words(comparator)} {_scaled([threshold], meta)[0]:.4g}</sup>",
+        f"{comparator_words(comparator)} {format_value(threshold, shown_unit(meta))}</sup>",
+        xaxis=dict(tickangle=0),
         showlegend=False,
     )
     return fig
@@ -689,7 +694,8 @@ def feedback_volume(rows: list[dict]) -> go.Figure:
         title="Feedback volume and mean rating per iteration",
         legend=dict(orientation="h", y=-0.2),
     )
-    fig.update_yaxes(title_text="Comments", secondary_y=False)
+    # Whole comments on the axis (it read 0.5, 1.5, 2.5).
+    fig.update_yaxes(title_text="Comments", secondary_y=False, tickformat=",d", rangemode="tozero")
     fig.update_yaxes(
         title_text="Mean rating (1–5)", range=[1, 5], dtick=1, showgrid=False, secondary_y=True
     )

@@ -45,6 +45,21 @@ KIND_LABELS = {
     "learning": "Learning objective",
     "production": "Production criterion",
 }
+#: What each kind of import file is called on the screens (ingest.columns.KIND_LABELS).
+IMPORT_KIND_LABELS = {
+    "metrics": "Metrics",
+    "feedback": "User feedback",
+    "concerns": "Stakeholder concerns",
+    "loadtest": "Load-test results",
+    "traffic": "Peak traffic",
+    "criteria": "Iteration criteria",
+    "governance": "Governance checklist",
+    "stakeholders": "Stakeholders and their stance",
+    "mlflow-runs": "MLflow runs (search_runs export)",
+    "mlflow-history": "MLflow metric history",
+    "locust": "Locust results (_stats.csv or _stats_history.csv)",
+}
+
 # Units counted in whole numbers.
 WHOLE_UNITS = {"users", "count"}
 UNIT_SUFFIX = {

@@ -13,6 +13,7 @@ from liftoff.evidence.portfolio import candidate_line, runway_sentence
 from liftoff.formatting import (
     CATEGORY_LABELS,
     DECISION_LABELS,
+    IMPORT_KIND_LABELS,
     KIND_LABELS,
     NO_CHANGE,
     STAGE_WORDS,
@@ -261,13 +262,15 @@ def import_history(batches: list[dict]) -> pd.DataFrame:
         [
             {
                 "Batch": f"#{b['id']}",
-                "Kind": b["kind"],
+                "Kind": IMPORT_KIND_LABELS.get(b["kind"], b["kind"]),
                 "File": b["file_name"],
                 "Rows read": b["rows_read"],
                 "Rows accepted": b["rows_accepted"],
                 "Uploaded by": b["uploaded_by"] or "—",
                 "Uploaded at": b["uploaded_at"],
-                "Status": b["status"].replace("_", " "),
+                "Status": {"committed": "Imported", "rolled_back": "Rolled back"}.get(
+                    b["status"], capitalised(b["status"].replace("_", " "))
+                ),
             }
             for b in batches
         ],

@@ -18,6 +18,7 @@ from liftoff.db.models import (
     SEVERITIES,
     STANCES,
 )
+from liftoff.formatting import IMPORT_KIND_LABELS
 
 _UNIT_IN_BRACKETS = re.compile(r"[\(\[\{]\s*([^\)\]\}]*?)\s*[\)\]\}]")
 
@@ -662,19 +663,8 @@ GOVERNANCE_DEFAULT_STAGE = {
     "rollback_plan": "production",
 }
 
-KIND_LABELS = {
-    "metrics": "Metrics",
-    "feedback": "User feedback",
-    "concerns": "Stakeholder concerns",
-    "loadtest": "Load-test results",
-    "traffic": "Peak traffic",
-    "criteria": "Iteration criteria",
-    "governance": "Governance checklist",
-    "stakeholders": "Stakeholders and their stance",
-    "mlflow-runs": "MLflow runs (search_runs export)",
-    "mlflow-history": "MLflow metric history",
-    "locust": "Locust results (_stats.csv or _stats_history.csv)",
-}
+# What each kind of file is called on the screens (kept with the other words in formatting).
+KIND_LABELS = IMPORT_KIND_LABELS
 
 
 def match_columns(headers: list[Header], fields: list[Field]) -> tuple[dict[str, int], list[int]]:

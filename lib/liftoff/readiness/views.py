@@ -95,7 +95,17 @@ def governance_table(items: list[dict], stage: str) -> pd.DataFrame:
         )
     # Essentials first, as the screen says: what the stage requires now, then what comes later
     # (a pilot's Monitoring sat below production's lineage, model card and fairness).
-    out.sort(key=lambda row: row["Required now"] != "Yes")
+    # Within each, in the order the stages require them (a production initiative's pilot
+    # item Monitoring sat after the production items).
+    order = {label: i for i, label in enumerate(GOVERNANCE_LABELS.values())}
+    stage_rank = {capitalised(STAGE_WORDS[s]): i for i, s in enumerate(("poc", "pilot"))}
+    out.sort(
+        key=lambda row: (
+            row["Required now"] != "Yes",
+            stage_rank.get(row["Required from"], 2),
+            order[row["Area"]],
+        )
+    )
     return pd.DataFrame(out)
 
 
