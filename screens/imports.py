@@ -50,7 +50,8 @@ chosen = st.selectbox(
 )
 batch = cache.read(evidence_reads.import_batch, chosen)
 if batch["warnings"]:
-    st.caption(text.plain("Notes from the import: " + batch["warnings"]))
+    # Written before the import ("will be created"): said so, since it reads after it.
+    st.caption(text.plain("What the check said before the import: " + batch["warnings"]))
 left, right = st.columns(2)
 if batch["file_size"] is not None:
     left.download_button(

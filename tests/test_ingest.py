@@ -217,6 +217,31 @@ def test_rolling_back_an_import_removes_the_iteration_and_initiative_it_created(
     assert "Brand new" not in cards()
 
 
+def test_rolling_back_an_import_removes_the_metric_definition_it_created(demo_engine):
+    """"Exactly its rows go", yet the new metric an import defined stayed in every metric
+    picker after its rollback. It goes too, unless other rows use it by then."""
+
+    def defined():
+        with demo_engine.connect() as conn:
+            return set(conn.execute(select(Metric.key)).scalars())
+
+    before = defined()
+    rows = "iteration,metric,value\n6,Storm claims per day,120\n6,churn_auc,0.85\n"
+    _, batch = load(demo_engine, "storm.csv", data=rows.encode(), initiative=CHURN)
+    assert defined() == before | {"storm_claims_per_day"}
+    plan = " ".join(ingest.rollback_plan(demo_engine, batch).lines())
+    assert "the metric Storm claims per day" in plan
+    said = ingest.rollback(demo_engine, ADMIN, batch)
+    assert "the metric Storm claims per day, which it created" in said
+    assert defined() == before
+    # Used by another import since: the definition stays, only this batch's rows go.
+    _, first = load(demo_engine, "storm.csv", data=rows.encode(), initiative=CHURN, force=True)
+    other = "iteration,metric,value\n5,Storm claims per day,110\n"
+    load(demo_engine, "storm-5.csv", data=other.encode(), initiative=CHURN)
+    ingest.rollback(demo_engine, ADMIN, first)
+    assert "storm_claims_per_day" in defined()
+
+
 def test_concern_reimport_updates_by_key_records_history_and_rolls_back(demo_engine):
     _, first = load(demo_engine, "concerns.csv", initiative=CHURN)
     updated = b"Key,Title,Severity,Category,Status\nRISK-1,Model drift after price change,Critical,data gaps,Resolved\n"

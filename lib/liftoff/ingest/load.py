@@ -238,7 +238,7 @@ class _Loader:
             .returning(model.id)
         ).scalar()
         if made is not None:
-            if model in (Initiative, Iteration):  # a rollback removes it again when empty
+            if model in (Initiative, Iteration, Metric):  # a rollback removes it again when empty
                 self.conn.execute(
                     insert(BatchChange).values(
                         batch_id=self.batch_id,

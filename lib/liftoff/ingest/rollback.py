@@ -24,6 +24,7 @@ from liftoff.db.models import (
     Initiative,
     Iteration,
     LoadTestStep,
+    Metric,
     Observation,
     Stakeholder,
     StakeholderStance,
@@ -57,7 +58,7 @@ _CHANGED = {
 _ADDED = (Observation, Criterion, LoadTestStep, TrafficPoint, Feedback, Concern)
 # Rows a batch created to hold what it added (recorded in BatchChange with "{}"): a rollback
 # removes them when nothing else was put there since.
-_CREATED = {"iterations": Iteration, "initiatives": Initiative}
+_CREATED = {"iterations": Iteration, "initiatives": Initiative, "metrics": Metric}
 # What an iteration a batch created may hold and still count as empty: the read model of its
 # values, and the criteria carried forward into it when it was made.
 _DERIVED = {"latest_observations"}
@@ -71,6 +72,9 @@ def _created_names(conn: Connection, table: str, row_id: int) -> list[str]:
             .where(Iteration.id == row_id)
         ).one_or_none()
         return [f"iteration {row.number} of {row.name}"] if row else []
+    if table == "metrics":
+        name = conn.execute(select(Metric.display_name).where(Metric.id == row_id)).scalar()
+        return [f"the metric {name}"] if name else []
     name = conn.execute(select(Initiative.name).where(Initiative.id == row_id)).scalar()
     return [f"the initiative {name}"] if name else []
 
@@ -138,7 +142,7 @@ class RollbackPlan:
     file_name: str
     removes: dict[str, int] = field(default_factory=dict)  # table → rows the batch added
     restores: list[str] = field(default_factory=list)  # rows put back as they were
-    created: list[str] = field(default_factory=list)  # initiatives and iterations it made
+    created: list[str] = field(default_factory=list)  # initiatives, iterations, metrics it made
     later: list[LaterChange] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -353,7 +357,8 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
         latest.rebuild(conn, ranked_again)  # the values it held give way to the next latest
         # Iterations first: an initiative it made can only go once its iterations have.
         made_gone = []
-        for table_name, row_id in sorted(created, key=lambda c: c[0] != "iterations"):
+        order = {"iterations": 0, "initiatives": 1, "metrics": 2}
+        for table_name, row_id in sorted(created, key=lambda c: order[c[0]]):
             names = _created_names(conn, table_name, row_id)
             if _remove_if_empty(conn, _CREATED[table_name], row_id):
                 made_gone += names
