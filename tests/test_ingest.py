@@ -218,7 +218,7 @@ def test_rolling_back_an_import_removes_the_iteration_and_initiative_it_created(
 
 
 def test_rolling_back_an_import_removes_the_metric_definition_it_created(demo_engine):
-    """"Exactly its rows go", yet the new metric an import defined stayed in every metric
+    """ "Exactly its rows go", yet the new metric an import defined stayed in every metric
     picker after its rollback. It goes too, unless other rows use it by then."""
 
     def defined():

@@ -223,9 +223,13 @@ def prepare(
             + "."
         )
     for name, number in p.next_iterations:
+        # A few rows for the next iteration make it the one every screen shows first: said
+        # before, not found afterwards on the overview and in the steering pack.
         p.warnings.append(
             f"Iteration {number} of {name} will be created: it is the next one after "
-            f"iteration {number - 1}."
+            f"iteration {number - 1}. It becomes the latest, which the overview and the "
+            f"steering pack show, with iteration {number - 1}'s criteria carried over and "
+            "judged on this file's values only."
             if number > 1
             else f"Iteration 1 of {name} will be created: its first iteration."
         )
