@@ -37,8 +37,8 @@ def test_model_versus_business_says_whether_gains_reach_the_kpi(
     data = summary.summary(demo_engine, "Churn early-warning")["model_vs_kpi"]
     # In plain words for an executive, the figures after them (it read "Pearson r = …").
     assert (
-        f"across 6 iterations, they rise and fall together. As the model gets better, so does "
-        f"the KPI. Correlation {data['pearson']:+.2f}, by rank order {data['spearman']:+.2f} "
+        f"across 6 iterations, they rise and fall together. As the model gets better, the KPI "
+        f"tends to get better too. Correlation {data['pearson']:+.2f}, by rank order {data['spearman']:+.2f} "
         "(+1 would be in step, 0 no link, -1 opposite). This is about direction, not size" in body
     )
     # A KPI where lower is better: rising accuracy beside falling handling time is good news.

@@ -393,10 +393,19 @@ def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
         # falling handling time beside a rising accuracy (-0.94) is the case one wants.
         lower = [ev.catalog.get(k, {}).get("direction") == "lower" for k in (model, kpi)]
         wanted = (r >= 0) != (lower[0] != lower[1])
+        sure = strength == "Closely"
         meaning = (
-            " As the model gets better, so does the KPI."
+            (
+                " As the model gets better, so does the KPI."
+                if sure
+                else " As the model gets better, the KPI tends to get better too."
+            )
             if wanted
-            else " As the model gets better, the KPI gets worse."
+            else (
+                " As the model gets better, the KPI gets worse."
+                if sure
+                else " As the model gets better, the KPI tends to get worse."
+            )
         )
     return (
         f"{strength}: across {count(cmp.n, 'iteration')}, {direction}.{meaning} "

@@ -154,7 +154,7 @@ _STORED_MOMENT = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
 
 
 def preview(p: Prepared) -> Preview:
-    """The Upload page's preview: the first rows exactly as they will be stored, without the
+    """The Upload page's preview: the first rows as the screens will show them, without the
     columns none of them fills (named under the table instead), at widths that show the other
     columns side by side (an 18-column risk register needed a sideways scroll)."""
     from liftoff import tables
