@@ -27,6 +27,8 @@ widgets.table(
     table,
     hide_index=True,
     width="stretch",
+    # Up to 15 batches in view (at the automatic height, the 11th was half hidden).
+    height=38 + min(len(table), 15) * 35 + 3,
     column_config={
         "Rows read": st.column_config.NumberColumn(
             format="localized", help="Rows of the file below its header."
