@@ -64,10 +64,11 @@ with right:
     st.markdown(text.plain(views.correlation_text(ev, model, kpi)))
     if warning:
         st.warning(text.plain(warning), icon=":material/warning:")
-    st.caption(
-        "The rank-order figure looks only at which iterations were higher, so one unusual "
-        "iteration sways it less."
-    )
+    else:  # with too few iterations there is no rank-order figure to explain
+        st.caption(
+            "The rank-order figure looks only at which iterations were higher, so one unusual "
+            "iteration sways it less."
+        )
 
 segments = cache.segments_figure(ev.initiative["name"], number, (model, kpi))
 st.subheader(f"Segments in iteration {number}", anchor=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -85,7 +86,14 @@ def headroom_bars(cards: list, warning: float) -> go.Figure:
         **_LAYOUT,
         title=f"Capacity headroom at latest peak traffic<br><sup>dashed: the {warning:.0%} "
         "warning level</sup>",
-        xaxis_title="Free capacity (%)",
+        # The axis holds every bar and the warning line (it ended at 70 beside a 71% bar).
+        xaxis=dict(
+            title="Free capacity (%)",
+            range=[
+                min([0, *(c.headroom * 100 for c in with_data)]),
+                max([warning * 100, *(c.headroom * 100 for c in with_data)]) * 1.08 + 1,
+            ],
+        ),
         yaxis_title=None,
     )
     fig.update_layout(height=max(180, 70 * len(with_data) + 80))
@@ -537,7 +545,9 @@ def headroom_gauge(ev: InitiativeEvidence, warning: float) -> go.Figure:
             gauge={
                 "axis": {
                     "range": [min(0, value), 100],
-                    "tickvals": sorted({min(0, round(value)), 0, round(warning * 100), 50, 100}),
+                    "tickvals": sorted(
+                        {min(0, round(value)), 0, round(warning * 100), 50, 75, 100}
+                    ),
                     "ticksuffix": "%",
                 },
                 "bar": {"color": "#c62828" if value < warning * 100 else "#2e7d32"},
@@ -694,8 +704,18 @@ def feedback_volume(rows: list[dict]) -> go.Figure:
         title="Feedback volume and mean rating per iteration",
         legend=dict(orientation="h", y=-0.2),
     )
-    # Whole comments on the axis (it read 0.5, 1.5, 2.5).
-    fig.update_yaxes(title_text="Comments", secondary_y=False, tickformat=",d", rangemode="tozero")
+    # Whole comments on the axis, a step of at least one (it read 0.5, 1.5, 2.5, and with the
+    # labels rounded, 0, 1, 1, 2, 2 on a slide).
+    most = max((r["count"] for r in rows), default=0)
+    step = max(1, math.ceil(most / 5))
+    fig.update_yaxes(
+        title_text="Comments",
+        secondary_y=False,
+        tick0=0,
+        dtick=step,
+        tickformat=",d",
+        rangemode="tozero",
+    )
     fig.update_yaxes(
         title_text="Mean rating (1–5)", range=[1, 5], dtick=1, showgrid=False, secondary_y=True
     )

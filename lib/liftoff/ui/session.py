@@ -105,7 +105,7 @@ def can(action: str) -> bool:
 def edit_hint(what: str) -> None:
     """Say, where editing controls would be, who may use them and how to sign in."""
     st.caption(
-        f"Editors {what}. Sign in with an editor account on the Account page to do so.",
+        f"Editors {what}. Sign in with an editor account (Sign in, in the sidebar) to do so.",
     )
 
 
