@@ -714,7 +714,7 @@ def feedback_volume(rows: list[dict]) -> go.Figure:
         tick0=0,
         dtick=step,
         tickformat=",d",
-        rangemode="tozero",
+        range=[0, max(1, most) * 1.12],  # the tallest bar below the top, not cut by it
     )
     fig.update_yaxes(
         title_text="Mean rating (1–5)", range=[1, 5], dtick=1, showgrid=False, secondary_y=True
