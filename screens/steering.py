@@ -184,10 +184,9 @@ if present:
         elif slide["key"] == "decision" and raw_snapshot is None:
             # "Record it here" with no way to do so, for a visitor: say who can, and how (the
             # sidebar is closed in this mode).
-            st.caption(
-                "Editors record the decision, attendees and action items on this slide. Leave "
-                "presentation mode and sign in with an editor account (Sign in, in the sidebar) "
-                "to do so."
+            session.edit_hint(
+                "record the decision, attendees and action items on this slide",
+                leaving="presentation mode",
             )
 
     with st.container(key="slide_nav", horizontal=True, vertical_alignment="center"):

@@ -446,6 +446,21 @@ def test_a_file_chosen_while_an_import_runs_neither_stops_it_nor_is_lost(
         context.close()
 
 
+def _sign_in_from_the_account_page(page, url: str) -> None:
+    """Open `url`, then the sidebar's "Sign in", the Account page's button and the form, as a
+    visitor would; wait until signed in."""
+    page.goto(url)
+    wait_until_idle(page)
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Sign in").click()
+    wait_until_idle(page)
+    page.get_by_role("button", name="Sign in with email and password").click()
+    page.wait_for_url("**/auth/sign-in*", timeout=30_000)
+    page.get_by_label("Email").fill(EDITOR_EMAIL)
+    page.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)
+
+
 def test_a_visitor_signs_in_from_the_account_page_in_the_same_tab(browser, app_url):
     """Sidebar "Sign in", then the Account page's button: the sign-in form opens in this tab
     (a link button opened a second one, and this tab stayed signed out), and after the
@@ -454,32 +469,16 @@ def test_a_visitor_signs_in_from_the_account_page_in_the_same_tab(browser, app_u
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     try:
-        page.goto(f"{app_url}/scalability?initiative=Claims+triage+assistant")
-        wait_until_idle(page)
-        page.locator('[data-testid="stSidebarNav"] a', has_text="Sign in").click()
-        wait_until_idle(page)
-        page.get_by_role("button", name="Sign in with email and password").click()
-        page.wait_for_url("**/auth/sign-in*", timeout=30_000)
-        page.get_by_label("Email").fill(EDITOR_EMAIL)
-        page.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
-        page.get_by_role("button", name="Sign in", exact=True).click()
-        page.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)
+        _sign_in_from_the_account_page(
+            page, f"{app_url}/scalability?initiative=Claims+triage+assistant"
+        )
         page.get_by_role("heading", name="Scalability").wait_for(timeout=30_000)
         assert "/scalability?" in page.url and "initiative=Claims" in page.url, page.url
         assert page.get_by_text("Claims triage assistant").count() >= 1
         assert len(context.pages) == 1
         # Signed out again, from the overview: the way back is the overview.
         page.context.clear_cookies()
-        page.goto(f"{app_url}/")
-        wait_until_idle(page)
-        page.locator('[data-testid="stSidebarNav"] a', has_text="Sign in").click()
-        wait_until_idle(page)
-        page.get_by_role("button", name="Sign in with email and password").click()
-        page.wait_for_url("**/auth/sign-in*", timeout=30_000)
-        page.get_by_label("Email").fill(EDITOR_EMAIL)
-        page.get_by_label("Password", exact=True).fill(EDITOR_PASSWORD)
-        page.get_by_role("button", name="Sign in", exact=True).click()
-        page.get_by_text("Signed in as Priya Editor · editor").wait_for(timeout=30_000)
+        _sign_in_from_the_account_page(page, f"{app_url}/")
         assert page.get_by_role("heading", name="Portfolio").count() == 1
     finally:
         context.close()

@@ -393,20 +393,12 @@ def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
         # falling handling time beside a rising accuracy (-0.94) is the case one wants.
         lower = [ev.catalog.get(k, {}).get("direction") == "lower" for k in (model, kpi)]
         wanted = (r >= 0) != (lower[0] != lower[1])
-        sure = strength == "Closely"
-        meaning = (
-            (
-                " As the model gets better, so does the KPI."
-                if sure
-                else " As the model gets better, the KPI tends to get better too."
-            )
-            if wanted
-            else (
-                " As the model gets better, the KPI gets worse."
-                if sure
-                else " As the model gets better, the KPI tends to get worse."
-            )
-        )
+        meaning = {
+            (True, True): " As the model gets better, so does the KPI.",
+            (True, False): " As the model gets better, the KPI tends to get better too.",
+            (False, True): " As the model gets better, the KPI gets worse.",
+            (False, False): " As the model gets better, the KPI tends to get worse.",
+        }[(wanted, strength == "Closely")]
     return (
         f"{strength}: across {count(cmp.n, 'iteration')}, {direction}.{meaning} "
         f"Correlation {r:+.2f}, by rank order {cmp.spearman:+.2f} "

@@ -112,45 +112,35 @@ class Preview:
 def _as_the_screens_write_it(p: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
     """The stored rows as the screens will show them: a metric by its name ("Churn model AUC",
     not "churn_auc") and its value with its unit ("91.2%", not 0.912), an iteration as "7"
-    (not "7.0"), days and moments as every table writes them ("14 Sep 2026", "27 Jul 2026,
-    09:00")."""
+    (not "7.0"). Days and moments are written by `_moments`, as p.preview is asked to."""
     frame = frame.copy()
-    if "metric" in frame.columns and p.metric_names:
+    if "metric" in frame.columns and p.metric_meta:
         if "value" in frame.columns:
-            # A value with its unit, as the screens write it ("91.2%", not the stored 0.912).
+
             def written(key, value):
                 if value is None or value == "" or pd.isna(value):
                     return ""
-                meta = {
-                    "key": key,
-                    "unit": p.metric_units.get(key),
-                    "display_name": p.metric_names.get(key, key),
-                }
-                return format_value(float(value), shown_unit(meta))
+                return format_value(float(value), shown_unit(p.metric_meta.get(key)))
 
             frame["value"] = [
                 written(k, v) for k, v in zip(frame["metric"], frame["value"], strict=True)
             ]
-        frame["metric"] = frame["metric"].map(lambda k: p.metric_names.get(k, k))
+        frame["metric"] = frame["metric"].map(
+            lambda k: p.metric_meta.get(k, {}).get("display_name", k)
+        )
     if "iteration" in frame.columns:
         frame["iteration"] = frame["iteration"].map(
             lambda v: str(int(float(v))) if str(v).strip() not in ("", "nan", "None") else ""
         )
-    for c in frame.columns:
-        if not (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])):
-            continue
-        text = frame[c].astype(str)
-        moments = text[text.ne("")]
-        if not len(moments) or not moments.str.fullmatch(_STORED_MOMENT).all():
-            continue
-        parsed = pd.to_datetime(frame[c].where(text.ne("")), format="%Y-%m-%d %H:%M")
-        whole_days = bool((parsed.dropna() == parsed.dropna().dt.normalize()).all())
-        write = format_date if whole_days else format_moment
-        frame[c] = parsed.map(lambda v, w=write: w(v) if pd.notna(v) else "")
     return frame
 
 
-_STORED_MOMENT = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
+def _moments(column: pd.Series) -> pd.Series:
+    """A date column as every table writes it: "14 Sep 2026" when each is a whole day, else
+    "27 Jul 2026, 09:00"; empty where there is none."""
+    filled = column.dropna()
+    write = format_date if (filled == filled.dt.normalize()).all() else format_moment
+    return column.map(lambda v: write(v) if pd.notna(v) else "").astype(object)
 
 
 def preview(p: Prepared) -> Preview:
@@ -159,7 +149,7 @@ def preview(p: Prepared) -> Preview:
     columns side by side (an 18-column risk register needed a sideways scroll)."""
     from liftoff import tables
 
-    frame = _as_the_screens_write_it(p, p.preview())
+    frame = _as_the_screens_write_it(p, p.preview(moments=_moments))
     empty = [c for c in frame.columns if frame[c].astype(str).str.strip().eq("").all()]
     shown = frame.drop(columns=empty) if len(empty) < len(frame.columns) else frame
     note = (

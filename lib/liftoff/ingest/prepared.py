@@ -58,9 +58,9 @@ class Prepared:
     # Whether Create matters for this file: it names a new initiative or leaves a gap.
     asks_create: bool = False
     new_metrics: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
-    # Each metric key of the file and the name the screens will show for it, and its unit.
-    metric_names: dict[str, str] = field(default_factory=dict)
-    metric_units: dict[str, str | None] = field(default_factory=dict)
+    # Each metric key of the file and its definition as formatting.shown_unit reads it (key,
+    # the name the screens show, unit): how the preview writes its rows.
+    metric_meta: dict[str, dict] = field(default_factory=dict)
     duplicate_of: int | None = None
     out_of_scope: bool = False
     sheet: str | None = None
@@ -80,14 +80,19 @@ class Prepared:
     def rows_accepted(self) -> int:
         return self.accepted
 
-    def preview(self, limit: int = 50) -> pd.DataFrame:
-        """The first rows as they will be stored (stored units: fractions for ratios)."""
+    def preview(self, limit: int = 50, moments=None) -> pd.DataFrame:
+        """The first rows as they will be stored (stored units: fractions for ratios), with
+        each date column written by `moments(column)` (default: "2026-11-20 14:05")."""
         if not self.preview_rows:
             return pd.DataFrame()
         shown = pd.concat(self.preview_rows, ignore_index=True).head(limit)
         for c in shown.columns:
             if pd.api.types.is_datetime64_any_dtype(shown[c]):
-                shown[c] = shown[c].dt.strftime("%Y-%m-%d %H:%M").where(shown[c].notna(), "")
+                shown[c] = (
+                    moments(shown[c])
+                    if moments is not None
+                    else shown[c].dt.strftime("%Y-%m-%d %H:%M").where(shown[c].notna(), "")
+                )
             elif isinstance(shown[c].dtype, pd.CategoricalDtype):
                 shown[c] = shown[c].astype(object)
             elif shown[c].isna().any() and pd.api.types.is_numeric_dtype(shown[c]):

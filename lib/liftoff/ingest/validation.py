@@ -585,15 +585,15 @@ def metric_definition(
     """(unit, category) of a metric, registering a new one with guessed properties."""
     if key in ctx.metrics:
         m = ctx.metrics[key]
-        ctx.p.metric_names.setdefault(key, m.display_name or key)
-        ctx.p.metric_units.setdefault(key, m.unit)
+        ctx.p.metric_meta.setdefault(
+            key, {"key": key, "display_name": m.display_name or key, "unit": m.unit}
+        )
         return m.unit, m.category
     if key not in ctx.p.new_metrics:
         g_category, unit, direction = cols.guess_metric(key, unit_hint)
         ctx.p.new_metrics[key] = (clean_name(display), category or g_category, unit, direction)
-        ctx.p.metric_names.setdefault(key, clean_name(display) or key)
-    _, cat, unit, _ = ctx.p.new_metrics[key]
-    ctx.p.metric_units.setdefault(key, unit)
+    name, cat, unit, _ = ctx.p.new_metrics[key]
+    ctx.p.metric_meta.setdefault(key, {"key": key, "display_name": name or key, "unit": unit})
     return unit, cat
 
 

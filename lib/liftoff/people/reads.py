@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
@@ -509,22 +509,9 @@ def open_concerns_over_time(engine: Engine, initiative_id: int, today: date) -> 
     )
     with db.reading(engine) as conn:
         return [
-            {
-                "iteration": n,
-                "date": _as_day(d),
-                "so_far": _as_day(d) == today,
-                "open": total,
-                "severe": severe or 0,
-            }
+            {"iteration": n, "date": d, "so_far": d == today, "open": total, "severe": severe or 0}
             for n, d, total, severe in conn.execute(stmt)
         ]
-
-
-def _as_day(value) -> date | None:
-    """A day from what the database gives back for a date expression (SQLite: text)."""
-    if value is None or isinstance(value, date):
-        return value.date() if isinstance(value, datetime) else value
-    return date.fromisoformat(str(value)[:10])
 
 
 def concern_history(engine: Engine, concern_id: int) -> list[dict]:

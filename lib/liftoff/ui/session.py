@@ -102,11 +102,11 @@ def can(action: str) -> bool:
     return actor().can(action)
 
 
-def edit_hint(what: str) -> None:
-    """Say, where editing controls would be, who may use them and how to sign in."""
-    st.caption(
-        f"Editors {what}. Sign in with an editor account (Sign in, in the sidebar) to do so.",
-    )
+def edit_hint(what: str, leaving: str | None = None) -> None:
+    """Say, where editing controls would be, who may use them and how to sign in (`leaving`:
+    the mode to leave first, where the sidebar is closed)."""
+    how = f"Leave {leaving} and sign in" if leaving else "Sign in"
+    st.caption(f"Editors {what}. {how} with an editor account (Sign in, in the sidebar) to do so.")
 
 
 def sign_out(everywhere: bool = False) -> None:
