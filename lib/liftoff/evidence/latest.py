@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, text
 
 from liftoff.db.models import LatestObservation
+from liftoff.ingest.bulk import plain_list
 
 _COLUMNS = "iteration_id, metric_id, candidate, observation_id, value, recorded_at, batch_id"
 
@@ -52,9 +55,7 @@ ORDER BY iteration_id, metric_id, coalesce(candidate, ''),
 
 # A winner replaces the row kept for its group only when it ranks above it: the merge gives the
 # same rows whatever order imports commit in.
-_MERGE = f"""
-INSERT INTO latest_observations ({_COLUMNS})
-{{winners}}
+_UPSERT = """
 ON CONFLICT (iteration_id, metric_id, candidate) DO UPDATE SET
     observation_id = excluded.observation_id,
     value = excluded.value,
@@ -70,6 +71,7 @@ WHERE CASE
            latest_observations.observation_id)
 END
 """
+_MERGE = f"INSERT INTO latest_observations ({_COLUMNS})\n{{winners}}{_UPSERT}"
 
 
 def _merge(conn: Connection, where: str, **params) -> None:
@@ -90,6 +92,72 @@ def merge_batch(conn: Connection, batch_id: int, floor: int) -> None:
     `id_floor` before the batch's first row: its rows are found through the primary key, not
     by a pass over the whole table."""
     _merge(conn, "id > :floor AND batch_id = :batch", floor=floor, batch=batch_id)
+
+
+class BatchWinners:
+    """A SQLite import's own winners, ranked as its chunks are written, so that committing it
+    needs no pass over its million rows (`merge_batch` took 0.7 s of a 2 s import).
+
+    SQLite gives a row inserted without an id the highest id plus one; the import holds the
+    write lock from its batch row on, so its rows get the ids after `floor`, in the order they
+    are written. `merge` checks that this held (the highest id is `floor` plus the rows written)
+    and otherwise ranks the batch in SQL, as `merge_batch` does.
+    """
+
+    def __init__(self, floor: int):
+        self.floor = floor
+        self.written = 0
+        self.kept: pd.DataFrame | None = None
+
+    def add(self, rows: dict) -> None:
+        """A chunk's observation columns, in the order they are inserted."""
+        n = len(rows["value"])
+        ids = np.arange(self.floor + self.written + 1, self.floor + self.written + n + 1)
+        self.written += n
+        plain = pd.isna(pd.Series(rows["segment"], dtype=object)).to_numpy()
+        if not plain.any():
+            return
+        chunk = pd.DataFrame(
+            {
+                "iteration_id": np.asarray(rows["iteration_id"], dtype=np.int64)[plain],
+                "metric_id": np.asarray(rows["metric_id"], dtype=np.int64)[plain],
+                "candidate": pd.Series(rows["candidate"], dtype=object)[plain].fillna("").to_numpy(),
+                "observation_id": ids[plain],
+                "value": rows["value"][plain],
+                "recorded_at": rows["recorded_at"][plain],
+            }
+        )
+        both = chunk if self.kept is None else pd.concat([self.kept, chunk], ignore_index=True)
+        # Ids grow down the frame, so a stable sort on the date leaves the highest id of equal
+        # dates last: the last row of each group is its winner. Sorted as integers, where NaT
+        # is the smallest value (numpy sorts it last), undated readings rank below dated ones.
+        dates = both["recorded_at"].to_numpy(dtype="datetime64[us]").view(np.int64)
+        order = np.argsort(dates, kind="stable")
+        self.kept = both.iloc[order].drop_duplicates(
+            ["iteration_id", "metric_id", "candidate"], keep="last"
+        )
+
+    def merge(self, conn: Connection, batch_id: int) -> None:
+        if id_floor(conn) != self.floor + self.written:  # ids not as expected: rank in SQL
+            merge_batch(conn, batch_id, self.floor)
+            return
+        if self.kept is None or not len(self.kept):
+            return
+        kept = self.kept.sort_values(["iteration_id", "metric_id", "candidate"])
+        rows = zip(
+            kept["iteration_id"].tolist(),
+            kept["metric_id"].tolist(),
+            kept["candidate"].tolist(),
+            kept["observation_id"].tolist(),
+            kept["value"].tolist(),
+            plain_list(kept["recorded_at"]) or [None] * len(kept),
+            strict=True,
+        )
+        conn.connection.driver_connection.executemany(
+            f"INSERT INTO latest_observations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, {int(batch_id)})"
+            + _UPSERT,
+            list(rows),
+        )
 
 
 def rebuild(conn: Connection, iteration_ids: Iterable[int] | None = None) -> None:

@@ -70,6 +70,7 @@ class _Loader:
         options,
         uploaded_by: str | None,
         progress,
+        floor: int = 0,
     ):
         self.conn = conn
         self.batch_id = batch_id
@@ -103,6 +104,8 @@ class _Loader:
         self.compressed: bytes | None = None
         self.checks_skipped = False
         self.locked: dict[type, set[int]] = {Initiative: set(), Iteration: set(), Metric: set()}
+        # SQLite: the batch's winners for the latest-values read model, ranked as it is written.
+        self.winners = latest.BatchWinners(floor) if self.dialect == "sqlite" else None
         self.thread = threading.Thread(target=self._writer, name="liftoff-bulk-insert", daemon=True)
         self.thread.start()
 
@@ -277,6 +280,8 @@ class _Loader:
                 self._lock(Metric, np.unique(rows["metric_id"].to_numpy(na_value=-1)))
                 payload = bulk_payload(self.dialect, rows, {"batch_id": batch_id})
                 self.pending.put(partial(bulk_frame, conn, "observations", payload))
+                if self.winners is not None:
+                    self.winners.add(rows)
         elif target == "load_test_steps":
             frame = frame.assign(
                 iteration_id=id_series(iteration_ids, frame.index), batch_id=batch_id
@@ -415,7 +420,7 @@ def load_file(
             .returning(ImportBatch.id)
         ).scalar_one()
         floor = latest.id_floor(conn)  # this batch's observations come after it
-        loader = _Loader(conn, batch_id, options, uploaded_by, progress)
+        loader = _Loader(conn, batch_id, options, uploaded_by, progress, floor)
         loader.compress(data)
         try:
             # A small file checked a moment ago is loaded as checked, unless someone imported
@@ -452,7 +457,9 @@ def load_file(
             )
         if not prepared.ok:
             raise prepared.rejection()  # leaving the block rolls everything back
-        if loader.wrote_observations:
+        if loader.winners is not None and loader.wrote_observations:
+            loader.winners.merge(conn, batch_id)
+        elif loader.wrote_observations:
             latest.merge_batch(conn, batch_id, floor)
         conn.execute(
             insert(ImportFile).values(
