@@ -107,50 +107,67 @@ class BatchWinners:
     def __init__(self, floor: int):
         self.floor = floor
         self.written = 0
-        self.kept: pd.DataFrame | None = None
+        self.kept: dict[str, np.ndarray | None] | None = None  # the winners so far, by column
 
     def add(self, rows: dict) -> None:
         """A chunk's observation columns, in the order they are inserted."""
         n = len(rows["value"])
-        ids = np.arange(self.floor + self.written + 1, self.floor + self.written + n + 1)
+        first = self.floor + self.written + 1
         self.written += n
-        plain = pd.isna(pd.Series(rows["segment"], dtype=object)).to_numpy()
-        if not plain.any():
+        plain = np.flatnonzero(pd.isna(rows["segment"]))
+        if not len(plain):
             return
-        chunk = pd.DataFrame(
-            {
-                "iteration_id": np.asarray(rows["iteration_id"], dtype=np.int64)[plain],
-                "metric_id": np.asarray(rows["metric_id"], dtype=np.int64)[plain],
-                "candidate": pd.Series(rows["candidate"], dtype=object)[plain].fillna("").to_numpy(),
-                "observation_id": ids[plain],
-                "value": rows["value"][plain],
-                "recorded_at": rows["recorded_at"][plain],
+        candidate = rows["candidate"][plain]
+        missing = pd.isna(candidate)
+        chunk = {
+            "iteration_id": np.asarray(rows["iteration_id"], dtype=np.int64)[plain],
+            "metric_id": np.asarray(rows["metric_id"], dtype=np.int64)[plain],
+            "candidate": None if missing.all() else np.where(missing, "", candidate),
+            "observation_id": plain + first,
+            "value": np.asarray(rows["value"])[plain],
+            "recorded_at": np.asarray(rows["recorded_at"], dtype="datetime64[us]")[plain],
+        }
+        if self.kept is not None:
+            if (chunk["candidate"] is None) != (self.kept["candidate"] is None):
+                for part in (chunk, self.kept):
+                    if part["candidate"] is None:
+                        part["candidate"] = np.full(len(part["value"]), "", dtype=object)
+            chunk = {
+                k: None if v is None else np.concatenate([self.kept[k], v])
+                for k, v in chunk.items()
             }
+        # One integer per group; the last row of each group, sorted by group, then date (as an
+        # integer, where NaT is the smallest value: undated readings rank below dated ones),
+        # then id, is its winner.
+        codes = (
+            np.zeros(len(chunk["value"]), dtype=np.int64)
+            if chunk["candidate"] is None
+            else pd.factorize(chunk["candidate"])[0].astype(np.int64)
         )
-        both = chunk if self.kept is None else pd.concat([self.kept, chunk], ignore_index=True)
-        # Ids grow down the frame, so a stable sort on the date leaves the highest id of equal
-        # dates last: the last row of each group is its winner. Sorted as integers, where NaT
-        # is the smallest value (numpy sorts it last), undated readings rank below dated ones.
-        dates = both["recorded_at"].to_numpy(dtype="datetime64[us]").view(np.int64)
-        order = np.argsort(dates, kind="stable")
-        self.kept = both.iloc[order].drop_duplicates(
-            ["iteration_id", "metric_id", "candidate"], keep="last"
-        )
+        metrics = int(chunk["metric_id"].max()) + 1
+        group = (chunk["iteration_id"] * metrics + chunk["metric_id"]) * (int(codes.max()) + 1)
+        group += codes
+        dates = chunk["recorded_at"].view(np.int64)
+        order = np.lexsort((chunk["observation_id"], dates, group))
+        ordered = group[order]
+        winners = order[np.append(ordered[1:] != ordered[:-1], True)]
+        self.kept = {k: None if v is None else v[winners] for k, v in chunk.items()}
 
     def merge(self, conn: Connection, batch_id: int) -> None:
         if id_floor(conn) != self.floor + self.written:  # ids not as expected: rank in SQL
             merge_batch(conn, batch_id, self.floor)
             return
-        if self.kept is None or not len(self.kept):
+        if self.kept is None:
             return
-        kept = self.kept.sort_values(["iteration_id", "metric_id", "candidate"])
+        kept = self.kept
+        size = len(kept["value"])
         rows = zip(
             kept["iteration_id"].tolist(),
             kept["metric_id"].tolist(),
-            kept["candidate"].tolist(),
+            [""] * size if kept["candidate"] is None else kept["candidate"].tolist(),
             kept["observation_id"].tolist(),
             kept["value"].tolist(),
-            plain_list(kept["recorded_at"]) or [None] * len(kept),
+            plain_list(kept["recorded_at"]) or [None] * size,
             strict=True,
         )
         conn.connection.driver_connection.executemany(
