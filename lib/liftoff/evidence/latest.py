@@ -17,7 +17,6 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, text
 
 from liftoff.db.models import LatestObservation
-from liftoff.ingest.bulk import plain_list
 
 _COLUMNS = "iteration_id, metric_id, candidate, observation_id, value, recorded_at, batch_id"
 
@@ -167,7 +166,10 @@ class BatchWinners:
             [""] * size if kept["candidate"] is None else kept["candidate"].tolist(),
             kept["observation_id"].tolist(),
             kept["value"].tolist(),
-            plain_list(kept["recorded_at"]) or [None] * size,
+            [
+                None if t == "NaT" else t.replace("T", " ")  # as SQLAlchemy stores them
+                for t in np.datetime_as_string(kept["recorded_at"], unit="us").tolist()
+            ],
             strict=True,
         )
         conn.connection.driver_connection.executemany(

@@ -59,7 +59,13 @@ def plain_list(values) -> list | None:
     """A column as a list of plain Python values for the driver: None for every kind of
     missing, timestamps in the text form SQLAlchemy stores on SQLite
     (`YYYY-MM-DD HH:MM:SS.ffffff`). None when every value is missing."""
-    column = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
+    # An object array stays one: pandas would otherwise infer its text a string column and
+    # copy every value into Arrow first.
+    column = (
+        values
+        if isinstance(values, pd.Series)
+        else pd.Series(values, copy=False, dtype=object if values.dtype == object else None)
+    )
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         # Exports repeat timestamps: format each distinct value once.
         codes, uniques = pd.factorize(column.to_numpy(dtype="datetime64[us]"))
@@ -71,14 +77,15 @@ def plain_list(values) -> list | None:
     if missing.all():
         return None
     if pd.api.types.is_integer_dtype(column.dtype):
-        plain = column.to_numpy(dtype="int64", na_value=0).tolist()
+        array = column.to_numpy(dtype="int64", na_value=0)
     elif pd.api.types.is_float_dtype(column.dtype):
-        plain = column.to_numpy(dtype="float64", na_value=np.nan).tolist()
+        array = column.to_numpy(dtype="float64", na_value=np.nan)
     else:
-        plain = column.to_numpy(dtype=object).tolist()
-    for i in np.flatnonzero(missing).tolist():
-        plain[i] = None
-    return plain
+        array = column.to_numpy(dtype=object)
+    if missing.any():  # None in place of each missing value, in one step (not row by row)
+        array = array.astype(object)
+        array[missing] = None
+    return array.tolist()
 
 
 def bulk_payload(dialect: str, columns, ids: dict[str, int] | None = None) -> Payload:

@@ -628,14 +628,34 @@ def check_metric_values(
     percent: pd.Series,
     units: dict[str, str | None],
 ):
-    """The fraction rule and plausible ranges, per metric."""
-    for key in keys.dropna().unique():
-        unit = units.get(key)
-        rows = keys.eq(key) & values.notna()
-        if unit == "ratio":
-            over = rows & (values > 1) & ~percent
+    """The fraction rule and plausible ranges, per metric. Each rule is one comparison over
+    the whole chunk; only the metrics it finds a row of are reported one by one."""
+    codes, metric_keys = pd.factorize(keys, use_na_sentinel=True)
+    if not len(metric_keys):
+        return
+    unit_of = [units.get(k) for k in metric_keys]
+    present = (codes >= 0) & values.notna().to_numpy()
+    codes = np.where(present, codes, len(metric_keys))  # the last code: no metric or no value
+    ratio = np.array([u == "ratio" for u in unit_of] + [False])[codes]
+    counted = np.array(
+        [u in ("ms", "s", "rps", "users", "count", "min", "h") for u in unit_of] + [False]
+    )[codes]
+    v = values.to_numpy(dtype="float64", na_value=np.nan)
+    pct = percent.to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore"):
+        over = ratio & (v > 1) & ~pct
+        bad = ratio & ((v < 0) | ((v > 1) & pct))
+        negative = counted & (v < 0)
+        usual = ratio & pct & (v >= 0) & (v <= 1)
+
+    def of(mask: np.ndarray, i: int) -> pd.Series:
+        return pd.Series(mask & (codes == i), index=frame.index)
+
+    for i in np.unique(codes[over | bad | negative | usual]).tolist():
+        key = metric_keys[i]
+        if unit_of[i] == "ratio":
             ctx.report(
-                over,
+                of(over, i),
                 frame,
                 col,
                 f"{key} is above 1, and it is stored as a fraction between 0 and 1.",
@@ -646,14 +666,13 @@ def check_metric_values(
                     "otherwise correct it.",
                 ),
             )
-            bad = rows & ((values < 0) | ((values > 1) & percent))
             ctx.report(
-                bad, frame, col, f"{key} must lie between 0% and 100%.", "Correct the value."
+                of(bad, i), frame, col, f"{key} must lie between 0% and 100%.", "Correct the value."
             )
-            _warn_far_outside(ctx, key, values[rows & percent & (values >= 0) & (values <= 1)])
-        elif unit in ("ms", "s", "rps", "users", "count", "min", "h"):
+            _warn_far_outside(ctx, key, values[of(usual, i)])
+        else:
             ctx.report(
-                rows & (values < 0), frame, col, f"{key} cannot be negative.", "Correct the value."
+                of(negative, i), frame, col, f"{key} cannot be negative.", "Correct the value."
             )
 
 
