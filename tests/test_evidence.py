@@ -340,9 +340,9 @@ def test_imports_keep_the_latest_values_a_ranking_from_scratch_gives(engine, mon
     and undated readings and ties, are those of a ranking of every observation from scratch."""
     import random
 
-    from conftest import EDITOR
     from sqlalchemy import text
 
+    from conftest import EDITOR
     from liftoff import ingest
     from liftoff.evidence import writes as evidence_writes
 

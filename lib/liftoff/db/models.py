@@ -223,7 +223,7 @@ class ImportBatch(Base):
 
 
 class ImportFile(Base):
-    """The file an import batch came from, byte for byte, zlib-compressed. Kept out of the
+    """The file an import batch came from, byte for byte, compressed (liftoff.db.files). Kept out of the
     batch row: SQLite rewrites a whole row on update, and listing batches never needs it."""
 
     __tablename__ = "import_files"

@@ -71,6 +71,7 @@ WHERE CASE
 END
 """
 _MERGE = f"INSERT INTO latest_observations ({_COLUMNS})\n{{winners}}{_UPSERT}"
+_MERGE_ROWS = f"INSERT INTO latest_observations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?){_UPSERT}"  # noqa: S608 - fixed names
 
 
 def _merge(conn: Connection, where: str, **params) -> None:
@@ -173,9 +174,7 @@ class BatchWinners:
             strict=True,
         )
         conn.connection.driver_connection.executemany(
-            f"INSERT INTO latest_observations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, {int(batch_id)})"
-            + _UPSERT,
-            list(rows),
+            _MERGE_ROWS, [(*row, batch_id) for row in rows]
         )
 
 

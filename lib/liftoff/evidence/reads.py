@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -14,6 +13,7 @@ from sqlalchemy import (
 )
 
 from liftoff import db
+from liftoff.db import files
 from liftoff.db.models import (
     AlertRule,
     Criterion,
@@ -251,10 +251,10 @@ def import_batch(engine: Engine, batch_id: int) -> dict | None:
 def original_file(engine: Engine, batch_id: int) -> bytes | None:
     """The file a batch was imported from, byte for byte (None if it kept none)."""
     with db.reading(engine) as conn:
-        compressed = conn.execute(
-            select(ImportFile.compressed).where(ImportFile.batch_id == batch_id)
-        ).scalar()
-    return None if compressed is None else zlib.decompress(compressed)
+        kept = conn.execute(
+            select(ImportFile.compressed, ImportFile.size).where(ImportFile.batch_id == batch_id)
+        ).one_or_none()
+    return None if kept is None else files.unpack(kept.compressed, kept.size)
 
 
 def alert_rules(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]:

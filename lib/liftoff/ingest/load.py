@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-import zlib
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -19,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from liftoff import db
 from liftoff.access import audit
 from liftoff.access.auth import Actor, require
+from liftoff.db import files
 from liftoff.db.models import (
     BatchChange,
     Criterion,
@@ -149,11 +149,11 @@ class _Loader:
             self.locked[model] |= new
 
     def compress(self, data: bytes) -> None:
-        """Compress the original file in the writer thread (zlib lets go of the GIL) while
+        """Compress the original file in the writer thread (it lets go of the GIL) while
         the first chunk is read; `compressed` holds it once the loader is closed."""
 
         def job() -> None:
-            self.compressed = zlib.compress(data, 1)
+            self.compressed = files.pack(data)
 
         self.pending.put(job)
 

@@ -59,17 +59,26 @@ def upgrade() -> None:
     op.drop_column("import_batches", "raw")
 
 
+def _unpack(compressed: bytes, size: int) -> bytes:
+    """Files kept since are Zstandard frames (liftoff.db.files), those of this revision zlib."""
+    if compressed.startswith(b"\x28\xb5\x2f\xfd"):
+        import pyarrow as pa
+
+        return pa.Codec("zstd").decompress(compressed, decompressed_size=size, asbytes=True)
+    return zlib.decompress(compressed)
+
+
 def downgrade() -> None:
     op.add_column("import_batches", sa.Column("raw", sa.LargeBinary(), nullable=True))
     conn = op.get_bind()
     ids = conn.execute(sa.select(_files.c.batch_id)).scalars()
     for batch_id in ids.all():
-        compressed = conn.execute(
-            sa.select(_files.c.compressed).where(_files.c.batch_id == batch_id)
-        ).scalar()
+        compressed, size = conn.execute(
+            sa.select(_files.c.compressed, _files.c.size).where(_files.c.batch_id == batch_id)
+        ).one()
         conn.execute(
             sa.update(_batches)
             .where(_batches.c.id == batch_id)
-            .values(raw=zlib.decompress(compressed))
+            .values(raw=_unpack(compressed, size))
         )
     op.drop_table("import_files")
