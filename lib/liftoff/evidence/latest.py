@@ -136,9 +136,9 @@ class BatchWinners:
                 k: None if v is None else np.concatenate([self.kept[k], v])
                 for k, v in chunk.items()
             }
-        # One integer per group; the last row of each group, sorted by group, then date (as an
-        # integer, where NaT is the smallest value: undated readings rank below dated ones),
-        # then id, is its winner.
+        # One integer per group (compact codes); a group's winner is the last row of those with
+        # its newest date (as an integer, where NaT is the smallest value: undated readings rank
+        # below dated ones), since ids grow down the frame. Two passes, no sort.
         codes = (
             np.zeros(len(chunk["value"]), dtype=np.int64)
             if chunk["candidate"] is None
@@ -146,11 +146,13 @@ class BatchWinners:
         )
         metrics = int(chunk["metric_id"].max()) + 1
         group = (chunk["iteration_id"] * metrics + chunk["metric_id"]) * (int(codes.max()) + 1)
-        group += codes
+        group, distinct = pd.factorize(group + codes)
         dates = chunk["recorded_at"].view(np.int64)
-        order = np.lexsort((chunk["observation_id"], dates, group))
-        ordered = group[order]
-        winners = order[np.append(ordered[1:] != ordered[:-1], True)]
+        newest = np.full(len(distinct), np.iinfo(np.int64).min)
+        np.maximum.at(newest, group, dates)
+        top = np.flatnonzero(dates == newest[group])
+        winners = np.full(len(distinct), -1)
+        np.maximum.at(winners, group[top], top)
         self.kept = {k: None if v is None else v[winners] for k, v in chunk.items()}
 
     def merge(self, conn: Connection, batch_id: int) -> None:
