@@ -104,8 +104,8 @@ class _Loader:
         self.compressed: bytes | None = None
         self.checks_skipped = False
         self.locked: dict[type, set[int]] = {Initiative: set(), Iteration: set(), Metric: set()}
-        # SQLite: the batch's winners for the latest-values read model, ranked as it is written.
-        self.winners = latest.BatchWinners(floor) if self.dialect == "sqlite" else None
+        # The batch's winners for the latest-values read model, ranked as it is written.
+        self.winners = latest.BatchWinners(floor)
         self.thread = threading.Thread(target=self._writer, name="liftoff-bulk-insert", daemon=True)
         self.thread.start()
 
@@ -156,6 +156,18 @@ class _Loader:
             self.compressed = files.pack(data)
 
         self.pending.put(job)
+
+    def _copy_observations(self, payload, place: int) -> None:
+        """COPY a chunk of observations (PostgreSQL) and note the ids it took: one drawn from
+        the sequence before it (and left unused), the last after it. The chunk's rows took the
+        ids in between, in order, unless another session drew some meanwhile."""
+        raw = self.conn.connection.driver_connection
+        sequence = "pg_get_serial_sequence('observations', 'id')"
+        with raw.cursor() as cur:
+            before = cur.execute(f"SELECT nextval({sequence})").fetchone()[0]
+            bulk_frame(self.conn, "observations", payload)
+            last = cur.execute(f"SELECT currval({sequence})").fetchone()[0]
+        self.winners.placed(place, before + 1, payload.rows, last)
 
     def close(self) -> None:
         self.pending.put(None)
@@ -279,9 +291,11 @@ class _Loader:
                 self._lock(Iteration, np.unique(rows["iteration_id"].to_numpy(na_value=-1)))
                 self._lock(Metric, np.unique(rows["metric_id"].to_numpy(na_value=-1)))
                 payload = bulk_payload(self.dialect, rows, {"batch_id": batch_id})
-                self.pending.put(partial(bulk_frame, conn, "observations", payload))
-                if self.winners is not None:
-                    self.winners.add(rows)
+                place = self.winners.add(rows)
+                if self.dialect == "postgresql":
+                    self.pending.put(partial(self._copy_observations, payload, place))
+                else:
+                    self.pending.put(partial(bulk_frame, conn, "observations", payload))
         elif target == "load_test_steps":
             frame = frame.assign(
                 iteration_id=id_series(iteration_ids, frame.index), batch_id=batch_id
@@ -457,10 +471,8 @@ def load_file(
             )
         if not prepared.ok:
             raise prepared.rejection()  # leaving the block rolls everything back
-        if loader.winners is not None and loader.wrote_observations:
+        if loader.wrote_observations:
             loader.winners.merge(conn, batch_id)
-        elif loader.wrote_observations:
-            latest.merge_batch(conn, batch_id, floor)
         conn.execute(
             insert(ImportFile).values(
                 batch_id=batch_id, size=len(data), compressed=loader.compressed
