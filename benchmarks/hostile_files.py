@@ -42,7 +42,12 @@ try:
     report = json.loads(out.getvalue())
     report = report if isinstance(report, dict) else report[0]
     errors = report["errors"]
-    message = errors[0]["message"] if errors else f"accepted: {report['rows_accepted']:,} rows"
+    accepted = report["rows_accepted"]
+    message = (
+        errors[0]["message"]
+        if errors
+        else f"accepted: {accepted:,} row{'' if accepted == 1 else 's'}"
+    )
 except Exception:
     message = out.getvalue()[:120]
 print(json.dumps({"outcome": outcome, "seconds": elapsed, "message": message,

@@ -33,17 +33,22 @@ def test_upload_preview_import_success(use_database, demo_url, demo_engine):
     at.file_uploader[0].set_value(("metrics.csv", data, "text/csv")).run()
     assert not at.exception
     assert "Metrics: 3 rows read, 3 ready to import" in texts(at)
+    # How it was read, in words: the encoding by its name, each column by the header the
+    # preview gives it ("Recorded"), not the stored field (recorded_at).
+    assert "Text read as UTF-8 (with a byte-order mark), semicolon-separated." in texts(at)
+    read_as = list(at.dataframe[0].value["Read as"])
+    assert read_as == ["Initiative", "Iteration", "Metric", "Value", "Recorded"], read_as
     preview = at.dataframe[1].value
     # The metrics by the names the screens show (and the file typed), not their keys.
-    assert list(preview["metric"]) == [
+    assert list(preview["Metric"]) == [
         "Churn model AUC",
         "90-day customer retention",
         "Cost per 1,000 requests",
     ]
-    assert list(preview["iteration"]) == ["6", "6", "6"]  # not "6.0"
+    assert list(preview["Iteration"]) == ["6", "6", "6"]  # not "6.0"
     # With their units, as typed ("87,5 %"), not the stored fraction 0.875.
-    assert list(preview["value"]) == ["0.853", "87.5%", "1,234 €"]
-    assert list(preview["recorded_at"]) == ["20 Nov 2026"] * 3  # the screens' date format
+    assert list(preview["Value"]) == ["0.853", "87.5%", "1,234 €"]
+    assert list(preview["Recorded"]) == ["20 Nov 2026"] * 3  # the screens' date format
     button = next(b for b in at.button if b.label == "Import")
     assert not button.disabled
     button.click().run()
@@ -240,6 +245,21 @@ def test_the_preview_fits_the_page_and_never_cuts_a_date(demo_engine):
     feedback = ingest.preview(
         ingest.prepare(demo_engine, (demo / "feedback.csv").read_bytes(), "f.csv", ingest.Options())
     )
-    assert feedback.widths["received_at"] >= len("2026-07-27 09:00") * 7.5
-    assert "sentiment" not in feedback.frame.columns
-    assert feedback.empty_note == "Left empty in these rows, so not shown: sentiment."
+    assert feedback.widths["Received"] >= len("2026-07-27 09:00") * 7.5
+    assert "Sentiment" not in feedback.frame.columns
+    assert feedback.empty_note == "Left empty in these rows, so not shown: Sentiment."
+    # Headers in words, not the stored field names.
+    assert {"Received", "Source", "Rating", "Text"} <= set(feedback.frame.columns)
+    assert not {c for c in feedback.frame.columns if "_" in c}
+    # Choices as the concern register writes them, not as stored (data_gaps, high).
+    concerns = ingest.preview(
+        ingest.prepare(
+            demo_engine, (CORPUS / "concerns.csv").read_bytes(), "c.csv", ingest.Options()
+        )
+    ).frame
+    assert list(concerns["Failure category"]) == [
+        "Real-world data gaps",
+        "Operational underestimation",
+    ]
+    assert list(concerns["Severity"]) == ["High", "Medium"]
+    assert list(concerns["Status"]) == ["Open", "Mitigating"]

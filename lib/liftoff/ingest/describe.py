@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -11,6 +12,7 @@ from liftoff.ingest import reader
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.prepared import Prepared
 from liftoff.ingest.problems import ImportRejected
+from liftoff.people import views as people_views
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -42,6 +44,17 @@ def problems_table(items) -> pd.DataFrame:
     )
 
 
+_FIELD = re.compile(r"[a-z][a-z0-9_]*")
+_ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 (with a byte-order mark)",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "cp1252": "Windows-1252 (Western European)",
+}
+
+
 def describe(p: Prepared) -> Description:
     """Title, how the file was read, its column mapping and its problems as tables."""
     label = KIND_LABELS.get(p.kind, p.kind)
@@ -53,8 +66,13 @@ def describe(p: Prepared) -> Description:
     if p.encoding == "xlsx":
         detail = f"Excel workbook, sheet {p.sheet!r}."
     else:
-        detail = f"Text read as {p.encoding}, {_DELIMITER_NAMES.get(p.delimiter or ',', repr(p.delimiter))}-separated."
-    mapping = pd.DataFrame(p.mapping, columns=["Column in the file", "Read as"])
+        encoding = _ENCODING_NAMES.get(p.encoding or "", p.encoding)
+        detail = f"Text read as {encoding}, {_DELIMITER_NAMES.get(p.delimiter or ',', repr(p.delimiter))}-separated."
+    # A field by the header the preview gives it ("Recorded", not recorded_at).
+    mapping = pd.DataFrame(
+        [(c, heading(r) if _FIELD.fullmatch(r) else r) for c, r in p.mapping],
+        columns=["Column in the file", "Read as"],
+    )
     problems = problems_table(p.problems.items)
     n = p.problems.total
     sentence = (
@@ -128,11 +146,30 @@ def _as_the_screens_write_it(p: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
         frame["metric"] = frame["metric"].map(
             lambda k: p.metric_meta.get(k, {}).get("display_name", k)
         )
+    # Choices in the words of the screens ("Real-world data gaps", not data_gaps).
+    for column, words in _CHOICE_WORDS.get(p.kind, {}).items():
+        if column in frame.columns:
+            frame[column] = frame[column].map(
+                lambda v, w=words: w(v) if v not in ("", None) else ""
+            )
     if "iteration" in frame.columns:
         frame["iteration"] = frame["iteration"].map(
             lambda v: str(int(float(v))) if str(v).strip() not in ("", "nan", "None") else ""
         )
     return frame
+
+
+_CHOICE_WORDS = {
+    "concerns": {
+        "failure_category": people_views.category_label,
+        "status": lambda v: people_views.CONCERN_STATUS_LABELS.get(v, v),
+        "severity": lambda v: str(v).capitalize(),
+    },
+    "feedback": {
+        "status": lambda v: people_views.FEEDBACK_STATUS_LABELS.get(v, v),
+        "source": lambda v: people_views.SOURCE_LABELS.get(v, v),
+    },
+}
 
 
 def _moments(column: pd.Series) -> pd.Series:
@@ -143,13 +180,52 @@ def _moments(column: pd.Series) -> pd.Series:
     return column.map(lambda v: write(v) if pd.notna(v) else "").astype(object)
 
 
+# Stored field names in words, for the preview's headers; any other reads as its words.
+_HEADINGS = {
+    "recorded_at": "Recorded",
+    "received_at": "Received",
+    "observed_at": "Observed",
+    "raised_at": "Raised",
+    "throughput_rps": "Throughput (requests/s)",
+    "peak_rps": "Peak (requests/s)",
+    "failure_ratio": "Failure share",
+    "error_rate": "Error rate",
+    "evidence_note": "Evidence",
+    "manual_status": "Status set by hand",
+    "action_taken": "Action taken",
+    "source_file": "Source file",
+    # As the concern register heads them.
+    "external_key": "Key",
+    "failure_category": "Failure category",
+    "stakeholder_group": "Group",
+    "resolved_at": "Resolved",
+}
+
+
+def heading(name: str) -> str:
+    """A stored field's name as a column header: "Recorded" for recorded_at, "p95 (ms)" for
+    p95_ms, "Candidate" for candidate."""
+    if name in _HEADINGS:
+        return _HEADINGS[name]
+    words = str(name).split("_")
+    unit = {"ms": " (ms)", "rps": " (requests/s)", "pct": " (%)"}.get(words[-1], "")
+    if unit and len(words) > 1:
+        words = words[:-1]
+    text = " ".join(words)
+    if not re.match(r"p\d", text):  # "p95 (ms)" keeps its small p
+        text = text[:1].upper() + text[1:]
+    return text + unit
+
+
 def preview(p: Prepared) -> Preview:
-    """The Upload page's preview: the first rows as the screens will show them, without the
-    columns none of them fills (named under the table instead), at widths that show the other
-    columns side by side (an 18-column risk register needed a sideways scroll)."""
+    """The Upload page's preview: the first rows as the screens will show them, under headers
+    in words, without the columns none of them fills (named under the table instead), at
+    widths that show the other columns side by side (an 18-column risk register needed a
+    sideways scroll)."""
     from liftoff import tables
 
     frame = _as_the_screens_write_it(p, p.preview(moments=_moments))
+    frame = frame.rename(columns=heading)
     empty = [c for c in frame.columns if frame[c].astype(str).str.strip().eq("").all()]
     shown = frame.drop(columns=empty) if len(empty) < len(frame.columns) else frame
     note = (
