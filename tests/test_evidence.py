@@ -389,9 +389,9 @@ def test_a_postgresql_import_whose_ids_another_session_drew_between_ranks_in_sql
     still those of a ranking from scratch."""
     from dataclasses import replace
 
-    from conftest import EDITOR
     from sqlalchemy import text
 
+    from conftest import EDITOR
     from liftoff import ingest
     from liftoff.evidence import writes as evidence_writes
     from liftoff.ingest import load
