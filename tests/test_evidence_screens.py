@@ -95,9 +95,12 @@ def test_scalability_figures_match_the_summary(use_database, demo_url, demo_engi
     assert data["runway"]["r_squared"] >= 0.995 and "R²" not in body
     table = at.dataframe[0].value
     assert list(table["Iteration"]) == [3, 4, 5, 6, 7, 8]
-    assert list(table["Capacity (req/s)"]) == [
-        round(it["capacity_rps"], 1) for it in data["iterations"][2:]
+    # One display of each capacity, with its unit, as the bars and the headline write it (the
+    # table read "50" beside the bar's "50.0").
+    assert list(table["Capacity"]) == [
+        format_value(it["capacity_rps"], "rps") for it in data["iterations"][2:]
     ]
+    assert table["Capacity"].iloc[-1].endswith(" req/s")
     assert len(at.get("plotly_chart")) == 4  # curves, capacity trend, headroom gauge, runway
 
 

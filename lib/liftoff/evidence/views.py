@@ -435,9 +435,10 @@ def capacity_table(ev: InitiativeEvidence) -> pd.DataFrame:
         rows.append(
             {
                 "Iteration": it.number,
-                "Capacity (req/s)": round(cap.capacity_rps, 1)
+                # As the bars and the headline write it ("50.0 req/s"; the table read "50").
+                "Capacity": format_value(cap.capacity_rps, "rps")
                 if cap.capacity_rps is not None
-                else None,
+                else "—",
                 "At users": cap.best_step.users if cap.best_step else None,
                 "Limited by": {
                     "latency": "responses too slow (over the latency target)",
