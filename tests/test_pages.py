@@ -253,6 +253,10 @@ def test_import_history_lists_the_demo_batches(use_database, demo_url):
     assert len(table) == len(story.FILES) and set(table["Status"]) == {"Imported"}
     # Kinds in words ("Load-test results", not "loadtest").
     assert "Load-test results" in set(table["Kind"]) and "loadtest" not in set(table["Kind"])
+    # The demo's Locust and MLflow exports by their kind alone, without the upload page's hint
+    # of which export file it is.
+    assert {"Locust results", "MLflow runs"} <= set(table["Kind"]), set(table["Kind"])
+    assert not [k for k in table["Kind"] if "(" in k]
 
 
 def test_no_pages_folder_that_would_bypass_the_router():

@@ -262,7 +262,9 @@ def import_history(batches: list[dict]) -> pd.DataFrame:
         [
             {
                 "Batch": f"#{b['id']}",
-                "Kind": IMPORT_KIND_LABELS.get(b["kind"], b["kind"]),
+                # Without the upload page's hint of which export it is ("Locust results", not
+                # "Locust results (_stats.csv or _stats_history.csv)"): the file is named beside.
+                "Kind": IMPORT_KIND_LABELS.get(b["kind"], b["kind"]).split(" (")[0],
                 "File": b["file_name"],
                 "Rows read": b["rows_read"],
                 "Rows accepted": b["rows_accepted"],
