@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import ingest
+from liftoff import ingest, tables
 from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import views
 from liftoff.formatting import format_bytes
@@ -23,6 +23,9 @@ if table.empty:
     st.stop()
 
 st.caption("Every number on a screen traces back to one of these batches.")
+# Widths that show every column, Status too, at 1440x900 (a long file name is cut; the batch
+# picker below names it whole, with its folder).
+widths = tables.fitted_widths(table)
 widgets.table(
     table,
     hide_index=True,
@@ -30,16 +33,20 @@ widgets.table(
     # Up to 15 batches in view (at the automatic height, the 11th was half hidden).
     height=38 + min(len(table), 15) * 35 + 3,
     column_config={
+        **{c: st.column_config.Column(width=w) for c, w in widths.items()},
         "Rows read": st.column_config.NumberColumn(
-            format="localized", help="Rows of the file below its header."
+            format="localized", help="Rows of the file below its header.", width=widths["Rows read"]
         ),
         "Rows accepted": st.column_config.NumberColumn(
             format="localized",
             help="Records stored: a wide file (one column per metric, as MLflow exports) gives "
             "one per metric and row, so more than it has rows; a Locust history keeps one per "
             "step, so fewer.",
+            width=widths["Rows accepted"],
         ),
-        "Uploaded at": st.column_config.DatetimeColumn(format="D MMM YYYY HH:mm"),
+        "Uploaded at": st.column_config.DatetimeColumn(
+            format="D MMM YYYY HH:mm", width=widths["Uploaded at"]
+        ),
     },
 )
 

@@ -257,6 +257,16 @@ def test_import_history_lists_the_demo_batches(use_database, demo_url):
     # of which export file it is.
     assert {"Locust results", "MLflow runs"} <= set(table["Kind"]), set(table["Kind"])
     assert not [k for k in table["Kind"] if "(" in k]
+    # Files by their names; the columns fit 1440x900 together (Status was off to the right).
+    assert "metrics.csv" in set(table["File"]) and not [f for f in table["File"] if "/" in f]
+    from liftoff import db, tables
+    from liftoff.evidence import reads as evidence_reads
+    from liftoff.evidence import views
+
+    engine = db.make_engine(demo_url)
+    shown = views.import_history(evidence_reads.import_batches(engine))
+    engine.dispose()
+    assert sum(tables.fitted_widths(shown).values()) <= 960
 
 
 def test_no_pages_folder_that_would_bypass_the_router():

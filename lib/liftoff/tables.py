@@ -71,7 +71,10 @@ def fitted_widths(
     char, pad = 7.5, 30  # the grid's text, about 7.5 px a character, and its cell padding
     need = {}
     for c in frame.columns:
-        longest = frame[c].astype(str).str.len().max() if len(frame) else 0
+        if pd.api.types.is_datetime64_any_dtype(frame[c]):
+            longest = len("27 Nov 2026 09:00")  # as the screens' date columns write a moment
+        else:
+            longest = frame[c].astype(str).str.len().max() if len(frame) else 0
         need[str(c)] = int(max(len(str(c)), longest or 0) * char + pad)
     if sum(need.values()) <= total:
         return need

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import PurePath
 
 import pandas as pd
 
@@ -265,7 +266,9 @@ def import_history(batches: list[dict]) -> pd.DataFrame:
                 # Without the upload page's hint of which export it is ("Locust results", not
                 # "Locust results (_stats.csv or _stats_history.csv)"): the file is named beside.
                 "Kind": IMPORT_KIND_LABELS.get(b["kind"], b["kind"]).split(" (")[0],
-                "File": b["file_name"],
+                # The name without its folder ("metrics.csv", not "data/demo/metrics.csv"):
+                # the batch picker names it whole.
+                "File": PurePath(b["file_name"]).name or b["file_name"],
                 "Rows read": b["rows_read"],
                 "Rows accepted": b["rows_accepted"],
                 "Uploaded by": b["uploaded_by"] or "—",
