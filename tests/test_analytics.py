@@ -288,3 +288,23 @@ def test_a_change_is_written_with_the_digits_that_show_it():
     # A change is written with the value's own precision: "11.5 h" beside "+4.0 h".
     assert (format_delta(4.0, "h"), format_delta(-0.03, "min")) == ("+4.0 h", "-0.03 min")
     assert format_delta(-3, "users") == "-3 users"
+
+
+def test_a_metric_across_iterations_keeps_one_count_of_decimals(demo_engine):
+    """The headline-metrics table read "11.5 h", "7.50 h", "4.50 h", "2.00 h" along one row:
+    each value with the digits its own size gives. Along a row they now share the largest
+    value's ("7.5 h"), and the best keeps its star."""
+    from liftoff.evidence import initiative as evidence
+    from liftoff.evidence import views
+    from liftoff.formatting import shared_digits
+
+    assert shared_digits([11.5, 7.5, 4.5, 2.0], "h") == 1
+    assert shared_digits([0.35, 2.0], "h") == 2
+    assert shared_digits([3376.0, 1142.0], "ms") == 0
+    assert shared_digits([0.84, 0.9], "ratio") is None and shared_digits([], "h") is None
+    shown, _ = views.metrics_across_iterations(
+        evidence.for_initiative(demo_engine, "Contract clause extractor")
+    )
+    row = shown[shown["Metric"] == "Legal review hours saved per week"].iloc[0]
+    cells = [row[c] for c in shown.columns if c.startswith("Iteration ") and row[c] != "—"]
+    assert cells == ["2.0 h", "4.5 h", "7.5 h", "★ 11.5 h"], cells

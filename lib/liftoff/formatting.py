@@ -130,6 +130,17 @@ def format_value(value: float | None, unit: str | None, digits: int | None = Non
     return f"{value:,.{digits}f}{suffix}"
 
 
+def shared_digits(values, unit: str | None) -> int | None:
+    """One count of decimals for several values of one metric side by side: the count
+    format_value gives the largest ("11.5 h", "7.5 h", "2.0 h"; a row read "7.50 h" beside
+    "11.5 h"). None where format_value's own count is the same for every value."""
+    values = [abs(v) for v in values if v is not None]
+    if not values or unit in ("ratio", "fraction") or unit in WHOLE_UNITS:
+        return None
+    top = max(values)
+    return 0 if top >= 100 else 1 if top >= 10 else 2
+
+
 #: How a change of nothing is written (a tile shows it without an arrow).
 NO_CHANGE = "no change"
 

@@ -28,6 +28,7 @@ from liftoff.formatting import (
     format_moment,
     format_percent,
     format_value,
+    shared_digits,
     shown_unit,
 )
 from liftoff.tables import Table
@@ -162,9 +163,11 @@ def metrics_across_iterations(ev: InitiativeEvidence) -> tuple[pd.DataFrame, pd.
         }
         raw_row = {"metric": key, "unit": meta["unit"] or ""}
         # Every value that reads as the best gets the star (two "0.2%" and a star on one, before).
-        best_text = format_value(best, shown_unit(meta)) if best is not None else None
+        # One count of decimals across the row ("7.5 h" beside "11.5 h", not "7.50 h").
+        digits = shared_digits(present, shown_unit(meta))
+        best_text = format_value(best, shown_unit(meta), digits) if best is not None else None
         for n, v in values.items():
-            text = format_value(v, shown_unit(meta))
+            text = format_value(v, shown_unit(meta), digits)
             row[f"Iteration {n}"] = (
                 f"★ {text}" if v is not None and text == best_text and len(present) > 1 else text
             )
