@@ -220,7 +220,20 @@ for warning in prepared.warnings:
 
 if not prepared.ok:
     st.error(text.plain(summary.problems_sentence), icon=":material/error:")
-    widgets.table(summary.problems, hide_index=True, width="stretch")
+    # Rows tall enough to wrap: the fix is the part to read, and at one line it was cut off.
+    widgets.table(
+        summary.problems,
+        hide_index=True,
+        width="stretch",
+        row_height=widgets.WRAPPED_ROWS,
+        column_config={
+            "Row": st.column_config.Column(width=60),
+            "Column": st.column_config.Column(width=120),
+            "Value": st.column_config.Column(width=150),
+            "Problem": st.column_config.Column(width=300),
+            "Fix": st.column_config.Column(width=320),
+        },
+    )
 else:
     st.markdown("**Preview: the first rows as the screens will show them**")
     preview = ingest.preview(prepared)

@@ -285,6 +285,9 @@ def test_a_change_is_written_with_the_digits_that_show_it():
     assert format_delta(0.0, "ratio") == format_delta(-0.00001, "ratio") == "no change"
     assert (format_value(3.4, "rps"), format_value(0.98, "rps")) == ("3.40 req/s", "0.98 req/s")
     assert format_value(98.94, "rps") == "98.9 req/s"
+    # A small value keeps two significant digits: a cost of 0.0012 € read "0.00 €", as if free.
+    assert (format_value(0.0012, "EUR"), format_value(0.0012, None)) == ("0.0012 €", "0.0012")
+    assert format_value(3e-9, "ms") == "3.0e-09 ms" and format_value(0.0, "h") == "0.00 h"
     # A change is written with the value's own precision: "11.5 h" beside "+4.0 h".
     assert (format_delta(4.0, "h"), format_delta(-0.03, "min")) == ("+4.0 h", "-0.03 min")
     assert format_delta(-3, "users") == "-3 users"

@@ -127,6 +127,19 @@ def test_an_unknown_initiative_gets_did_you_mean_and_create_does_not_duplicate_i
     assert not prepare(demo_engine, text, create=True).ok
 
 
+def test_an_unknown_initiative_is_reported_at_the_first_row_that_names_it(demo_engine):
+    """The problem's Row read "—" for a misspelt initiative in rows 3 and 4 of the file."""
+    lines = [
+        "initiative,iteration,metric,value",
+        f"{CHURN},6,churn_auc,0.8",
+        "Fraud screening,6,churn_auc,0.8",
+        "Fraud screening,6,f1,0.7",
+    ]
+    (problem,) = prepare(demo_engine, "\n".join(lines) + "\n").problems.items
+    assert (problem.row, problem.column, problem.value) == (3, "initiative", "Fraud screening")
+    assert problem.message.startswith("There is no initiative named 'Fraud screening' (in 2 rows")
+
+
 def test_the_cli_answers_a_misspelt_initiative_the_same_way(
     demo_url, monkeypatch, capsys, tmp_path
 ):
@@ -531,7 +544,7 @@ def test_a_fraction_above_1_gets_a_hint_that_leads_to_the_right_value(demo_engin
     p = prepare(demo_engine, "iteration,metric,value\n6,churn_auc,1.7\n", initiative=CHURN)
     assert [(pr.message, pr.fix) for pr in p.problems.items] == [
         (
-            "churn_auc is above 1, and it is stored as a fraction between 0 and 1.",
+            "Churn model AUC is above 1, and it is stored as a fraction between 0 and 1.",
             "If the column holds percentages, write 87.5 % or add --percent; otherwise correct it.",
         )
     ]

@@ -263,3 +263,15 @@ def test_the_preview_fits_the_page_and_never_cuts_a_date(demo_engine):
     ]
     assert list(concerns["Severity"]) == ["High", "Medium"]
     assert list(concerns["Status"]) == ["Open", "Mitigating"]
+    # A load test's failures as the Scalability screen writes them; each field headed alike in
+    # the preview and in "How the columns were read" (they said "Failure share" and "Error rate").
+    prepared = ingest.prepare(
+        demo_engine,
+        (CORPUS / "loadtest_generic.csv").read_bytes(),
+        "l.csv",
+        ingest.Options(initiative="Churn early-warning"),
+    )
+    steps = ingest.preview(prepared).frame
+    assert list(steps["Failures"]) == ["0.0%", "0.2%", "1.5%"]
+    read_as = set(ingest.describe(prepared).mapping["Read as"])
+    assert {"Throughput (requests/s)", "Failures", "p95 (ms)"} <= read_as <= set(steps.columns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 
@@ -124,9 +125,16 @@ def format_value(value: float | None, unit: str | None, digits: int | None = Non
     if digits is None:
         if unit in WHOLE_UNITS or abs(value) >= 100:
             digits = 0
+        elif abs(value) >= 10:
+            digits = 1
+        elif 0 < abs(value) < 0.01:
+            # Two significant digits: a cost of 0.0012 € a request read "0.00", as if free.
+            digits = 1 - math.floor(math.log10(abs(value)))
         else:
-            digits = 1 if abs(value) >= 10 else 2
+            digits = 2
     suffix = UNIT_SUFFIX.get(unit or "", f" {unit}" if unit else "")
+    if digits > 8:  # a millionth and less: its two digits and its power of ten
+        return f"{value:.1e}{suffix}"
     return f"{value:,.{digits}f}{suffix}"
 
 

@@ -45,6 +45,12 @@ def problems_table(items) -> pd.DataFrame:
 
 
 _FIELD = re.compile(r"[a-z][a-z0-9_]*")
+# Fields stored under another name, so that "How the columns were read" heads a field as the
+# preview heads its column.
+_STORED_AS = {
+    "concerns": {"category": "failure_category", "key": "external_key"},
+    "loadtest": {"rps": "throughput_rps", "error_rate": "failure_ratio"},
+}
 _ENCODING_NAMES = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8 (with a byte-order mark)",
@@ -70,7 +76,10 @@ def describe(p: Prepared) -> Description:
         detail = f"Text read as {encoding}, {_DELIMITER_NAMES.get(p.delimiter or ',', repr(p.delimiter))}-separated."
     # A field by the header the preview gives it ("Recorded", not recorded_at).
     mapping = pd.DataFrame(
-        [(c, heading(r) if _FIELD.fullmatch(r) else r) for c, r in p.mapping],
+        [
+            (c, heading(_STORED_AS.get(p.kind, {}).get(r, r)) if _FIELD.fullmatch(r) else r)
+            for c, r in p.mapping
+        ],
         columns=["Column in the file", "Read as"],
     )
     problems = problems_table(p.problems.items)
@@ -160,6 +169,9 @@ def _as_the_screens_write_it(p: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 _CHOICE_WORDS = {
+    # A share of failed requests as the Scalability screen writes it ("0.2%", not 0.002).
+    "loadtest": {"failure_ratio": lambda v: format_value(float(v), "ratio")},
+    "locust": {"failure_ratio": lambda v: format_value(float(v), "ratio")},
     "concerns": {
         "failure_category": people_views.category_label,
         "status": lambda v: people_views.CONCERN_STATUS_LABELS.get(v, v),
@@ -188,8 +200,8 @@ _HEADINGS = {
     "raised_at": "Raised",
     "throughput_rps": "Throughput (requests/s)",
     "peak_rps": "Peak (requests/s)",
-    "failure_ratio": "Failure share",
-    "error_rate": "Error rate",
+    "failure_ratio": "Failures",
+    "error_rate": "Failures",
     "evidence_note": "Evidence",
     "manual_status": "Status set by hand",
     "action_taken": "Action taken",

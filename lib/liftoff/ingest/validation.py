@@ -97,6 +97,7 @@ class Context:
         # different names land on one metric ("Churn model AUC!" on churn_model_auc).
         self.metric_spellings: dict[str, dict[str, str]] = {}
         self.missing_initiatives: dict[str, int] = {}
+        self.missing_initiative_rows: dict[str, int] = {}
         self.missing_iterations: dict[tuple[str, int], int] = {}
         self.column_problem_reported: set[str] = set()
         self.missing_required = False  # a required column is missing: rows are not read
@@ -406,11 +407,14 @@ class Context:
                     values=values,
                 )
         codes, names = pd.factorize(values, use_na_sentinel=True)
-        for name, n in zip(
-            names, np.bincount(codes[codes >= 0], minlength=len(names)), strict=True
+        for i, (name, n) in enumerate(
+            zip(names, np.bincount(codes[codes >= 0], minlength=len(names)), strict=True)
         ):
             if name not in self.initiatives:
                 self.missing_initiatives[name] = self.missing_initiatives.get(name, 0) + int(n)
+                # The first row that names it, for the problem's Row (it read "—").
+                first = int(self.rows(frame.index[np.flatnonzero(codes == i)[:1]])[0])
+                self.missing_initiative_rows.setdefault(name, first)
         return values
 
     def iteration(
@@ -469,6 +473,12 @@ class Context:
                 )
         return out
 
+    def _in_rows(self, name: str) -> str:
+        """How often a missing initiative is named, beyond the problem's row: " (in 3 rows,
+        the first here)"."""
+        n = self.missing_initiatives.get(name, 0)
+        return f" (in {n:,} rows, the first here)" if n > 1 else ""
+
     def finish(self) -> None:
         """File-level problems: initiatives and iterations that do not exist; the concern
         categories that could not be matched, as a warning.
@@ -504,11 +514,11 @@ class Context:
             elif meant is not None:
                 self.p.asks_create = True
                 self.problems.add(
-                    None,
+                    self.missing_initiative_rows.get(name),
                     "initiative",
                     name,
-                    f"There is no initiative named {name!r}. Did you mean {meant!r}?"
-                    + looks_alike(name),
+                    f"There is no initiative named {name!r}{self._in_rows(name)}. "
+                    f"Did you mean {meant!r}?" + looks_alike(name),
                     self.opt.say(
                         f"Write {meant!r} in the file, or choose {meant!r} under 'Initiative'.",
                         f"Write {meant!r} in the file (or --initiative {meant!r}).",
@@ -518,10 +528,11 @@ class Context:
             else:
                 self.p.asks_create = True
                 self.problems.add(
-                    None,
+                    self.missing_initiative_rows.get(name),
                     "initiative",
                     name,
-                    f"There is no initiative named {name!r} (initiatives: {known}).",
+                    f"There is no initiative named {name!r}{self._in_rows(name)}; "
+                    f"the initiatives are {known}.",
                     f"Correct the name, or to create it, {create}.",
                 )
         latest: dict[str, int] = {}
@@ -653,12 +664,14 @@ def check_metric_values(
 
     for i in np.unique(codes[over | bad | negative | usual]).tolist():
         key = metric_keys[i]
+        # By its name, as the screens and the preview write it (not retention_rate_90d).
+        name = ctx.p.metric_meta.get(key, {}).get("display_name") or key
         if unit_of[i] == "ratio":
             ctx.report(
                 of(over, i),
                 frame,
                 col,
-                f"{key} is above 1, and it is stored as a fraction between 0 and 1.",
+                f"{name} is above 1, and it is stored as a fraction between 0 and 1.",
                 ctx.opt.say(
                     "If the column holds percentages, write 87.5 % or tick 'Values are "
                     "percentages'; otherwise correct it.",
@@ -667,12 +680,16 @@ def check_metric_values(
                 ),
             )
             ctx.report(
-                of(bad, i), frame, col, f"{key} must lie between 0% and 100%.", "Correct the value."
+                of(bad, i),
+                frame,
+                col,
+                f"{name} must lie between 0% and 100%.",
+                "Correct the value.",
             )
             _warn_far_outside(ctx, key, values[of(usual, i)])
         else:
             ctx.report(
-                of(negative, i), frame, col, f"{key} cannot be negative.", "Correct the value."
+                of(negative, i), frame, col, f"{name} cannot be negative.", "Correct the value."
             )
 
 
