@@ -96,9 +96,10 @@ def test_the_column_mapping_of_a_wide_file_lists_every_metric_column(demo_engine
     assert p.ok, problems(p)
     read_as = dict(p.mapping)
     assert read_as["Sprint"] == "iteration"
-    assert read_as["Latency (ms)"] == "metric latency, in ms, one value per row"
-    assert read_as["Retention %"].startswith("metric retention, a share written in %")
-    assert read_as["Churn AUC"].startswith("metric churn_auc")
+    # Each metric by its name, a known one by the name the screens give it (not its key).
+    assert read_as["Latency (ms)"] == "the metric Latency (ms), in ms, one value per row"
+    assert read_as["Retention %"].startswith("the metric Retention %, a share written in %")
+    assert read_as["Churn AUC"].startswith("the metric Churn model AUC")
     assert len(p.mapping) == 4
 
 

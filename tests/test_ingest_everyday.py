@@ -113,3 +113,20 @@ def test_a_file_whose_values_will_not_show_says_so_before_import(demo_engine):
         demo_engine, own, "c.csv", ingest.Options(initiative="Churn early-warning")
     )
     assert not [w for w in again.warnings if "its candidate" in w]
+
+
+def test_the_import_message_says_which_iteration_it_created(demo_engine):
+    """The check said iteration 7 would be created and become the latest; the message after
+    the import said only "Imported 2 rows", and the new iteration was found on the overview."""
+    from liftoff import ingest
+    from liftoff.access import auth
+
+    data = b"iteration,metric,value\n7,churn_auc,0.851\n7,retention_rate_90d,0.879\n"
+    options = ingest.Options(initiative="Churn early-warning")
+    prepared = ingest.prepare(demo_engine, data, "next.csv", options)
+    assert prepared.ok, prepared.problems.items
+    _, batch = ingest.import_file(demo_engine, auth.SYSTEM, data, "next.csv", options)
+    assert ingest.describe_success(prepared, batch) == (
+        f"Imported 2 rows of metrics from next.csv as batch #{batch}. "
+        "It created iteration 7 of Churn early-warning."
+    )

@@ -107,7 +107,16 @@ def describe_success(p: Prepared, batch_id: int) -> str:
         what = count(p.rows_accepted, "row")
     else:
         what = f"{_stored(p)} ({count(p.rows_read, 'row')})"
-    return f"Imported {what} of {label} from {p.file_name} as batch #{batch_id}."
+    made = [f"initiative {n}" for n in p.new_initiatives] + [
+        f"iteration {i} of {n}" for n, i in sorted({*p.new_iterations, *p.next_iterations})
+    ]
+    # What it created, as the check said it would (a new iteration becomes the latest).
+    created = f" It created {_listed(made)}." if made else ""
+    return f"Imported {what} of {label} from {p.file_name} as batch #{batch_id}.{created}"
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def screen_for(p: Prepared) -> str | None:

@@ -226,7 +226,9 @@ def _kind_metrics(ctx: Context, frame: pd.DataFrame, names, unmatched) -> pd.Dat
             in_unit = ", a share" + (" written in %" if h.unit in ("%", "percent", "pct") else "")
         else:
             in_unit = f", in {unit}" if unit else ""
-        read_as = f"metric {h.key}{in_unit}, one value per row"
+        # By the metric's name, as the warnings and the preview write it (not its key).
+        shown = ctx.p.metric_meta.get(h.key, {}).get("display_name") or h.key
+        read_as = f"the metric {shown}{in_unit}, one value per row"
         if (col, read_as) not in ctx.p.mapping:  # the preview's column mapping shows it
             ctx.p.mapping.append((col, read_as))
         parsed = parse_numbers(frame[col])
