@@ -204,7 +204,12 @@ def test_model_gains_showing_or_not_in_the_kpi():
     flat = evidence_rules.model_versus_kpi(
         "auc", "ret", [(0.69, 0.871), (0.79, 0.870), (0.84, 0.874)], False, False, True
     )
-    assert flat.verdict == "not_showing"
+    assert flat.verdict == "not_showing" and flat.kpi_gain_too_small
+    # the KPI fell while the model rose: not showing, and not a small gain either
+    fell = evidence_rules.model_versus_kpi(
+        "auc", "ret", [(0.69, 0.88), (0.79, 0.87), (0.84, 0.86)], False, False, True
+    )
+    assert fell.verdict == "not_showing" and not fell.kpi_gain_too_small
     # the model got worse: nothing to pass on
     assert (
         evidence_rules.model_versus_kpi(

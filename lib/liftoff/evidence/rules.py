@@ -403,6 +403,8 @@ class ModelVersusKpi:
     model_change: float | None  # last − first, in stored units
     kpi_change: float | None
     verdict: str  # "showing", "not_showing", "model_flat", "unknown"
+    # "not_showing" although the KPI moved the way the model did: it gained, too little yet.
+    kpi_gain_too_small: bool = False
 
 
 def model_versus_kpi(
@@ -439,7 +441,8 @@ def model_versus_kpi(
         verdict = "showing"
     else:
         verdict = "not_showing"
-    return ModelVersusKpi(model, kpi, len(pairs), r, rho, dm, dk, verdict)
+    small = verdict == "not_showing" and 0 < gain_k < enough and (aligned is None or aligned >= 0.5)
+    return ModelVersusKpi(model, kpi, len(pairs), r, rho, dm, dk, verdict, small)
 
 
 # ----------------------------------------------------------------------------- alerts

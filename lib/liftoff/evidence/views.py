@@ -358,6 +358,14 @@ def model_business_sentence(ev: InitiativeEvidence, model: str, kpi: str) -> tup
         "model_flat": "the model has not improved, so there is no gain to pass on.",
         "unknown": "too early to tell whether the model moves the KPI.",
     }
+    if cmp.kpi_gain_too_small:
+        # Not "not showing up" beside a correlation that says they move together: it gains,
+        # by less than would count.
+        enough = "1 percentage point" if ku == "ratio" else "2%"
+        verdicts["not_showing"] = (
+            f"the KPI moves with the model, but has gained less than the {enough} that would "
+            "show the model's gains reaching the business."
+        )
     few = cmp.n < evidence_rules.MIN_CORRELATION_N
     if few and cmp.verdict in ("showing", "not_showing"):
         # The warning beside it says a correlation needs more: the verdict says so too.
