@@ -680,3 +680,29 @@ def test_the_upload_page_offers_percentages_and_asks_create_only_for_a_gap(use_d
     assert [c for c in at.checkbox if c.label.startswith("Create the initiatives")]
     next(c for c in at.checkbox if c.label.startswith("Values are percentages")).check().run()
     assert "churn_auc: 1.7% is far outside" in texts(at)
+
+
+def test_a_concern_register_says_which_concerns_it_adds_and_which_it_updates(demo_engine):
+    """A new user could not tell whether RISK-1 and RISK-2 would be added or would replace
+    concerns already imported: the check says so, by key, before the import."""
+    from pathlib import Path
+
+    from liftoff import ingest
+
+    root = Path(__file__).parent
+    fresh = ingest.prepare(
+        demo_engine,
+        (root / "data" / "ingest" / "concerns.csv").read_bytes(),
+        "c.csv",
+        ingest.Options(initiative=CHURN),
+    )
+    assert "All 2 concerns in the file will be added as new." in fresh.warnings
+    again = ingest.prepare(
+        demo_engine,
+        (root.parent / "data" / "demo" / "risk-register.csv").read_bytes(),
+        "r.csv",
+        ingest.Options(force=True),
+    )
+    (said,) = [w for w in again.warnings if "under their key" in w]
+    assert said.startswith("17 concerns of the file are already in Liftoff under their key (")
+    assert said.endswith("a rollback brings them back. None is new.")

@@ -16,7 +16,8 @@ import json
 import pandas as pd
 from sqlalchemy import func, select
 
-from liftoff.db.models import ImportBatch
+from liftoff.db.models import Concern, ImportBatch, Initiative
+from liftoff.formatting import count
 from liftoff.ingest import columns as cols
 from liftoff.ingest.kinds import KINDS, VALIDATORS, detect_kind, map_columns
 from liftoff.ingest.prepared import Options, Prepared
@@ -235,11 +236,49 @@ def prepare(
         )
     if p.ok:
         p.warnings.extend(_shadowed_by_candidate(engine, p))
+        p.warnings.extend(_concerns_updated(engine, p))
     # Problems in the order of the file: the file's own first, then row by row.
     p.problems.items.sort(key=lambda pr: (pr.row is not None, pr.row or 0))
     if not p.ok:
         p.frames = {}
     return p
+
+
+def _concerns_updated(engine, p: Prepared) -> list[str]:
+    """Which of a register's concerns are new and which update one already in Liftoff (by its
+    key, in its initiative): said before the import, since a re-import replaces their values."""
+    parts = p.frames.get("concerns", [])
+    if not parts:
+        return []
+    rows = pd.concat(parts)[["initiative", "external_key"]]
+    keyed = rows.dropna()
+    keys = sorted(set(keyed["external_key"]))
+    found: set[tuple[str, str]] = set()
+    if keys:
+        with connection(engine) as conn:
+            found = set(
+                conn.execute(
+                    select(Initiative.name, Concern.external_key)
+                    .join(Initiative, Initiative.id == Concern.initiative_id)
+                    .where(Concern.external_key.in_(keys))
+                ).all()
+            )
+    updated = sorted(
+        {k for name, k in keyed.itertuples(index=False) if (name, k) in found}, key=str
+    )
+    new = len(rows) - sum(1 for name, k in keyed.itertuples(index=False) if (name, k) in found)
+    if not updated:
+        return [f"All {count(len(rows), 'concern')} in the file will be added as new."]
+    listed = ", ".join(updated[:10]) + (
+        f" and {len(updated) - 10} more" if len(updated) > 10 else ""
+    )
+    one = len(updated) == 1
+    return [
+        f"{count(len(updated), 'concern')} of the file {'is' if one else 'are'} already in "
+        f"Liftoff under {'its' if one else 'their'} key ({listed}): the file's values will "
+        f"replace {'its' if one else 'theirs'}, and a rollback brings them back. "
+        + (f"{count(new, 'concern')} will be added as new." if new else "None is new.")
+    ]
 
 
 def _shadowed_by_candidate(engine, p: Prepared) -> list[str]:
