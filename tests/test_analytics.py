@@ -309,6 +309,7 @@ def test_a_metric_across_iterations_keeps_one_count_of_decimals(demo_engine):
     assert shared_digits([11.5, 7.5, 4.5, 2.0], "h") == 1
     assert shared_digits([0.35, 2.0], "h") == 2
     assert shared_digits([3376.0, 1142.0], "ms") == 0
+    assert shared_digits([0.5, 0.0012], "EUR") == 4  # not "0.00 €" for the small one
     assert shared_digits([0.84, 0.9], "ratio") is None and shared_digits([], "h") is None
     shown, _ = views.metrics_across_iterations(
         evidence.for_initiative(demo_engine, "Contract clause extractor")

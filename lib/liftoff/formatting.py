@@ -146,7 +146,12 @@ def shared_digits(values, unit: str | None) -> int | None:
     if not values or unit in ("ratio", "fraction") or unit in WHOLE_UNITS:
         return None
     top = max(values)
-    return 0 if top >= 100 else 1 if top >= 10 else 2
+    digits = 0 if top >= 100 else 1 if top >= 10 else 2
+    # Never so few that a small value reads as nothing (0.0012 beside 0.5 as "0.00").
+    least = min((v for v in values if v > 0), default=0)
+    if least and round(least, digits) == 0:
+        digits = 1 - math.floor(math.log10(least))
+    return min(digits, 8)
 
 
 #: How a change of nothing is written (a tile shows it without an arrow).

@@ -268,6 +268,8 @@ def _concerns_updated(engine, p: Prepared) -> list[str]:
     )
     new = len(rows) - sum(1 for name, k in keyed.itertuples(index=False) if (name, k) in found)
     if not updated:
+        if len(rows) == 1:
+            return ["The concern in the file will be added as new."]
         return [f"All {count(len(rows), 'concern')} in the file will be added as new."]
     listed = ", ".join(updated[:10]) + (
         f" and {len(updated) - 10} more" if len(updated) > 10 else ""
