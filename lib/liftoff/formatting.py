@@ -123,15 +123,14 @@ def format_value(value: float | None, unit: str | None, digits: int | None = Non
     if unit == "fraction":
         return f"{value:.{FRACTION_DIGITS if digits is None else digits}f}"
     if digits is None:
-        if unit in WHOLE_UNITS or abs(value) >= 100:
+        size = abs(value)
+        if unit in WHOLE_UNITS:
             digits = 0
-        elif abs(value) >= 10:
-            digits = 1
-        elif 0 < abs(value) < 0.01:
+        elif 0 < size < 0.01:
             # Two significant digits: a cost of 0.0012 € a request read "0.00", as if free.
-            digits = 1 - math.floor(math.log10(abs(value)))
+            digits = _two_significant(size)
         else:
-            digits = 2
+            digits = _decimals(size)
     suffix = UNIT_SUFFIX.get(unit or "", f" {unit}" if unit else "")
     if digits > 8:  # a millionth and less: its two digits and its power of ten
         return f"{value:.1e}{suffix}"
@@ -145,13 +144,22 @@ def shared_digits(values, unit: str | None) -> int | None:
     values = [abs(v) for v in values if v is not None]
     if not values or unit in ("ratio", "fraction") or unit in WHOLE_UNITS:
         return None
-    top = max(values)
-    digits = 0 if top >= 100 else 1 if top >= 10 else 2
+    digits = _decimals(max(values))
     # Never so few that a small value reads as nothing (0.0012 beside 0.5 as "0.00").
     least = min((v for v in values if v > 0), default=0)
     if least and round(least, digits) == 0:
-        digits = 1 - math.floor(math.log10(least))
+        digits = _two_significant(least)
     return min(digits, 8)
+
+
+def _decimals(size: float) -> int:
+    """The decimals of a number of this size: "312", "98.9", "3.40"."""
+    return 0 if size >= 100 else 1 if size >= 10 else 2
+
+
+def _two_significant(size: float) -> int:
+    """The decimals that keep two significant digits of a positive number under 1: 0.0012."""
+    return 1 - math.floor(math.log10(size))
 
 
 #: How a change of nothing is written (a tile shows it without an arrow).

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, bindparam, delete, text
 
+from liftoff.db import stored
 from liftoff.db.models import LatestObservation
 
 _COLUMNS = "iteration_id, metric_id, candidate, observation_id, value, recorded_at, batch_id"
@@ -203,10 +204,7 @@ class BatchWinners:
             [""] * size if kept["candidate"] is None else kept["candidate"].tolist(),
             ids.tolist(),
             kept["value"].tolist(),
-            [
-                None if t == "NaT" else t.replace("T", " ")  # as SQLAlchemy stores them
-                for t in np.datetime_as_string(kept["recorded_at"], unit="us").tolist()
-            ],
+            stored.moments(kept["recorded_at"]),
             strict=True,
         )
         names = ("iteration_id", "metric_id", "candidate", "observation_id", "value", "recorded_at")

@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection
 
+from liftoff.db import stored
+
 FAST_CHUNK = 50_000
 
 
@@ -76,12 +78,9 @@ def plain_list(values) -> list | None:
         else pd.Series(values, copy=False, dtype=object if values.dtype == object else None)
     )
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        # Exports repeat timestamps: format each distinct value once.
-        codes, uniques = pd.factorize(column.to_numpy(dtype="datetime64[us]"))
-        if not len(uniques):
+        if column.isna().all():
             return None
-        text = [t.replace("T", " ") for t in np.datetime_as_string(uniques, unit="us").tolist()]
-        return np.array([*text, None], dtype=object)[codes].tolist()
+        return stored.moments(column.to_numpy(dtype="datetime64[us]"))
     missing = column.isna().to_numpy()
     if missing.all():
         return None

@@ -263,10 +263,9 @@ def _concerns_updated(engine, p: Prepared) -> list[str]:
                     .where(Concern.external_key.in_(keys))
                 ).all()
             )
-    updated = sorted(
-        {k for name, k in keyed.itertuples(index=False) if (name, k) in found}, key=str
-    )
-    new = len(rows) - sum(1 for name, k in keyed.itertuples(index=False) if (name, k) in found)
+    matched = [k for name, k in keyed.itertuples(index=False) if (name, k) in found]
+    updated = sorted(set(matched), key=str)
+    new = len(rows) - len(matched)
     if not updated:
         if len(rows) == 1:
             return ["The concern in the file will be added as new."]
