@@ -1,8 +1,9 @@
 """Screens in the real browser: Chromium at 1440x900 opens every screen a viewer sees in the demo
 portfolio with 1,000,000 extra imported observations, by a fresh load (a new tab going to the
 screen's address) and by a click on its link in the sidebar (from the screen before it), next
-to a bare three-page Streamlit app (benchmarks/bare_three_pages.py) measured the same way in the
-same run.
+to a bare three-page Streamlit app (benchmarks/bare_three_pages.py) and the chart floor, the same
+three pages with one small plotly chart each (benchmarks/bare_chart_pages.py), measured the same
+way in the same run.
 
     .venv/bin/python benchmarks/browser.py [--runs N] [--no-extra] [--postgres URL]
 
@@ -13,17 +14,19 @@ widget), no element is still loading its code, and every plotly chart on the pag
 reached, taken in the page (performance.now), not when this script noticed. A screen that
 raised an exception, ran its script more than once, ended elsewhere or never finished (within
 90 s) is named under the table.
-Liftoff and bare measurements alternate, one round (every screen loaded and clicked) is a
-warm-up and is discarded, and medians of --runs rounds are printed with their ratio to the bare
-app's medians. Targets: a fresh load at most 2x the bare app's, a click at most 3x.
+Liftoff, bare and chart-floor measurements alternate, one round (every screen loaded and
+clicked) is a warm-up and is discarded, and medians of --runs rounds are printed with their
+ratio to the bare app's medians. Targets: a fresh load at most 2x the bare app's, a click at
+most 3x. The chart floor's own ratio shows how much of that any page with a plotly chart spends
+on plotly alone.
 
 The data: `liftoff migrate` and `liftoff demo` on a SQLite file in a temporary folder (or the
 empty PostgreSQL database of --postgres), then `liftoff import` of a generated 1,000,000-row
 metrics CSV on the demo's own initiatives, iterations, metrics and segments, timed before any
 demo value, so that every headline figure and story stays as the demo tells it while each
-screen reads through a million more observations (--no-extra skips it). Both servers run from
-this tree (`liftoff run` with this tree's lib first on PYTHONPATH; `streamlit run` of the bare
-app), headless, on free ports of 127.0.0.1, and are stopped at the end.
+screen reads through a million more observations (--no-extra skips it). The three servers run
+from this tree (`liftoff run` with this tree's lib first on PYTHONPATH; `streamlit run` of the
+two bare apps), headless, on free ports of 127.0.0.1, and are stopped at the end.
 """
 
 from __future__ import annotations
@@ -38,10 +41,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from liftoff.server import supervise
 
@@ -71,7 +76,9 @@ LOAD_TARGET, CLICK_TARGET = 2.0, 3.0
 # later change (a second run, a chart taken away) clears it.
 MONITOR = """
 (() => {
-  const b = window.__bench = {runs: 0, finished: false, doneAt: null, clickAt: null};
+  const b = window.__bench = {
+    runs: 0, finished: false, doneAt: null, clickAt: null, finishedAt: null,
+  };
   const fields = data => {
     const u = new Uint8Array(data), out = [];
     let i = 0;
@@ -107,6 +114,7 @@ MONITOR = """
     const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
     return {
       doneAt: b.doneAt, clickAt: b.clickAt, runs: b.runs, finished: b.finished,
+      finishedAt: b.finishedAt,
       state: app && app.getAttribute('data-test-script-state'), path: location.pathname,
       charts: charts.length,
       drawn: charts.filter(c => c.querySelector('.js-plotly-plot .main-svg')).length,
@@ -123,7 +131,10 @@ MONITOR = """
         if (!(event.data instanceof ArrayBuffer)) return;
         for (const [field, value] of fields(event.data)) {
           if (field === 4) { b.runs += 1; b.finished = false; }
-          if (field === 6 && (value === 0 || value === 3)) b.finished = true;
+          if (field === 6 && (value === 0 || value === 3)) {
+            b.finished = true;
+            b.finishedAt = performance.now();
+          }
         }
         setTimeout(check, 0);
       });
@@ -143,7 +154,8 @@ SETTLED = (
 )
 STATE = "() => window.__bench.snapshot()"
 ARM_CLICK = (
-    "() => Object.assign(window.__bench, {runs: 0, finished: false, doneAt: null, clickAt: null})"
+    "() => Object.assign(window.__bench,"
+    " {runs: 0, finished: false, doneAt: null, clickAt: null, finishedAt: null})"
 )
 
 
@@ -231,6 +243,14 @@ def serving(command: list[str], env: dict, port: int, log_path: Path):
 # --------------------------------------------------------------------------------- the browser
 
 
+class Timing(NamedTuple):
+    """One load or click: until the page was finished, and until its script's finished message
+    arrived (the server's part; the rest is the browser drawing)."""
+
+    done: float
+    script: float
+
+
 class Measure:
     """Times fresh loads and sidebar clicks of one app in one browser context."""
 
@@ -253,7 +273,7 @@ class Measure:
         tab.close()
         return [(title, href) for title, href in links if not href.endswith("/account")]
 
-    def _finish(self, tab, name: str, path: str, since_click: bool) -> float | None:
+    def _finish(self, tab, name: str, path: str, since_click: bool) -> Timing | None:
         try:
             s = tab.wait_for_function(SETTLED, arg=SETTLE_MS, timeout=TIMEOUT_MS).json_value()
         except Exception:  # noqa: BLE001 - a timeout is a finding, reported with the table
@@ -274,10 +294,12 @@ class Measure:
             if s["clickAt"] is None:
                 self.problems[name].add("the click was not seen")
                 return None
-            return (s["doneAt"] - s["clickAt"]) / 1000
-        return s["doneAt"] / 1000  # performance.now() counts from the navigation's start
+            start = s["clickAt"]
+        else:
+            start = 0  # performance.now() counts from the navigation's start
+        return Timing((s["doneAt"] - start) / 1000, (s["finishedAt"] - start) / 1000)
 
-    def load(self, name: str, href: str) -> float | None:
+    def load(self, name: str, href: str) -> Timing | None:
         tab = self.context.new_page()
         try:
             tab.goto(href, wait_until="commit")
@@ -285,7 +307,7 @@ class Measure:
         finally:
             tab.close()
 
-    def click(self, name: str, href: str, previous: str) -> float | None:
+    def click(self, name: str, href: str, previous: str) -> Timing | None:
         if self.tab is None or self.tab.is_closed():
             self.tab = self.context.new_page()
             self.tab.goto(previous)
@@ -306,81 +328,85 @@ def _path(href: str) -> str:
 # ------------------------------------------------------------------------------------ the runs
 
 
-def measure(browser, app_url: str, bare_url: str, runs: int):
-    app, bare = Measure(browser, app_url), Measure(browser, bare_url)
-    screens, bare_pages = app.pages(), bare.pages()
+def measure(browser, app_url: str, bare_url: str, chart_url: str, runs: int):
+    app, bare, chart = (Measure(browser, u) for u in (app_url, bare_url, chart_url))
+    screens, bare_pages, chart_pages = app.pages(), bare.pages(), chart.pages()
     print(
         f"{len(screens)} screens a viewer sees: {', '.join(t for t, _ in screens)}; "
-        f"bare app: {len(bare_pages)} pages.",
+        f"bare app: {len(bare_pages)} pages; chart floor: {len(chart_pages)} pages.",
         flush=True,
     )
-    loads: dict[str, list[float]] = collections.defaultdict(list)
-    clicks: dict[str, list[float]] = collections.defaultdict(list)
-    bare_loads: list[float] = []
-    bare_clicks: list[float] = []
-    b = 0  # the bare page to open next
+    loads: dict[str, list[Timing]] = collections.defaultdict(list)
+    clicks: dict[str, list[Timing]] = collections.defaultdict(list)
+    base = {k: [] for k in ("bare load", "bare click", "chart load", "chart click")}
+    others = {"bare": bare, "chart": chart}
+    floors = {"bare": bare_pages, "chart": chart_pages}
+    b = 0  # the bare (and chart floor) page to open next
     for round_ in range(runs + 1):
         started = time.perf_counter()
         warm_up = round_ == 0
         for i, (title, href) in enumerate(screens):
-            _, bare_href = bare_pages[b % len(bare_pages)]
-            bare_from = bare_pages[(b - 1) % len(bare_pages)][1]
+            to = {n: pages[b % len(pages)][1] for n, pages in floors.items()}
+            since = {n: pages[(b - 1) % len(pages)][1] for n, pages in floors.items()}
             b += 1
-            steps = [
-                (app.load, (title, href), loads[title]),
-                (bare.load, ("bare", bare_href), bare_loads),
-                (app.click, (title, href, screens[i - 1][1]), clicks[title]),
-                (bare.click, ("bare", bare_href, bare_from), bare_clicks),
+            opens = [(app.load, (title, href), loads[title])] + [
+                (m.load, (n, to[n]), base[f"{n} load"]) for n, m in others.items()
             ]
-            if round_ % 2:  # the bare app first every other round
-                steps = [steps[1], steps[0], steps[3], steps[2]]
-            for step, step_args, into in steps:
-                seconds = step(*step_args)
-                if seconds is not None and not warm_up:
-                    into.append(seconds)
+            moves = [(app.click, (title, href, screens[i - 1][1]), clicks[title])] + [
+                (m.click, (n, to[n], since[n]), base[f"{n} click"]) for n, m in others.items()
+            ]
+            if round_ % 2:  # the app first one round, last the next
+                opens, moves = opens[::-1], moves[::-1]
+            for step, step_args, into in opens + moves:
+                timing = step(*step_args)
+                if timing is not None and not warm_up:
+                    into.append(timing)
         what = "warm-up" if warm_up else f"run {round_} of {runs}"
         print(f"  {what}: {time.perf_counter() - started:.0f} s", flush=True)
-    app.close()
-    bare.close()
-    return screens, loads, clicks, bare_loads, bare_clicks, {**app.problems, **bare.problems}
+    for m in (app, bare, chart):
+        m.close()
+    problems = {**app.problems, **bare.problems, **chart.problems}
+    return screens, loads, clicks, base, problems
 
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
+def _median(values: list[Timing], part: str = "done") -> float | None:
+    return statistics.median(getattr(v, part) for v in values) if values else None
 
 
-def report(screens, loads, clicks, bare_loads, bare_clicks, problems, runs: int) -> str:
-    bare_load, bare_click = _median(bare_loads), _median(bare_clicks)
-    width = max(len(t) for t, _ in screens) + 2
-    lines = [
-        f"{'screen':<{width}}{'load (s)':>9}{'/ bare':>8}{'click (s)':>11}{'/ bare':>8}  over target",
-        "-" * (width + 36 + 13),
-    ]
-    for title, _ in screens:
-        load, click = _median(loads[title]), _median(clicks[title])
-        cells, over = [], []
-        for value, base, target, kind in (
-            (load, bare_load, LOAD_TARGET, "load"),
-            (click, bare_click, CLICK_TARGET, "click"),
-        ):
-            if value is None or not base:
-                cells += ["—", "—"]
-                continue
-            ratio = value / base
-            cells += [f"{value:.2f}", f"{ratio:.1f}x"]
-            if ratio > target:
-                over.append(f"{kind} > {target:g}x")
-        lines.append(
-            f"{title:<{width}}{cells[0]:>9}{cells[1]:>8}{cells[2]:>11}{cells[3]:>8}  "
-            + ", ".join(over)
-        )
-    lines.append(
-        f"{'bare app (3 pages)':<{width}}{_fmt(bare_load):>9}{'':>8}{_fmt(bare_click):>11}"
+def report(screens, loads, clicks, floors, problems, runs: int) -> str:
+    """The table: per screen the medians of its loads and clicks, their ratio to the bare app's,
+    and of each the part until the script's finished message arrived (the server's share)."""
+    bare = {kind: _median(floors[f"bare {kind}"]) for kind in ("load", "click")}
+    floor_rows = (("bare app (3 pages)", "bare"), ("chart floor", "chart"))
+    width = max(len(t) for t in [*(t for t, _ in screens), *(n for n, _ in floor_rows)]) + 2
+    head = f"{'':<{width}}" + "".join(
+        f"{a:>11}{'/ bare':>8}{'script':>8}" for a in ("load (s)", "click (s)")
     )
-    lines.append(
-        f"Medians of {runs} runs (after a warm-up); the bare app's over "
-        f"{len(bare_loads)} loads and {len(bare_clicks)} clicks. "
-        f"Targets: load <= {LOAD_TARGET:g}x bare, click <= {CLICK_TARGET:g}x bare."
+    lines = [head + "  over target", "-" * (len(head) + 13)]
+
+    def row(name: str, timings: dict[str, list[Timing]], judged: bool) -> str:
+        cells, over = "", []
+        for kind, target in (("load", LOAD_TARGET), ("click", CLICK_TARGET)):
+            value, script = _median(timings[kind]), _median(timings[kind], "script")
+            ratio = value / bare[kind] if value is not None and bare[kind] else None
+            shown = "" if name.startswith("bare") else _ratio(value, bare[kind])
+            cells += f"{_fmt(value):>11}{shown:>8}{_fmt(script):>8}"
+            if judged and ratio is not None and ratio > target:
+                over.append(f"{kind} > {target:g}x")
+        return f"{name:<{width}}{cells}  " + ", ".join(over)
+
+    for title, _ in screens:
+        lines.append(row(title, {"load": loads[title], "click": clicks[title]}, True))
+    for name, key in floor_rows:
+        lines.append(row(name, {k: floors[f"{key} {k}"] for k in ("load", "click")}, False))
+    lines += textwrap.wrap(
+        f"Medians of {runs} runs (after a warm-up); the bare app's and the chart floor's over "
+        f"{len(floors['bare load'])} loads and {len(floors['bare click'])} clicks each. "
+        f"Targets: load <= {LOAD_TARGET:g}x bare, click <= {CLICK_TARGET:g}x bare. 'script': "
+        "until the script's finished message arrived, the rest is the browser drawing. The "
+        "chart floor is three bare pages with one ten-point plotly chart each "
+        "(benchmarks/bare_chart_pages.py): no screen that draws a chart can be faster.",
+        100,
     )
     for name, found in problems.items():
         for problem in sorted(found):
@@ -390,6 +416,25 @@ def report(screens, loads, clicks, bare_loads, bare_clicks, problems, runs: int)
 
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+def _ratio(value: float | None, base: float | None) -> str:
+    return "—" if value is None or not base else f"{value / base:.1f}x"
+
+
+def _bare(script: str, port: int) -> list[str]:
+    """`streamlit run` of a bare app of benchmarks/, headless on 127.0.0.1:port."""
+    return [
+        str(BIN / "streamlit"),
+        "run",
+        str(ROOT / "benchmarks" / script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
 
 
 def main() -> None:
@@ -417,28 +462,21 @@ def main() -> None:
             ),
         }
         prepare(env, folder, 0 if args.no_extra else args.rows)
-        app_port, bare_port = supervise.free_port(), supervise.free_port()
+        app_port, bare_port, chart_port = (supervise.free_port() for _ in range(3))
         app_cmd = [str(BIN / "liftoff"), "run", "--port", str(app_port)]
-        bare_cmd = [
-            str(BIN / "streamlit"),
-            "run",
-            str(ROOT / "benchmarks" / "bare_three_pages.py"),
-            "--server.port",
-            str(bare_port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ]
         with (
-            serving(app_cmd, env, app_port, folder / "liftoff.log"),
-            serving(bare_cmd, env, bare_port, folder / "bare.log"),
+            serving(app_cmd, env, app_port, folder / "liftoff.log") as app_url,
+            serving(
+                _bare("bare_three_pages.py", bare_port), env, bare_port, folder / "bare.log"
+            ) as bare_url,
+            serving(
+                _bare("bare_chart_pages.py", chart_port), env, chart_port, folder / "c.log"
+            ) as chart_url,
             sync_playwright() as p,
         ):
-            app_url, bare_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                results = measure(browser, app_url, bare_url, args.runs)
+                results = measure(browser, app_url, bare_url, chart_url, args.runs)
             finally:
                 browser.close()
     data = (
