@@ -53,7 +53,7 @@ if finished is not None:
             "target": ingest.screen_for(prepared_then),
         }
         st.session_state["upload_imported"] = imported
-        for key in ("upload_create", "upload_force", "liftoff_prepared"):
+        for key in ("upload_create", "upload_force", "upload_users", "liftoff_prepared"):
             st.session_state.pop(key, None)
         st.rerun()
 # The message stays, through the next file's check, until it is dismissed or the next import.
@@ -157,9 +157,8 @@ initiative = right.selectbox(
     index=names.index(chosen) + 1 if chosen in names else 0,
 )
 st.session_state["upload_initiative"] = initiative
-a, b, c, d = st.columns(4)
+a, c, d = st.columns(3)
 iteration = a.number_input("Iteration (if the file has none)", min_value=1, step=1, value=None)
-users = b.number_input("Users (Locust _stats.csv)", min_value=1, step=1, value=None)
 date_order = c.selectbox(
     "Dates like 03/04/2026 are",
     [None, "dayfirst", "monthfirst"],
@@ -182,6 +181,8 @@ if ingest.is_workbook(data):
 # here, and the boxes are drawn below once the check says whether they matter.
 create = bool(st.session_state.get("upload_create"))
 force = bool(st.session_state.get("upload_force"))
+# So is the user count, which only a Locust _stats.csv needs (it does not record it).
+users = st.session_state.get("upload_users")
 
 options = ingest.Options(
     kind=kind,
@@ -208,6 +209,17 @@ if prepared.asks_create or create:
     )
 if prepared.duplicate_of is not None or force:
     st.checkbox("Import anyway if this exact file was imported before", key="upload_force")
+if prepared.kind == "locust" and (
+    users is not None or any(p.column == "users" for p in prepared.problems.items)
+):
+    st.number_input(
+        "Users",
+        min_value=1,
+        step=1,
+        value=None,
+        key="upload_users",
+        help="How many users the Locust run had: a _stats.csv file does not record it.",
+    )
 
 summary = ingest.describe(prepared)
 st.subheader(text.plain(summary.title), anchor=False)

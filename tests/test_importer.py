@@ -106,6 +106,26 @@ def test_the_column_mapping_of_a_wide_file_lists_every_metric_column(demo_engine
 # ------------------------------------------------------------------------ names and iterations
 
 
+def test_a_new_metric_says_how_to_set_its_unit_and_category_and_the_file_can(demo_engine):
+    """The note on new metrics said "edit them if wrong", and nothing edits a metric: it now
+    names the columns that set them, and those columns do (the words it gives are accepted)."""
+    guessed = prepare(
+        demo_engine, "initiative,iteration,metric,value\nChurn early-warning,6,Queue depth,4\n"
+    )
+    note = next(w for w in guessed.warnings if w.startswith("New metrics will be created"))
+    assert "'unit' column" in note and "'category' column" in note, note
+    assert "edit them" not in note
+    given = prepare(
+        demo_engine,
+        "initiative,iteration,metric,value,unit,category\n"
+        "Churn early-warning,6,Queue depth,4,jobs,business KPI\n"
+        "Churn early-warning,6,Label noise,0.1,,data quality\n",
+    )
+    assert not problems(given)
+    assert given.new_metrics["queue_depth"][1:3] == ("business_kpi", "jobs")
+    assert given.new_metrics["label_noise"][1] == "data_quality"
+
+
 def test_names_fold_case_accents_and_punctuation():
     assert fold("Équipe  Churn—Early_warning ") == fold("equipe churn early warning")
     assert closest("churn EARLY warning", [CHURN, "Claims triage assistant"]) == CHURN

@@ -212,8 +212,14 @@ def prepare(
             f"{name or k} ({c.replace('_', ' ')}{', ' + u if u else ''})"
             for k, (name, c, u, _) in p.new_metrics.items()
         )
+        # Said where they can be set: no screen edits a metric's definition, and a later
+        # import keeps the definition the first one made.
         p.warnings.append(
-            f"New metrics will be created: {listed}. Their category and unit were guessed from the name; edit them if wrong."
+            f"New metrics will be created: {listed}. Their category and unit were guessed from "
+            "the name. To set them yourself, give the file a 'unit' column (or the unit in "
+            "brackets after the name, as in 'Latency (ms)') and a 'category' column (model, "
+            "business KPI, system, engagement or data quality) before importing: once "
+            "created, a metric keeps them."
         )
     if p.new_initiatives:
         p.warnings.append("New initiatives will be created: " + ", ".join(p.new_initiatives) + ".")
