@@ -212,7 +212,7 @@ if prepared.duplicate_of is not None or force:
 if prepared.kind == "locust" and (
     users is not None or any(p.column == "users" for p in prepared.problems.items)
 ):
-    st.number_input(
+    st.columns(4)[0].number_input(  # as narrow as the options above it
         "Users",
         min_value=1,
         step=1,

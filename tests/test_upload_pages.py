@@ -230,6 +230,10 @@ def test_the_user_count_is_asked_only_for_a_locust_stats_file(use_database, demo
     assert not at.exception
     assert "not ready" not in texts(at) and "ready to import" in texts(at), texts(at)
     assert next(n for n in at.number_input if n.label == "Users").value == 60
+    # How the columns were read, in words: the percentiles read "p95_ms" there.
+    read_as = list(next(d.value for d in at.dataframe if "Read as" in d.value.columns)["Read as"])
+    assert "p50 (ms) / p95 (ms) / p99 (ms)" in read_as, read_as
+    assert not [r for r in read_as if "_" in r], read_as
     assert not next(b for b in at.button if b.label == "Import").disabled
 
 

@@ -75,11 +75,9 @@ def describe(p: Prepared) -> Description:
         encoding = _ENCODING_NAMES.get(p.encoding or "", p.encoding)
         detail = f"Text read as {encoding}, {_DELIMITER_NAMES.get(p.delimiter or ',', repr(p.delimiter))}-separated."
     # A field by the header the preview gives it ("Recorded", not recorded_at).
+    # Several fields read from one group of columns ("p50_ms / p95_ms / p99_ms") each so too.
     mapping = pd.DataFrame(
-        [
-            (c, heading(_STORED_AS.get(p.kind, {}).get(r, r)) if _FIELD.fullmatch(r) else r)
-            for c, r in p.mapping
-        ],
+        [(c, " / ".join(_read_as(p.kind, part) for part in r.split(" / "))) for c, r in p.mapping],
         columns=["Column in the file", "Read as"],
     )
     problems = problems_table(p.problems.items)
@@ -221,6 +219,13 @@ _HEADINGS = {
     "stakeholder_group": "Group",
     "resolved_at": "Resolved",
 }
+
+
+def _read_as(kind: str, field: str) -> str:
+    """A stored field as the mapping table writes it; a description in words stays as it is."""
+    if not _FIELD.fullmatch(field):
+        return field
+    return heading(_STORED_AS.get(kind, {}).get(field, field))
 
 
 def heading(name: str) -> str:

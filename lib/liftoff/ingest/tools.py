@@ -111,7 +111,7 @@ def mlflow_history(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
         *([(tag_col, "iteration")] if tag_col and ctx.opt.iteration is None else []),
         ("key", "metric"),
         ("value", "value"),
-        ("timestamp", "recorded_at (ms)"),
+        ("timestamp (milliseconds since 1970)", "recorded_at"),
     ]
     return pd.DataFrame(
         {
