@@ -5,6 +5,7 @@ a file leaves empty. Every test runs on SQLite and PostgreSQL."""
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from liftoff.db.models import Concern, Initiative, Iteration, Observation
 from liftoff.names import closest, fold
 
 CHURN = "Churn early-warning"
+CORPUS = Path(__file__).parent / "data" / "ingest"
 
 
 def prepare(engine, text: str, name: str = "file.csv", **options):
@@ -113,6 +115,7 @@ def test_a_new_metric_says_how_to_set_its_unit_and_category_and_the_file_can(dem
         demo_engine, "initiative,iteration,metric,value\nChurn early-warning,6,Queue depth,4\n"
     )
     note = next(w for w in guessed.warnings if w.startswith("New metrics will be created"))
+    assert "Guessed from the name: the category and unit of Queue depth." in note, note
     assert "'unit' column" in note and "'category' column" in note, note
     assert "edit them" not in note
     given = prepare(
@@ -124,6 +127,32 @@ def test_a_new_metric_says_how_to_set_its_unit_and_category_and_the_file_can(dem
     assert not problems(given)
     assert given.new_metrics["queue_depth"][1:3] == ("business_kpi", "jobs")
     assert given.new_metrics["label_noise"][1] == "data_quality"
+    # Only what was guessed is called guessed: Queue depth's came from the file.
+    note = next(w for w in given.warnings if w.startswith("New metrics will be created"))
+    assert note.startswith(
+        "New metrics will be created: Queue depth (business KPI, jobs), Label noise (data "
+        "quality, no unit). Guessed from the name: the unit of Label noise. To set them"
+    ), note
+
+
+def test_a_second_load_test_for_an_iteration_is_said_before_it_mixes_into_the_curves(
+    demo_engine,
+):
+    """A Locust summary for iteration 6, which has the demo's load test already, was added
+    beside it without a word, and the Scalability curves zig-zagged between the two 60-user
+    steps. The preview now says so, with the batch to roll back; a new iteration hears nothing."""
+    stats = (CORPUS / "locust_scoring_stats.csv").read_text()
+    options = {"initiative": CHURN, "users": 60}
+    again = prepare(demo_engine, stats, "scoring_stats.csv", iteration=6, **options)
+    assert not problems(again)
+    said = [w for w in again.warnings if "already has load-test results" in w]
+    assert len(said) == 1, again.warnings
+    assert said[0].startswith(f"Iteration 6 of {CHURN} already has load-test results (")
+    assert "This file's 1 step will be added beside them, and at 60 users both runs" in said[0]
+    assert "roll back its batch on the Import history page first; it holds " in said[0]
+    assert "steps of other iterations too, which would go with it." in said[0]
+    fresh = prepare(demo_engine, stats, "scoring_stats.csv", iteration=7, create=True, **options)
+    assert not [w for w in fresh.warnings if "load-test results" in w], fresh.warnings
 
 
 def test_names_fold_case_accents_and_punctuation():

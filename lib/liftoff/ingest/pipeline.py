@@ -207,20 +207,30 @@ def prepare(
     ctx.finish()
     p.warnings.extend(ctx.merged_metric_names())
     if p.new_metrics:
+
+        def named(k: str) -> str:  # by the name the screens will show, not its key
+            return p.new_metrics[k][0] or k
+
         listed = ", ".join(
-            # By the name the screens will show ("Brand new KPI"), not its key.
-            f"{name or k} ({c.replace('_', ' ')}{', ' + u if u else ''})"
-            for k, (name, c, u, _) in p.new_metrics.items()
+            f"{named(k)} ({c.replace('_', ' ').replace('kpi', 'KPI')}, {u or 'no unit'})"
+            for k, (_, c, u, _) in p.new_metrics.items()
         )
-        # Said where they can be set: no screen edits a metric's definition, and a later
-        # import keeps the definition the first one made.
-        p.warnings.append(
-            f"New metrics will be created: {listed}. Their category and unit were guessed from "
-            "the name. To set them yourself, give the file a 'unit' column (or the unit in "
-            "brackets after the name, as in 'Latency (ms)') and a 'category' column (model, "
-            "business KPI, system, engagement or data quality) before importing: once "
-            "created, a metric keeps them."
-        )
+        note = f"New metrics will be created: {listed}."
+        guessed = [
+            f"the {' and '.join(p.guessed_metrics[k])} of {named(k)}"
+            for k in p.new_metrics
+            if k in p.guessed_metrics
+        ]
+        if guessed:
+            # Said where they can be set: no screen edits a metric's definition, and a later
+            # import keeps the definition the first one made.
+            note += (
+                f" Guessed from the name: {'; '.join(guessed)}. To set them yourself, give the file a 'unit' column (or the unit in brackets "
+                "after the name, as in 'Latency (ms)') and a 'category' column (model, business "
+                "KPI, system, engagement or data quality) before importing: once created, a "
+                "metric keeps them."
+            )
+        p.warnings.append(note)
     if p.new_initiatives:
         p.warnings.append("New initiatives will be created: " + ", ".join(p.new_initiatives) + ".")
     if p.new_iterations:
@@ -243,11 +253,68 @@ def prepare(
     if p.ok:
         p.warnings.extend(_shadowed_by_candidate(engine, p))
         p.warnings.extend(_concerns_updated(engine, p))
+        p.warnings.extend(_load_steps_beside(engine, p))
     # Problems in the order of the file: the file's own first, then row by row.
     p.problems.items.sort(key=lambda pr: (pr.row is not None, pr.row or 0))
     if not p.ok:
         p.frames = {}
     return p
+
+
+def _load_steps_beside(engine, p: Prepared) -> list[str]:
+    """Load-test steps for an iteration that has some already: both runs then stand in its
+    curves as one line (a second 60-user step beside the first made them zig-zag), so the
+    person hears it before the import, with the batch to roll back to replace the old run."""
+    parts = p.frames.get("load_test_steps", [])
+    if not parts:
+        return []
+    from liftoff.db.models import Iteration, LoadTestStep
+
+    rows = pd.concat(parts)[["initiative", "iteration", "users"]].dropna()
+    out = []
+    with connection(engine) as conn:
+        for (name, number), group in rows.groupby(["initiative", "iteration"], sort=True):
+            stored = conn.execute(
+                select(LoadTestStep.users, LoadTestStep.batch_id)
+                .join(Iteration, Iteration.id == LoadTestStep.iteration_id)
+                .join(Initiative, Initiative.id == Iteration.initiative_id)
+                .where(Initiative.name == name, Iteration.number == int(number))
+            ).all()
+            if not stored:
+                continue
+            same = sorted({int(u) for u in group["users"]} & {u for u, _ in stored})
+            batches = sorted({b for _, b in stored})
+            # A demo or export file holds every iteration's steps: rolling it back takes them.
+            elsewhere = conn.execute(
+                select(func.count())
+                .select_from(LoadTestStep)
+                .where(LoadTestStep.batch_id.in_(batches))
+            ).scalar_one() - len(stored)
+            where = ("batch " if len(batches) == 1 else "batches ") + ", ".join(
+                f"#{b}" for b in batches
+            )
+            users = ", ".join(f"{u:,}" for u in same)
+            out.append(
+                f"Iteration {int(number)} of {name} already has load-test results "
+                f"({count(len(stored), 'step')}, {where}). This file's "
+                f"{count(len(group), 'step')} will be added beside them"
+                + (
+                    f", and at {users} users both runs will show, so the curves mix them"
+                    if same
+                    else ""
+                )
+                + ". To replace the earlier run, roll back "
+                + ("its batch" if len(batches) == 1 else "its batches")
+                + " on the Import history page first"
+                + (
+                    f"; {'it holds' if len(batches) == 1 else 'they hold'} "
+                    f"{count(elsewhere, 'step')} of other iterations too, which would go with "
+                    f"{'it' if len(batches) == 1 else 'them'}."
+                    if elsewhere
+                    else "."
+                )
+            )
+    return out
 
 
 def _concerns_updated(engine, p: Prepared) -> list[str]:

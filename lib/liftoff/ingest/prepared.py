@@ -58,6 +58,8 @@ class Prepared:
     # Whether Create matters for this file: it names a new initiative or leaves a gap.
     asks_create: bool = False
     new_metrics: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
+    # What of them the file does not give, guessed from the name: key -> ("category", "unit").
+    guessed_metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Each metric key of the file and its definition as formatting.shown_unit reads it (key,
     # the name the screens show, unit): how the preview writes its rows.
     metric_meta: dict[str, dict] = field(default_factory=dict)

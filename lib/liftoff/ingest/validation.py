@@ -603,6 +603,9 @@ def metric_definition(
     if key not in ctx.p.new_metrics:
         g_category, unit, direction = cols.guess_metric(key, unit_hint)
         ctx.p.new_metrics[key] = (clean_name(display), category or g_category, unit, direction)
+        guessed = ("category",) * (category is None) + ("unit",) * (not unit_hint)
+        if guessed:
+            ctx.p.guessed_metrics[key] = guessed
     name, cat, unit, _ = ctx.p.new_metrics[key]
     ctx.p.metric_meta.setdefault(key, {"key": key, "display_name": name or key, "unit": unit})
     return unit, cat
