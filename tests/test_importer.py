@@ -151,6 +151,12 @@ def test_a_second_load_test_for_an_iteration_is_said_before_it_mixes_into_the_cu
     assert "This file's 1 step will be added beside them, and at 60 users both runs" in said[0]
     assert "roll back its batch on the Import history page first; it holds " in said[0]
     assert "steps of other iterations too, which would go with it." in said[0]
+    # Counted as what is stored, named as people say it (it read "1 value (3 rows) of locust
+    # results (_stats.csv or _stats_history.csv)").
+    assert ingest.describe(again).title.endswith(": 3 rows read, 1 load-test step ready to import")
+    assert ingest.describe_success(again, 7) == (
+        "Imported 1 load-test step (3 rows) of Locust results from scoring_stats.csv as batch #7."
+    )
     fresh = prepare(demo_engine, stats, "scoring_stats.csv", iteration=7, create=True, **options)
     assert not [w for w in fresh.warnings if "load-test results" in w], fresh.warnings
 

@@ -96,11 +96,19 @@ def _stored(p: Prepared) -> str:
     gives one value per row and metric column ("4 values" from 2 rows), never "4 of 2 rows"."""
     if p.rows_accepted == p.rows_read:
         return f"{p.rows_accepted:,}"
-    return f"{p.rows_accepted:,} {'value' if p.rows_accepted == 1 else 'values'}"
+    # A Locust summary's rows are its requests, and only the Aggregated one is stored.
+    return count(p.rows_accepted, _STORED_NOUN.get(p.kind, "value"))
+
+
+_STORED_NOUN = {"locust": "load-test step", "loadtest": "load-test step"}
 
 
 def describe_success(p: Prepared, batch_id: int) -> str:
-    label = KIND_LABELS.get(p.kind, p.kind).lower()
+    # "Locust results", not "locust results (_stats.csv or _stats_history.csv)": the file
+    # patterns help choose a kind, not read a sentence; names keep their capitals.
+    label = KIND_LABELS.get(p.kind, p.kind).split(" (")[0]
+    if not label.startswith(("Locust", "MLflow")):
+        label = label.lower()
     if p.rows_accepted == p.rows_read:
         what = count(p.rows_accepted, "row")
     else:
