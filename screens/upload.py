@@ -168,10 +168,6 @@ date_order = c.selectbox(
         "monthfirst": "month first (4 March)",
     }[o],
 )
-percent_values = st.checkbox(
-    "Values are percentages (87.5 means 87.5 %)",
-    help="For rates, accuracies and other ratios written without a % sign.",
-)
 sheet = None
 if ingest.is_workbook(data):
     sheets = ingest.workbook_sheets(data)
@@ -181,8 +177,10 @@ if ingest.is_workbook(data):
 # here, and the boxes are drawn below once the check says whether they matter.
 create = bool(st.session_state.get("upload_create"))
 force = bool(st.session_state.get("upload_force"))
-# So is the user count, which only a Locust _stats.csv needs (it does not record it).
+# So are the user count, which only a Locust _stats.csv needs (it does not record it), and
+# whether plain numbers are percentages, which only metrics files hold.
 users = st.session_state.get("upload_users")
+percent_values = bool(st.session_state.get("upload_percent"))
 
 options = ingest.Options(
     kind=kind,
@@ -202,6 +200,12 @@ except ingest.ImportRejected as exc:
     st.error(text.plain(exc.problems[0].message), icon=":material/block:")
     st.caption(text.plain("Fix: " + exc.problems[0].fix))
     st.stop()
+if prepared.kind == "metrics" or percent_values:
+    st.checkbox(
+        "Values are percentages (87.5 means 87.5 %)",
+        key="upload_percent",
+        help="For rates, accuracies and other ratios written without a % sign.",
+    )
 if prepared.asks_create or create:
     st.checkbox(
         "Create the initiatives and iterations this file names that do not exist yet",

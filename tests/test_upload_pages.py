@@ -210,18 +210,22 @@ def test_a_database_busy_with_another_write_gets_a_message_not_a_traceback(busy_
 def test_the_user_count_is_asked_only_for_a_locust_stats_file(use_database, demo_url):
     """A Locust _stats.csv does not record how many users ran: the page asks for them there,
     beside the problem that names them, and not for any other file (a 'Users (Locust
-    _stats.csv)' box stood on the page for every kind)."""
+    _stats.csv)' box stood on the page for every kind); 'Values are percentages' is offered for
+    metrics files, the only ones it changes."""
     use_database(demo_url)
     at = upload_page(initiative="Churn early-warning")
     data = (CORPUS / "metrics_bom_semicolon_decimal_comma.csv").read_bytes()
     at.file_uploader[0].set_value(("metrics.csv", data, "text/csv")).run()
     assert "ready to import" in texts(at)
     assert not [n for n in at.number_input if n.label == "Users"]
+    percent = [c for c in at.checkbox if c.label.startswith("Values are percentages")]
+    assert len(percent) == 1  # a metrics file may hold percentages written without a % sign
 
     stats = (CORPUS / "locust_scoring_stats.csv").read_bytes()
     at.file_uploader[0].set_value(("scoring_stats.csv", stats, "text/csv")).run()
     next(n for n in at.number_input if n.label.startswith("Iteration")).set_value(6).run()
     assert not at.exception
+    assert not [c for c in at.checkbox if c.label.startswith("Values are percentages")]
     problems = next(d.value for d in at.dataframe if "Fix" in d.value.columns)
     assert list(problems["Fix"]) == ["Give the user count under 'Users'."], problems
     assert next(b for b in at.button if b.label == "Import").disabled
