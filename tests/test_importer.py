@@ -54,6 +54,22 @@ def test_a_load_test_without_p95_is_refused_as_a_load_test_naming_the_column(dem
     assert "--kind" in p.problems.items[0].fix
 
 
+def test_a_number_that_is_not_one_gets_an_example_of_its_own_kind(demo_engine):
+    """ "Write a plain number such as 12.5, 12,5 or 87.5%" was the fix for a latency in ms and a
+    user count alike: each now gets an example it could be."""
+    p = prepare(
+        demo_engine,
+        "iteration,users,rps,p95_ms,error_rate\n6,ten,20.5,abc,0\n6,50,51,80,x\n",
+        initiative=CHURN,
+    )
+    fixes = {(pr.row, pr.column): pr.fix for pr in p.problems.items}
+    assert fixes == {
+        (2, "users"): "Write a number such as 42.",
+        (2, "p95_ms"): "Write a number such as 12.5 or 12,5.",
+        (3, "error_rate"): "Write a number such as 87.5% or 0.875.",
+    }, fixes
+
+
 def test_a_wide_metrics_file_is_still_wide_metrics(demo_engine):
     p = prepare(demo_engine, "Sprint,Churn AUC,Retention rate 90d %\n6,0.84,91\n", initiative=CHURN)
     assert (p.kind, p.ok, p.rows_accepted) == ("metrics", True, 2)

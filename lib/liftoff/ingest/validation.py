@@ -200,12 +200,14 @@ class Context:
             return pd.Series(np.nan, index=frame.index)
         parsed = parse_numbers(frame[col], decimal_comma)
         values = parsed.values
+        # An example of its own kind: "87.5%" is no way to write a latency or a user count.
+        example = "42" if integer else "87.5% or 0.875" if fraction else "12.5 or 12,5"
         self.report(
             parsed.bad,
             frame,
             col,
             f"The {label} is not a number.",
-            "Write a plain number such as 12.5, 12,5 or 87.5%.",
+            f"Write a number such as {example}.",
         )
         if required:
             self.report_empty(frame, col, label)
