@@ -79,6 +79,9 @@ def test_the_sign_in_page_carries_its_own_csrf_token(site):
     assert 'name="next" value="/upload"' in page.body
     # Nothing on it comes from another site.
     assert not re.search(r"(src|href)=\"https?://", page.body)
+    # Written for the person signing in, not the operator: no command line on it.
+    assert "Ask an admin of this Liftoff to add you on its Users page." in page.body
+    assert "liftoff users" not in page.body
 
 
 def test_wrong_email_and_wrong_password_are_one_401(site):

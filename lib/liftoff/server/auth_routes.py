@@ -323,7 +323,6 @@ button:hover {{ background: #173b5c; }}
 <button type="submit">Sign in</button>
 </form>
 <p class="back"><a href="{back}">Back to Liftoff without signing in</a></p>
-<p class="note">No account? An admin adds one on the Users page or with
-<code>liftoff users add EMAIL --role editor</code>.</p>
+<p class="note">No account? Ask an admin of this Liftoff to add you on its Users page.</p>
 </main></body></html>
 """
