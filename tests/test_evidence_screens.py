@@ -409,6 +409,14 @@ def test_load_curves_give_each_iteration_its_own_hue(demo_engine):
 
         hues.add(round(colorsys.rgb_to_hls(r, g, b)[0] * 6))  # six hue sectors
     assert len(hues) >= 4, colours
+    # Hovering a point says what it is in words and units, not "(60, 86.10061)".
+    hovers = {t.hovertemplate for t in fig.data}
+    assert {h.split("<extra>")[0] for h in hovers} == {
+        "%{x:,} users: %{y:,.1f} req/s",
+        "%{x:,.1f} req/s: 95 in 100 within %{y:,.0f} ms",
+        "%{x:,} users: %{y:.2f}% failed",
+    }
+    assert all(h.endswith(f"<extra>{t.name}</extra>") for t in fig.data for h in [t.hovertemplate])
 
 
 def test_headline_metrics_show_the_metric_pinned_and_the_newest_iteration_first(

@@ -436,8 +436,15 @@ def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> 
             legendgroup=name,
             name=name,
         )
+        # Hover in words and units ("60 users: 43.1 req/s"), not plotly's "(60, 43.06061)".
+        of = f"<extra>{name}</extra>"
         fig.add_trace(
-            go.Scatter(x=[s.users for s in steps], y=[s.throughput_rps for s in steps], **common),
+            go.Scatter(
+                x=[s.users for s in steps],
+                y=[s.throughput_rps for s in steps],
+                hovertemplate="%{x:,} users: %{y:,.1f} req/s" + of,
+                **common,
+            ),
             1,
             1,
         )
@@ -446,6 +453,7 @@ def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> 
                 x=[s.throughput_rps for s in steps],
                 y=[s.p95_ms for s in steps],
                 showlegend=False,
+                hovertemplate="%{x:,.1f} req/s: 95 in 100 within %{y:,.0f} ms" + of,
                 **common,
             ),
             1,
@@ -456,6 +464,7 @@ def load_curves(ev: InitiativeEvidence, steps_by_iteration: dict[int, list]) -> 
                 x=[s.users for s in steps],
                 y=[s.failure_ratio * 100 for s in steps],
                 showlegend=False,
+                hovertemplate="%{x:,} users: %{y:.2f}% failed" + of,
                 **common,
             ),
             1,
