@@ -157,9 +157,9 @@ initiative = right.selectbox(
     index=names.index(chosen) + 1 if chosen in names else 0,
 )
 st.session_state["upload_initiative"] = initiative
-a, c, d = st.columns(3)
+a, b, c = st.columns(3)
 iteration = a.number_input("Iteration (if the file has none)", min_value=1, step=1, value=None)
-date_order = c.selectbox(
+date_order = b.selectbox(
     "Dates like 03/04/2026 are",
     [None, "dayfirst", "monthfirst"],
     format_func=lambda o: {
@@ -171,7 +171,7 @@ date_order = c.selectbox(
 sheet = None
 if ingest.is_workbook(data):
     sheets = ingest.workbook_sheets(data)
-    sheet = d.selectbox("Sheet", sheets)
+    sheet = c.selectbox("Sheet", sheets)
 # Create and Import anyway are asked only when the checked file needs them (a new initiative,
 # a gap in the iterations, a file imported before): their ticks live in the session, read
 # here, and the boxes are drawn below once the check says whether they matter.

@@ -225,10 +225,10 @@ def prepare(
             # Said where they can be set: no screen edits a metric's definition, and a later
             # import keeps the definition the first one made.
             note += (
-                f" Guessed from the name: {'; '.join(guessed)}. To set them yourself, give the file a 'unit' column (or the unit in brackets "
-                "after the name, as in 'Latency (ms)') and a 'category' column (model, business "
-                "KPI, system, engagement or data quality) before importing: once created, a "
-                "metric keeps them."
+                f" Guessed from the name: {'; '.join(guessed)}. To set them yourself, give the "
+                "file a 'unit' column (or the unit in brackets after the name, as in 'Latency "
+                "(ms)') and a 'category' column (model, business KPI, system, engagement or data "
+                "quality) before importing: once created, a metric keeps them."
             )
         p.warnings.append(note)
     if p.new_initiatives:
