@@ -66,7 +66,7 @@ def test_a_number_that_is_not_one_gets_an_example_of_its_own_kind(demo_engine):
     assert fixes == {
         (2, "users"): "Write a number such as 42.",
         (2, "p95_ms"): "Write a number such as 12.5 or 12,5.",
-        (3, "error_rate"): "Write a number such as 87.5% or 0.875.",
+        (3, "error_rate"): "Write a number such as 2.5% or 0.025.",
     }, fixes
 
 

@@ -201,7 +201,7 @@ class Context:
         parsed = parse_numbers(frame[col], decimal_comma)
         values = parsed.values
         # An example of its own kind: "87.5%" is no way to write a latency or a user count.
-        example = "42" if integer else "87.5% or 0.875" if fraction else "12.5 or 12,5"
+        example = "42" if integer else "2.5% or 0.025" if fraction else "12.5 or 12,5"
         self.report(
             parsed.bad,
             frame,
