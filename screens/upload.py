@@ -213,9 +213,7 @@ if prepared.asks_create or create:
     )
 if prepared.duplicate_of is not None or force:
     st.checkbox("Import anyway if this exact file was imported before", key="upload_force")
-if prepared.kind == "locust" and (
-    users is not None or any(p.column == "users" for p in prepared.problems.items)
-):
+if prepared.asks_users or (prepared.kind == "locust" and users is not None):
     st.columns(4)[0].number_input(  # as narrow as the options above it
         "Users",
         min_value=1,

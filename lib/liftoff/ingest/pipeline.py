@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from liftoff.db.models import Concern, ImportBatch, Initiative
-from liftoff.formatting import count
+from liftoff.formatting import CATEGORY_LABELS, count
 from liftoff.ingest import columns as cols
 from liftoff.ingest.kinds import KINDS, VALIDATORS, detect_kind, map_columns
 from liftoff.ingest.prepared import Options, Prepared
@@ -212,7 +212,7 @@ def prepare(
             return p.new_metrics[k][0] or k
 
         listed = ", ".join(
-            f"{named(k)} ({c.replace('_', ' ').replace('kpi', 'KPI')}, {u or 'no unit'})"
+            f"{named(k)} ({_category_in_a_sentence(c)}, {u or 'no unit'})"
             for k, (_, c, u, _) in p.new_metrics.items()
         )
         note = f"New metrics will be created: {listed}."
@@ -261,6 +261,12 @@ def prepare(
     return p
 
 
+def _category_in_a_sentence(category: str) -> str:
+    """A metric's category as the screens write it, inside a sentence: "business KPI"."""
+    label = CATEGORY_LABELS.get(category, category.replace("_", " "))
+    return label[:1].lower() + label[1:]
+
+
 def _load_steps_beside(engine, p: Prepared) -> list[str]:
     """Load-test steps for an iteration that has some already: both runs then stand in its
     curves as one line (a second 60-user step beside the first made them zig-zag), so the
@@ -284,15 +290,14 @@ def _load_steps_beside(engine, p: Prepared) -> list[str]:
                 continue
             same = sorted({int(u) for u in group["users"]} & {u for u, _ in stored})
             batches = sorted({b for _, b in stored})
+            one = len(batches) == 1
             # A demo or export file holds every iteration's steps: rolling it back takes them.
             elsewhere = conn.execute(
                 select(func.count())
                 .select_from(LoadTestStep)
                 .where(LoadTestStep.batch_id.in_(batches))
             ).scalar_one() - len(stored)
-            where = ("batch " if len(batches) == 1 else "batches ") + ", ".join(
-                f"#{b}" for b in batches
-            )
+            where = ("batch " if one else "batches ") + ", ".join(f"#{b}" for b in batches)
             users = ", ".join(f"{u:,}" for u in same)
             out.append(
                 f"Iteration {int(number)} of {name} already has load-test results "
@@ -304,12 +309,12 @@ def _load_steps_beside(engine, p: Prepared) -> list[str]:
                     else ""
                 )
                 + ". To replace the earlier run, roll back "
-                + ("its batch" if len(batches) == 1 else "its batches")
+                + ("its batch" if one else "its batches")
                 + " on the Import history page first"
                 + (
-                    f"; {'it holds' if len(batches) == 1 else 'they hold'} "
+                    f"; {'it holds' if one else 'they hold'} "
                     f"{count(elsewhere, 'step')} of other iterations too, which would go with "
-                    f"{'it' if len(batches) == 1 else 'them'}."
+                    f"{'it' if one else 'them'}."
                     if elsewhere
                     else "."
                 )

@@ -75,6 +75,11 @@ class Prepared:
     complete: bool = False
 
     @property
+    def asks_users(self) -> bool:
+        """Whether this is a Locust _stats.csv waiting for its user count (it records none)."""
+        return self.kind == "locust" and any(p.column == "users" for p in self.problems.items)
+
+    @property
     def ok(self) -> bool:
         return not self.problems
 
