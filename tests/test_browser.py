@@ -409,6 +409,35 @@ def test_the_chosen_initiative_follows_sidebar_navigation(page, app_url):
         assert page.locator('[data-testid="stException"]').count() == 0
 
 
+def test_an_editor_sees_the_initiative_and_iteration_pickers_without_scrolling(browser, app_url):
+    """An editor's sidebar lists 15 pages; the pickers used to sit under them, the iteration's
+    out of a 1440x900 screen. They are now under the screen's title, and choosing there works."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in_as_editor(page, app_url)
+        page.goto(f"{app_url}/iterations")
+        wait_until_idle(page)
+        for label in ("Initiative", "Iteration"):
+            box = (
+                page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]')
+                .filter(has=page.get_by_text(label, exact=True))
+                .bounding_box()
+            )
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900, label
+        picker = page.locator('[data-testid="stSelectbox"]').filter(
+            has=page.get_by_text("Initiative", exact=True)
+        )
+        picker.locator("input").click()
+        page.get_by_role("option", name="Claims triage assistant").click()
+        page.wait_for_url("**/iterations?initiative=Claims+triage+assistant*", timeout=30_000)
+        wait_until_idle(page)
+        _see(page, "Iteration 8")
+        shot(page, "editor-pickers")
+    finally:
+        context.close()
+
+
 def test_a_file_chosen_while_an_import_runs_neither_stops_it_nor_is_lost(
     browser, app_url, tmp_path
 ):

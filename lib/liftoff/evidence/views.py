@@ -30,6 +30,8 @@ from liftoff.formatting import (
     format_value,
     shared_digits,
     shown_unit,
+    stored_words,
+    time_left,
 )
 from liftoff.tables import Table
 
@@ -239,7 +241,7 @@ def later_note(ev: InitiativeEvidence) -> str | None:
         which = f"Iteration {ev.later[0]} comes later and is left out"
     else:
         which = f"Iterations {ev.later[0]} to {ev.later[-1]} come later and are left out"
-    return f"Figures as of iteration {ev.through}. {which}: choose it in the sidebar to see it."
+    return f"Figures as of iteration {ev.through}. {which}: choose it under Iteration to see it."
 
 
 def undated_iterations(ev) -> str | None:
@@ -272,8 +274,7 @@ def import_history(batches: list[dict]) -> pd.DataFrame:
                 # The name without its folder ("metrics.csv", not "data/demo/metrics.csv"):
                 # the batch picker names it whole.
                 "File": PurePath(b["file_name"]).name or b["file_name"],
-                "Rows read": b["rows_read"],
-                "Rows accepted": b["rows_accepted"],
+                "Stored": stored_words(b["kind"], b["rows_accepted"], b["rows_read"]),
                 "Uploaded by": b["uploaded_by"] or "—",
                 "Uploaded at": b["uploaded_at"],
                 "Status": {"committed": "Imported", "rolled_back": "Rolled back"}.get(
@@ -286,8 +287,7 @@ def import_history(batches: list[dict]) -> pd.DataFrame:
             "Batch",
             "Kind",
             "File",
-            "Rows read",
-            "Rows accepted",
+            "Stored",
             "Uploaded by",
             "Uploaded at",
             "Status",
@@ -495,7 +495,7 @@ def what_if_series(ev: InitiativeEvidence, weekly_growth: float) -> tuple[tuple 
     else:
         text = (
             f"At {weekly_growth:+.1%} a week, capacity runs out around "
-            f"{format_day(crossing)} ({shown} days)."
+            f"{format_day(crossing)} ({time_left(shown)})."
         )
     return (dates, values), text
 

@@ -89,6 +89,7 @@ def run_app(first: st.Page | None = None, screens: str | Path = "screens") -> No
         _remember_the_way_back(st.session_state.get("liftoff_page"), account.url_path)
     st.session_state["liftoff_page"] = current.url_path  # the sidebar pickers follow page switches
     _follow_writes_elsewhere()
+    widgets.new_run()
     current.run()
 
 

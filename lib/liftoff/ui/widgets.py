@@ -33,8 +33,26 @@ def restore_query_params() -> None:
             st.query_params[key] = remembered
 
 
-def _sidebar_select(key: str, label: str, options: list, wanted, default, **kwargs):
-    """A sidebar selectbox whose value follows the URL when the URL changed from outside
+_ITERATION_SLOT = "liftoff_iteration_slot"
+
+
+def new_run() -> None:
+    """Forget the previous run's picker row (the router calls this before the page runs)."""
+    st.session_state.pop(_ITERATION_SLOT, None)
+
+
+def _picker_slots():
+    """Where the initiative and the iteration pickers go: one row under the screen's title, in
+    view at once (in the sidebar they sat below 15 page links, half out of a 1440x900 screen for
+    an editor). In presentation mode, where every pixel belongs to the slide, the sidebar."""
+    if st.query_params.get("present") == "1":
+        return st.sidebar, st.sidebar
+    initiative, iteration, _ = st.columns([3, 3, 4], vertical_alignment="bottom")
+    return initiative, iteration
+
+
+def _picker(where, key: str, label: str, options: list, wanted, default, **kwargs):
+    """A selectbox whose value follows the URL when the URL changed from outside
     (a shared link, a click on another page) and the user's pick otherwise.
 
     Each page has its own copy of the widget, so on arriving from another page it is set to
@@ -51,24 +69,27 @@ def _sidebar_select(key: str, label: str, options: list, wanted, default, **kwar
         else:
             known = next((o for o in options if str(o) == remembered), None)
             st.session_state[widget_key] = known if known is not None else default
-    return st.sidebar.selectbox(label, options, key=widget_key, **kwargs)
+    return where.selectbox(label, options, key=widget_key, **kwargs)
 
 
 def pick_initiative(names: list[str]) -> str | None:
-    """Sidebar picker of the initiative, kept in the URL (`?initiative=NAME`)."""
+    """Picker of the initiative, kept in the URL (`?initiative=NAME`), with the place for the
+    iteration picker beside it (pick_iteration)."""
     if not names:
         return None
     wanted = st.query_params.get("initiative")
     if wanted is not None and wanted not in names:
         st.warning(
             f"No initiative is named “{text.plain(wanted)}”. Showing {text.plain(names[0])} instead; "
-            "choose another in the sidebar.",
+            "choose another under Initiative.",
             icon=":material/search_off:",
         )
         wanted = None
         st.session_state.pop("pick_initiative", None)
     before = st.session_state.get("liftoff_initiative")
-    choice = _sidebar_select("initiative", "Initiative", names, wanted, names[0])
+    here, beside = _picker_slots()
+    st.session_state[_ITERATION_SLOT] = beside
+    choice = _picker(here, "initiative", "Initiative", names, wanted, names[0])
     if before is not None and choice != before and wanted in (None, before):
         # The user picked another initiative: its iteration numbers mean something else.
         _remember("iteration", None)
@@ -78,7 +99,8 @@ def pick_initiative(names: list[str]) -> str | None:
 
 
 def pick_iteration(numbers: list[int], labels: dict[int, str]) -> int | None:
-    """Sidebar picker of the iteration (default: the latest), kept in the URL (`?iteration=N`)."""
+    """Picker of the iteration (default: the latest), kept in the URL (`?iteration=N`): beside
+    the initiative picker when the screen has one."""
     if not numbers:
         _remember("iteration", None)
         return None
@@ -95,7 +117,9 @@ def pick_iteration(numbers: list[int], labels: dict[int, str]) -> int | None:
             wanted = None
             st.session_state.pop("pick_iteration", None)
             st.session_state.pop("liftoff_iteration", None)
-    choice = _sidebar_select(
+    where = st.session_state.pop(_ITERATION_SLOT, None) or st.container()
+    choice = _picker(
+        where,
         "iteration",
         "Iteration",
         numbers,
