@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import ingest, tables
+from liftoff import ingest
 from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import views
 from liftoff.formatting import format_bytes
@@ -23,30 +23,26 @@ if table.empty:
     st.stop()
 
 st.caption("Every number on a screen traces back to one of these batches.")
-# Widths that show every column, Status too, at 1440x900 (a long file name is cut; the batch
-# picker below names it whole, with its folder).
-widths = tables.fitted_widths(table)
+# Rows of two lines (Streamlit wraps text only in rows over 4rem) with widths that add up to the page's at 1440x900: every column in view,
+# a long kind or file name wrapped rather than cut.
 widgets.table(
     table,
     hide_index=True,
     width="stretch",
-    # Up to 15 batches in view (at the automatic height, the 11th was half hidden).
-    height=38 + min(len(table), 15) * 35 + 3,
+    row_height=66,
     column_config={
-        **{c: st.column_config.Column(width=w) for c, w in widths.items()},
-        "Rows read": st.column_config.NumberColumn(
-            format="localized", help="Rows of the file below its header.", width=widths["Rows read"]
+        "Batch": st.column_config.TextColumn(width=60, pinned=True),
+        "Kind": st.column_config.TextColumn(width=120),
+        "File": st.column_config.TextColumn(width=190),
+        "Stored": st.column_config.TextColumn(
+            width=170,
+            help="What the batch stored: a wide file (one column per metric, as MLflow exports) "
+            "gives a value per metric and row, so more than it has rows; a Locust history keeps "
+            "one step per user count, so fewer.",
         ),
-        "Rows accepted": st.column_config.NumberColumn(
-            format="localized",
-            help="Records stored: a wide file (one column per metric, as MLflow exports) gives "
-            "one per metric and row, so more than it has rows; a Locust history keeps one per "
-            "step, so fewer.",
-            width=widths["Rows accepted"],
-        ),
-        "Uploaded at": st.column_config.DatetimeColumn(
-            format="D MMM YYYY HH:mm", width=widths["Uploaded at"]
-        ),
+        "Uploaded by": st.column_config.TextColumn(width=130),
+        "Uploaded at": st.column_config.DatetimeColumn(format=widgets.DATETIME_FORMAT, width=165),
+        "Status": st.column_config.TextColumn(width=100),
     },
 )
 

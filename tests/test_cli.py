@@ -182,7 +182,7 @@ def test_batches_count_rows_in_words_and_stop_quietly_when_the_reader_does(run, 
     assert code == 0, err
     code, out, _ = run(demo_url, "batches")
     first = out.splitlines()[0]
-    assert first.endswith("'one_stats.csv': 1 row, committed"), first
+    assert first.endswith("'one_stats.csv': 1 load-test step, committed"), first
 
     # `liftoff batches | head -1`: the reader leaves after one line; no traceback follows.
     exe = os.path.join(os.path.dirname(sys.executable), "liftoff")
@@ -218,13 +218,13 @@ def test_import_says_what_it_did_in_plain_words(run, demo_url, tmp_path):
     args = ("import", str(path), "--initiative", "Churn early-warning")
     code, out, _ = run(demo_url, *args, "--dry-run")
     assert code == 0
-    assert "weekly.csv: would import 1,200 rows of metrics from 1,200 rows read." in out
+    assert "weekly.csv: would import 1,200 values of metrics." in out
     code, out, _ = run(demo_url, *args)
     assert code == 0
     assert "weekly.csv: note: New metrics will be created: cli_metric" in out
-    assert out.strip().splitlines()[-1].endswith(": 1,200 rows of metrics from 1,200 rows read.")
+    assert out.strip().splitlines()[-1].endswith(": 1,200 values of metrics.")
     # The demo's batches come first, one per file.
-    assert f"weekly.csv: imported as batch #{len(story.FILES) + 1}: 1,200 rows" in out
+    assert f"weekly.csv: imported as batch #{len(story.FILES) + 1}: 1,200 values" in out
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from liftoff.errors import LiftoffError
 from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import summary
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import STAGE_LABELS, count, format_moment, format_value
+from liftoff.formatting import STAGE_LABELS, format_moment, format_value, stored_words
 from liftoff.ingest import reader
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as steering_pack
@@ -129,12 +129,7 @@ def cmd_batches(args) -> None:
     for b in rows:
         print(
             f"#{b['id']} {format_moment(b['uploaded_at'])} {b['kind']} {b['file_name']!r}: "
-            + (
-                count(b["rows_read"], "row")
-                if b["rows_accepted"] == b["rows_read"]
-                else f"{count(b['rows_read'], 'row')}, {count(b['rows_accepted'], 'value')} stored"
-            )
-            + f", {b['status']}"
+            f"{stored_words(b['kind'], b['rows_accepted'], b['rows_read'])}, {b['status']}"
         )
 
 
@@ -189,11 +184,8 @@ def cmd_import(args) -> None:
             for w in prepared.warnings:
                 print(f"{name}: note: {w}")
             verb = "would import" if args.dry_run else f"imported as batch #{batch_id}:"
-            stored = "row" if prepared.rows_accepted == prepared.rows_read else "value"
-            print(
-                f"{name}: {verb} {count(prepared.rows_accepted, stored)} of {prepared.kind} "
-                f"from {count(prepared.rows_read, 'row')} read."
-            )
+            stored = stored_words(prepared.kind, prepared.rows_accepted, prepared.rows_read)
+            print(f"{name}: {verb} {stored} of {prepared.kind}.")
     if args.json:
         _print_json(reports[0] if len(reports) == 1 else reports)
     if failed:

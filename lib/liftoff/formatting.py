@@ -113,6 +113,39 @@ def count(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
+def time_left(days: int) -> str:
+    """A runway's length as every screen says it: "1 day", "12 days", "about 35 weeks" (the
+    headline said weeks while the what-if under it said "247 days" of the same date)."""
+    if days == 1:
+        return "1 day"
+    return f"{days} days" if days < 21 else f"about {days / 7:.0f} weeks"
+
+
+# What one stored record of each kind of file is (singular, plural when not just + "s").
+RECORD_NOUNS = {
+    "metrics": ("value", None),
+    "mlflow-runs": ("value", None),
+    "mlflow-history": ("value", None),
+    "traffic": ("value", None),
+    "loadtest": ("load-test step", None),
+    "locust": ("load-test step", None),
+    "feedback": ("comment", None),
+    "concerns": ("concern", None),
+    "criteria": ("criterion", "criteria"),
+    "governance": ("checklist item", None),
+    "stakeholders": ("stakeholder", None),
+}
+
+
+def stored_words(kind: str, accepted: int, read: int) -> str:
+    """What an import stored, in words: "252 values"; "39 values from 13 rows" for a wide file
+    (an MLflow export has a value per metric and row); "7 load-test steps from 22 rows" for a
+    Locust history (a step per user count). Two bare numbers, 13 read and 39 accepted, left
+    that unexplained."""
+    stored = count(accepted, *RECORD_NOUNS.get(kind, ("record", None)))
+    return stored if accepted == read else f"{stored} from {count(read, 'row')}"
+
+
 def format_value(value: float | None, unit: str | None, digits: int | None = None) -> str:
     """`0.875, "ratio"` → "87.5%"; `0.842, "fraction"` → "0.842"; `312, "ms"` → "312 ms";
     None → "—"."""
@@ -124,7 +157,7 @@ def format_value(value: float | None, unit: str | None, digits: int | None = Non
         return f"{value:.{FRACTION_DIGITS if digits is None else digits}f}"
     if digits is None:
         size = abs(value)
-        if unit in WHOLE_UNITS:
+        if unit in WHOLE_UNITS or (_counted(unit) and float(value).is_integer()):
             digits = 0
         elif 0 < size < 0.01:
             # Two significant digits: a cost of 0.0012 € a request read "0.00", as if free.
@@ -144,12 +177,21 @@ def shared_digits(values, unit: str | None) -> int | None:
     values = [abs(v) for v in values if v is not None]
     if not values or unit in ("ratio", "fraction") or unit in WHOLE_UNITS:
         return None
+    if _counted(unit) and all(float(v).is_integer() for v in values):
+        return 0
     digits = _decimals(max(values))
     # Never so few that a small value reads as nothing (0.0012 beside 0.5 as "0.00").
     least = min((v for v in values if v > 0), default=0)
     if least and round(least, digits) == 0:
         digits = _two_significant(least)
     return min(digits, 8)
+
+
+def _counted(unit: str | None) -> bool:
+    """A unit of the file's own ("messages", "tickets") or none: its whole numbers are counts
+    and read "42 messages", not "42.0 messages"; the known units keep their decimals
+    ("50.0 req/s" beside "49.5 req/s")."""
+    return unit not in UNIT_SUFFIX and unit not in ("ratio", "fraction")
 
 
 def _decimals(size: float) -> int:
