@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 
 from conftest import EDITOR
-from liftoff import ingest
+from liftoff import formatting, ingest
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import portfolio, views
 from liftoff.evidence import rules as evidence_rules
@@ -248,8 +248,10 @@ def test_the_runway_headline_and_the_what_if_at_the_fitted_growth_give_one_date(
             continue
         growth = views.what_if_growth(ev, round(views.fitted_weekly_growth(ev) * 100, 1))
         _, text = views.what_if_series(ev, growth)
-        days = f"({ev.runway.days} days)"
+        # One way of saying how long: the headline said "about 35 weeks", the what-if "247 days".
+        days = f"({formatting.time_left(ev.runway.days)})"
         assert days in text, (ev.initiative["name"], text, ev.runway)
+        assert days in portfolio.runway_sentence(ev), ev.initiative["name"]
         assert portfolio.runway_sentence(ev).split("around ")[1].split(" (")[0] in text
 
 

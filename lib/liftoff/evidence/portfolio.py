@@ -22,6 +22,7 @@ from liftoff.formatting import (
     format_percent,
     format_value,
     shown_unit,
+    time_left,
 )
 from liftoff.meeting import reads as meeting_reads
 from liftoff.readiness import reads as readiness_reads
@@ -127,15 +128,7 @@ def runway_sentence(ev: InitiativeEvidence) -> str:
     when = format_day(rw.crossing)
     if rw.days == 0:  # the trend got there on or before the day the evidence is read on
         return f"At the current trend capacity was reached around {when}."
-    weeks = rw.days / 7
-    span = (
-        "1 day"
-        if rw.days == 1
-        else f"{rw.days} days"
-        if rw.days < 21
-        else f"about {weeks:.0f} weeks"
-    )
-    return f"At the current trend capacity runs out around {when} ({span})."
+    return f"At the current trend capacity runs out around {when} ({time_left(rw.days)})."
 
 
 def last_decision(ev: InitiativeEvidence) -> str | None:
@@ -174,7 +167,7 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
             if ev.runway.already_over
             else "the traffic trend has reached capacity"
             if days == 0
-            else f"capacity runs out in {count(days, 'day', 'days')}"
+            else f"capacity runs out in {time_left(days)}"
         )
     if ev.firing:
         attention.append(count(len(ev.firing), "alert", "alerts") + " firing")
