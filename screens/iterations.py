@@ -7,7 +7,7 @@ from liftoff.db.models import COMPARATORS
 from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import views
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import DECISION_LABELS, KIND_LABELS, STAGE_LABELS
+from liftoff.formatting import DECISION_LABELS, KIND_LABELS, STAGE_LABELS, comparator_words
 from liftoff.meeting import pack as steering_pack
 from liftoff.meeting import reads as meeting_reads
 from liftoff.meeting import writes as meeting_writes
@@ -212,10 +212,15 @@ with st.form(f"criterion_{target_id}", clear_on_submit=target_id is None):
     description = st.text_input("Description", value=current.get("description", ""))
     c, d, e = st.columns(3)
     comparator = c.selectbox(
-        "Comparator", COMPARATORS, index=COMPARATORS.index(current.get("comparator", ">="))
+        "Met when the value is",
+        COMPARATORS,
+        index=COMPARATORS.index(current.get("comparator", ">=")),
+        format_func=comparator_words,  # "at least", not ">="
     )
     target = d.number_input(
-        "Target (stored units: 0.85 for 85%)", value=current.get("target"), format="%g"
+        "Target (a percentage as a fraction: 0.85 for 85%)",
+        value=current.get("target"),
+        format="%g",
     )
     manual = e.selectbox(
         "Judged by hand",

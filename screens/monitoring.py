@@ -8,7 +8,7 @@ from liftoff import charts
 from liftoff.db.models import COMPARATORS, SEVERITIES, STAGES
 from liftoff.evidence import views
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import STAGE_LABELS, STAGE_WORDS
+from liftoff.formatting import STAGE_LABELS, STAGE_WORDS, comparator_words
 from liftoff.notify import views as notify_views
 from liftoff.notify import writes as notify_writes
 from liftoff.ui import cache, session, text, widgets
@@ -116,8 +116,15 @@ with st.form("add_rule", clear_on_submit=True):
     st.markdown("**Add a rule**")
     a, b, c = st.columns([3, 1, 2])
     metric = a.selectbox("Metric", metrics, format_func=lambda k: views.label(ev, k))
-    comparator = b.selectbox("Alert when", COMPARATORS, index=COMPARATORS.index(">"))
-    threshold = c.number_input("Threshold (stored units: 0.05 for 5%)", value=0.0, format="%g")
+    comparator = b.selectbox(
+        "Alert when it is",
+        COMPARATORS,
+        index=COMPARATORS.index(">"),
+        format_func=comparator_words,  # "above", not ">"
+    )
+    threshold = c.number_input(
+        "Threshold (a percentage as a fraction: 0.05 for 5%)", value=0.0, format="%g"
+    )
     d, e = st.columns(2)
     severity = d.selectbox("Severity", SEVERITIES, index=1)
     stages = e.multiselect(
@@ -149,7 +156,11 @@ if ev.rules:
     with st.form(f"edit_rule_{rule_id}"):
         a, b, c = st.columns([1, 2, 2])
         comparator = a.selectbox(
-            "Alert when", COMPARATORS, index=COMPARATORS.index(rule["comparator"]), key="edit_cmp"
+            "Alert when it is",
+            COMPARATORS,
+            index=COMPARATORS.index(rule["comparator"]),
+            format_func=comparator_words,
+            key="edit_cmp",
         )
         threshold = b.number_input(
             "Threshold", value=float(rule["threshold"]), format="%g", key="edit_threshold"

@@ -15,7 +15,7 @@ from liftoff.db.models import AlertRule, Criterion, Iteration
 from liftoff.evidence import initiative as evidence
 from liftoff.evidence import summary
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import format_percent, format_value
+from liftoff.formatting import format_percent, format_value, time_left
 
 APP = str(PROJECT_ROOT / "app.py")
 CHURN = "Churn early-warning"
@@ -94,7 +94,7 @@ def test_scalability_figures_match_the_summary(use_database, demo_url, demo_engi
     # Written as the capacity table and the tiles write it (it read "99" beside "98.9").
     assert f"Capacity is {format_value(data['capacity_rps'], 'rps')} (iteration 8)" in body
     assert f"{format_percent(data['headroom'])} headroom" in body
-    assert f"({data['runway']['days']} days)" in body
+    assert f"({time_left(data['runway']['days'])})" in body
     # The fit in plain words: how much of the ups and downs it explains, not "R² 1.00".
     caption = next(c.value for c in at.caption if c.value.startswith("Traffic trend"))
     assert "fit that explains nearly all of the ups and downs" in caption.replace("\\", "")
@@ -156,8 +156,8 @@ def test_editor_adds_suggested_and_own_alert_rules_and_edits_one(
     assert len(after) > before
     # add an own rule through the form
     next(s for s in at.selectbox if s.label == "Metric").select("review_hours_saved")
-    next(s for s in at.selectbox if s.label == "Alert when").select("<")
-    next(n for n in at.number_input if n.label.startswith("Threshold (stored")).set_value(8.0)
+    next(s for s in at.selectbox if s.label == "Alert when it is").select("<")
+    next(n for n in at.number_input if n.label.startswith("Threshold (a percentage")).set_value(8.0)
     button(at, "Add rule").click().run()
     with demo_engine.connect() as conn:
         rule = conn.execute(select(AlertRule).order_by(AlertRule.id.desc())).first()
@@ -333,6 +333,9 @@ def test_editor_adds_edits_and_removes_a_criterion(use_database, demo_url, demo_
     )
     form_selects = [s for s in at.selectbox if s.label == "Metric (none: judged by hand)"]
     form_selects[0].select("clause_f1")
+    # The comparison in words, as the criteria table writes it ("at least 0.800"), not ">=".
+    comparison = next(s for s in at.selectbox if s.label == "Met when the value is")
+    assert comparison.options == ["at least", "above", "at most", "below", "exactly"]
     next(t for t in at.text_input if t.label == "Description").input(
         "F1 at least 0.85 on scanned contracts"
     )
