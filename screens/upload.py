@@ -157,21 +157,12 @@ initiative = right.selectbox(
     index=names.index(chosen) + 1 if chosen in names else 0,
 )
 st.session_state["upload_initiative"] = initiative
-a, b, c = st.columns(3)
+a, b, _ = st.columns(3)
 iteration = a.number_input("Iteration (if the file has none)", min_value=1, step=1, value=None)
-date_order = b.selectbox(
-    "Dates like 03/04/2026 are",
-    [None, "dayfirst", "monthfirst"],
-    format_func=lambda o: {
-        None: "— detect —",
-        "dayfirst": "day first (3 April)",
-        "monthfirst": "month first (4 March)",
-    }[o],
-)
 sheet = None
 if ingest.is_workbook(data):
     sheets = ingest.workbook_sheets(data)
-    sheet = c.selectbox("Sheet", sheets)
+    sheet = b.selectbox("Sheet", sheets)
 # Create and Import anyway are asked only when the checked file needs them (a new initiative,
 # a gap in the iterations, a file imported before): their ticks live in the session, read
 # here, and the boxes are drawn below once the check says whether they matter.
@@ -180,6 +171,8 @@ force = bool(st.session_state.get("upload_force"))
 # So are the user count, which only a Locust _stats.csv needs (it does not record it), and
 # whether plain numbers are percentages, which only metrics files hold.
 users = st.session_state.get("upload_users")
+# And the order of dates like 03/04/2026, which only a file of such dates needs.
+date_order = st.session_state.get("upload_date_order")
 percent_values = bool(st.session_state.get("upload_percent"))
 
 options = ingest.Options(
@@ -213,6 +206,17 @@ if prepared.asks_create or create:
     )
 if prepared.duplicate_of is not None or force:
     st.checkbox("Import anyway if this exact file was imported before", key="upload_force")
+if prepared.asks_date_order or date_order is not None:
+    st.columns(3)[0].selectbox(  # as narrow as the options above it
+        "Dates like 03/04/2026 are",
+        [None, "dayfirst", "monthfirst"],
+        format_func=lambda o: {
+            None: "— choose —",
+            "dayfirst": "day first (3 April)",
+            "monthfirst": "month first (4 March)",
+        }[o],
+        key="upload_date_order",
+    )
 if prepared.asks_users or (prepared.kind == "locust" and users is not None):
     st.columns(4)[0].number_input(  # as narrow as the options above it
         "Users",

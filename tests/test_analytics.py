@@ -317,3 +317,16 @@ def test_a_metric_across_iterations_keeps_one_count_of_decimals(demo_engine):
     row = shown[shown["Metric"] == "Legal review hours saved per week"].iloc[0]
     cells = [row[c] for c in shown.columns if c.startswith("Iteration ") and row[c] != "—"]
     assert cells == ["2.0 h", "4.5 h", "7.5 h", "★ 11.5 h"], cells
+
+
+def test_a_whole_number_of_a_files_own_unit_reads_as_a_count():
+    """A metric in a unit the file named ("messages") read "42.0 messages"; its whole numbers
+    are counts. The known units keep their decimals, so 50.0 req/s still sits beside 49.5."""
+    from liftoff.formatting import format_value, shared_digits
+
+    assert format_value(42.0, "messages") == "42 messages"
+    assert format_value(42.5, "messages") == "42.5 messages"
+    assert format_value(3.0, None) == "3" and format_value(0.5, None) == "0.50"
+    assert format_value(50.0, "rps") == "50.0 req/s" and format_value(2.0, "h") == "2.00 h"
+    assert shared_digits([42.0, 12.0], "tickets") == 0
+    assert shared_digits([42.0, 1.5], "tickets") == 1

@@ -241,6 +241,32 @@ def test_the_user_count_is_asked_only_for_a_locust_stats_file(use_database, demo
     assert not next(b for b in at.button if b.label == "Import").disabled
 
 
+def test_the_order_of_dates_is_asked_only_for_a_file_whose_dates_read_both_ways(
+    use_database, demo_url
+):
+    """'Dates like 03/04/2026 are' stood on the page for every file, one without dates too.
+    It now comes with the problem it settles, and the file is ready once it is answered."""
+    use_database(demo_url)
+    at = upload_page(initiative="Churn early-warning")
+    plain = b"iteration,metric,value\n6,churn_auc,0.85\n"
+    at.file_uploader[0].set_value(("plain.csv", plain, "text/csv")).run()
+    assert "ready to import" in texts(at)
+    assert not [s for s in at.selectbox if s.label.startswith("Dates like")]
+
+    both_ways = b"iteration,metric,value,recorded_at\n6,churn_auc,0.85,03/04/2026\n"
+    at.file_uploader[0].set_value(("both-ways.csv", both_ways, "text/csv")).run()
+    assert not at.exception
+    problems = next(d.value for d in at.dataframe if "Fix" in d.value.columns)
+    assert "can be read day-first or month-first" in problems["Problem"].iloc[0], problems
+    order = next(s for s in at.selectbox if s.label == "Dates like 03/04/2026 are")
+    order.select("dayfirst").run()
+    assert not at.exception
+    assert "not ready" not in texts(at) and "ready to import" in texts(at), texts(at)
+    preview = next(d.value for d in at.dataframe if "Recorded" in d.value.columns)
+    assert list(preview["Recorded"]) == ["3 Apr 2026"]
+    assert next(s for s in at.selectbox if s.label.startswith("Dates like")).value == "dayfirst"
+
+
 @pytest.mark.parametrize("name,kind,asked", story.FILES, ids=[f[0] for f in story.FILES])
 def test_every_demo_file_previews_on_the_upload_page(use_database, demo_url, name, kind, asked):
     """The files a product manager would upload (the demo's own) each show their preview, with

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from liftoff.formatting import count, format_date, format_moment, format_value, shown_unit
+from liftoff.formatting import (
+    RECORD_NOUNS,
+    count,
+    format_date,
+    format_moment,
+    format_value,
+    shown_unit,
+)
 from liftoff.ingest import reader
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.prepared import Prepared
@@ -97,10 +104,7 @@ def _stored(p: Prepared) -> str:
     if p.rows_accepted == p.rows_read:
         return f"{p.rows_accepted:,}"
     # A Locust summary's rows are its requests, and only the Aggregated one is stored.
-    return count(p.rows_accepted, _STORED_NOUN.get(p.kind, "value"))
-
-
-_STORED_NOUN = {"locust": "load-test step", "loadtest": "load-test step"}
+    return count(p.rows_accepted, *RECORD_NOUNS.get(p.kind, ("value", None)))
 
 
 def describe_success(p: Prepared, batch_id: int) -> str:
@@ -180,7 +184,20 @@ def _as_the_screens_write_it(p: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
         frame["iteration"] = frame["iteration"].map(
             lambda v: str(int(float(v))) if str(v).strip() not in ("", "nan", "None") else ""
         )
+    # Measurements in the unit their header names, as the Scalability screen rounds them
+    # ("86.1" requests/s and "195" ms, not 86.10061 and 194.7).
+    for column in frame.columns:
+        if str(column).endswith(("_ms", "_rps")) or column == "users":
+            frame[column] = frame[column].map(_measured)
     return frame
+
+
+def _measured(value) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
+    return "" if pd.isna(number) else format_value(number, None)
 
 
 _CHOICE_WORDS = {

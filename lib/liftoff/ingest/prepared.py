@@ -57,6 +57,8 @@ class Prepared:
     next_iterations: list[tuple[str, int]] = field(default_factory=list)
     # Whether Create matters for this file: it names a new initiative or leaves a gap.
     asks_create: bool = False
+    # Whether the file has dates that read both day-first and month-first (03/04/2026).
+    asks_date_order: bool = False
     new_metrics: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
     # What of them the file does not give, guessed from the name: key -> ("category", "unit").
     guessed_metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)

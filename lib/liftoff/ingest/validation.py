@@ -294,11 +294,12 @@ class Context:
             )
             return nat
         if parsed.ambiguous:
+            self.p.asks_date_order = True
             self.column_problem(
                 col,
                 f"The dates in {col!r} can be read day-first or month-first (03/04/2026 is 3 April or 4 March).",
                 self.opt.say(
-                    "Say which: choose the order under 'Dates like 03/04/2026 are'.",
+                    "Say which: choose the order under 'Dates like 03/04/2026 are', below.",
                     "Say which: add --dates dayfirst or --dates monthfirst.",
                 ),
             )
