@@ -53,7 +53,13 @@ if finished is not None:
             "target": ingest.screen_for(prepared_then),
         }
         st.session_state["upload_imported"] = imported
-        for key in ("upload_create", "upload_force", "upload_users", "liftoff_prepared"):
+        for key in (
+            "upload_create",
+            "upload_force",
+            "upload_users",
+            "upload_replace",
+            "liftoff_prepared",
+        ):
             st.session_state.pop(key, None)
         st.rerun()
 # The message stays, through the next file's check, until it is dismissed or the next import.
@@ -173,6 +179,8 @@ force = bool(st.session_state.get("upload_force"))
 users = st.session_state.get("upload_users")
 # And the order of dates like 03/04/2026, which only a file of such dates needs.
 date_order = st.session_state.get("upload_date_order")
+# And whether a load test replaces the tested iterations' earlier one, asked only then.
+replace_load_tests = bool(st.session_state.get("upload_replace"))
 percent_values = bool(st.session_state.get("upload_percent"))
 
 options = ingest.Options(
@@ -186,6 +194,7 @@ options = ingest.Options(
     date_order=date_order,
     audience="page",
     percent_values=percent_values,
+    replace_load_tests=replace_load_tests,
 )
 try:
     prepared = cache.prepare_upload(data, upload.name, options)
@@ -203,6 +212,13 @@ if prepared.asks_create or create:
     st.checkbox(
         "Create the initiatives and iterations this file names that do not exist yet",
         key="upload_create",
+    )
+if prepared.asks_replace or replace_load_tests:
+    st.checkbox(
+        "Replace the earlier load-test results of the iterations this file tests",
+        key="upload_replace",
+        help="The earlier steps stay in their batch and count again if this import is rolled "
+        "back. Unticked, both runs count and the curves mix them.",
     )
 if prepared.duplicate_of is not None or force:
     st.checkbox("Import anyway if this exact file was imported before", key="upload_force")

@@ -165,8 +165,8 @@ def test_a_second_load_test_for_an_iteration_is_said_before_it_mixes_into_the_cu
     assert len(said) == 1, again.warnings
     assert said[0].startswith(f"Iteration 6 of {CHURN} already has load-test results (")
     assert "This file's 1 step will be added beside them, and at 60 users both runs" in said[0]
-    assert "roll back its batch on the Import history page first; it holds " in said[0]
-    assert "steps of other iterations too, which would go with it." in said[0]
+    assert "To replace the earlier run instead, add --replace-load-tests." in said[0]
+    assert again.asks_replace
     # Counted as what is stored, named as people say it (it read "1 value (3 rows) of locust
     # results (_stats.csv or _stats_history.csv)").
     assert ingest.describe(again).title.endswith(": 3 rows read, 1 load-test step ready to import")
@@ -175,6 +175,56 @@ def test_a_second_load_test_for_an_iteration_is_said_before_it_mixes_into_the_cu
     )
     fresh = prepare(demo_engine, stats, "scoring_stats.csv", iteration=7, create=True, **options)
     assert not [w for w in fresh.warnings if "load-test results" in w], fresh.warnings
+
+
+def _capacity_steps(engine, number: int) -> list[tuple[int, float]]:
+    from liftoff.evidence import reads as evidence_reads
+
+    with engine.connect() as conn:
+        ini = conn.execute(select(Initiative.id).where(Initiative.name == CHURN)).scalar_one()
+        it = conn.execute(
+            select(Iteration.id).where(Iteration.initiative_id == ini, Iteration.number == number)
+        ).scalar_one()
+    return [(s.users, s.throughput_rps) for s in evidence_reads.load_steps(engine, [ini])[it]]
+
+
+def test_a_rerun_load_test_replaces_the_iterations_earlier_one_and_rollback_brings_it_back(
+    demo_engine,
+):
+    """A load test re-run after a fix could only be added beside the first run (the curves
+    mixed them) or replace it by rolling back the demo's batch, which holds every iteration's
+    steps. With replace the iteration's earlier steps stop counting; rolling the new batch
+    back makes them count again; rolling back a middle run keeps the latest one alone."""
+    from liftoff.evidence import initiative as evidence
+
+    first = _capacity_steps(demo_engine, 6)
+    others = _capacity_steps(demo_engine, 5)
+    rerun = (
+        "users,throughput_rps,p95_ms,failure_ratio\n20,19.5,150,0\n80,74,210,0\n120,105,280,0.001\n"
+    )
+    options = {"initiative": CHURN, "iteration": 6, "replace_load_tests": True}
+    checked = prepare(demo_engine, rerun, "rerun.csv", **options)
+    said = [w for w in checked.warnings if "already has load-test results" in w]
+    assert len(said) == 1 and "This file's 3 steps replace them" in said[0], checked.warnings
+    _, second = load(demo_engine, rerun, "rerun.csv", **options)
+    assert _capacity_steps(demo_engine, 6) == [(20, 19.5), (80, 74.0), (120, 105.0)]
+    assert _capacity_steps(demo_engine, 5) == others  # other iterations keep theirs
+    assert evidence.portfolio(demo_engine)[0].capacity_rps is not None
+    plan = ingest.rollback_plan(demo_engine, second).lines()
+    assert any(
+        line.startswith(f"Restores the earlier load test of iteration 6 of {CHURN} (")
+        for line in plan
+    ), plan
+
+    third_file = "users,throughput_rps,p95_ms,failure_ratio\n40,40,150,0\n"
+    _, third = load(demo_engine, third_file, "third.csv", **options)
+    assert _capacity_steps(demo_engine, 6) == [(40, 40.0)]
+    # Rolling back the middle run: the latest stays alone, the first does not come back.
+    ingest.rollback(demo_engine, EDITOR, second)
+    assert _capacity_steps(demo_engine, 6) == [(40, 40.0)]
+    message = ingest.rollback(demo_engine, EDITOR, third)
+    assert "earlier load-test step" in message and "count again" in message, message
+    assert _capacity_steps(demo_engine, 6) == first
 
 
 def test_names_fold_case_accents_and_punctuation():

@@ -15,6 +15,7 @@ from liftoff.ingest.templates import TEMPLATES, template
 
 APP = str(PROJECT_ROOT / "app.py")
 CORPUS = Path(__file__).parent / "data" / "ingest"
+CHURN = "Churn early-warning"
 
 
 def upload_page(**params) -> AppTest:
@@ -265,6 +266,35 @@ def test_the_order_of_dates_is_asked_only_for_a_file_whose_dates_read_both_ways(
     preview = next(d.value for d in at.dataframe if "Recorded" in d.value.columns)
     assert list(preview["Recorded"]) == ["3 Apr 2026"]
     assert next(s for s in at.selectbox if s.label.startswith("Dates like")).value == "dayfirst"
+
+
+def test_a_rerun_load_test_can_replace_the_earlier_one_from_the_upload_page(
+    use_database, demo_url, demo_engine
+):
+    """A PM uploads a re-run of iteration 6's load test: the page says the iteration has one,
+    offers to replace it, and after the import the iteration's steps are the new run's."""
+    from liftoff.evidence import initiative as evidence
+
+    use_database(demo_url)
+    at = upload_page(initiative="Churn early-warning")
+    rerun = b"users,throughput_rps,p95_ms,failure_ratio\n20,19.5,150,0\n80,74,210,0\n"
+    at.file_uploader[0].set_value(("rerun.csv", rerun, "text/csv")).run()
+    next(n for n in at.number_input if n.label.startswith("Iteration")).set_value(6).run()
+    assert not at.exception
+    warnings = [w.value.replace("\\", "") for w in at.warning]  # text.plain's escapes
+    said = next(w for w in warnings if "already has load-test results" in w)
+    assert "will be added beside them" in said and "tick 'Replace the earlier" in said, said
+    replace = next(c for c in at.checkbox if c.label.startswith("Replace the earlier load-test"))
+    replace.check().run()
+    warnings = [w.value.replace("\\", "") for w in at.warning]
+    said = next(w for w in warnings if "already has load-test results" in w)
+    assert "This file's 2 steps replace them" in said, said
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception
+    assert at.success[0].value.replace("\\", "").startswith("Imported 2 rows of load-test results")
+    assert not [c for c in at.checkbox if c.label.startswith("Replace the earlier")]
+    churn = next(e for e in evidence.portfolio(demo_engine) if e.initiative["name"] == CHURN)
+    assert churn.capacity_rps == 74.0  # the new run's, not the demo's 50.0 req/s
 
 
 @pytest.mark.parametrize("name,kind,asked", story.FILES, ids=[f[0] for f in story.FILES])

@@ -168,6 +168,7 @@ def cmd_import(args) -> None:
             date_order=args.dates,
             iteration_tag=args.iteration_tag,
             percent_values=args.percent,
+            replace_load_tests=args.replace_load_tests,
         )
         try:
             prepared, batch_id = ingest.import_file(
@@ -579,6 +580,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--create", action="store_true", help="create initiatives and iterations the file names"
     )
     p.add_argument("--force", action="store_true", help="import a file that was imported before")
+    p.add_argument(
+        "--replace-load-tests",
+        action="store_true",
+        help="a load test of an iteration that has one replaces it (rolling back brings it back)",
+    )
     p.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     p.add_argument(
         "--percent",

@@ -103,6 +103,12 @@ _OPTION_FIELDS = {
         "default": False,
         "description": "Import a file that was imported before.",
     },
+    "replace_load_tests": {
+        "type": "boolean",
+        "default": False,
+        "description": "A load test of an iteration that has one replaces it; rolling this "
+        "import back brings the earlier one back.",
+    },
     "dry_run": {
         "type": "boolean",
         "default": False,

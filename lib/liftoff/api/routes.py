@@ -252,6 +252,7 @@ def _options(fields: dict, token: tokens.Token) -> tuple[ingest.Options, bool]:
         users=_integer(fields, "users"),
         create=_flag(fields, "create"),
         force=_flag(fields, "force"),
+        replace_load_tests=_flag(fields, "replace_load_tests"),
         sheet=_text(fields, "sheet"),
         date_order=dates,
         iteration_tag=_text(fields, "iteration_tag") or "tags.iteration",

@@ -380,6 +380,9 @@ class LoadTestStep(Base):
     batch_id: Mapped[int] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False
     )
+    # The batch whose load test of the same iteration replaced this step (None: it counts).
+    # The step stays in its own batch and counts again when that batch is rolled back.
+    replaced_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class TrafficPoint(Base):

@@ -173,7 +173,7 @@ def criteria(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict]]
 
 
 def load_steps(engine: Engine, initiative_ids: list[int]) -> dict[int, list[LoadStep]]:
-    """Load-test steps per iteration id."""
+    """Load-test steps per iteration id (not those a later load test replaced)."""
     out: dict[int, list[LoadStep]] = defaultdict(list)
     if not initiative_ids:
         return out
@@ -181,7 +181,7 @@ def load_steps(engine: Engine, initiative_ids: list[int]) -> dict[int, list[Load
     stmt = (
         select(s.iteration_id, s.users, s.throughput_rps, s.p95_ms, s.failure_ratio)
         .join(Iteration, Iteration.id == s.iteration_id)
-        .where(Iteration.initiative_id.in_(initiative_ids))
+        .where(Iteration.initiative_id.in_(initiative_ids), s.replaced_by.is_(None))
         .order_by(s.iteration_id, s.users, s.id)
     )
     with db.reading(engine) as conn:

@@ -13,6 +13,7 @@ from liftoff.formatting import (
     format_date,
     format_moment,
     format_value,
+    shared_digits,
     shown_unit,
 )
 from liftoff.ingest import reader
@@ -186,18 +187,15 @@ def _as_the_screens_write_it(p: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
         )
     # Measurements in the unit their header names, as the Scalability screen rounds them
     # ("86.1" requests/s and "195" ms, not 86.10061 and 194.7).
+    # One count of decimals a column, as the screens' tables write several values side by side.
     for column in frame.columns:
         if str(column).endswith(("_ms", "_rps")) or column == "users":
-            frame[column] = frame[column].map(_measured)
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            digits = shared_digits(numbers.dropna().tolist(), None)
+            frame[column] = [
+                "" if pd.isna(n) else format_value(float(n), None, digits) for n in numbers
+            ]
     return frame
-
-
-def _measured(value) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "" if value is None else str(value)
-    return "" if pd.isna(number) else format_value(number, None)
 
 
 _CHOICE_WORDS = {

@@ -75,6 +75,7 @@ class _Loader:
         self.conn = conn
         self.batch_id = batch_id
         self.create = options.create
+        self.replace_load_tests = options.replace_load_tests
         self.uploaded_by = uploaded_by
         self.progress = progress
         self.dialect = conn.dialect.name
@@ -314,6 +315,18 @@ class _Loader:
             recs = records(frame, cols)
             for r in recs:
                 r["users"] = int(r["users"])
+            if self.replace_load_tests:
+                # The iterations' earlier steps stop counting; they stay in their batches and
+                # count again when this one is rolled back (rollback.py).
+                conn.execute(
+                    update(LoadTestStep)
+                    .where(
+                        LoadTestStep.iteration_id.in_(sorted({r["iteration_id"] for r in recs})),
+                        LoadTestStep.batch_id != batch_id,
+                        LoadTestStep.replaced_by.is_(None),
+                    )
+                    .values(replaced_by=batch_id)
+                )
             conn.execute(insert(LoadTestStep), recs)
         elif target == "traffic":
             frame = frame.assign(

@@ -268,15 +268,17 @@ def _category_in_a_sentence(category: str) -> str:
 
 
 def _load_steps_beside(engine, p: Prepared) -> list[str]:
-    """Load-test steps for an iteration that has some already: both runs then stand in its
-    curves as one line (a second 60-user step beside the first made them zig-zag), so the
-    person hears it before the import, with the batch to roll back to replace the old run."""
+    """Load-test steps for an iteration that has some already: the person hears it before the
+    import and chooses. Replaced (Options.replace_load_tests), the earlier run stays in its
+    batch and comes back if this one is rolled back; kept, both runs stand in the curves as
+    one line (a second 60-user step beside the first made them zig-zag)."""
     parts = p.frames.get("load_test_steps", [])
     if not parts:
         return []
     from liftoff.db.models import Iteration, LoadTestStep
 
     rows = pd.concat(parts)[["initiative", "iteration", "users"]].dropna()
+    replace = p.options.replace_load_tests
     out = []
     with connection(engine) as conn:
         for (name, number), group in rows.groupby(["initiative", "iteration"], sort=True):
@@ -284,39 +286,45 @@ def _load_steps_beside(engine, p: Prepared) -> list[str]:
                 select(LoadTestStep.users, LoadTestStep.batch_id)
                 .join(Iteration, Iteration.id == LoadTestStep.iteration_id)
                 .join(Initiative, Initiative.id == Iteration.initiative_id)
-                .where(Initiative.name == name, Iteration.number == int(number))
+                .where(
+                    Initiative.name == name,
+                    Iteration.number == int(number),
+                    LoadTestStep.replaced_by.is_(None),
+                )
             ).all()
             if not stored:
                 continue
+            p.asks_replace = True
             same = sorted({int(u) for u in group["users"]} & {u for u, _ in stored})
             batches = sorted({b for _, b in stored})
-            one = len(batches) == 1
-            # A demo or export file holds every iteration's steps: rolling it back takes them.
-            elsewhere = conn.execute(
-                select(func.count())
-                .select_from(LoadTestStep)
-                .where(LoadTestStep.batch_id.in_(batches))
-            ).scalar_one() - len(stored)
-            where = ("batch " if one else "batches ") + ", ".join(f"#{b}" for b in batches)
-            users = ", ".join(f"{u:,}" for u in same)
-            out.append(
+            where = ("batch " if len(batches) == 1 else "batches ") + ", ".join(
+                f"#{b}" for b in batches
+            )
+            head = (
                 f"Iteration {int(number)} of {name} already has load-test results "
                 f"({count(len(stored), 'step')}, {where}). This file's "
-                f"{count(len(group), 'step')} will be added beside them"
+                f"{count(len(group), 'step')} "
+            )
+            if replace:
+                out.append(
+                    head + "replace them: the earlier steps stay in their batch and count "
+                    "again if this import is rolled back."
+                )
+                continue
+            out.append(
+                head
+                + "will be added beside them"
                 + (
-                    f", and at {users} users both runs will show, so the curves mix them"
+                    f", and at {', '.join(f'{u:,}' for u in same)} users both runs will show, "
+                    "so the curves mix them"
                     if same
                     else ""
                 )
-                + ". To replace the earlier run, roll back "
-                + ("its batch" if one else "its batches")
-                + " on the Import history page first"
-                + (
-                    f"; {'it holds' if one else 'they hold'} "
-                    f"{count(elsewhere, 'step')} of other iterations too, which would go with "
-                    f"{'it' if one else 'them'}."
-                    if elsewhere
-                    else "."
+                + ". "
+                + p.options.say(
+                    "To replace the earlier run instead, tick 'Replace the earlier load-test "
+                    "results of the iterations this file tests'.",
+                    "To replace the earlier run instead, add --replace-load-tests.",
                 )
             )
     return out

@@ -31,6 +31,9 @@ class Options:
     # Plain numbers of ratio metrics are percentages (87.5 means 87.5 %): the page's
     # "Values are percentages", the CLI's --percent.
     percent_values: bool = False
+    # A load test for an iteration that has one replaces it (the page's "Replace the earlier
+    # load test", the CLI's --replace-load-tests); without it the steps are added beside.
+    replace_load_tests: bool = False
 
     def say(self, page: str, cli: str) -> str:
         """A fix in the words of the controls the reader has in front of them."""
@@ -59,6 +62,9 @@ class Prepared:
     asks_create: bool = False
     # Whether the file has dates that read both day-first and month-first (03/04/2026).
     asks_date_order: bool = False
+    # Whether the file tests an iteration that has load-test results already (the earlier
+    # run is then replaced or kept beside it: Options.replace_load_tests).
+    asks_replace: bool = False
     new_metrics: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
     # What of them the file does not give, guessed from the name: key -> ("category", "unit").
     guessed_metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)

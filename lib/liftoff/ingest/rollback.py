@@ -234,6 +234,25 @@ def _plan(conn: Connection, batch) -> RollbackPlan:
         ]
         if back:
             plan.restores.append(f"{_label(table, dict(current))}: " + ", ".join(back) + ".")
+    # The load tests it replaced, unless a later one replaced its own steps meanwhile.
+    replaced_since = select(LoadTestStep.iteration_id).where(
+        LoadTestStep.batch_id == batch.id, LoadTestStep.replaced_by.is_not(None)
+    )
+    plan.restores += [
+        f"the earlier load test of iteration {number} of {name} "
+        f"({count(n, 'step')}, batch #{earlier}), which this batch replaced."
+        for name, number, earlier, n in conn.execute(
+            select(Initiative.name, Iteration.number, LoadTestStep.batch_id, func.count())
+            .join(Iteration, Iteration.id == LoadTestStep.iteration_id)
+            .join(Initiative, Initiative.id == Iteration.initiative_id)
+            .where(
+                LoadTestStep.replaced_by == batch.id,
+                LoadTestStep.iteration_id.not_in(replaced_since),
+            )
+            .group_by(Initiative.name, Iteration.number, LoadTestStep.batch_id)
+            .order_by(Initiative.name, Iteration.number, LoadTestStep.batch_id)
+        )
+    ]
     for model in (Feedback, Criterion, Concern):
         ids = conn.execute(select(model.id).where(model.batch_id == batch.id)).scalars().all()
         touched.setdefault(model.__tablename__, set()).update(ids)
@@ -313,6 +332,30 @@ def _batch(conn: Connection, batch_id: int):
     return batch
 
 
+def _bring_back_replaced_steps(conn: Connection, batch_id: int) -> int:
+    """The load-test steps this batch replaced count again, unless a later load test of the
+    same iteration replaced this batch's own steps meanwhile: they then stay replaced, by
+    that later one (else rolling back the middle of three runs would mix the first and the
+    third). How many count again."""
+    replaced = conn.execute(
+        select(LoadTestStep.iteration_id).where(LoadTestStep.replaced_by == batch_id).distinct()
+    ).scalars()
+    back = 0
+    for iteration_id in list(replaced):
+        successor = conn.execute(
+            select(func.max(LoadTestStep.replaced_by)).where(
+                LoadTestStep.batch_id == batch_id, LoadTestStep.iteration_id == iteration_id
+            )
+        ).scalar()
+        changed = conn.execute(
+            update(LoadTestStep)
+            .where(LoadTestStep.replaced_by == batch_id, LoadTestStep.iteration_id == iteration_id)
+            .values(replaced_by=successor)
+        ).rowcount
+        back += changed if successor is None else 0
+    return back
+
+
 def rollback_plan(engine: Engine, batch_id: int) -> RollbackPlan:
     """What rolling back `batch_id` would remove and restore, and the later changes it would
     undo (RollbackError when it cannot be rolled back at all)."""
@@ -349,6 +392,7 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
             values.pop("id", None)
             conn.execute(update(model).where(model.id == row_id).values(**_parse(model, values)))
         conn.execute(delete(ConcernStatusChange).where(ConcernStatusChange.batch_id == batch_id))
+        back = _bring_back_replaced_steps(conn, batch_id)
         counts = {}
         for model in _ADDED:
             counts[model.__tablename__] = conn.execute(
@@ -377,6 +421,8 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
             listed = ", ".join(made_gone[:-1]) + " and " * (len(made_gone) > 1) + made_gone[-1]
             text += f", and {listed}, which it created"
         text += f", restored {count(restored, 'changed row')}." if restored else "."
+        if back:
+            text += f" {count(back, 'earlier load-test step')} it had replaced count again."
         if plan.later:
             text += f" It undid {count(len(plan.later), 'later change')}, as confirmed."
         audit.record(
