@@ -213,13 +213,6 @@ if prepared.asks_create or create:
         "Create the initiatives and iterations this file names that do not exist yet",
         key="upload_create",
     )
-if prepared.asks_replace or replace_load_tests:
-    st.checkbox(
-        "Replace the earlier load-test results of the iterations this file tests",
-        key="upload_replace",
-        help="The earlier steps stay in their batch and count again if this import is rolled "
-        "back. Unticked, both runs count and the curves mix them.",
-    )
 if prepared.duplicate_of is not None or force:
     st.checkbox("Import anyway if this exact file was imported before", key="upload_force")
 if prepared.asks_date_order or date_order is not None:
@@ -251,6 +244,14 @@ if prepared.mapping:
     widgets.table(summary.mapping, hide_index=True)
 for warning in prepared.warnings:
     st.warning(text.plain(warning), icon=":material/info:")
+if prepared.asks_replace or replace_load_tests:
+    # Under the warning that names the earlier run and tells to tick it.
+    st.checkbox(
+        "Replace the earlier load-test results of the iterations this file tests",
+        key="upload_replace",
+        help="The earlier steps stay in their batch and count again if this import is rolled "
+        "back. Unticked, both runs count and the curves mix them.",
+    )
 
 if not prepared.ok:
     st.error(text.plain(summary.problems_sentence), icon=":material/error:")

@@ -3,12 +3,12 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
 
 from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums, texts
 from liftoff import ingest
-from liftoff.db.models import ImportBatch, Observation
+from liftoff.db.models import ImportBatch, Observation, User
 from liftoff.demo import story
 from liftoff.formatting import format_bytes
 from liftoff.ingest.templates import TEMPLATES, template
@@ -127,6 +127,10 @@ def test_import_history_rolls_back_a_batch_and_offers_the_original(
         demo_engine, EDITOR, data, "traffic.csv", ingest.Options(initiative="Churn early-warning")
     )
     at = sign_in_as(AppTest.from_file(APP, default_timeout=60), "editor")
+    with demo_engine.begin() as conn:  # an editor with a name, shown instead of the email
+        conn.execute(
+            update(User).where(User.email == "editor@example.com").values(display_name="Erin Ede")
+        )
     at.run()
     at.switch_page("screens/imports.py").run()
     assert at.selectbox[0].value == batch  # newest first
@@ -151,6 +155,9 @@ def test_import_history_rolls_back_a_batch_and_offers_the_original(
     next(b for b in at.button if b.label == "Roll back this batch").click().run()
     assert f"Rolled back batch #{batch} (traffic.csv): removed 3 rows." in texts(at)
     assert at.selectbox[0].value == batch != newer
+    # By name and with its time, as the table shows who uploaded (it read the email).
+    note = next(c.value for c in at.caption if "Rolled back by" in c.value).replace("\\", "")
+    assert note.startswith("Rolled back by Erin Ede on ") and ", " in note, note
     with demo_engine.connect() as conn:
         assert (
             conn.execute(select(ImportBatch.status).where(ImportBatch.id == batch)).scalar()
@@ -291,7 +298,9 @@ def test_a_rerun_load_test_can_replace_the_earlier_one_from_the_upload_page(
     assert "This file's 2 steps replace them" in said, said
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception
-    assert at.success[0].value.replace("\\", "").startswith("Imported 2 rows of load-test results")
+    success = at.success[0].value.replace("\\", "")
+    assert success.startswith("Imported 2 rows of load-test results"), success
+    assert success.endswith("It replaced the earlier load-test results of the iterations it tests.")
     assert not [c for c in at.checkbox if c.label.startswith("Replace the earlier")]
     churn = next(e for e in evidence.portfolio(demo_engine) if e.initiative["name"] == CHURN)
     assert churn.capacity_rps == 74.0  # the new run's, not the demo's 50.0 req/s

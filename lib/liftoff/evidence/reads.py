@@ -239,7 +239,13 @@ def import_batch(engine: Engine, batch_id: int) -> dict | None:
     """One import batch with its warnings and options; `file_size` is the original file's
     size in bytes (None for a batch with no file, such as the demo's)."""
     stmt = (
-        select(ImportBatch.__table__, ImportFile.size.label("file_size"))
+        select(
+            ImportBatch.__table__,
+            ImportFile.size.label("file_size"),
+            # People by their names for the screen, as the history table shows them.
+            name_of(ImportBatch.uploaded_by).label("uploaded_by_name"),
+            name_of(ImportBatch.rolled_back_by).label("rolled_back_by_name"),
+        )
         .outerjoin(ImportFile, ImportFile.batch_id == ImportBatch.id)
         .where(ImportBatch.id == batch_id)
     )

@@ -303,8 +303,8 @@ def batch_label(batch: dict) -> str:
 
 def rollback_note(batch: dict) -> str:
     if batch["status"] == "rolled_back":
-        who = batch["rolled_back_by"] or "someone"
-        return f"Rolled back by {who} on {format_date(batch['rolled_back_at'])}."
+        who = batch.get("rolled_back_by_name") or batch["rolled_back_by"] or "someone"
+        return f"Rolled back by {who} on {format_moment(batch['rolled_back_at'])}."
     return f"This batch is {batch['status'].replace('_', ' ')}."
 
 

@@ -123,6 +123,9 @@ def describe_success(p: Prepared, batch_id: int) -> str:
     ]
     # What it created, as the check said it would (a new iteration becomes the latest).
     created = f" It created {_listed(made)}." if made else ""
+    if p.asks_replace and p.options.replace_load_tests:
+        # Said where the eye is after the import, as the check said it before.
+        created += " It replaced the earlier load-test results of the iterations it tests."
     return f"Imported {what} of {label} from {p.file_name} as batch #{batch_id}.{created}"
 
 

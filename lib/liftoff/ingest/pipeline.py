@@ -323,7 +323,7 @@ def _load_steps_beside(engine, p: Prepared) -> list[str]:
                 + ". "
                 + p.options.say(
                     "To replace the earlier run instead, tick 'Replace the earlier load-test "
-                    "results of the iterations this file tests'.",
+                    "results of the iterations this file tests' below.",
                     "To replace the earlier run instead, add --replace-load-tests.",
                 )
             )
