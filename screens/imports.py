@@ -13,7 +13,7 @@ rolled_back = st.session_state.pop("liftoff_rolled_back", None)
 if rolled_back:
     st.success(text.plain(rolled_back), icon=":material/check_circle:")
 batches = cache.read(evidence_reads.import_batches)
-table = views.import_history(batches)
+table = views.import_history(batches, cache.read(evidence_reads.replaced_load_steps))
 if table.empty:
     st.info(
         "Nothing imported yet. Upload a file on the Upload data page, or import one with "

@@ -5,6 +5,7 @@ import streamlit as st
 from liftoff import db, ingest
 from liftoff.errors import LiftoffError
 from liftoff.evidence import reads as evidence_reads
+from liftoff.evidence import views
 from liftoff.ingest import pull
 from liftoff.ingest.columns import KIND_LABELS
 from liftoff.ingest.templates import template
@@ -164,7 +165,14 @@ initiative = right.selectbox(
 )
 st.session_state["upload_initiative"] = initiative
 a, b, _ = st.columns(3)
-iteration = a.number_input("Iteration (if the file has none)", min_value=1, step=1, value=None)
+known = [it.number for it in cache.initiative_evidence(initiative).iterations] if initiative else []
+iteration = a.number_input(
+    "Iteration (if the file has none)",
+    min_value=1,
+    step=1,
+    value=None,
+    help=text.plain(views.iteration_hint(initiative, known)),  # the name is user text
+)
 sheet = None
 if ingest.is_workbook(data):
     sheets = ingest.workbook_sheets(data)

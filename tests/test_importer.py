@@ -210,6 +210,15 @@ def test_a_rerun_load_test_replaces_the_iterations_earlier_one_and_rollback_brin
     assert _capacity_steps(demo_engine, 6) == [(20, 19.5), (80, 74.0), (120, 105.0)]
     assert _capacity_steps(demo_engine, 5) == others  # other iterations keep theirs
     assert evidence.portfolio(demo_engine)[0].capacity_rps is not None
+    # The history says which part of the earlier batch was replaced, and by which batch.
+    from liftoff.evidence import reads as evidence_reads
+    from liftoff.evidence import views
+
+    history = views.import_history(
+        evidence_reads.import_batches(demo_engine), evidence_reads.replaced_load_steps(demo_engine)
+    )
+    earlier = history[history["File"] == "load-tests.csv"]["Stored"].iloc[0]
+    assert earlier.endswith(f" ({len(first)} replaced by #{second})"), earlier
     plan = ingest.rollback_plan(demo_engine, second).lines()
     assert any(
         line.startswith(f"Restores the earlier load test of iteration 6 of {CHURN} (")

@@ -374,3 +374,13 @@ def test_the_preview_fits_the_page_and_never_cuts_a_date(demo_engine):
     assert list(steps["Failures"]) == ["0.0%", "0.2%", "1.5%"]
     read_as = set(ingest.describe(prepared).mapping["Read as"])
     assert {"Throughput (requests/s)", "Failures", "p95 (ms)"} <= read_as <= set(steps.columns)
+
+
+def test_the_iteration_box_says_which_iterations_the_initiative_has(use_database, demo_url):
+    """A PM typing the iteration of a file had to look the numbers up on another screen."""
+    use_database(demo_url)
+    at = upload_page(initiative=CHURN)
+    data = b"metric,value\nchurn_auc,0.85\n"
+    at.file_uploader[0].set_value(("no-iteration.csv", data, "text/csv")).run()
+    box = next(n for n in at.number_input if n.label.startswith("Iteration"))
+    assert box.help.replace("\\", "") == f"{CHURN} has iterations 1 to 6; 7 creates the next one."

@@ -235,6 +235,22 @@ def import_batches(engine: Engine, limit: int = 500) -> list[dict]:
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
+def replaced_load_steps(engine: Engine) -> dict[int, list[tuple[int, int]]]:
+    """Per batch, the load-test steps of it that later imports replaced: [(by batch, steps)]."""
+    s = LoadTestStep
+    stmt = (
+        select(s.batch_id, s.replaced_by, func.count())
+        .where(s.replaced_by.is_not(None))
+        .group_by(s.batch_id, s.replaced_by)
+        .order_by(s.batch_id, s.replaced_by)
+    )
+    out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    with db.reading(engine) as conn:
+        for batch_id, by, n in conn.execute(stmt):
+            out[batch_id].append((by, n))
+    return dict(out)
+
+
 def import_batch(engine: Engine, batch_id: int) -> dict | None:
     """One import batch with its warnings and options; `file_size` is the original file's
     size in bytes (None for a batch with no file, such as the demo's)."""

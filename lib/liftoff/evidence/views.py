@@ -262,8 +262,22 @@ def undated_iterations(ev) -> str | None:
     )
 
 
-def import_history(batches: list[dict]) -> pd.DataFrame:
-    """The import history as a table for the screen."""
+def _stored_now(batch: dict, replaced: dict[int, list[tuple[int, int]]]) -> str:
+    """What a batch stored, and how much of it later load tests replaced (its status still
+    reads "Imported": the rest counts, and rolling those back makes all of it count again)."""
+    stored = stored_words(batch["kind"], batch["rows_accepted"], batch["rows_read"])
+    later = replaced.get(batch["id"]) if batch["status"] == "committed" else None
+    if not later:
+        return stored
+    by = ", ".join(f"{n:,} replaced by #{b}" for b, n in later)
+    return f"{stored} ({by})"
+
+
+def import_history(
+    batches: list[dict], replaced: dict[int, list[tuple[int, int]]] | None = None
+) -> pd.DataFrame:
+    """The import history as a table for the screen; `replaced` is
+    reads.replaced_load_steps."""
     return pd.DataFrame(
         [
             {
@@ -274,7 +288,7 @@ def import_history(batches: list[dict]) -> pd.DataFrame:
                 # The name without its folder ("metrics.csv", not "data/demo/metrics.csv"):
                 # the batch picker names it whole.
                 "File": PurePath(b["file_name"]).name or b["file_name"],
-                "Stored": stored_words(b["kind"], b["rows_accepted"], b["rows_read"]),
+                "Stored": _stored_now(b, replaced or {}),
                 "Uploaded by": b["uploaded_by"] or "—",
                 "Uploaded at": b["uploaded_at"],
                 "Status": {"committed": "Imported", "rolled_back": "Rolled back"}.get(
@@ -293,6 +307,22 @@ def import_history(batches: list[dict]) -> pd.DataFrame:
             "Status",
         ],
     )
+
+
+def iteration_hint(name: str | None, numbers: list[int]) -> str:
+    """The Upload page's help for "Iteration (if the file has none)": which iterations the
+    chosen initiative has, so a PM need not look them up on another screen."""
+    if name is None:
+        return "The iteration every row of the file belongs to (choose the initiative to see which it has)."
+    if not numbers:
+        return f"{name} has no iterations yet: 1 creates its first."
+    listed = (
+        f"{numbers[0]} to {numbers[-1]}"
+        if numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2
+        else ", ".join(map(str, numbers[:-1])) + " and " * (len(numbers) > 1) + str(numbers[-1])
+    )
+    noun = "iteration" if len(numbers) == 1 else "iterations"
+    return f"{name} has {noun} {listed}; {numbers[-1] + 1} creates the next one."
 
 
 def batch_label(batch: dict) -> str:
