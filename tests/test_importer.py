@@ -236,6 +236,26 @@ def test_a_rerun_load_test_replaces_the_iterations_earlier_one_and_rollback_brin
     assert _capacity_steps(demo_engine, 6) == first
 
 
+def test_the_check_says_what_capacity_a_load_test_gives_before_it_is_imported(demo_engine):
+    """A step over the latency target or the failure limit does not count toward capacity;
+    a PM learned it only from the Scalability screen after the import."""
+    run = (
+        "users,throughput_rps,p95_ms,failure_ratio\n"
+        "20,19.5,150,0\n80,74,210,0\n120,105,280,0.001\n160,121,420,0.004\n"
+    )
+    checked = prepare(demo_engine, run, "rerun.csv", initiative=CHURN, iteration=7, create=True)
+    assert (
+        f"This run of iteration 7 of {CHURN} serves up to 105 req/s (at 120 users) within the "
+        "300 ms latency target and the 0.5% failure limit; from 160 users responses are too slow."
+    ) in checked.warnings, checked.warnings
+    slow = "users,throughput_rps,p95_ms,failure_ratio\n20,19.5,450,0\n40,30,900,0.2\n"
+    checked = prepare(demo_engine, slow, "slow.csv", initiative=CHURN, iteration=7, create=True)
+    assert (
+        f"No step of this run of iteration 7 of {CHURN} stays within the 300 ms latency target "
+        "and the 0.5% failure limit: on its own it gives the iteration no capacity."
+    ) in checked.warnings, checked.warnings
+
+
 def test_names_fold_case_accents_and_punctuation():
     assert fold("Équipe  Churn—Early_warning ") == fold("equipe churn early warning")
     assert closest("churn EARLY warning", [CHURN, "Claims triage assistant"]) == CHURN

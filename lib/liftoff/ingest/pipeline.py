@@ -253,6 +253,8 @@ def prepare(
     if p.ok:
         p.warnings.extend(_shadowed_by_candidate(engine, p))
         p.warnings.extend(_concerns_updated(engine, p))
+        p.warnings.extend(_load_test_capacity(engine, p))
+        # Last: the Replace box is drawn under it, which it asks to tick.
         p.warnings.extend(_load_steps_beside(engine, p))
     # Problems in the order of the file: the file's own first, then row by row.
     p.problems.items.sort(key=lambda pr: (pr.row is not None, pr.row or 0))
@@ -327,6 +329,65 @@ def _load_steps_beside(engine, p: Prepared) -> list[str]:
                     "To replace the earlier run instead, add --replace-load-tests.",
                 )
             )
+    return out
+
+
+def _load_test_capacity(engine, p: Prepared) -> list[str]:
+    """What each tested iteration's capacity will be from this run, against its initiative's
+    latency target and failure limit, said before the import: a step over them does not
+    count, and a run none of whose steps stays within them gives the iteration no capacity."""
+    parts = p.frames.get("load_test_steps", [])
+    if not parts or not p.complete:
+        return []
+    from liftoff.db.models import Initiative as Ini
+    from liftoff.evidence import rules as evidence_rules
+    from liftoff.formatting import format_value
+
+    rows = pd.concat(parts).dropna(subset=["initiative", "iteration", "users"])
+    limits_of = {}
+    with connection(engine) as conn:
+        for name, slo, errors in conn.execute(
+            select(Ini.name, Ini.slo_p95_ms, Ini.max_error_rate).where(
+                Ini.name.in_(sorted(rows["initiative"].unique()))
+            )
+        ):
+            limits_of[name] = (slo, errors)
+    default = (Ini.slo_p95_ms.default.arg, Ini.max_error_rate.default.arg)  # a new initiative
+    out = []
+    for (name, number), group in rows.groupby(["initiative", "iteration"], sort=True):
+        slo, errors = limits_of.get(name, default)
+        steps = [
+            evidence_rules.LoadStep(
+                int(r.users), float(r.throughput_rps), float(r.p95_ms), float(r.failure_ratio or 0)
+            )
+            for r in group.itertuples()
+        ]
+        cap = evidence_rules.capacity(steps, slo, errors)
+        limits = (
+            f"the {format_value(slo, 'ms')} latency target and the "
+            f"{format_value(errors, 'ratio')} failure limit"
+        )
+        run = f"This run of iteration {int(number)} of {name}"
+        if cap.capacity_rps is None:
+            out.append(
+                f"No step of this run of iteration {int(number)} of {name} stays within "
+                f"{limits}: on its own it gives the iteration no capacity."
+            )
+            continue
+        said = (
+            f"{run} serves up to {format_value(cap.capacity_rps, 'rps')} "
+            f"(at {count(cap.best_step.users, 'user')}) within {limits}"
+        )
+        if cap.limiting_step is None:
+            said += "; no step went over them, so the capacity may be higher than the test reached."
+        else:
+            why = (
+                "responses are too slow"
+                if cap.limited_by == "latency"
+                else "too many requests fail"
+            )
+            said += f"; from {count(cap.limiting_step.users, 'user')} {why}."
+        out.append(said)
     return out
 
 
