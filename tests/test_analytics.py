@@ -330,3 +330,14 @@ def test_a_whole_number_of_a_files_own_unit_reads_as_a_count():
     assert format_value(50.0, "rps") == "50.0 req/s" and format_value(2.0, "h") == "2.00 h"
     assert shared_digits([42.0, 12.0], "tickets") == 0
     assert shared_digits([42.0, 1.5], "tickets") == 1
+
+
+def test_a_chart_axis_does_not_repeat_a_unit_its_metric_names():
+    """The monitoring chart read "Weekly active users (users)"."""
+    from liftoff.charts import _axis_title
+
+    assert _axis_title({"display_name": "Weekly active users", "unit": "users"}) == (
+        "Weekly active users"
+    )
+    assert _axis_title({"display_name": "Tickets closed", "unit": "count"}) == "Tickets closed"
+    assert _axis_title({"display_name": "p95 latency", "unit": "ms"}) == "p95 latency (ms)"

@@ -419,7 +419,10 @@ def test_feedback_and_model_screens_as_of_an_earlier_iteration(use_database, dem
     said = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "over 6 iterations" in said and "over 8 iterations" not in said
     captions = " ".join(c.value for c in at.caption)
-    assert "Iterations 7 to 8 come later and are left out" in captions
+    # "7 and 8", and "choose one" of them (it read "7 to 8 … choose it").
+    assert (
+        "Iterations 7 and 8 come later and are left out: choose one under Iteration to see it."
+    ) in captions.replace("\\", ""), captions
     chart = next(c for c in at.get("plotly_chart"))
     assert "Iteration 8" not in chart.proto.spec and "Iteration 6" in chart.proto.spec
 

@@ -434,7 +434,7 @@ def test_headline_metrics_show_the_metric_pinned_and_the_newest_iteration_first(
     assert not at.exception
     table = next(d for d in at.dataframe if "Latest change" in d.value.columns)
     order = list(table.proto.column_order)
-    assert order[:4] == ["Metric", "Latest change", "Iteration 8", "Iteration 7"], order
-    assert order[-2:] == ["Iteration 1", "Category"], order
+    assert order[:5] == ["Metric", "Category", "Latest change", "Iteration 8", "Iteration 7"], order
+    assert order[-1] == "Iteration 1", order
     config = json.loads(table.proto.columns)
     assert config["Metric"]["pinned"] is True

@@ -158,9 +158,14 @@ def _axis_title(meta: dict) -> str:
         "min": " (min)",
         "h": " (h)",
         "EUR": " (€)",
+        "count": "",
+        "score": "",
     }.get(unit or "", f" ({unit})" if unit else "")
+    name = meta.get("display_name", "") or ""
+    if unit and unit not in ("ratio", "ms", "h", "s", "min") and unit.lower() in name.lower():
+        suffix = ""  # "Weekly active users", not "Weekly active users (users)"
     better = " · lower is better" if meta.get("direction") == "lower" else ""
-    return safe(meta.get("display_name", "")) + suffix + better
+    return safe(name) + suffix + better
 
 
 def _scaled(values, meta):

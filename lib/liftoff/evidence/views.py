@@ -238,10 +238,15 @@ def later_note(ev: InitiativeEvidence) -> str | None:
     if not ev.later:
         return None
     if len(ev.later) == 1:
-        which = f"Iteration {ev.later[0]} comes later and is left out"
+        which = f"Iteration {ev.later[0]} comes later and is left out: choose it"
     else:
-        which = f"Iterations {ev.later[0]} to {ev.later[-1]} come later and are left out"
-    return f"Figures as of iteration {ev.through}. {which}: choose it under Iteration to see it."
+        # "7 and 8", "7 to 9"; and "choose one", not "choose it" of several.
+        joined = " and " if len(ev.later) == 2 else " to "
+        which = (
+            f"Iterations {ev.later[0]}{joined}{ev.later[-1]} come later and are left out: "
+            "choose one"
+        )
+    return f"Figures as of iteration {ev.through}. {which} under Iteration to see it."
 
 
 def undated_iterations(ev) -> str | None:
@@ -355,13 +360,13 @@ def label(ev: InitiativeEvidence, key: str) -> str:
 
 
 def metrics_column_order(frame: pd.DataFrame) -> list[str]:
-    """The headline metrics table's columns as the screen shows them: the metric, its latest
-    change, the iterations newest first, the category last."""
+    """The headline metrics table's columns as the screen shows them: the metric and its
+    category, its latest change, then the iterations newest first (the category came last and
+    was cut to "Ca" at eight iterations; the oldest iterations are the ones to scroll to)."""
     iterations = [c for c in frame.columns if c.startswith("Iteration ")]
-    rest = [
-        c for c in frame.columns if c not in iterations and c not in ("Metric", "Latest change")
-    ]
-    return ["Metric", "Latest change", *reversed(iterations), *rest]
+    lead = ["Metric", "Category", "Latest change"]
+    rest = [c for c in frame.columns if c not in iterations and c not in lead]
+    return [c for c in lead if c in frame.columns] + [*reversed(iterations), *rest]
 
 
 def candidate_note(ev: InitiativeEvidence, candidate: str) -> str:
