@@ -23,8 +23,8 @@ if table.empty:
     st.stop()
 
 st.caption("Every number on a screen traces back to one of these batches.")
-# Rows of two lines (Streamlit wraps text only in rows over 4rem) with widths that add up to the page's at 1440x900: every column in view,
-# a long kind or file name wrapped rather than cut.
+# Rows of two lines (Streamlit wraps text only in rows over 4rem), at widths that add up to the
+# page's at 1440x900: every column in view, a long kind or file name wrapped rather than cut.
 widgets.table(
     table,
     hide_index=True,

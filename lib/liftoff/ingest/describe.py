@@ -188,9 +188,8 @@ def _as_the_screens_write_it(p: Prepared, frame: pd.DataFrame) -> pd.DataFrame:
         frame["iteration"] = frame["iteration"].map(
             lambda v: str(int(float(v))) if str(v).strip() not in ("", "nan", "None") else ""
         )
-    # Measurements in the unit their header names, as the Scalability screen rounds them
-    # ("86.1" requests/s and "195" ms, not 86.10061 and 194.7).
-    # One count of decimals a column, as the screens' tables write several values side by side.
+    # Measurements in the unit their header names, rounded as the screens round them ("86.1"
+    # requests/s, not 86.10061), with one count of decimals a column as the screens' tables.
     for column in frame.columns:
         if str(column).endswith(("_ms", "_rps")) or column == "users":
             numbers = pd.to_numeric(frame[column], errors="coerce")

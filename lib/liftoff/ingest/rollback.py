@@ -422,7 +422,8 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
             text += f", and {listed}, which it created"
         text += f", restored {count(restored, 'changed row')}." if restored else "."
         if back:
-            text += f" {count(back, 'earlier load-test step')} it had replaced count again."
+            verb = "counts" if back == 1 else "count"
+            text += f" {count(back, 'earlier load-test step')} it had replaced {verb} again."
         if plan.later:
             text += f" It undid {count(len(plan.later), 'later change')}, as confirmed."
         audit.record(
