@@ -165,7 +165,7 @@ initiative = right.selectbox(
 )
 st.session_state["upload_initiative"] = initiative
 a, b, _ = st.columns(3)
-known = [it.number for it in cache.initiative_evidence(initiative).iterations] if initiative else []
+known = cache.read(evidence_reads.iteration_numbers, initiative) if initiative else []
 iteration = a.number_input(
     "Iteration (if the file has none)",
     min_value=1,

@@ -113,6 +113,12 @@ def count(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
+def listed(items) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def time_left(days: int) -> str:
     """A runway's length as every screen says it: "1 day", "12 days", "about 35 weeks" (the
     headline said weeks while the what-if under it said "247 days" of the same date)."""

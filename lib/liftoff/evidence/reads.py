@@ -94,6 +94,19 @@ def iterations(engine: Engine, initiative_ids: list[int]) -> dict[int, list[dict
     return out
 
 
+def iteration_numbers(engine: Engine, initiative: str) -> list[int]:
+    """The iteration numbers of the initiative named `initiative`, in order (the Upload page's
+    hint, which needs nothing else of the initiative's evidence)."""
+    stmt = (
+        select(Iteration.number)
+        .join(Initiative, Initiative.id == Iteration.initiative_id)
+        .where(Initiative.name == initiative)
+        .order_by(Iteration.number)
+    )
+    with db.reading(engine) as conn:
+        return list(conn.execute(stmt).scalars())
+
+
 def metric_catalog(engine: Engine) -> dict[str, dict]:
     """Every metric definition by key."""
     with db.reading(engine) as conn:

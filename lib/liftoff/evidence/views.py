@@ -28,6 +28,7 @@ from liftoff.formatting import (
     format_moment,
     format_percent,
     format_value,
+    listed,
     shared_digits,
     shown_unit,
     stored_words,
@@ -321,13 +322,13 @@ def iteration_hint(name: str | None, numbers: list[int]) -> str:
         return "The iteration every row of the file belongs to (choose the initiative to see which it has)."
     if not numbers:
         return f"{name} has no iterations yet: 1 creates its first."
-    listed = (
+    which = (
         f"{numbers[0]} to {numbers[-1]}"
         if numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2
-        else ", ".join(map(str, numbers[:-1])) + " and " * (len(numbers) > 1) + str(numbers[-1])
+        else listed(numbers)
     )
     noun = "iteration" if len(numbers) == 1 else "iterations"
-    return f"{name} has {noun} {listed}; {numbers[-1] + 1} creates the next one."
+    return f"{name} has {noun} {which}; {numbers[-1] + 1} creates the next one."
 
 
 def batch_label(batch: dict) -> str:

@@ -13,6 +13,7 @@ from liftoff.formatting import (
     format_date,
     format_moment,
     format_value,
+    listed,
     shared_digits,
     shown_unit,
 )
@@ -122,15 +123,11 @@ def describe_success(p: Prepared, batch_id: int) -> str:
         f"iteration {i} of {n}" for n, i in sorted({*p.new_iterations, *p.next_iterations})
     ]
     # What it created, as the check said it would (a new iteration becomes the latest).
-    created = f" It created {_listed(made)}." if made else ""
+    created = f" It created {listed(made)}." if made else ""
     if p.asks_replace and p.options.replace_load_tests:
         # Said where the eye is after the import, as the check said it before.
         created += " It replaced the earlier load-test results of the iterations it tests."
     return f"Imported {what} of {label} from {p.file_name} as batch #{batch_id}.{created}"
-
-
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def screen_for(p: Prepared) -> str | None:

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from liftoff.db.models import Concern, ImportBatch, Initiative
-from liftoff.formatting import CATEGORY_LABELS, count
+from liftoff.formatting import CATEGORY_LABELS, capitalised, count, format_value
 from liftoff.ingest import columns as cols
 from liftoff.ingest.kinds import KINDS, VALIDATORS, detect_kind, map_columns
 from liftoff.ingest.prepared import Options, Prepared
@@ -341,7 +341,6 @@ def _load_test_capacity(engine, p: Prepared) -> list[str]:
         return []
     from liftoff.db.models import Initiative as Ini
     from liftoff.evidence import rules as evidence_rules
-    from liftoff.formatting import format_value
 
     rows = pd.concat(parts).dropna(subset=["initiative", "iteration", "users"])
     limits_of = {}
@@ -367,15 +366,15 @@ def _load_test_capacity(engine, p: Prepared) -> list[str]:
             f"the {format_value(slo, 'ms')} latency target and the "
             f"{format_value(errors, 'ratio')} failure limit"
         )
-        run = f"This run of iteration {int(number)} of {name}"
+        run = f"this run of iteration {int(number)} of {name}"
         if cap.capacity_rps is None:
             out.append(
-                f"No step of this run of iteration {int(number)} of {name} stays within "
-                f"{limits}: on its own it gives the iteration no capacity."
+                f"No step of {run} stays within {limits}: on its own it gives the iteration no "
+                "capacity."
             )
             continue
         said = (
-            f"{run} serves up to {format_value(cap.capacity_rps, 'rps')} "
+            f"{capitalised(run)} serves up to {format_value(cap.capacity_rps, 'rps')} "
             f"(at {count(cap.best_step.users, 'user')}) within {limits}"
         )
         if cap.limiting_step is None:

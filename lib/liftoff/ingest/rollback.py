@@ -32,7 +32,7 @@ from liftoff.db.models import (
 )
 from liftoff.errors import LiftoffError
 from liftoff.evidence import latest
-from liftoff.formatting import count
+from liftoff.formatting import count, listed
 from liftoff.notify import outbox as notify
 
 
@@ -418,8 +418,7 @@ def rollback(engine: Engine, actor: Actor, batch_id: int, force: bool = False) -
         restored = sum(1 for c in changes if json.loads(c[2]))
         text = f"Rolled back batch #{batch_id} ({batch.file_name}): removed {count(removed, 'row')}"
         if made_gone:
-            listed = ", ".join(made_gone[:-1]) + " and " * (len(made_gone) > 1) + made_gone[-1]
-            text += f", and {listed}, which it created"
+            text += f", and {listed(made_gone)}, which it created"
         text += f", restored {count(restored, 'changed row')}." if restored else "."
         if back:
             verb = "counts" if back == 1 else "count"
