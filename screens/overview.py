@@ -34,29 +34,56 @@ if (layout or default) == "Table":
         cache.overview_table().shown,
         hide_index=True,
         width="stretch",
-        # Two lines a row: the figures wrap in their columns instead of being cut.
-        row_height=68,
+        # Three lines a row: a long KPI name and its figure wrap in their column instead of
+        # being cut, and every column up to Headroom is in view at 1440x900.
+        row_height=widgets.WRAPPED_ROWS,
         column_config={
-            "Initiative": st.column_config.TextColumn(pinned=True, width=140),
+            "Initiative": st.column_config.TextColumn(pinned=True, width=128),
             "Open": st.column_config.LinkColumn(
-                display_text="Open", help="The initiative's iterations and decision.", width=50
+                display_text="Open", help="The initiative's iterations and decision.", width=48
             ),
-            "Decision": st.column_config.TextColumn(width=72),
-            "Gate": st.column_config.TextColumn(width=78),
-            "Criteria met": st.column_config.TextColumn(width=82),
+            "Decision": st.column_config.TextColumn(
+                help="The decision recorded on the latest iteration, and whether the "
+                "readiness gate lets it go to production.",
+                width=92,
+            ),
+            "Criteria met": st.column_config.TextColumn(width=86),
             "Model metric": st.column_config.TextColumn(
                 help="The primary model metric: latest value and change from the previous iteration.",
-                width=165,
+                width=132,
             ),
             "Model trend": st.column_config.LineChartColumn(
-                help="Every iteration, oldest first, on a scale from zero.", width=82, y_min=0
+                "Trend",
+                help="The model metric at every iteration, oldest first, on a scale from zero.",
+                width=54,
+                y_min=0,
             ),
             "Business KPI": st.column_config.TextColumn(
                 help="The lead business KPI: latest value and change from the previous iteration.",
-                width=185,
+                width=142,
             ),
             "KPI trend": st.column_config.LineChartColumn(
-                help="Every iteration, oldest first, on a scale from zero.", width=82, y_min=0
+                "Trend",
+                help="The KPI at every iteration, oldest first, on a scale from zero.",
+                width=54,
+                y_min=0,
+            ),
+            "Severe concerns": st.column_config.NumberColumn(
+                "Concerns",
+                help="Open or mitigating concerns of high or critical severity.",
+                format="%d severe",
+                width=80,
+                alignment="left",
+            ),
+            "Alerts firing": st.column_config.NumberColumn(
+                "Alerts",
+                help="Alert rules whose condition the latest evidence meets.",
+                format="%d firing",
+                width=70,
+                alignment="left",
+            ),
+            "Headroom": st.column_config.TextColumn(
+                help="Share of capacity still free at the latest peak traffic.", width=82
             ),
             "Needs attention": st.column_config.TextColumn(width="large"),
             "Runway": st.column_config.TextColumn(width="large"),

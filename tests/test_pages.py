@@ -138,7 +138,8 @@ def test_overview_as_a_table_shows_the_cards_figures_one_initiative_a_line(
         )
         assert row["Model metric"] == f"{card.model.label} {card.model.value} ({card.model.delta})"
         assert list(row["Model trend"]) == pytest.approx(card.model.trend)
-        assert row["Gate"] == ("Ready" if card.ready else "Not ready")
+        assert row["Decision"] == f"{card.decision} · {'ready' if card.ready else 'not ready'}"
+        assert row["Severe concerns"] == card.open_severe_concerns
     shown = json.loads(at.dataframe[0].proto.columns)
     assert shown["Model trend"]["type_config"]["y_min"] == 0
     assert shown["KPI trend"]["type_config"]["y_min"] == 0
@@ -146,18 +147,26 @@ def test_overview_as_a_table_shows_the_cards_figures_one_initiative_a_line(
     assert "only 15% capacity headroom" in table.loc["Claims triage assistant", "Needs attention"]
     assert len(at.get("plotly_chart")) == 1  # the headroom chart stays
     # Regression: the table was 2,955 px wide and the decision text pushed the metrics off
-    # screen at 1440x900; what an executive compares comes first, the context after.
-    assert list(table.columns)[:8] == [
+    # screen at 1440x900; what an executive compares comes first, the context after. Then the
+    # concerns, alerts and headroom were still off to the right (helper-25's walk): every
+    # column up to Headroom now has a width, and they add up to the 980 px the main column has.
+    assert list(table.columns)[:10] == [
         "Open",
         "Decision",
-        "Gate",
         "Criteria met",
         "Model metric",
         "Model trend",
         "Business KPI",
         "KPI trend",
+        "Severe concerns",
+        "Alerts firing",
+        "Headroom",
     ]
-    assert table.loc["Churn early-warning", "Decision"] == "Pending"
+    in_view = ["Initiative", *list(table.columns)[:10]]
+    assert sum(shown[c]["width"] for c in in_view) <= 980
+    assert shown["Severe concerns"]["label"] == "Concerns"
+    assert shown["Severe concerns"]["type_config"]["format"] == "%d severe"
+    assert table.loc["Churn early-warning", "Decision"] == "Pending · not ready"
     assert table.loc["Churn early-warning", "Last decision"] == "Go on iteration 5, " + (
         cards["Churn early-warning"].last_decision.split(", ")[-1].rstrip(".")
     )

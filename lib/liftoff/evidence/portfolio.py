@@ -248,17 +248,24 @@ def tile_text(t: MetricTile | None) -> str:
     return f"{t.label} {t.value}" + (f" ({t.delta})" if t.delta else "")
 
 
+def decision_and_gate(c: OverviewCard) -> str:
+    """The decision and the readiness gate in one cell, as the card's two badges say them:
+    "Pending · not ready" ("Pending" alone when the initiative has no gate)."""
+    if c.ready is None:
+        return c.decision
+    return f"{c.decision} · {'ready' if c.ready else 'not ready'}"
+
+
 def table(cards: list[OverviewCard]) -> pd.DataFrame:
     """The overview as one row per initiative, with the same figures as the cards: the
-    decision and the evidence an executive compares first, each figure beside its trend (they
-    fit at 1440 px), the context after."""
+    decision and the evidence an executive compares first, each figure beside its trend, then
+    the concerns, alerts and headroom (all of them fit at 1440 px), the context after."""
     return pd.DataFrame(
         [
             {
                 "Initiative": c.name,
                 "Open": f"iterations?initiative={quote(c.name, safe='')}",
-                "Decision": c.decision,
-                "Gate": "—" if c.ready is None else ("Ready" if c.ready else "Not ready"),
+                "Decision": decision_and_gate(c),
                 "Criteria met": c.criteria,
                 "Model metric": tile_text(c.model),
                 "Model trend": [float(v) for v in c.model.trend] if c.model else [],
