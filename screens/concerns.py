@@ -16,6 +16,7 @@ ev = widgets.initiative_screen(
     "Stakeholders and concerns",
     "Upload a concerns file (title, category, severity) or add concerns here.",
 )
+widgets.whole_initiative_note(ev, "The concerns of the whole initiative, whatever the iteration.")
 name = ev.initiative["name"]
 numbers = [it.number for it in ev.iterations]
 today = date.today()

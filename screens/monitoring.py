@@ -16,6 +16,9 @@ from liftoff.ui import cache, session, text, widgets
 ev = widgets.initiative_screen(
     "Monitoring and alerts", "Upload metrics for it to evaluate alert rules."
 )
+widgets.whole_initiative_note(
+    ev, "Alert rules checked against the latest evidence, iteration {latest}."
+)
 ini = ev.initiative
 st.markdown("**" + text.plain(views.alerts_sentence(ev)) + "**")
 st.caption(

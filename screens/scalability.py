@@ -8,6 +8,9 @@ from liftoff.evidence import reads as evidence_reads
 from liftoff.ui import cache, text, widgets
 
 ev = widgets.initiative_screen("Scalability", "Upload load-test results and peak traffic for it.")
+widgets.whole_initiative_note(
+    ev, "Every iteration's load tests; headroom and runway of the latest, iteration {latest}."
+)
 ini = ev.initiative
 st.markdown("**" + text.plain(views.scalability_sentence(ev)) + "**")
 st.caption(

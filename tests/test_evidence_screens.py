@@ -110,6 +110,32 @@ def test_scalability_figures_match_the_summary(use_database, demo_url, demo_engi
     assert len(at.get("plotly_chart")) == 4  # curves, capacity trend, headroom gauge, runway
 
 
+@pytest.mark.parametrize(
+    ("screen", "scope"),
+    [
+        (
+            "scalability",
+            "Every iteration's load tests; headroom and runway of the latest, iteration 8.",
+        ),
+        ("monitoring", "Alert rules checked against the latest evidence, iteration 8."),
+        ("concerns", "The concerns of the whole initiative, whatever the iteration."),
+    ],
+)
+def test_a_whole_initiative_screen_says_so_when_the_url_names_an_earlier_iteration(
+    use_database, demo_url, screen, scope
+):
+    # Regression (helper-25): opened with ?iteration=4 from another screen, these showed the
+    # latest evidence and never said so; the URL named iteration 4.
+    use_database(demo_url)
+    at = open_screen(screen, initiative="Claims triage assistant", iteration="4")
+    assert not at.exception
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert f"{scope} Iteration 4 stays chosen for the other screens." in captions
+    at = open_screen(screen, initiative="Claims triage assistant")
+    assert scope in [c.value.replace("\\", "") for c in at.caption]
+    assert "stays chosen" not in texts(at)
+
+
 def test_scalability_what_if_growth(use_database, demo_url):
     use_database(demo_url)
     at = open_screen("screens/scalability.py", initiative="Claims triage assistant")

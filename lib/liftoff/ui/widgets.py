@@ -131,6 +131,20 @@ def pick_iteration(numbers: list[int], labels: dict[int, str]) -> int | None:
     return choice
 
 
+def whole_initiative_note(ev, scope: str) -> None:
+    """For a screen about the whole initiative (no Iteration picker): where the picker would
+    be, what the screen covers, so an iteration named in the URL or chosen on another screen is
+    not taken for the one shown ("Iteration 4 stays chosen for the other screens")."""
+    where = st.session_state.pop(_ITERATION_SLOT, None) or st.container()
+    latest = ev.iterations[-1].number if ev.iterations else None
+    raw = st.query_params.get("iteration")
+    chosen = int(raw) if raw is not None and raw.strip().isdigit() else None
+    note = scope.format(latest=latest)
+    if chosen is not None and chosen != latest and chosen in {it.number for it in ev.iterations}:
+        note += f" Iteration {chosen} stays chosen for the other screens."
+    where.caption(text.plain(note))
+
+
 def pick_page(total: int) -> int:
     """A page number for a table of `total` rows shown people_reads.PAGE at a time (1, with no
     picker, when they fit on one page)."""
