@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date, timedelta
 
@@ -283,12 +284,15 @@ def test_a_runway_day_count_from_a_given_day():
     assert fixed.days == (fixed.crossing - date(2026, 12, 1)).days
 
 
-def test_a_runway_date_in_another_year_carries_its_year():
-    from liftoff.formatting import format_day
+def test_a_runway_date_carries_its_year_this_year_too(use_database, demo_url, demo_engine):
+    # One date format across screens (helper-25 read "9 Dec" on one screen beside
+    # "4 Aug 2026" on the next): the runway's day is written as every other day.
+    from liftoff.formatting import format_date
 
-    today = date(2026, 12, 1)
-    assert format_day(date(2026, 12, 16), today) == "16 Dec"
-    assert format_day(date(2027, 1, 3), today) == "3 Jan 2027"
+    card = _overview_card(demo_engine, "Claims triage assistant")  # runs out in 16 days
+    crossing = card.runway_text.split("runs out around ")[1].split(" (")[0]
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}", crossing), card.runway_text
+    assert format_date(date(2026, 12, 16)) == "16 Dec 2026"
 
 
 # ----------------------------------------------------------------------------- criteria carry forward

@@ -255,14 +255,6 @@ def format_moment(value: datetime | None) -> str:
     return f"{format_date(value)}, {value:%H:%M}"
 
 
-def format_day(value: date | None, today: date | None = None) -> str:
-    """A day in a sentence: "16 Dec" this year, "3 Feb 2027" in another; "—" for None."""
-    if value is None:
-        return "—"
-    today = today or date.today()
-    return f"{value.day} {value:%b}" if value.year == today.year else format_date(value)
-
-
 # Ratings (1-5) have one precision on every screen, slide and export.
 RATING_DIGITS = 1
 

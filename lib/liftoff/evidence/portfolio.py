@@ -17,7 +17,6 @@ from liftoff.formatting import (
     capitalised,
     count,
     format_date,
-    format_day,
     format_delta,
     format_percent,
     format_value,
@@ -125,7 +124,7 @@ def runway_sentence(ev: InitiativeEvidence) -> str:
         return "Peak traffic is already above capacity."
     if rw.crossing is None:
         return "Traffic is not growing toward capacity."
-    when = format_day(rw.crossing)
+    when = format_date(rw.crossing)
     if rw.days == 0:  # the trend got there on or before the day the evidence is read on
         return f"At the current trend capacity was reached around {when}."
     return f"At the current trend capacity runs out around {when} ({time_left(rw.days)})."

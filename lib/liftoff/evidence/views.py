@@ -23,7 +23,6 @@ from liftoff.formatting import (
     comparator_words,
     count,
     format_date,
-    format_day,
     format_delta,
     format_moment,
     format_percent,
@@ -531,7 +530,7 @@ def what_if_series(ev: InitiativeEvidence, weekly_growth: float) -> tuple[tuple 
     else:
         text = (
             f"At {weekly_growth:+.1%} a week, capacity runs out around "
-            f"{format_day(crossing)} ({time_left(shown)})."
+            f"{format_date(crossing)} ({time_left(shown)})."
         )
     return (dates, values), text
 
