@@ -100,12 +100,8 @@ if tab_loop.open:
         if view.loop.empty:
             st.caption("The loop shows once there is feedback in two iterations.")
         else:
-            widgets.table(
-                view.loop.shown,
-                hide_index=True,
-                width="stretch",
-                row_height=widgets.WRAPPED_ROWS,
-            )
+            # Short figures: one line a row (rows of three lines left it mostly blank).
+            widgets.table(view.loop.shown, hide_index=True, width="stretch")
         if view.engagement_keys:
             st.plotly_chart(
                 cache.figure(charts.engagement, name, tuple(view.engagement_keys), through=number),

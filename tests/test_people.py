@@ -3,6 +3,7 @@ their figures, editing as an editor, the gate's reasons, and user text shown as 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -138,6 +139,22 @@ def test_closed_loop_pairs_each_iteration_with_the_next(demo_engine):
     assert first["Mean rating next iteration"] == f"{rows[4]['mean_rating']:.1f} of 5"
     assert first["Actioned"] == rows[3]["status"]["actioned"]
     assert any(c.endswith(": this → next") for c in loop.columns)  # engagement metrics
+
+
+def test_the_engagement_chart_names_its_one_line_and_the_burndown_its_years(demo_engine):
+    # Regression (helper-25): with one engagement metric plotly hid the legend, and the line
+    # on the closed-loop tab said nothing of what it was; the burndown wrote "6 Dec" beside
+    # dates that carry their year everywhere else.
+    from liftoff import charts
+
+    ev = evidence.for_initiative(demo_engine, "Churn early-warning")
+    view = people_views.feedback_view(demo_engine, ev)
+    fig = charts.engagement(ev, view.engagement_keys[:1])
+    assert fig.layout.showlegend is True
+    assert [t.name for t in fig.data] == [ev.catalog[view.engagement_keys[0]]["display_name"]]
+    concerns = people_views.concerns_view(demo_engine, ev, date.today())
+    ticks = [x for x in charts.concern_burndown(concerns.burndown).data[0].x if "today" not in x]
+    assert ticks and all(re.search(r"<br>\d{1,2} [A-Z][a-z]{2} \d{4}$", x) for x in ticks)
 
 
 def test_editor_triages_feedback_and_it_is_audited(use_database, demo_url, demo_engine):

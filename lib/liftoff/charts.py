@@ -835,6 +835,9 @@ def engagement(ev: InitiativeEvidence, keys: list[str]) -> go.Figure:
         **_LAYOUT,
         title="Engagement metrics across iterations (first iteration = 100)",
         yaxis_title="Index",
+        # Named even when there is one: plotly hides the legend of a single line, which left
+        # the line unlabelled.
+        showlegend=True,
         legend=dict(orientation="h", y=-0.2),
     )
     return fig
@@ -843,10 +846,11 @@ def engagement(ev: InitiativeEvidence, keys: list[str]) -> go.Figure:
 def concern_burndown(rows: list[dict]) -> go.Figure:
     """Open concerns at the end of each iteration, with the high and critical ones."""
     # On two lines, so the labels need no slant (slanted, they were cut and ran into the
-    # legend); the day as every screen writes it ("6 Dec"), "today" for an iteration running.
+    # legend); the day as every screen writes it ("6 Dec 2026"), "today" for an iteration
+    # running.
     x = [
         f"It. {r['iteration']}<br>"
-        + ("today" if r.get("so_far") else f"{r['date'].day} {r['date']:%b}" if r["date"] else "")
+        + ("today" if r.get("so_far") else format_date(r["date"]) if r["date"] else "")
         for r in rows
     ]
     fig = go.Figure()
