@@ -294,12 +294,19 @@ if slide["chart"]:
     st.plotly_chart(
         cache.figure_from_json(slide["chart"]), width="stretch", key=f"slide_chart_{index}"
     )
-if slide["table"]:
+facts = steering_pack.projector_table(slide)
+if facts and not facts["head"]:
+    # The ask is a list of facts (name, value), as on the projector: a grid's header row would
+    # read "" and "Value".
+    slide_table(facts)
+elif slide["table"]:
+    frame, widths = meeting_export.screen_table(slide["table"])
     widgets.table(
-        meeting_export.frame_of(slide["table"]),
+        frame,
         hide_index=True,
         width="stretch",
         row_height=widgets.WRAPPED_ROWS,
+        column_config={c: st.column_config.Column(width=w) for c, w in widths.items()},
     )
 
 if slide["key"] == "decision" and raw_snapshot is None:

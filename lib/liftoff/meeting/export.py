@@ -44,6 +44,20 @@ def frame_of(table: dict) -> pd.DataFrame:
     return pd.DataFrame(table["rows"], columns=table["columns"], dtype=object)
 
 
+# Headers of the pack's tables shortened on the screen, as the iterations screen heads them.
+_SHORT_HEADERS = {"Change from previous iteration": "Change"}
+
+
+def screen_table(table: dict) -> tuple[pd.DataFrame, dict[str, int]]:
+    """A slide's table for the screen's normal view, and column widths that keep every column
+    in view at 1440x900 (tables.fitted_widths): the criteria's evidence note was off to the
+    right."""
+    from liftoff import tables
+
+    frame = frame_of(table).rename(columns=_SHORT_HEADERS)
+    return frame, tables.fitted_widths(frame)
+
+
 def to_html(pack: dict) -> str:
     """A self-contained HTML file of the pack: plotly inlined once, no network needed, user text
     escaped, one printed page per slide."""
