@@ -552,6 +552,33 @@ def test_needs_attention_counts_the_severe_concerns_the_card_shows(demo_engine):
     assert portfolio.severe_concerns_words(3, 0) == "3 high-severity concerns open"
 
 
+def test_the_portfolio_headline_leads_with_the_most_urgent_initiative(demo_engine):
+    # Capacity running out outranks a longer list: Churn early-warning's criterion, concerns
+    # and alert come after Claims triage assistant's runway of days.
+    from dataclasses import replace
+
+    from liftoff.evidence import portfolio
+
+    cards = portfolio.overview(demo_engine)
+    claims = next(c for c in cards if c.name == "Claims triage assistant")
+    assert claims.urgency == max(c.urgency for c in cards)
+    assert portfolio.headline(cards).count("Most urgent:") == 1
+    # Once Claims' runway is long, the initiative with a critical concern and the most
+    # attention items leads.
+    calm = [
+        replace(c, urgency=(False, 0, 0, 0, 0), attention=["1 alert firing"]) if c is claims else c
+        for c in cards
+    ]
+    assert "Most urgent: Churn early-warning — " in portfolio.headline(calm)
+    assert "Claims triage assistant and Contract clause extractor need attention too." in (
+        portfolio.headline(calm)
+    )
+    # One initiative needing attention: no "most", no "too".
+    alone = [c if c is claims else replace(c, attention=[]) for c in cards]
+    line = portfolio.headline(alone)
+    assert "Needs attention: Claims triage assistant — " in line and "too" not in line
+
+
 def test_the_alerts_sentence_agrees_in_number(demo_engine):
     # Regression: "1 of 4 alert rules are firing; ... 87.4% (high)".
     from liftoff.evidence import views

@@ -110,10 +110,13 @@ def test_overview_shows_each_initiative_with_the_summary_figures(
     assert trends and all(p.chart_type == MetricProto.ChartType.BAR for p in trends)
     body = texts(at)
     assert "At the current trend capacity runs out around" in body
+    # The most urgent initiative first and in full, the others by name (helper-25 read three
+    # initiatives' lists run together and no single one to look at first).
     assert (
-        "Claims triage assistant: 2 severe concerns open (1 critical), only 15% capacity headroom"
-        in body
+        "Most urgent: Claims triage assistant — 2 severe concerns open (1 critical), only 15% "
+        "capacity headroom, capacity runs out in " in body
     )
+    assert "Churn early-warning and Contract clause extractor need attention too." in body
     assert len(at.get("plotly_chart")) == 1
 
 

@@ -20,6 +20,7 @@ from liftoff.formatting import (
     format_delta,
     format_percent,
     format_value,
+    listed,
     shown_unit,
     time_left,
 )
@@ -76,6 +77,10 @@ class OverviewCard:
     # Why a tile is empty, for its help.
     model_missing: str = "No value yet: upload metrics for this initiative."
     kpi_missing: str = "No business KPI yet: upload metrics with category business_kpi."
+    # How urgent its attention items are, to compare initiatives (larger: more urgent):
+    # capacity running out (the sooner, the more), then critical concerns, then how many
+    # things need attention, then alerts firing.
+    urgency: tuple = ()
 
 
 def candidate_line(candidate: str, metric: str | None) -> str:
@@ -170,6 +175,14 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
         )
     if ev.firing:
         attention.append(count(len(ev.firing), "alert", "alerts") + " firing")
+    running_out = ev.runway.days is not None and ev.runway.days < RUNWAY_WARNING_DAYS
+    urgency = (
+        running_out,
+        -ev.runway.days if running_out else 0,
+        ev.open_concerns.get("critical", 0),
+        len(attention),
+        len(ev.firing),
+    )
     return OverviewCard(
         name=ini["name"],
         stage=STAGE_LABELS.get(ini["stage"], ini["stage"]),
@@ -197,6 +210,7 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
         runway_text=runway_sentence(ev),
         candidate=latest.candidate if latest else None,
         attention=attention,
+        urgency=urgency,
         firing_alerts=len(ev.firing),
         decision_colour=DECISION_COLOURS.get(latest.decision, ("gray",))[0] if latest else "gray",
         ready=gate.ready if gate is not None else None,
@@ -221,11 +235,17 @@ def headline(cards: list[OverviewCard]) -> str:
     noun = "initiative" if len(cards) == 1 else "initiatives"
     text = f"{len(cards)} {noun} ({stages}); {pending} waiting for a decision."
     flagged = [c for c in cards if c.attention]
-    if flagged:
-        parts = "; ".join(f"{c.name}: {', '.join(c.attention)}" for c in flagged)
-        text += f" Needs attention — {parts}."
-    else:
-        text += " Nothing needs attention."
+    if not flagged:
+        return text + " Nothing needs attention."
+    # The most urgent first and in full, so it is read in seconds; the others by name (each
+    # card and table row says what theirs need).
+    first = max(flagged, key=lambda c: c.urgency)
+    others = [c.name for c in flagged if c is not first]
+    lead = "Most urgent" if others else "Needs attention"
+    text += f" {lead}: {first.name} — {listed(first.attention)}."
+    if others:
+        verb = "needs" if len(others) == 1 else "need"
+        text += f" {listed(others)} {verb} attention too."
     return text
 
 
