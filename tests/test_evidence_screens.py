@@ -165,10 +165,26 @@ def test_monitoring_lists_firing_alerts_like_the_summary(use_database, demo_url,
         "High",
         "90-day customer retention",
         "87.4%",
-        "< 89.0%",
+        "below 89.0%",  # in words, as the rule editor and the criteria say it
         "Iteration 1 (25 Jul 2026)",
         "—",  # neither silenced nor acknowledged
     ]
+
+
+def test_an_alert_tighter_than_its_criterion_says_it_is_an_early_warning(use_database, demo_url):
+    # Regression (helper-25): "p95 latency is 735 ms (high severity)" firing beside the
+    # criterion "p95 latency within the 800 ms SLO: met" read as a contradiction.
+    use_database(demo_url)
+    at = open_screen("screens/monitoring.py", initiative="Claims triage assistant")
+    body = texts(at)
+    assert "the most severe: p95 latency is " in body
+    assert (
+        "An early warning: the alert fires above 700 ms while the criterion, at most 800 ms, "
+        "is still met." in body
+    )
+    assert "below 88.0%" in list(at.dataframe[1].value["Alert when"])  # the rules table
+    at = open_screen("screens/monitoring.py", initiative="Churn early-warning")
+    assert "early warning" not in texts(at)  # its firing KPI misses its criterion
 
 
 def test_editor_adds_suggested_and_own_alert_rules_and_edits_one(

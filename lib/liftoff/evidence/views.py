@@ -555,12 +555,32 @@ def alerts_sentence(ev: InitiativeEvidence) -> str:
             return "The one alert rule is quiet against the latest evidence."
         return f"All {len(ev.alerts)} {rules} are quiet against the latest evidence."
     worst = firing[0]
-    value = format_value(worst.value, shown_unit(ev.catalog.get(worst.metric)))
+    unit = shown_unit(ev.catalog.get(worst.metric))
+    value = format_value(worst.value, unit)
     verb = "is" if len(firing) == 1 else "are"
-    return (
+    sentence = (
         f"{len(firing)} of {len(ev.alerts)} {rules} {verb} firing; the most severe: "
         f"{label(ev, worst.metric)} is {value} ({worst.severity} severity)."
     )
+    # An alert set tighter than a criterion fires while the criterion is still met (p95 latency
+    # 735 ms: above the 700 ms alert, within the 800 ms target); say so, or the two read as a
+    # contradiction.
+    met = next(
+        (
+            c
+            for c in (ev.latest.criteria if ev.latest else [])
+            if c["metric"] == worst.metric and c["status"] == evidence_rules.MET
+        ),
+        None,
+    )
+    if met is not None and met["target"] is not None:
+        sentence += (
+            f" An early warning: the alert fires {comparator_words(worst.comparator)} "
+            f"{format_value(worst.threshold, unit)} while the criterion, "
+            f"{comparator_words(met['comparator'])} {format_value(met['target'], unit)}, is "
+            "still met."
+        )
+    return sentence
 
 
 def firing_table(ev: InitiativeEvidence) -> pd.DataFrame:
@@ -573,7 +593,7 @@ def firing_table(ev: InitiativeEvidence) -> pd.DataFrame:
                 "Severity": a.severity.capitalize(),
                 "Metric": label(ev, a.metric),
                 "Value": format_value(a.value, unit),
-                "Alert when": f"{a.comparator} {format_value(a.threshold, unit)}",
+                "Alert when": f"{comparator_words(a.comparator)} {format_value(a.threshold, unit)}",
                 "Since": f"Iteration {a.since_iteration}"
                 + (f" ({format_date(since.start_date)})" if since and since.start_date else ""),
             }
@@ -600,7 +620,9 @@ def rules_table(ev: InitiativeEvidence) -> pd.DataFrame:
             {
                 "Rule": f"#{r['id']}",
                 "Metric": label(ev, r["metric"]),
-                "Alert when": f"{r['comparator']} {format_value(r['threshold'], unit)}",
+                "Alert when": (
+                    f"{comparator_words(r['comparator'])} {format_value(r['threshold'], unit)}"
+                ),
                 "Severity": r["severity"],
                 "Stages": capitalised(
                     ", ".join(STAGE_WORDS.get(x, x) for x in r["stages"].split(","))
