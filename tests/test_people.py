@@ -241,6 +241,19 @@ def test_register_filters_search_and_flags_resolvable_concerns(use_database, dem
     assert "No concern matches these filters." in texts(at)
 
 
+def test_the_register_lists_open_concerns_in_the_order_of_the_pack(use_database, demo_url):
+    # Regression (helper-25): the register put a medium "Open" concern above the critical one
+    # being mitigated, which the pack's concerns slide lists first.
+    use_database(demo_url)
+    at = open_screen("concerns", initiative=CLAIMS)
+    register = at.dataframe[0].value
+    still_open = register[register["Status"].isin(["Open", "Mitigating"])]
+    pack = open_screen("steering", initiative=CLAIMS, slide="6")
+    slide = pack.dataframe[0].value
+    assert list(slide["Concern"]) == list(still_open["Title"])[: len(slide)]
+    assert still_open.iloc[0]["Severity"] == "Critical"
+
+
 def test_more_filters_narrow_the_register_and_stop_applying_when_hidden(use_database, demo_url):
     use_database(demo_url)
     at = open_screen("concerns", initiative=CHURN)

@@ -329,12 +329,19 @@ _SEVERITY_RANK = case(SEVERITY_RANK, value=Concern.severity, else_=9)
 _STATUS_RANK = case(
     {"open": 0, "mitigating": 1, "resolved": 2, "accepted": 3}, value=Concern.status, else_=9
 )
+# Open and mitigating concerns are both still open: the register puts them together, most
+# severe first, in the order of the steering pack's concerns slide (most_severe_open), which
+# had the critical one being mitigated first where the register had it below a medium open one.
+_STILL_OPEN_RANK = case(
+    {"open": 0, "mitigating": 0, "resolved": 1, "accepted": 2}, value=Concern.status, else_=9
+)
 
 
 def concerns_page(
     engine: Engine, initiative_id: int, flt: ConcernFilter, page: int = 1, size: int = PAGE
 ) -> tuple[int, list[dict]]:
-    """(matching count, one page of concerns: open first, most severe first, oldest first)."""
+    """(matching count, one page of concerns: still open (open or mitigating) first, most
+    severe first, oldest first)."""
     c = Concern
     where = _concern_where(initiative_id, flt)
     stmt = (
@@ -362,7 +369,7 @@ def concerns_page(
         .outerjoin(Iteration, Iteration.id == c.iteration_id)
         .outerjoin(Metric, Metric.id == c.metric_id)
         .where(where)
-        .order_by(_STATUS_RANK, _SEVERITY_RANK, c.raised_at, c.id)
+        .order_by(_STILL_OPEN_RANK, _SEVERITY_RANK, c.raised_at, c.id)
         .limit(size)
         .offset((max(page, 1) - 1) * size)
     )
