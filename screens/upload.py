@@ -38,14 +38,27 @@ with st.expander(
 finished = background.wait("upload_import")
 if finished is not None:
     prepared_then, imported = finished.context
+    # A failure is kept, as a success is, until dismissed or the next import: shown in one run
+    # only, it was gone when another file chosen meanwhile reran the page at once.
     if isinstance(finished.error, ingest.ImportRejected):  # the same file was imported since
         problem = finished.error.problems[0]
-        st.error(text.plain(problem.message + " Nothing was imported."), icon=":material/block:")
-        st.caption(text.plain("Fix: " + problem.fix))
+        st.session_state["upload_failed"] = {
+            "message": problem.message + " Nothing was imported.",
+            "fix": "Fix: " + problem.fix,
+            "icon": ":material/block:",
+        }
     elif isinstance(finished.error, db.DatabaseError):  # busy for longer than the wait
-        st.error(text.plain(str(finished.error)), icon=":material/hourglass_empty:")
+        st.session_state["upload_failed"] = {
+            "message": str(finished.error),
+            "fix": "",
+            "icon": ":material/hourglass_empty:",
+        }
     elif isinstance(finished.error, LiftoffError):  # e.g. the role was taken away meanwhile
-        st.error(text.plain(str(finished.error)), icon=":material/block:")
+        st.session_state["upload_failed"] = {
+            "message": str(finished.error),
+            "fix": "",
+            "icon": ":material/block:",
+        }
     elif finished.error is not None:
         raise finished.error
     else:
@@ -63,6 +76,18 @@ if finished is not None:
         ):
             st.session_state.pop(key, None)
         st.rerun()
+failed = st.session_state.get("upload_failed")
+if failed is not None:
+    st.error(text.plain(failed["message"]), icon=failed["icon"])
+    if failed["fix"]:
+        st.caption(text.plain(failed["fix"]))
+    st.button(
+        "Dismiss",
+        key="upload_failed_dismiss",
+        icon=":material/close:",
+        type="tertiary",
+        on_click=lambda: st.session_state.pop("upload_failed", None),
+    )
 # The message stays, through the next file's check, until it is dismissed or the next import.
 done = st.session_state.get("upload_done")
 if done is not None:
@@ -292,6 +317,7 @@ else:
 if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material/upload:"):
     engine, actor = cache.engine(), session.actor()
     st.session_state.pop("upload_done", None)  # the last import's message gives way
+    st.session_state.pop("upload_failed", None)
     background.start(
         "upload_import",
         lambda progress: ingest.commit(engine, actor, prepared, progress=progress),

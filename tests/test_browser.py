@@ -464,7 +464,9 @@ def test_a_file_chosen_while_an_import_runs_neither_stops_it_nor_is_lost(
         _see(page, "Metrics: 200,000 rows read, 200,000 ready to import")
         wait_until_idle(page)
         page.get_by_role("button", name="Import").click()
-        _see(page, "Importing")
+        # The progress bar itself: "Importing" alone also matched the new-metric advice's
+        # "before importing", so the next file was sometimes chosen before the click had run.
+        page.locator('[data-testid="stProgress"]', has_text="Importing").wait_for(timeout=30_000)
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(small))
         _see(page, "Imported 200,000")
         _see(page, "Metrics: 1 row read, 1 ready to import")
