@@ -32,17 +32,20 @@ widgets.table(
     row_height=66,
     column_config={
         "Batch": st.column_config.TextColumn(width=60, pinned=True),
-        "Kind": st.column_config.TextColumn(width=120),
-        "File": st.column_config.TextColumn(width=190),
+        "Kind": st.column_config.TextColumn(width=110),
+        "Initiative": st.column_config.TextColumn(
+            width=150, help="The initiatives the batch brought data for."
+        ),
+        "File": st.column_config.TextColumn(width=150),
         "Stored": st.column_config.TextColumn(
-            width=170,
+            width=150,
             help="What the batch stored: a wide file (one column per metric, as MLflow exports) "
             "gives a value per metric and row, so more than it has rows; a Locust history keeps "
             "one step per user count, so fewer.",
         ),
-        "Uploaded by": st.column_config.TextColumn(width=130),
-        "Uploaded at": st.column_config.DatetimeColumn(format=widgets.DATETIME_FORMAT, width=165),
-        "Status": st.column_config.TextColumn(width=100),
+        "Uploaded by": st.column_config.TextColumn(width=120),
+        "Uploaded at": st.column_config.DatetimeColumn(format=widgets.DATETIME_FORMAT, width=140),
+        "Status": st.column_config.TextColumn(width=90),
     },
 )
 
@@ -54,6 +57,9 @@ chosen = st.selectbox(
     key="import_batch_pick",  # the same batch stays chosen when its label changes (rolled back)
 )
 batch = cache.read(evidence_reads.import_batch, chosen)
+listed_batch = next(b for b in batches if b["id"] == chosen)
+if listed_batch["initiatives"]:
+    st.caption(text.plain(views.batch_for_line(listed_batch["initiatives"])))
 if batch["warnings"]:
     # Written before the import ("will be created"): said so, since it reads after it.
     st.caption(text.plain("What the check said before the import: " + batch["warnings"]))

@@ -68,6 +68,9 @@ def snapshot(engine) -> dict[str, list[tuple]]:
             if table.name in ("data_version", "audit_log"):  # the log only grows
                 continue
             cols = [c for c in table.columns if c.name not in _SKIP]
+            if not cols:  # keys alone (batch_initiatives): how many rows
+                out[table.name] = [conn.execute(select(func.count()).select_from(table)).one()]
+                continue
             rows = conn.execute(select(*cols)).all()
             out[table.name] = sorted(tuple(map(_without_keys, r)) for r in rows)
     return out

@@ -122,9 +122,15 @@ def test_rollback_removes_exactly_its_rows_and_allows_reimport(demo_engine):
     assert message == f"Rolled back batch #{batch} (loadtest_generic.csv): removed 3 rows."
     after = table_checksums(demo_engine)
     changed = {t for t in before if before[t] != after[t]}
-    # The data itself is as before; the batch is marked, keeps its original file, and the
-    # audit log tells who did it.
-    assert changed == {"import_batches", "import_files", "data_version", "audit_log"}
+    # The data itself is as before; the batch is marked, keeps its original file and the
+    # initiative it was for, and the audit log tells who did it.
+    assert changed == {
+        "import_batches",
+        "import_files",
+        "batch_initiatives",
+        "data_version",
+        "audit_log",
+    }
     with demo_engine.connect() as conn:
         row = conn.execute(select(ImportBatch).where(ImportBatch.id == batch)).one()
     assert (row.status, row.rolled_back_by) == ("rolled_back", ADMIN.email)

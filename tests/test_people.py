@@ -361,6 +361,7 @@ def test_stakeholders_import_and_rollback(demo_engine):
     assert {t for t in before if before[t] != after[t]} == {
         "import_batches",
         "import_files",  # the batch keeps its original file
+        "batch_initiatives",  # and the initiative it was for, for the import history
         "data_version",
         "audit_log",
     }

@@ -61,6 +61,18 @@ def test_original_files_move_between_schema_versions_and_the_data_stays(blank_ur
     engine.dispose()
 
 
+def test_batches_stored_before_0015_name_the_initiatives_the_importer_now_records(demo_engine):
+    # The demo holds every kind of import (metrics, MLflow runs, load tests, traffic, criteria,
+    # feedback, concerns, stakeholders, governance): migration 0015 fills in, from the rows
+    # each batch holds, what the importer records as it imports.
+    recorded = {b["id"]: b["initiatives"] for b in evidence_reads.import_batches(demo_engine)}
+    assert recorded and all(recorded.values())
+    db.downgrade(demo_engine, "0014")
+    db.migrate(demo_engine)
+    filled = {b["id"]: b["initiatives"] for b in evidence_reads.import_batches(demo_engine)}
+    assert filled == recorded
+
+
 def test_models_and_migrations_do_not_drift(engine):
     # `alembic check` raises when autogenerate would emit any operation.
     command.check(db.alembic_config(engine))

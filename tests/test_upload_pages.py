@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
 
-from conftest import EDITOR, PROJECT_ROOT, sign_in_as, table_checksums, texts
+from conftest import EDITOR, PROJECT_ROOT, open_screen, sign_in_as, table_checksums, texts
 from liftoff import ingest
 from liftoff.db.models import ImportBatch, Observation, User
 from liftoff.demo import story
@@ -163,6 +163,32 @@ def test_import_history_rolls_back_a_batch_and_offers_the_original(
             conn.execute(select(ImportBatch.status).where(ImportBatch.id == batch)).scalar()
             == "rolled_back"
         )
+
+
+def test_the_import_history_names_each_batchs_initiative_after_a_rollback_too(
+    use_database, demo_url, demo_engine
+):
+    # Regression (helper-24): the history named a batch's kind and file but not whose data it
+    # was, so a PM with several initiatives could not tell which batch to roll back.
+    use_database(demo_url)
+    data = b"iteration,metric,value\n6,history_check,0.5\n"
+    _, batch = ingest.import_file(
+        demo_engine, EDITOR, data, "week.csv", ingest.Options(initiative="Churn early-warning")
+    )
+    ingest.rollback(demo_engine, EDITOR, batch)
+    at = open_screen("imports")
+    table = at.dataframe[0].value.set_index("Batch")
+    assert table.loc[f"#{batch}", "Initiative"] == "Churn early-warning"
+    assert table.loc[f"#{batch}", "Status"] == "Rolled back"
+    assert table.loc["#1", "Initiative"] == "3 initiatives"  # the demo's metrics span all three
+    assert list(table.columns)[:2] == ["Kind", "Initiative"]
+    at.selectbox(key="import_batch_pick").set_value(1).run()
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    # By name, every one (the table cell only counts them).
+    assert (
+        "Data for Churn early-warning, Claims triage assistant and Contract clause extractor."
+        in captions
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(TEMPLATES))

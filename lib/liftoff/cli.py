@@ -20,7 +20,7 @@ from liftoff.errors import LiftoffError
 from liftoff.evidence import reads as evidence_reads
 from liftoff.evidence import summary
 from liftoff.evidence import writes as evidence_writes
-from liftoff.formatting import STAGE_LABELS, format_moment, format_value, stored_words
+from liftoff.formatting import STAGE_LABELS, format_moment, format_value, listed, stored_words
 from liftoff.ingest import reader
 from liftoff.meeting import export as meeting_export
 from liftoff.meeting import pack as steering_pack
@@ -127,8 +127,9 @@ def cmd_batches(args) -> None:
     if not rows:
         print("No import batches yet.")
     for b in rows:
+        whose = f" for {listed(b['initiatives'])}" if b["initiatives"] else ""
         print(
-            f"#{b['id']} {format_moment(b['uploaded_at'])} {b['kind']} {b['file_name']!r}: "
+            f"#{b['id']} {format_moment(b['uploaded_at'])} {b['kind']} {b['file_name']!r}{whose}: "
             f"{stored_words(b['kind'], b['rows_accepted'], b['rows_read'])}, {b['status']}"
         )
 

@@ -222,6 +222,19 @@ class ImportBatch(Base):
     options: Mapped[str | None] = mapped_column(Text)
 
 
+class BatchInitiative(Base):
+    """An initiative an import batch brought data for, recorded when it was imported, so the
+    import history names it (and still does once the batch is rolled back)."""
+
+    __tablename__ = "batch_initiatives"
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class ImportFile(Base):
     """The file an import batch came from, byte for byte, compressed (liftoff.db.files). Kept out of the
     batch row: SQLite rewrites a whole row on update, and listing batches never needs it."""

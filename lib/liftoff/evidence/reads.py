@@ -16,6 +16,7 @@ from liftoff import db
 from liftoff.db import files
 from liftoff.db.models import (
     AlertRule,
+    BatchInitiative,
     Criterion,
     ImportBatch,
     ImportFile,
@@ -245,7 +246,21 @@ def import_batches(engine: Engine, limit: int = 500) -> list[dict]:
         .limit(limit)
     )
     with db.reading(engine) as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        # The initiatives each batch brought data for, by their names now (one renamed since
+        # reads under its new name).
+        names = conn.execute(
+            select(BatchInitiative.batch_id, Initiative.name)
+            .join(Initiative, Initiative.id == BatchInitiative.initiative_id)
+            .where(BatchInitiative.batch_id >= (rows[-1]["id"] if rows else 0))
+            .order_by(BatchInitiative.batch_id, Initiative.name)
+        ).all()
+    of: dict[int, list[str]] = defaultdict(list)
+    for batch_id, name in names:
+        of[batch_id].append(name)
+    for r in rows:
+        r["initiatives"] = of.get(r["id"], [])
+    return rows
 
 
 def replaced_load_steps(engine: Engine) -> dict[int, list[tuple[int, int]]]:

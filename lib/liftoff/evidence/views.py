@@ -278,6 +278,21 @@ def _stored_now(batch: dict, replaced: dict[int, list[tuple[int, int]]]) -> str:
     return f"{stored} ({by})"
 
 
+def batch_initiatives(names: list[str]) -> str:
+    """The initiatives of a batch in a table cell: one or two by name, more as a count (the
+    batch's own page lists them all); "—" for a batch that names none (rolled back before
+    Liftoff recorded them)."""
+    if not names:
+        return "—"
+    return listed(names) if len(names) <= 2 else f"{len(names)} initiatives"
+
+
+def batch_for_line(names: list[str]) -> str:
+    """Every initiative of one batch, in a sentence: "Data for Claims triage assistant and
+    Churn early-warning."."""
+    return f"Data for {listed(names)}."
+
+
 def import_history(
     batches: list[dict], replaced: dict[int, list[tuple[int, int]]] | None = None
 ) -> pd.DataFrame:
@@ -290,6 +305,7 @@ def import_history(
                 # Without the upload page's hint of which export it is ("Locust results", not
                 # "Locust results (_stats.csv or _stats_history.csv)"): the file is named beside.
                 "Kind": IMPORT_KIND_LABELS.get(b["kind"], b["kind"]).split(" (")[0],
+                "Initiative": batch_initiatives(b.get("initiatives") or []),
                 # The name without its folder ("metrics.csv", not "data/demo/metrics.csv"):
                 # the batch picker names it whole.
                 "File": PurePath(b["file_name"]).name or b["file_name"],
@@ -305,6 +321,7 @@ def import_history(
         columns=[
             "Batch",
             "Kind",
+            "Initiative",
             "File",
             "Stored",
             "Uploaded by",

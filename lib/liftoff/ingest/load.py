@@ -21,14 +21,19 @@ from liftoff.access.auth import Actor, require
 from liftoff.db import files
 from liftoff.db.models import (
     BatchChange,
+    BatchInitiative,
+    Concern,
     Criterion,
     Feedback,
+    GovernanceItem,
     ImportBatch,
     ImportFile,
     Initiative,
     Iteration,
     LoadTestStep,
     Metric,
+    Stakeholder,
+    StakeholderStance,
     TrafficPoint,
 )
 from liftoff.evidence import latest
@@ -406,6 +411,44 @@ class _Loader:
             self.progress(self.written)
 
 
+def initiatives_of(conn: Connection, batch_id: int, known: set[int]) -> set[int]:
+    """Every initiative a batch brought data for: `known` (those of its observations and
+    criteria, which the alert evaluation has read already; one pass over the observations is
+    enough), those of its load tests, traffic, feedback and concerns, and those of the rows it
+    created or changed (an initiative, an iteration, a stakeholder, a governance item)."""
+    ids = set(known)
+    direct = (
+        select(Iteration.initiative_id).where(
+            Iteration.id.in_(
+                select(LoadTestStep.iteration_id).where(LoadTestStep.batch_id == batch_id)
+            )
+        ),
+        select(TrafficPoint.initiative_id).where(TrafficPoint.batch_id == batch_id),
+        select(Feedback.initiative_id).where(Feedback.batch_id == batch_id),
+        select(Concern.initiative_id).where(Concern.batch_id == batch_id),
+    )
+    for stmt in direct:
+        ids.update(conn.execute(stmt.distinct()).scalars())
+    changed = BatchChange
+    # The initiative of a row the batch created or changed, by the table it is in.
+    owners = {
+        "initiatives": select(Initiative.id).where(Initiative.id == changed.row_id),
+        "iterations": select(Iteration.initiative_id).where(Iteration.id == changed.row_id),
+        "governance_items": select(GovernanceItem.initiative_id).where(
+            GovernanceItem.id == changed.row_id
+        ),
+        "stakeholders": select(Stakeholder.initiative_id).where(Stakeholder.id == changed.row_id),
+        "concerns": select(Concern.initiative_id).where(Concern.id == changed.row_id),
+        "stakeholder_stances": select(Stakeholder.initiative_id)
+        .join(StakeholderStance, StakeholderStance.stakeholder_id == Stakeholder.id)
+        .where(StakeholderStance.id == changed.row_id),
+    }
+    for table, owner in owners.items():
+        stmt = owner.where(changed.batch_id == batch_id, changed.table_name == table).distinct()
+        ids.update(v for v in conn.execute(stmt).scalars() if v is not None)
+    return ids
+
+
 def load_file(
     engine: Engine,
     actor: Actor,
@@ -502,7 +545,14 @@ def load_file(
             )
         )
         # Alerts and criteria this batch may have changed, with their messages, commit with it.
-        notify.evaluate(conn, notify.initiatives_of_batch(conn, batch_id))
+        evaluated = notify.initiatives_of_batch(conn, batch_id)
+        notify.evaluate(conn, evaluated)
+        touched = initiatives_of(conn, batch_id, evaluated)
+        if touched:
+            conn.execute(
+                insert(BatchInitiative),
+                [{"batch_id": batch_id, "initiative_id": i} for i in sorted(touched)],
+            )
         audit.record(
             conn,
             actor,

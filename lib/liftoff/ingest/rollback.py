@@ -60,8 +60,9 @@ _ADDED = (Observation, Criterion, LoadTestStep, TrafficPoint, Feedback, Concern)
 # removes them when nothing else was put there since.
 _CREATED = {"iterations": Iteration, "initiatives": Initiative, "metrics": Metric}
 # What an iteration a batch created may hold and still count as empty: the read model of its
-# values, and the criteria carried forward into it when it was made.
-_DERIVED = {"latest_observations"}
+# values, and the criteria carried forward into it when it was made. An initiative, likewise,
+# the record of which batches were for it (it goes with the initiative).
+_DERIVED = {"latest_observations", "batch_initiatives"}
 
 
 def _created_names(conn: Connection, table: str, row_id: int) -> list[str]:
