@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from conftest import EDITOR, table_checksums
 from liftoff import cli, ingest
-from liftoff.db.models import Concern, Initiative, Iteration, Observation
+from liftoff.db.models import Concern, Initiative, Iteration, Metric, Observation
 from liftoff.names import closest, fold
 
 CHURN = "Churn early-warning"
@@ -131,24 +131,39 @@ def test_a_new_metric_says_how_to_set_its_unit_and_category_and_the_file_can(dem
         demo_engine, "initiative,iteration,metric,value\nChurn early-warning,6,Queue depth,4\n"
     )
     note = next(w for w in guessed.warnings if w.startswith("New metrics will be created"))
-    assert "Guessed from the name: the category and unit of Queue depth." in note, note
+    assert "Guessed from the name: the category, unit and direction of Queue depth." in note
     assert "'unit' column" in note and "'category' column" in note, note
+    assert "'direction' column (higher or lower: which is better)" in note, note
     assert "edit them" not in note
     given = prepare(
         demo_engine,
-        "initiative,iteration,metric,value,unit,category\n"
-        "Churn early-warning,6,Queue depth,4,jobs,business KPI\n"
-        "Churn early-warning,6,Label noise,0.1,,data quality\n",
+        "initiative,iteration,metric,value,unit,category,direction\n"
+        "Churn early-warning,6,Queue depth,4,jobs,business KPI,lower is better\n"
+        "Churn early-warning,6,Label noise,0.1,,data quality,\n",
     )
     assert not problems(given)
-    assert given.new_metrics["queue_depth"][1:3] == ("business_kpi", "jobs")
+    assert given.new_metrics["queue_depth"][1:] == ("business_kpi", "jobs", "lower")
     assert given.new_metrics["label_noise"][1] == "data_quality"
-    # Only what was guessed is called guessed: Queue depth's came from the file.
+    # Only what was guessed is called guessed: Queue depth's came from the file. The direction
+    # is said too: it decides whether a rise shows green or red, and was guessed unsaid.
     note = next(w for w in given.warnings if w.startswith("New metrics will be created"))
     assert note.startswith(
-        "New metrics will be created: Queue depth (business KPI, jobs), Label noise (data "
-        "quality, no unit). Guessed from the name: the unit of Label noise. To set them"
+        "New metrics will be created: Queue depth (business KPI, jobs, lower is better), Label "
+        "noise (data quality, no unit, higher is better). Guessed from the name: the unit and "
+        "direction of Label noise. To set them"
     ), note
+    ingest.commit(demo_engine, EDITOR, given)
+    with demo_engine.connect() as conn:
+        stored = conn.execute(
+            select(Metric.direction).where(Metric.key == "queue_depth")
+        ).scalar_one()
+    assert stored == "lower"
+    wrong = prepare(
+        demo_engine,
+        "iteration,metric,value,direction\n6,Other depth,4,sideways\n",
+        initiative=CHURN,
+    )
+    assert [(p.column, p.value) for p in wrong.problems.items] == [("direction", "sideways")]
 
 
 def test_a_second_load_test_for_an_iteration_is_said_before_it_mixes_into_the_curves(

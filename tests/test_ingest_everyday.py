@@ -91,7 +91,9 @@ def test_a_wide_file_counts_its_values_apart_from_its_rows(
     capsys.readouterr()
     cli.main(["batches"])
     first = capsys.readouterr().out.splitlines()[0]
-    assert first.endswith("'dates_week_ending.csv': 4 values from 2 rows, committed"), first
+    assert first.endswith(
+        "'dates_week_ending.csv' for Churn early-warning: 4 values from 2 rows, committed"
+    ), first
 
 
 def test_a_file_whose_values_will_not_show_says_so_before_import(demo_engine):

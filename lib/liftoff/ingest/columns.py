@@ -186,6 +186,30 @@ KINDS: dict[str, list[Field]] = {
                 },
             ),
         ),
+        # Which way is better, for a new metric: the trend arrows and the model-versus-KPI
+        # sentence read "up" as good or bad by it. Guessed from the name when absent.
+        Field(
+            "direction",
+            "choice",
+            ("direction", "better", "better_when", "good_direction", "optimise", "optimize"),
+            choices=_choices(
+                ("higher", "lower"),
+                {
+                    "higher_is_better": "higher",
+                    "lower_is_better": "lower",
+                    "higher_better": "higher",
+                    "lower_better": "lower",
+                    "up": "higher",
+                    "down": "lower",
+                    "max": "higher",
+                    "min": "lower",
+                    "maximise": "higher",
+                    "maximize": "higher",
+                    "minimise": "lower",
+                    "minimize": "lower",
+                },
+            ),
+        ),
     ],
     "loadtest": [
         INITIATIVE,

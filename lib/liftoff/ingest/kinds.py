@@ -163,6 +163,11 @@ def _kind_metrics(ctx: Context, frame: pd.DataFrame, names, unmatched) -> pd.Dat
         category = ctx.choice(
             frame, names["category"], next(f for f in cols.KINDS["metrics"] if f.name == "category")
         )
+        direction = ctx.choice(
+            frame,
+            names["direction"],
+            next(f for f in cols.KINDS["metrics"] if f.name == "direction"),
+        )
         parsed = parse_numbers(frame[names["value"]])
         ctx.report(
             parsed.bad,
@@ -181,14 +186,18 @@ def _kind_metrics(ctx: Context, frame: pd.DataFrame, names, unmatched) -> pd.Dat
         keys = ctx.metric_keys(metric_names)
         units: dict[str, str | None] = {}
         combos = (
-            pd.DataFrame({"k": keys, "n": metric_names, "u": unit_col, "c": category})
+            pd.DataFrame(
+                {"k": keys, "n": metric_names, "u": unit_col, "c": category, "d": direction}
+            )
             .dropna(subset=["k"])
             .drop_duplicates("k")
         )
-        for k, n, u, c in combos.itertuples(index=False):
+        for k, n, u, c, d in combos.itertuples(index=False):
             u, c = (u if isinstance(u, str) else None), (c if isinstance(c, str) else None)
             hint = u or cols.normalize(n).unit
-            units[k], _ = metric_definition(ctx, k, str(n), hint, c)
+            units[k], _ = metric_definition(
+                ctx, k, str(n), hint, c, d if isinstance(d, str) else None
+            )
         values = parsed.values
         # A unit column of "%" means the values are percentages: store fractions.
         pct_unit = (

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from liftoff.db.models import Concern, ImportBatch, Initiative
-from liftoff.formatting import CATEGORY_LABELS, capitalised, count, format_value
+from liftoff.formatting import CATEGORY_LABELS, capitalised, count, format_value, listed
 from liftoff.ingest import columns as cols
 from liftoff.ingest.kinds import KINDS, VALIDATORS, detect_kind, map_columns
 from liftoff.ingest.prepared import Options, Prepared
@@ -211,13 +211,13 @@ def prepare(
         def named(k: str) -> str:  # by the name the screens will show, not its key
             return p.new_metrics[k][0] or k
 
-        listed = ", ".join(
-            f"{named(k)} ({_category_in_a_sentence(c)}, {u or 'no unit'})"
-            for k, (_, c, u, _) in p.new_metrics.items()
+        metrics = ", ".join(
+            f"{named(k)} ({_category_in_a_sentence(c)}, {u or 'no unit'}, {d} is better)"
+            for k, (_, c, u, d) in p.new_metrics.items()
         )
-        note = f"New metrics will be created: {listed}."
+        note = f"New metrics will be created: {metrics}."
         guessed = [
-            f"the {' and '.join(p.guessed_metrics[k])} of {named(k)}"
+            f"the {listed(p.guessed_metrics[k])} of {named(k)}"
             for k in p.new_metrics
             if k in p.guessed_metrics
         ]
@@ -227,8 +227,9 @@ def prepare(
             note += (
                 f" Guessed from the name: {'; '.join(guessed)}. To set them yourself, give the "
                 "file a 'unit' column (or the unit in brackets after the name, as in 'Latency "
-                "(ms)') and a 'category' column (model, business KPI, system, engagement or data "
-                "quality) before importing: once created, a metric keeps them."
+                "(ms)'), a 'category' column (model, business KPI, system, engagement or data "
+                "quality) and a 'direction' column (higher or lower: which is better) before "
+                "importing: once created, a metric keeps them."
             )
         p.warnings.append(note)
     if p.new_initiatives:

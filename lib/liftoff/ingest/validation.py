@@ -594,9 +594,15 @@ def looks_alike(name: str) -> str:
 
 
 def metric_definition(
-    ctx: Context, key: str, display: str, unit_hint: str | None, category: str | None
+    ctx: Context,
+    key: str,
+    display: str,
+    unit_hint: str | None,
+    category: str | None,
+    direction: str | None = None,
 ):
-    """(unit, category) of a metric, registering a new one with guessed properties."""
+    """(unit, category) of a metric, registering a new one with the properties the file gives
+    and the others guessed from its name."""
     if key in ctx.metrics:
         m = ctx.metrics[key]
         ctx.p.metric_meta.setdefault(
@@ -604,9 +610,18 @@ def metric_definition(
         )
         return m.unit, m.category
     if key not in ctx.p.new_metrics:
-        g_category, unit, direction = cols.guess_metric(key, unit_hint)
-        ctx.p.new_metrics[key] = (clean_name(display), category or g_category, unit, direction)
-        guessed = ("category",) * (category is None) + ("unit",) * (not unit_hint)
+        g_category, unit, g_direction = cols.guess_metric(key, unit_hint)
+        ctx.p.new_metrics[key] = (
+            clean_name(display),
+            category or g_category,
+            unit,
+            direction or g_direction,
+        )
+        guessed = (
+            ("category",) * (category is None)
+            + ("unit",) * (not unit_hint)
+            + ("direction",) * (direction is None)
+        )
         if guessed:
             ctx.p.guessed_metrics[key] = guessed
     name, cat, unit, _ = ctx.p.new_metrics[key]
