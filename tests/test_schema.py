@@ -99,6 +99,26 @@ def test_an_old_app_process_on_an_upgraded_database_says_to_restart_it(db_url):
     engine.dispose()
 
 
+def test_a_running_app_knows_its_migrations_as_they_were_when_it_started(db_url, monkeypatch):
+    # A newer Liftoff installed under a running process brings migration 0016's file: the
+    # running process read its head (0015) at start but the list of migrations later, from
+    # the disk, took 0016 for its own and asked to run `liftoff migrate` on a database newer
+    # than itself (helper-26 met it). Both are one snapshot now.
+    db.head_revision()
+    from alembic.script import ScriptDirectory
+
+    def newer_files_on_disk(*args, **kwargs):
+        raise AssertionError("read the migrations from disk again")
+
+    monkeypatch.setattr(ScriptDirectory, "from_config", newer_files_on_disk)
+    engine = db.make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0016_installed_meanwhile'"))
+    with pytest.raises(db.DatabaseBehind, match="this app process is an older Liftoff"):
+        db.checked_data_version(engine)
+    engine.dispose()
+
+
 def test_every_write_bumps_the_data_version(engine):
     before = db.data_version(engine)
     evidence_writes.set_initiative(engine, EDITOR, "Fraud screening", create=True, stage="poc")

@@ -116,9 +116,18 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 @functools.cache
+def _migrations() -> tuple[str, frozenset[str]]:
+    """(the newest migration, every migration) of this code, read together once per process: a
+    newer Liftoff installed over a running one brings migration files the running code does
+    not know, and read apart, the running process took them for its own and asked to migrate
+    a database already newer than itself."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return scripts.get_current_head(), frozenset(s.revision for s in scripts.walk_revisions())
+
+
 def head_revision() -> str:
     """The newest migration this code knows (read once per process)."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return _migrations()[0]
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -157,12 +166,9 @@ def _schema_error(current: str | None, head: str) -> DatabaseBehind:
     )
 
 
-@functools.cache
 def known_revisions() -> frozenset[str]:
-    """Every migration this code knows."""
-    return frozenset(
-        s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()
-    )
+    """Every migration this code knows (read with head_revision, once per process)."""
+    return _migrations()[1]
 
 
 def require_current_schema(engine: Engine) -> None:
