@@ -24,6 +24,16 @@ from liftoff.readiness import views as readiness_views
 from liftoff.readiness.rules import SECTION_LABELS
 
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", height=260)
+# A calendar axis writes days as the screens do ("9 Aug 2026"; plotly's own "Aug 9 2026" put
+# the month first) and months as "Aug 2026"; its hover gives the day.
+_DATE_AXIS = dict(
+    type="date",
+    tickformatstops=[
+        dict(dtickrange=[None, "M1"], value="%-d %b %Y"),
+        dict(dtickrange=["M1", None], value="%b %Y"),
+    ],
+    hoverformat="%-d %b %Y",
+)
 
 # The model metric and the business KPI keep one colour each on every chart that shows both.
 MODEL_COLOUR = "#1f4e79"
@@ -128,7 +138,7 @@ def iteration_timeline(ev: InitiativeEvidence, chosen: int | None = None) -> go.
                 marker_line_width=[3 if it.number == chosen else 0 for it in its],
                 marker_line_color="#111827",
                 customdata=[
-                    [safe(it.label or ""), it.start_date.isoformat(), it.end_date.isoformat()]
+                    [safe(it.label or ""), format_date(it.start_date), format_date(it.end_date)]
                     for it in its
                 ],
                 hovertemplate="%{y}: %{customdata[0]}<br>%{customdata[1]} to %{customdata[2]}<extra>%{fullData.name}</extra>",
@@ -138,7 +148,7 @@ def iteration_timeline(ev: InitiativeEvidence, chosen: int | None = None) -> go.
         **_LAYOUT,
         title="Iterations and decisions",
         barmode="overlay",
-        xaxis_type="date",
+        xaxis=_DATE_AXIS,
         legend_title_text="Decision",
     )
     # Only iterations with dates have a place on a calendar (views.undated_iterations names the rest).
@@ -633,6 +643,7 @@ def runway(ev: InitiativeEvidence, what_if: tuple | None = None) -> go.Figure:
         **{**_LAYOUT, "height": 360},
         title="Peak traffic and runway",
         yaxis_title="Requests per second",
+        xaxis=_DATE_AXIS,
         legend=dict(orientation="h", y=-0.2),
     )
     return fig
@@ -846,13 +857,18 @@ def engagement(ev: InitiativeEvidence, keys: list[str]) -> go.Figure:
 def concern_burndown(rows: list[dict]) -> go.Figure:
     """Open concerns at the end of each iteration, with the high and critical ones."""
     # On two lines, so the labels need no slant (slanted, they were cut and ran into the
-    # legend); the day as every screen writes it ("6 Dec 2026"), "today" for an iteration
-    # running.
-    x = [
-        f"It. {r['iteration']}<br>"
-        + ("today" if r.get("so_far") else format_date(r["date"]) if r["date"] else "")
-        for r in rows
-    ]
+    # legend); the day as every screen writes it, its year on the first day and where the
+    # year changes, as calendars and axes do ("13 Jul 2026", "3 Aug", …: with the year on every
+    # label they ran into each other), "today" for an iteration running.
+    x = [f"It. {r['iteration']}<br>" + ("today" if r.get("so_far") else "") for r in rows]
+    year = None
+    for k, r in enumerate(rows):
+        if r.get("so_far") or not r["date"]:
+            continue
+        x[k] += (
+            format_date(r["date"]) if r["date"].year != year else f"{r['date'].day} {r['date']:%b}"
+        )
+        year = r["date"].year
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(

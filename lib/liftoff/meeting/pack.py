@@ -275,7 +275,12 @@ def pack_of(
     aged_on = concerns_day or today
     severe = people_reads.most_severe_open(engine, ini["id"], limit=8, as_of=concerns_day)
     cv_sentence = people_views.concerns_headline(
-        severe, people_reads.open_concern_count(engine, ini["id"], as_of=concerns_day), aged_on
+        severe,
+        people_reads.open_concern_count(engine, ini["id"], as_of=concerns_day),
+        aged_on,
+        mitigating=people_reads.open_concern_count(
+            engine, ini["id"], as_of=concerns_day, status="mitigating"
+        ),
     )
     slides.append(
         _slide(

@@ -483,10 +483,15 @@ def most_severe_open(
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def open_concern_count(engine: Engine, initiative_id: int, as_of: date | None = None) -> int:
-    """How many concerns are open now, or were open at the end of `as_of`."""
+def open_concern_count(
+    engine: Engine, initiative_id: int, as_of: date | None = None, status: str | None = None
+) -> int:
+    """How many concerns are open now, or were open at the end of `as_of`; with `status`, how
+    many of them had that status ("mitigating": being mitigated)."""
     c = Concern
     where = _open_on(as_of) if as_of is not None else c.status.in_(OPEN_STATUSES)
+    if status is not None:
+        where = and_(where, (_status_on(as_of) if as_of is not None else c.status) == status)
     stmt = select(func.count()).where(c.initiative_id == initiative_id, where)
     with db.reading(engine) as conn:
         return conn.execute(stmt).scalar_one()

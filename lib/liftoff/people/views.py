@@ -266,7 +266,13 @@ def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> Concer
     overdue = people_reads.overdue_count(engine, init_id, today)
     open_total = sum(summary["by_severity"].values())
     return ConcernsView(
-        headline=concerns_headline(severe, open_total, today, summary["by_category"].get(None, 0)),
+        headline=concerns_headline(
+            severe,
+            open_total,
+            today,
+            summary["by_category"].get(None, 0),
+            people_reads.open_concern_count(engine, init_id, status="mitigating"),
+        ),
         facets=facets,
         severe=severe,
         burndown=people_reads.open_concerns_over_time(engine, init_id, today),
@@ -288,20 +294,35 @@ def concerns_view(engine: Engine, ev: InitiativeEvidence, today: date) -> Concer
 def register_order_line(total: int) -> str:
     """The line above the register: how many concerns the filters match, and their order."""
     verb = "matches" if total == 1 else "match"
-    return f"{count(total, 'concern')} {verb}; open first, most severe first, oldest first."
+    return (
+        f"{count(total, 'concern')} {verb}; open or being mitigated first, most severe first, "
+        "oldest first."
+    )
 
 
 def concerns_headline(
-    severe: list[dict], open_total: int, today: date, uncategorised: int = 0
+    severe: list[dict],
+    open_total: int,
+    today: date,
+    uncategorised: int = 0,
+    mitigating: int = 0,
 ) -> str:
-    """Open concerns, the most severe ones, and how many wait for a failure category."""
+    """Open concerns (how many of them are being mitigated: the register's Status says
+    "Mitigating" for those), the most severe ones, and how many wait for a failure category."""
     if not open_total:
         return "No open concerns: every concern raised so far is resolved or accepted."
     parts = [
         f"“{c['title']}” ({c['severity']}, open {count(people_rules.age_days(c['raised_at'], today), 'day')})"
         for c in severe[:2]
     ]
-    text = f"{count(open_total, 'open concern')}. Most severe: " + "; ".join(parts) + "."
+    being = ""
+    if mitigating:
+        being = (
+            " (all being mitigated)"
+            if mitigating == open_total
+            else (f" ({mitigating:,} being mitigated)")
+        )
+    text = f"{count(open_total, 'open concern')}{being}. Most severe: " + "; ".join(parts) + "."
     if uncategorised:
         verb = "is" if uncategorised == 1 else "are"
         text += (
