@@ -85,8 +85,10 @@ if (layout or default) == "Table":
             "Headroom": st.column_config.TextColumn(
                 help="Share of capacity still free at the latest peak traffic.", width=82
             ),
+            "Runway": st.column_config.TextColumn(
+                help="When capacity runs out at the current traffic trend.", width=170
+            ),
             "Needs attention": st.column_config.TextColumn(width="large"),
-            "Runway": st.column_config.TextColumn(width="large"),
         },
     )
 

@@ -50,6 +50,12 @@ def test_model_versus_business_says_whether_gains_reach_the_kpi(
     # A KPI where lower is better: rising accuracy beside falling handling time is good news.
     claims = texts(open_screen("screens/model_business.py", initiative="Claims triage assistant"))
     assert "one rises as the other falls. As the model gets better, so does the KPI." in claims
+    # And why its figure is negative (helper-26 stopped at "-0.94" beside "gets better").
+    assert (
+        "(+1 would be in step, 0 no link, -1 opposite). The figure is negative because lower "
+        "is better for Average claim handling time." in claims
+    )
+    assert "The figure is negative" not in body  # Churn's is positive
     assert "Pearson" not in body and "Spearman" not in body
     assert len(at.get("plotly_chart")) == 3  # dual axis, scatter, segments
 

@@ -1,6 +1,7 @@
 """Every screen through streamlit's AppTest, on an empty database and on the demo portfolio."""
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -82,9 +83,11 @@ def test_overview_shows_each_initiative_with_the_summary_figures(
 ):
     use_database(demo_url)
     at = open_app()
+    # The most urgent first, as the headline names it (by name, the headline's "most urgent"
+    # came second; helper-26), then by need.
     assert [s.value.replace("\\", "") for s in at.subheader] == [
-        "Churn early-warning",
         "Claims triage assistant",
+        "Churn early-warning",
         "Contract clause extractor",
     ]
     metrics = [(m.label.replace("\\", ""), m.value) for m in at.metric]
@@ -170,6 +173,9 @@ def test_overview_as_a_table_shows_the_cards_figures_one_initiative_a_line(
     assert shown["Severe concerns"]["label"] == "Concerns"
     assert shown["Severe concerns"]["type_config"]["format"] == "%d severe"
     assert table.loc["Churn early-warning", "Decision"] == "Pending · not ready"
+    # The runway in a cell is its day and time left, not the sentence cut short.
+    runway = table.loc["Claims triage assistant", "Runway"]
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4} \(\d+ days?\)", runway), runway
     assert table.loc["Churn early-warning", "Last decision"] == "Go on iteration 5, " + (
         cards["Churn early-warning"].last_decision.split(", ")[-1].rstrip(".")
     )

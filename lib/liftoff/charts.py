@@ -104,7 +104,8 @@ def headroom_bars(cards: list, warning: float) -> go.Figure:
                 max([warning * 100, *(c.headroom * 100 for c in with_data)]) * 1.08 + 1,
             ],
         ),
-        yaxis_title=None,
+        # In the overview's order, the most urgent on top (plotly puts the first bar lowest).
+        yaxis=dict(title=None, autorange="reversed"),
     )
     fig.update_layout(height=max(180, 70 * len(with_data) + 80))
     return fig

@@ -81,6 +81,7 @@ class OverviewCard:
     # capacity running out (the sooner, the more), then critical concerns, then how many
     # things need attention, then alerts firing.
     urgency: tuple = ()
+    runway_short: str = ""
 
 
 def candidate_line(candidate: str, metric: str | None) -> str:
@@ -133,6 +134,23 @@ def runway_sentence(ev: InitiativeEvidence) -> str:
     if rw.days == 0:  # the trend got there on or before the day the evidence is read on
         return f"At the current trend capacity was reached around {when}."
     return f"At the current trend capacity runs out around {when} ({time_left(rw.days)})."
+
+
+def runway_short(ev: InitiativeEvidence) -> str:
+    """The runway in a table cell: "19 Dec 2026 (16 days)" (the sentence was cut to "At the
+    current trend capacity runs o…")."""
+    rw = ev.runway
+    if ev.capacity_rps is None:
+        return "No load test yet"
+    if not ev.traffic:
+        return "No traffic yet"
+    if rw.already_over:
+        return "Already over capacity"
+    if rw.crossing is None:
+        return "Not growing toward capacity"
+    if rw.days == 0:
+        return f"Reached around {format_date(rw.crossing)}"
+    return f"{format_date(rw.crossing)} ({time_left(rw.days)})"
 
 
 def last_decision(ev: InitiativeEvidence) -> str | None:
@@ -208,6 +226,7 @@ def card(ev: InitiativeEvidence, gate=None, actions: list[dict] | None = None) -
         headroom=ev.headroom,
         headroom_text=format_percent(ev.headroom),
         runway_text=runway_sentence(ev),
+        runway_short=runway_short(ev),
         candidate=latest.candidate if latest else None,
         attention=attention,
         urgency=urgency,
@@ -250,14 +269,16 @@ def headline(cards: list[OverviewCard]) -> str:
 
 
 def overview(engine) -> list[OverviewCard]:
-    """Cards for every initiative, by name."""
+    """Cards for every initiative, the most urgent first (as the headline names it), then by
+    name: in order of name, the one the headline called most urgent came second."""
     evs = evidence.portfolio(engine)
 
     gates = readiness_reads.gates(engine, evs)
     actions = meeting_reads.open_actions(engine, [ev.initiative["id"] for ev in evs])
-    return [
+    cards = [
         card(ev, gates.get(ev.initiative["id"]), actions.get(ev.initiative["id"])) for ev in evs
     ]
+    return sorted(cards, key=lambda c: (tuple(-x for x in c.urgency), c.name))
 
 
 def tile_text(t: MetricTile | None) -> str:
@@ -293,8 +314,8 @@ def table(cards: list[OverviewCard]) -> pd.DataFrame:
                 "Severe concerns": c.open_severe_concerns,
                 "Alerts firing": c.firing_alerts,
                 "Headroom": c.headroom_text,
+                "Runway": c.runway_short,
                 "Needs attention": "; ".join(c.attention) or "Nothing",
-                "Runway": c.runway_text,
                 "Stage": c.stage,
                 "Iteration": c.latest_iteration.removeprefix("Figures of "),
                 "Last decision": capitalised(

@@ -454,6 +454,7 @@ def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
     )
     direction = "they rise and fall together" if r >= 0 else "one rises as the other falls"
     meaning = ""
+    sign = ""
     if strength == "Hardly":
         direction = "they hardly move together"
     else:
@@ -467,11 +468,18 @@ def correlation_text(ev: InitiativeEvidence, model: str, kpi: str) -> str:
             (False, True): " As the model gets better, the KPI gets worse.",
             (False, False): " As the model gets better, the KPI tends to get worse.",
         }[(wanted, strength == "Closely")]
+        if wanted and r < 0:
+            # A minus sign beside "gets better" made the room stop (helper-26): say why.
+            which = model if lower[0] else kpi
+            sign = (
+                f" The figure is negative because lower is better for "
+                f"{ev.catalog.get(which, {}).get('display_name') or which}."
+            )
     return (
         f"{strength}: across {count(cmp.n, 'iteration')}, {direction}.{meaning} "
         f"Correlation {r:+.2f}, by rank order {cmp.spearman:+.2f} "
-        "(+1 would be in step, 0 no link, -1 opposite). This is about direction, not size: "
-        "the sentence above says how far the KPI moved."
+        f"(+1 would be in step, 0 no link, -1 opposite).{sign} This is about direction, not "
+        "size: the sentence above says how far the KPI moved."
     )
 
 
