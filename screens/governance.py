@@ -39,7 +39,7 @@ st.caption(
     "The gate holds when the iteration's criteria are met, no critical concern is open, no "
     "critical alert fires, capacity headroom is at least "
     f"{view.floor_headroom:.0%} and the readiness score at least {view.floor_readiness:g}. "
-    "Concerns, alerts and headroom are as of now."
+    + text.plain(view.as_of_line)
 )
 
 st.markdown(text.plain(readiness_views.readiness_sentence(view)))

@@ -554,6 +554,33 @@ def test_gate_is_ready_when_every_condition_holds_and_names_each_failure(demo_en
     assert g.reasons[0].text == "1 critical concern is open"
 
 
+def test_a_past_iterations_gate_counts_the_concerns_open_at_its_end(demo_engine):
+    # Its headroom and alerts were those of then while its concerns were those of now, under a
+    # caption saying all three were "as of now" (helper-26). A critical concern raised today
+    # fails today's gate, not iteration 6's.
+    from liftoff.readiness import views as readiness_views
+
+    ev = evidence.for_initiative(demo_engine, CLAIMS)
+    before = readiness_views.governance_view(demo_engine, ev, 6)
+    people_writes.add_concern(
+        demo_engine,
+        EDITOR,
+        CLAIMS,
+        title="Raised today",
+        failure_category="data_gaps",
+        severity="critical",
+    )
+    ev = evidence.for_initiative(demo_engine, CLAIMS)
+    past = readiness_views.governance_view(demo_engine, ev, 6)
+    now = readiness_views.governance_view(demo_engine, ev, ev.latest.number)
+    assert past.gate.sentence == before.gate.sentence
+    assert "2 critical concerns are open" in now.gate.sentence
+    assert past.as_of_line.startswith(
+        "Concerns, alerts and headroom are as they stood at the end of iteration 6 ("
+    )
+    assert now.as_of_line == "Concerns, alerts and headroom are as of now."
+
+
 def test_gate_fails_on_unmet_criteria_and_firing_critical_alerts(demo_engine):
     _ready_fixture(demo_engine)
     ev = evidence.for_initiative(demo_engine, CONTRACT)

@@ -561,18 +561,19 @@ def concern(engine: Engine, concern_id: int) -> dict | None:
 
 
 def open_concerns_by_severity(
-    engine: Engine, initiative_ids: list[int]
+    engine: Engine, initiative_ids: list[int], as_of: date | None = None
 ) -> dict[int, dict[str, int]]:
-    """Count of open or mitigating concerns per initiative and severity."""
+    """Count of open or mitigating concerns per initiative and severity: now, or at the end of
+    `as_of` (a past iteration's gate)."""
     out: dict[int, dict[str, int]] = defaultdict(dict)
     if not initiative_ids:
         return out
+    still_open = (
+        _open_on(as_of) if as_of is not None else Concern.status.in_(("open", "mitigating"))
+    )
     stmt = (
         select(Concern.initiative_id, Concern.severity, func.count())
-        .where(
-            Concern.initiative_id.in_(initiative_ids),
-            Concern.status.in_(("open", "mitigating")),
-        )
+        .where(Concern.initiative_id.in_(initiative_ids), still_open)
         .group_by(Concern.initiative_id, Concern.severity)
     )
     with db.reading(engine) as conn:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Engine
 
 from liftoff.evidence.initiative import InitiativeEvidence
-from liftoff.formatting import STAGE_WORDS, capitalised
+from liftoff.formatting import STAGE_WORDS, capitalised, format_date
 from liftoff.ingest.columns import GOVERNANCE_DEFAULT_STAGE
+from liftoff.people import reads as people_reads
 from liftoff.readiness import reads as readiness_reads
 from liftoff.readiness import rules as readiness_rules
 from liftoff.tables import arrow
@@ -47,6 +48,8 @@ class GovernanceView:
     gate: readiness_rules.Gate
     checklist: pa.Table  # governance_table, for display
     rubric_tables: dict[str, pa.Table]  # rubric_table of each section
+    # When the gate's concerns, alerts and headroom are from ("as of now", or an iteration's end).
+    as_of_line: str = ""
 
 
 def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) -> GovernanceView:
@@ -55,6 +58,15 @@ def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) 
     if number is not None:
         ev = ev.as_of(number)
     init_id = ev.initiative["id"]
+    if ev.through is not None and ev.through_day is not None:
+        # The concerns open at the iteration's end, as its steering pack lists them (the gate
+        # of iteration 6 counted those open now, beside its headroom and alerts of then).
+        ev = replace(
+            ev,
+            open_concerns=people_reads.open_concerns_by_severity(
+                engine, [init_id], as_of=ev.through_day
+            ).get(init_id, {}),
+        )
     items = readiness_reads.governance_items(engine, [init_id]).get(init_id, [])
     rubric = readiness_reads.readiness_for(engine, [ev])[init_id]
     floor_h, floor_r = readiness_rules.floors(ev.initiative)
@@ -67,6 +79,12 @@ def governance_view(engine: Engine, ev: InitiativeEvidence, number: int | None) 
         floor_readiness=floor_r,
         floor_headroom=floor_h,
         gate=readiness_rules.gate(ev, number, rubric),
+        as_of_line=(
+            f"Concerns, alerts and headroom are as they stood at the end of iteration "
+            f"{ev.through} ({format_date(ev.through_day)})."
+            if ev.through is not None and ev.through_day is not None
+            else "Concerns, alerts and headroom are as of now."
+        ),
     )
 
 
