@@ -129,16 +129,20 @@ if tab_register.open:  # only the chosen tab runs
                     # scroll whatever the rows hold (a long key or owner widened its column).
                     column_config={
                         "Key": st.column_config.TextColumn(width=70),
-                        "Title": st.column_config.TextColumn(width=205),
+                        "Title": st.column_config.TextColumn(width=190),
                         "Severity": st.column_config.TextColumn(width=75),
                         "Status": st.column_config.TextColumn(width=85),
-                        "Failure category": st.column_config.TextColumn(width=150),
-                        "Owner": st.column_config.TextColumn(width=95),
+                        "Failure category": st.column_config.TextColumn(width=130),
+                        "Owner": st.column_config.TextColumn(width=90),
                         "Raised": st.column_config.DateColumn(
                             width=100, format=widgets.DATE_FORMAT
                         ),
                         "Overdue": st.column_config.TextColumn(width=72),
-                        "Evidence": st.column_config.TextColumn(width=113),
+                        "Evidence": st.column_config.TextColumn(
+                            width=153,
+                            help="The concern's metric now meets the condition that clears it: "
+                            "resolve it if the evidence holds.",
+                        ),
                     },
                 )
                 widgets.csv_download(
@@ -280,7 +284,12 @@ if tab_buy_in.open:  # only the chosen tab runs
                 cache.view_figure(people_views.concerns_view, charts.buy_in_of, name, today),
                 width="stretch",
             )
-            widgets.table(view.stakeholder_table, hide_index=True, width="stretch")
+            widgets.table(
+                view.stakeholder_table,
+                hide_index=True,
+                width="stretch",
+                column_config={"Name": st.column_config.TextColumn(pinned=True)},
+            )
             who = st.selectbox(
                 "Concerns raised by",
                 [p["id"] for p in people],

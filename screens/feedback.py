@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liftoff import charts
+from liftoff import charts, tables
 from liftoff.db.models import FEEDBACK_SOURCES, FEEDBACK_STATUSES
 from liftoff.formatting import format_moment, format_rating
 from liftoff.people import reads as people_reads
@@ -100,8 +100,17 @@ if tab_loop.open:
         if view.loop.empty:
             st.caption("The loop shows once there is feedback in two iterations.")
         else:
-            # Short figures: one line a row (rows of three lines left it mostly blank).
-            widgets.table(view.loop.shown, hide_index=True, width="stretch")
+            # Short figures: one line a row (rows of three lines left it mostly blank), each
+            # column as wide as its header ("Weekly active users: this → next" was cut).
+            widgets.table(
+                view.loop.shown,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    c: st.column_config.Column(width=w)
+                    for c, w in tables.fitted_widths(view.loop.frame).items()
+                },
+            )
         if view.engagement_keys:
             st.plotly_chart(
                 cache.figure(charts.engagement, name, tuple(view.engagement_keys), through=number),

@@ -136,9 +136,15 @@ def test_closed_loop_pairs_each_iteration_with_the_next(demo_engine):
     first = loop.iloc[0]
     # Ratings have one precision on every screen (the sentence said 2.9, the loop 2.86).
     assert first["Mean rating"] == f"{rows[3]['mean_rating']:.1f} of 5"
-    assert first["Mean rating next iteration"] == f"{rows[4]['mean_rating']:.1f} of 5"
+    assert first["Next iteration"] == f"{rows[4]['mean_rating']:.1f} of 5"
     assert first["Actioned"] == rows[3]["status"]["actioned"]
-    assert any(c.endswith(": this → next") for c in loop.columns)  # engagement metrics
+    # Engagement metrics under their own names, this iteration's value then the next's.
+    wau = ev.catalog["weekly_active_users"]["display_name"]
+    assert " users → " in first[wau], first[wau]
+    # Every header whole at 1440 px: the widths the screen gives add up to the page's.
+    from liftoff import tables
+
+    assert sum(tables.fitted_widths(loop).values()) <= 960
 
 
 def test_the_engagement_chart_names_its_one_line_and_the_burndown_its_year(demo_engine):
@@ -231,9 +237,11 @@ def test_register_filters_search_and_flags_resolvable_concerns(use_database, dem
     # The contract extractor's latency concern is linked to p95 latency, which now clears it.
     flagged = table[table["Evidence"] != ""]
     assert len(flagged) == 1
-    assert flagged.iloc[0]["Evidence"].startswith(
-        "Evidence suggests this can be resolved: p95 latency is"
-    )
+    # Short enough for its column at 1440 px, the condition in words (it was cut at
+    # "… p95 latency is 1,142"; helper-26).
+    assert re.fullmatch(
+        r"Can be resolved: p95 latency [\d,]+ ms, at most [\d,]+ ms", flagged.iloc[0]["Evidence"]
+    ), flagged.iloc[0]["Evidence"]
     # On screen: the key (not the database's row number) first, days as "27 Oct 2026".
     proto = at.dataframe[0].proto
     assert list(proto.column_order)[:2] == ["Key", "Title"] and "#" not in proto.column_order
@@ -729,6 +737,14 @@ def test_the_concerns_screen_tables_hold_no_raw_none(use_database, demo_url, dem
         values = frame.astype(object)
         assert not values.isna().any().any(), frame.columns[values.isna().any()].tolist()
         assert not (values == "None").any().any()
+    # With its iterations the buy-in table is wider than the page: who the person is and the
+    # concerns they raised come first, then their stance, the newest first (the concerns
+    # column was cut to "No conc" at the far right; helper-26).
+    numbers = [c for c in people_table.columns if c.startswith("It. ")]
+    assert list(people_table.columns)[:4] == ["Name", "Group", "Influence (1–5)", "Concerns raised"]
+    assert numbers == sorted(numbers, key=lambda c: -int(c.removeprefix("It. ")))
+    quiet = people_table.set_index("Name").loc["Quiet Person", "Concerns raised"]
+    assert quiet == "No concerns"
 
 
 def test_the_governance_checklist_lists_what_the_stage_requires_first():

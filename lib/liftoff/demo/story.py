@@ -357,7 +357,15 @@ READINESS: dict[str, tuple[tuple[str, float, str | None], ...]] = {
         ("infra_validated_before_serving", 1.0, None),
         ("infra_debuggable", 0.5, None),
         ("infra_canary", 0.5, None),
-        ("infra_rollback", 1.0, None),
+        # Half: as the risk register's CLM-2 and the checklist's rollback plan say, the switch
+        # back to the rules engine is drafted but not yet tested (it read "automated" beside
+        # them; helper-26).
+        (
+            "infra_rollback",
+            0.5,
+            "A model version rolls back in one step; the switch back to the rules engine is "
+            "drafted, its drill planned for iteration 8.",
+        ),
         ("mon_dependencies", 0.5, None),
         ("mon_invariants", 0.5, None),
         ("mon_skew", 0.0, "Feature logging at serving time is planned for peak season."),

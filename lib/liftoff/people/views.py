@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from liftoff.evidence.initiative import InitiativeEvidence
 from liftoff.formatting import (
     RATING_DIGITS,
+    comparator_words,
     count,
     format_date,
     format_rating,
@@ -168,7 +169,9 @@ def _feedback_headline(per_it: list[dict], totals: dict, themes: dict) -> str:
 def closed_loop(
     per_it: list[dict], ev: InitiativeEvidence, engagement_keys: list[str]
 ) -> pd.DataFrame:
-    """Feedback actioned in iteration N and how rating and engagement moved in N+1."""
+    """Feedback actioned in iteration N and how rating and engagement moved in N+1. Headers
+    short enough to read whole at 1440 px ("Weekly active users: this → next" was cut): an
+    engagement metric's column is headed by its name, its cells read "18 users → 26 users"."""
     out = []
     for cur, nxt in zip(per_it, per_it[1:], strict=False):
         row = {
@@ -176,8 +179,8 @@ def closed_loop(
             "Actioned": cur["status"]["actioned"],
             "Comments": cur["count"],
             "Mean rating": _fmt_rating(cur["mean_rating"]),
-            "Mean rating next iteration": _fmt_rating(nxt["mean_rating"]),
-            "Rating change": (
+            "Next iteration": _fmt_rating(nxt["mean_rating"]),
+            "Change": (
                 format_rating_change(nxt["mean_rating"] - cur["mean_rating"])
                 if cur["mean_rating"] is not None and nxt["mean_rating"] is not None
                 else "—"
@@ -189,7 +192,7 @@ def closed_loop(
             before = a.metrics.get(key) if a else None
             after = b.metrics.get(key) if b else None
             label = meta.get("display_name", key)
-            row[f"{label}: this → next"] = (
+            row[label] = (
                 f"{format_value(before, shown_unit(meta))} → {format_value(after, shown_unit(meta))}"
             )
         out.append(row)
@@ -364,9 +367,13 @@ def register_table(rows: list[dict], ev: InitiativeEvidence, today: date) -> pd.
             value, r["comparator"], r["threshold"]
         ):
             meta = ev.catalog.get(r["metric"], {})
+            # Short enough for its column at 1440 px (it stopped at "… p95 latency is 1,142"),
+            # the condition in words as everywhere else.
+            unit = shown_unit(meta)
             suggestion = (
-                f"Evidence suggests this can be resolved: {meta.get('display_name', r['metric'])} is "
-                f"{format_value(value, shown_unit(meta))} ({r['comparator']} {format_value(r['threshold'], shown_unit(meta))})"
+                f"Can be resolved: {meta.get('display_name', r['metric'])} "
+                f"{format_value(value, unit)}, {comparator_words(r['comparator'])} "
+                f"{format_value(r['threshold'], unit)}"
             )
         out.append(
             {
@@ -484,6 +491,9 @@ def _latest_stance(p: dict) -> str | None:
 
 
 def stakeholder_table(people_rows: list[dict], numbers: list[int]) -> pd.DataFrame:
+    """Who each stakeholder is, the concerns they raised, and their stance at each iteration,
+    the newest first: with eight iterations the table ran past the page, and what was cut was
+    the concerns column and the stance now."""
     out = []
     for p in people_rows:
         open_ = [c for c in p["concerns"] if c["status"] in ("open", "mitigating")]
@@ -491,12 +501,12 @@ def stakeholder_table(people_rows: list[dict], numbers: list[int]) -> pd.DataFra
             "Name": p["name"],
             "Group": p["group"] or "",
             "Influence (1–5)": p["influence"],
+            "Concerns raised": (
+                f"{len(p['concerns'])} ({len(open_)} open)" if p["concerns"] else "No concerns"
+            ),
         }
-        for n in numbers:
+        for n in reversed(numbers):
             row[f"It. {n}"] = (p["stances"].get(n) or "").capitalize()
-        row["Concerns raised"] = (
-            f"{len(p['concerns'])} ({len(open_)} open)" if p["concerns"] else "No concerns"
-        )
         out.append(row)
     return pd.DataFrame(out)
 
