@@ -135,11 +135,14 @@ def test_a_whole_initiative_screen_says_so_when_the_url_names_an_earlier_iterati
     use_database(demo_url)
     at = open_screen(screen, initiative="Claims triage assistant", iteration="4")
     assert not at.exception
-    captions = [c.value.replace("\\", "") for c in at.caption]
-    assert f"{scope} Iteration 4 stays chosen for the other screens." in captions
+    boxes = [i.value.replace("\\", "") for i in at.info]  # in a box, not small print
+    assert (
+        "Iteration 4 stays chosen on the other screens; this one is about the whole "
+        f"initiative. {scope}" in boxes
+    )
     at = open_screen(screen, initiative="Claims triage assistant")
     assert scope in [c.value.replace("\\", "") for c in at.caption]
-    assert "stays chosen" not in texts(at)
+    assert "stays chosen" not in texts(at) and not at.info
 
 
 def test_scalability_what_if_growth(use_database, demo_url):

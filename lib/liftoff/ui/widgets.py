@@ -34,11 +34,13 @@ def restore_query_params() -> None:
 
 
 _ITERATION_SLOT = "liftoff_iteration_slot"
+_NOTE_SLOT = "liftoff_note_slot"
 
 
 def new_run() -> None:
     """Forget the previous run's picker row (the router calls this before the page runs)."""
     st.session_state.pop(_ITERATION_SLOT, None)
+    st.session_state.pop(_NOTE_SLOT, None)
 
 
 def _picker_slots():
@@ -141,7 +143,18 @@ def whole_initiative_note(ev, scope: str) -> None:
     chosen = int(raw) if raw is not None and raw.strip().isdigit() else None
     note = scope.format(latest=latest)
     if chosen is not None and chosen != latest and chosen in {it.number for it in ev.iterations}:
-        note += f" Iteration {chosen} stays chosen for the other screens."
+        # In a box under the pickers, the whole page wide: small grey print was missed by
+        # someone who had just picked iteration 6 (helper-26); in the picker's place the box
+        # pushed the Initiative picker down.
+        below = st.session_state.pop(_NOTE_SLOT, None) or st.container()
+        below.info(
+            text.plain(
+                f"Iteration {chosen} stays chosen on the other screens; this one is about the "
+                f"whole initiative. {note}"
+            ),
+            icon=":material/info:",
+        )
+        return
     where.caption(text.plain(note))
 
 
@@ -169,6 +182,8 @@ def initiative_screen(title: str | None, upload_hint: str, caption: bool = True)
         st.stop()
     ev = cache.initiative_evidence(pick_initiative(names))
     ini = ev.initiative
+    # Under the pickers, for a note about what the screen shows (whole_initiative_note).
+    st.session_state[_NOTE_SLOT] = st.container()
     if caption:
         st.caption(
             text.plain(f"{ini['name']} · {ini['business_goal'] or 'no business goal written yet'}")
