@@ -180,6 +180,18 @@ def test_monitoring_lists_firing_alerts_like_the_summary(use_database, demo_url,
     ]
 
 
+def test_the_rule_charts_share_one_axis_of_iterations(demo_engine):
+    # Side by side, one rule's chart started at It. 1 and the next at It. 3 (helper-26).
+    from liftoff import charts
+
+    ev = evidence.for_initiative(demo_engine, "Claims triage assistant")
+    every = [f"It. {it.number}" for it in ev.iterations]
+    late = charts.metric_history(ev, "weekly_active_users", 200, "<")
+    assert list(late.data[0].x)[0] != every[0]  # its values start later
+    assert list(late.layout.xaxis.categoryarray) == every
+    assert tuple(late.layout.xaxis.range) == (-0.5, len(every) - 0.5)
+
+
 def test_an_alert_tighter_than_its_criterion_says_it_is_an_early_warning(use_database, demo_url):
     # Regression (helper-25): "p95 latency is 735 ms (high severity)" firing beside the
     # criterion "p95 latency within the 800 ms SLO: met" read as a contradiction.

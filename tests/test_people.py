@@ -147,6 +147,17 @@ def test_closed_loop_pairs_each_iteration_with_the_next(demo_engine):
     assert sum(tables.fitted_widths(loop).values()) <= 960
 
 
+def test_the_tallest_feedback_bar_stands_below_the_top_gridline(demo_engine):
+    # Claims' 8 comments ended on the axis' top gridline and read as cut (helper-26).
+    from liftoff import charts
+
+    view = people_views.feedback_view(demo_engine, evidence.for_initiative(demo_engine, CLAIMS))
+    fig = charts.feedback_volume(view.rows)
+    most = max(r["count"] for r in view.rows)
+    top, step = fig.layout.yaxis.range[1], fig.layout.yaxis.dtick
+    assert top > most and top % step == 0 and top - step <= most
+
+
 def test_the_engagement_chart_names_its_one_line_and_the_burndown_its_year(demo_engine):
     # Regression (helper-25): with one engagement metric plotly hid the legend, and the line
     # on the closed-loop tab said nothing of what it was; the burndown wrote "6 Dec" beside

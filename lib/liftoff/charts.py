@@ -675,7 +675,15 @@ def metric_history(
         # The dashed line's meaning in the title: a label on the plot sat on the line.
         title=f"{_axis_title(meta)}<br><sup>dashed: alert when "
         f"{comparator_words(comparator)} {format_value(threshold, shown_unit(meta))}</sup>",
-        xaxis=dict(tickangle=0),
+        # Every iteration of the initiative on the axis, whether this metric has a value there
+        # or not: side by side, the rule charts' iterations line up (one started at It. 1, the
+        # next at It. 3; helper-26).
+        xaxis=dict(
+            tickangle=0,
+            categoryorder="array",
+            categoryarray=[f"It. {it.number}" for it in ev.iterations],
+            range=[-0.5, len(ev.iterations) - 0.5],
+        ),
         showlegend=False,
     )
     return fig
@@ -740,7 +748,9 @@ def feedback_volume(rows: list[dict]) -> go.Figure:
         tick0=0,
         dtick=step,
         tickformat=",d",
-        range=[0, max(1, most) * 1.12],  # the tallest bar below the top, not cut by it
+        # Up to the gridline above the tallest bar: at 1.12 times it, the bar of 8 ended on the
+        # top gridline and read as cut (helper-26).
+        range=[0, (most // step + 1) * step],
     )
     fig.update_yaxes(
         title_text="Mean rating (1–5)", range=[1, 5], dtick=1, showgrid=False, secondary_y=True
