@@ -113,6 +113,12 @@ def test_overview_shows_each_initiative_with_the_summary_figures(
     assert trends and all(p.chart_type == MetricProto.ChartType.BAR for p in trends)
     body = texts(at)
     assert "At the current trend capacity runs out around" in body
+    # Whose figures the model tile shows, in plain words (helper-26 stopped at "Model figures
+    # are those of lgbm-offers").
+    assert (
+        "This iteration tried several models; the model figures are those of the best on "
+        "Churn model AUC, lgbm-offers." in body
+    )
     # The most urgent initiative first and in full, the others by name (helper-25 read three
     # initiatives' lists run together and no single one to look at first).
     assert (

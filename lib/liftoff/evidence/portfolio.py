@@ -87,8 +87,8 @@ class OverviewCard:
 def candidate_line(candidate: str, metric: str | None) -> str:
     """Whose figures the model metrics are when an iteration tried several models."""
     return (
-        f"Model figures are those of {candidate}, the best of this iteration's models "
-        f"on {metric or 'the primary metric'}."
+        f"This iteration tried several models; the model figures are those of the best on "
+        f"{metric or 'the primary metric'}, {candidate}."
     )
 
 
