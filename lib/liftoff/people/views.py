@@ -159,11 +159,17 @@ def _feedback_headline(per_it: list[dict], totals: dict, themes: dict) -> str:
         f"({totals['actioned_share']:.0%}) acted on, "
         f"{totals['count'] - totals['handled']:,} waiting for triage."
     )
-    if per_it and themes["by_iteration"].get(per_it[-1]["iteration"]):
-        top = ", ".join(t for t, _ in themes["by_iteration"][per_it[-1]["iteration"]][:3])
+    # A catch-all theme says nothing to the room ("Most mentioned: general, …"; helper-26).
+    latest_themes = themes["by_iteration"].get(per_it[-1]["iteration"], []) if per_it else []
+    named = [t for t, _ in latest_themes if str(t).strip().casefold() not in CATCH_ALL_THEMES]
+    if named:
         what = "Most mentioned" if themes["source"] == "themes" else "Most distinctive words"
-        text += f" {what} in iteration {per_it[-1]['iteration']}: {top}."
+        text += f" {what} in iteration {per_it[-1]['iteration']}: {', '.join(named[:3])}."
     return text
+
+
+# Themes that name no topic, left out of the sentence's "most mentioned" (the chart keeps them).
+CATCH_ALL_THEMES = frozenset({"general", "other", "others", "misc", "miscellaneous", "none", "n/a"})
 
 
 def closed_loop(
