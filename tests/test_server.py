@@ -84,6 +84,22 @@ def test_the_sign_in_page_carries_its_own_csrf_token(site):
     assert "liftoff users" not in page.body
 
 
+def test_an_editor_sent_to_sign_in_for_an_admin_page_is_told_why(site):
+    # A signed-in editor opening /users met a bare sign-in form that read as if they had been
+    # signed out; it now says the page is for admins and who they are signed in as.
+    first, _, _ = site
+    cookie = _cookie(_sign_in(first, headers=_ip("10.1.9.1")))
+    page = http(first, "GET", "/auth/sign-in?next=/users", cookies={sessions.COOKIE: cookie})
+    assert page.status == 200
+    assert (
+        f"Users and settings opens for admins; you are signed in as {EDITOR} (editor). "
+        "Sign in with an admin account to open it, or go back." in page.body
+    ), page.body
+    # A page the role opens keeps the usual note.
+    upload = http(first, "GET", "/auth/sign-in?next=/upload", cookies={sessions.COOKIE: cookie})
+    assert "Signing in again switches the account." in upload.body
+
+
 def test_wrong_email_and_wrong_password_are_one_401(site):
     first, _, _ = site
     wrong_password = _sign_in(first, password="not the password at all", headers=_ip("10.1.0.1"))

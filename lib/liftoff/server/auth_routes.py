@@ -87,6 +87,18 @@ def _page(
         if signed_in is not None
         else ""
     )
+    # Sent here for a page the account's role does not open (an editor at /users): say so,
+    # rather than a sign-in form that reads as if they were signed out.
+    screen = urlsplit(next_path).path.rsplit("/", 1)[-1]
+    if signed_in is not None and screen in auth.SCREENS and not signed_in.sees(screen):
+        _, title, role = auth.SCREENS[screen]
+        article = "an" if role[0] in "aeiou" else "a"
+        note = (
+            f'<p class="note">{html.escape(title)} opens for {html.escape(role)}s; you are '
+            f"signed in as {html.escape(signed_in.label)} "
+            f"({html.escape(signed_in.role or 'no role')}). Sign in with {article} "
+            f"{html.escape(role)} account to open it, or go back.</p>"
+        )
     error = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
     body = _TEMPLATE.format(
         action=SIGN_IN,
