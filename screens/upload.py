@@ -314,15 +314,29 @@ else:
     if preview.empty_note:
         st.caption(text.plain(preview.empty_note))
 
-if st.button("Import", type="primary", disabled=not prepared.ok, icon=":material/upload:"):
+
+def start_import(checked, file_id: str) -> None:
+    """Start the import of the checked file. A callback: Streamlit runs it first thing in the
+    run the click causes, so the import starts even when that run is cut short at once (a file
+    chosen right after the click reran the page before it reached the button, and the click
+    was lost)."""
     engine, actor = cache.engine(), session.actor()
     st.session_state.pop("upload_done", None)  # the last import's message gives way
     st.session_state.pop("upload_failed", None)
     background.start(
         "upload_import",
-        lambda progress: ingest.commit(engine, actor, prepared, progress=progress),
+        lambda progress: ingest.commit(engine, actor, checked, progress=progress),
         label="Importing…",
-        total=prepared.rows_accepted,
-        context=(prepared, upload.file_id),  # the file, and which upload it was
+        total=checked.rows_accepted,
+        context=(checked, file_id),  # the file, and which upload it was
     )
-    st.rerun()
+
+
+st.button(
+    "Import",
+    type="primary",
+    disabled=not prepared.ok,
+    icon=":material/upload:",
+    on_click=start_import,
+    args=(prepared, upload.file_id),
+)

@@ -477,6 +477,38 @@ def test_a_file_chosen_while_an_import_runs_neither_stops_it_nor_is_lost(
         context.close()
 
 
+def test_a_file_chosen_right_after_the_import_click_does_not_lose_the_click(
+    browser, app_url, tmp_path
+):
+    """The next file chosen the moment after Import, before the page has even shown the
+    progress bar: the click's run was cut short before it reached the button, and the import
+    never started, without a word. The import now starts first thing in that run."""
+    first = tmp_path / "quick-week.csv"
+    rows = "\n".join(f"{1 + i % 6},quick_metric_{i % 3},{i}" for i in range(20_000))
+    first.write_text(f"iteration,metric,value\n{rows}\n")
+    second = tmp_path / "after-week.csv"
+    second.write_text("iteration,metric,value\n6,quick_after,0.5\n")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in_as_editor(page, app_url)
+        page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
+        wait_until_idle(page)
+        _upload(page, first)
+        page.locator('[data-testid="stSelectbox"]').filter(
+            has_text="Initiative (for files without an initiative column)"
+        ).locator("input").click()
+        page.get_by_role("option", name="Churn early-warning").click()
+        _see(page, "Metrics: 20,000 rows read, 20,000 ready to import")
+        wait_until_idle(page)
+        page.get_by_role("button", name="Import").click()
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(second))
+        _see(page, "Imported 20,000")
+        _see(page, "Metrics: 1 row read, 1 ready to import")
+    finally:
+        context.close()
+
+
 def _sign_in_from_the_account_page(page, url: str) -> None:
     """Open `url`, then the sidebar's "Sign in", the Account page's button and the form, as a
     visitor would; wait until signed in."""
