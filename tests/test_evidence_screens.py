@@ -180,6 +180,26 @@ def test_monitoring_lists_firing_alerts_like_the_summary(use_database, demo_url,
     ]
 
 
+def test_a_rules_latest_value_from_an_earlier_iteration_says_which(
+    use_database, demo_url, demo_engine
+):
+    # Iteration 9 arrived without an error rate: its criterion said "No evidence" while the
+    # Error rate rule's latest value read "0.7%" as if it were iteration 9's (helper-27).
+    from liftoff.evidence import views
+
+    ingest.import_file(
+        demo_engine,
+        EDITOR,
+        b"iteration,metric,value\n9,triage_accuracy,0.91\n",
+        "week.csv",
+        ingest.Options(initiative="Claims triage assistant", create=True),
+    )
+    ev = evidence.for_initiative(demo_engine, "Claims triage assistant")
+    rules = views.rules_table(ev).set_index("Metric")
+    assert rules.loc["Error rate", "Latest value"].endswith(" (iteration 8)")
+    assert "(iteration" not in rules.loc["Triage accuracy", "Latest value"]
+
+
 def test_the_rule_charts_share_one_axis_of_iterations(demo_engine):
     # Side by side, one rule's chart started at It. 1 and the next at It. 3 (helper-26).
     from liftoff import charts
@@ -300,7 +320,7 @@ def test_an_imported_iteration_gets_its_name_dates_and_hypothesis(
     )
     at = open_screen("screens/iterations.py", "editor", initiative=CHURN, iteration="7")
     assert (
-        "Iteration 7 has no dates yet, so the timeline leaves them out. Editors give an "
+        "Iteration 7 has no dates yet, so the timeline leaves it out. Editors give an "
         "iteration its dates under “Describe this iteration” below."
     ) in texts(at)
     assert "Iteration 7" not in at.get("plotly_chart")[0].proto.spec

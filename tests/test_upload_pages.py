@@ -180,6 +180,8 @@ def test_the_import_history_names_each_batchs_initiative_after_a_rollback_too(
     table = at.dataframe[0].value.set_index("Batch")
     assert table.loc[f"#{batch}", "Initiative"] == "Churn early-warning"
     assert table.loc[f"#{batch}", "Status"] == "Rolled back"
+    # It holds nothing now: not "1 value" beside "Rolled back" (helper-27).
+    assert table.loc[f"#{batch}", "Stored"] == "Nothing now (1 value removed)"
     assert table.loc["#1", "Initiative"] == "3 initiatives"  # the demo's metrics span all three
     assert list(table.columns)[:2] == ["Kind", "Initiative"]
     at.selectbox(key="import_batch_pick").set_value(1).run()
@@ -297,6 +299,10 @@ def test_the_order_of_dates_is_asked_only_for_a_file_whose_dates_read_both_ways(
     assert not at.exception
     problems = next(d.value for d in at.dataframe if "Fix" in d.value.columns)
     assert "can be read day-first or month-first" in problems["Problem"].iloc[0], problems
+    # Which date, and where the answer goes: the box is above the problems (the fix said
+    # "below"; helper-27).
+    assert "(row 2: 03/04/2026)" in problems["Problem"].iloc[0]
+    assert problems["Fix"].iloc[0].endswith("'Dates like 03/04/2026 are', above.")
     order = next(s for s in at.selectbox if s.label == "Dates like 03/04/2026 are")
     order.select("dayfirst").run()
     assert not at.exception

@@ -262,7 +262,8 @@ def undated_iterations(ev) -> str | None:
     else:
         which = f"Iterations {', '.join(map(str, undated[:-1]))} and {undated[-1]} have"
     return (
-        f"{which} no dates yet, so the timeline leaves them out. "
+        f"{which} no dates yet, so the timeline leaves {'it' if len(undated) == 1 else 'them'} "
+        "out. "
         "Editors give an iteration its dates under “Describe this iteration” below."
     )
 
@@ -271,6 +272,9 @@ def _stored_now(batch: dict, replaced: dict[int, list[tuple[int, int]]]) -> str:
     """What a batch stored, and how much of it later load tests replaced (its status still
     reads "Imported": the rest counts, and rolling those back makes all of it count again)."""
     stored = stored_words(batch["kind"], batch["rows_accepted"], batch["rows_read"])
+    if batch["status"] == "rolled_back":
+        # Not "7 values" beside "Rolled back": it holds none now (helper-27).
+        return f"Nothing now ({stored} removed)"
     later = replaced.get(batch["id"]) if batch["status"] == "committed" else None
     if not later:
         return stored
@@ -654,7 +658,18 @@ def rules_table(ev: InitiativeEvidence) -> pd.DataFrame:
                 ),
                 "For": "every initiative" if r["initiative_id"] is None else "this initiative",
                 "Now": state,
-                "Latest value": format_value(a.value, unit) if a else "—",
+                # From an earlier iteration when the latest has no value of the metric: said,
+                # or it read as the latest's beside a criterion with no evidence (helper-27).
+                "Latest value": (
+                    format_value(a.value, unit)
+                    + (
+                        f" (iteration {a.iteration})"
+                        if a.iteration is not None and ev.latest and a.iteration != ev.latest.number
+                        else ""
+                    )
+                    if a and a.value is not None
+                    else "—"
+                ),
             }
         )
     return pd.DataFrame(rows)

@@ -295,11 +295,18 @@ class Context:
             return nat
         if parsed.ambiguous:
             self.p.asks_date_order = True
+            # One of the file's own dates that reads both ways, as the example (the problem
+            # named no row and no value; helper-27).
+            text = frame[col].astype(str).str.strip()
+            both = text.str.fullmatch(r"(0?[1-9]|1[0-2])[/.-](0?[1-9]|1[0-2])[/.-]\d{2,4}")
+            first = both.index[both.to_numpy()][:1]
+            row = f" (row {int(self.rows(first)[0])}: {text[first[0]]})" if len(first) else ""
             self.column_problem(
                 col,
-                f"The dates in {col!r} can be read day-first or month-first (03/04/2026 is 3 April or 4 March).",
+                f"The dates in {col!r} can be read day-first or month-first{row}: 03/04/2026 "
+                "is 3 April or 4 March.",
                 self.opt.say(
-                    "Say which: choose the order under 'Dates like 03/04/2026 are', below.",
+                    "Say which: choose the order under 'Dates like 03/04/2026 are', above.",
                     "Say which: add --dates dayfirst or --dates monthfirst.",
                 ),
             )
