@@ -341,3 +341,9 @@ def test_a_chart_axis_does_not_repeat_a_unit_its_metric_names():
     )
     assert _axis_title({"display_name": "Tickets closed", "unit": "count"}) == "Tickets closed"
     assert _axis_title({"display_name": "p95 latency", "unit": "ms"}) == "p95 latency (ms)"
+    # A name that carries its unit in brackets, as the import advice suggests writing it: the
+    # unit once, not "Average queue wait (min) (min)" (helper-27).
+    assert _axis_title(
+        {"display_name": "Average queue wait (min)", "unit": "min", "direction": "lower"}
+    ) == ("Average queue wait (min) · lower is better")
+    assert _axis_title({"display_name": "Latency (ms)", "unit": "ms"}) == "Latency (ms)"

@@ -166,6 +166,26 @@ def test_a_new_metric_says_how_to_set_its_unit_and_category_and_the_file_can(dem
     assert [(p.column, p.value) for p in wrong.problems.items] == [("direction", "sideways")]
 
 
+@pytest.mark.parametrize(
+    ("name", "category", "direction"),
+    [
+        # A PM's weekly operations figures (helper-27's queue wait was guessed a model metric
+        # where higher is better).
+        ("average_queue_wait", "business_kpi", "lower"),
+        ("time_to_resolution", "business_kpi", "lower"),
+        ("agent_satisfaction", "business_kpi", "higher"),
+        # A model-quality word wins over a lower-is-better one: an AUC of churn is an AUC.
+        ("churn_auc", "model", "higher"),
+        ("val_loss", "model", "lower"),
+    ],
+)
+def test_a_new_metrics_category_and_direction_are_guessed_from_its_name(name, category, direction):
+    from liftoff.ingest import columns
+
+    guessed_category, _, guessed_direction = columns.guess_metric(name, None)
+    assert (guessed_category, guessed_direction) == (category, direction)
+
+
 def test_a_second_load_test_for_an_iteration_is_said_before_it_mixes_into_the_curves(
     demo_engine,
 ):

@@ -175,6 +175,8 @@ def _axis_title(meta: dict) -> str:
     name = meta.get("display_name", "") or ""
     if unit and unit not in ("ratio", "ms", "h", "s", "min") and unit.lower() in name.lower():
         suffix = ""  # "Weekly active users", not "Weekly active users (users)"
+    if suffix and name.lower().rstrip().endswith(suffix.strip().lower()):
+        suffix = ""  # a name with its unit in brackets: "Average queue wait (min)", once
     better = " · lower is better" if meta.get("direction") == "lower" else ""
     return safe(name) + suffix + better
 

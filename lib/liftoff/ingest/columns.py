@@ -781,6 +781,16 @@ _CATEGORY_WORDS = [
             "hours",
             "roi",
             "kpi",
+            # Operations figures a PM's weekly export carries (a queue wait read as a model
+            # metric where higher is better; helper-27).
+            "wait",
+            "queue",
+            "backlog",
+            "satisfaction",
+            "complaint",
+            "escalation",
+            "resolution",
+            "turnaround",
         ),
     ),
     (
@@ -827,6 +837,18 @@ _RATIO_WORDS = (
 )
 _LOWER_WORDS = (
     "latency",
+    "wait",
+    "queue",
+    "backlog",
+    "delay",
+    "duration",
+    "turnaround",
+    "complaint",
+    "escalation",
+    "abandon",
+    "defect",
+    "incident",
+    "false_positive",
     "error",
     "loss",
     "rmse",
@@ -847,6 +869,9 @@ _LOWER_WORDS = (
 )
 
 
+_HIGHER_WORDS = ("auc", "accuracy", "f1", "precision", "recall", "ndcg", "bleu", "rouge", "r2")
+
+
 def guess_metric(key: str, unit_hint: str | None) -> tuple[str, str | None, str]:
     """(category, unit, direction) guessed from a metric's name; editable later."""
     category = next((c for c, words in _CATEGORY_WORDS if any(w in key for w in words)), "model")
@@ -861,5 +886,7 @@ def guess_metric(key: str, unit_hint: str | None) -> tuple[str, str | None, str]
         unit = "rps"
     elif any(w in key for w in _RATIO_WORDS):
         unit = "ratio"
-    direction = "lower" if any(w in key for w in _LOWER_WORDS) else "higher"
-    return category, unit, direction
+    # A model-quality word wins ("churn_auc" is an AUC, higher is better, though "churn" is a
+    # lower-is-better word).
+    lower = any(w in key for w in _LOWER_WORDS) and not any(w in key for w in _HIGHER_WORDS)
+    return category, unit, "lower" if lower else "higher"
