@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 TEMPLATES: dict[str, str] = {
+    # The last three columns set a new metric's unit, category and direction (which way is
+    # better); a metric Liftoff knows keeps its own, so they may stay empty for it. The check
+    # names them when they are missing (helper-27 found them only there).
     "metrics": (
-        "initiative,iteration,metric,value,recorded_at,segment,candidate\n"
-        "Churn early-warning,6,churn_auc,0.842,2026-11-20,,lgbm-offers\n"
-        "Churn early-warning,6,retention_rate_90d,87.4%,2026-11-20,EU,\n"
+        "initiative,iteration,metric,value,recorded_at,segment,candidate,unit,category,direction\n"
+        "Churn early-warning,6,churn_auc,0.842,2026-11-20,,lgbm-offers,,,\n"
+        "Churn early-warning,6,retention_rate_90d,87.4%,2026-11-20,EU,,,,\n"
+        "Churn early-warning,6,Average queue wait,12.5,2026-11-20,,,min,business KPI,lower\n"
     ),
     "feedback": (
         "initiative,iteration,received_at,source,rating,text,theme,status,action_taken\n"
