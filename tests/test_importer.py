@@ -166,6 +166,43 @@ def test_a_new_metric_says_how_to_set_its_unit_and_category_and_the_file_can(dem
     assert [(p.column, p.value) for p in wrong.problems.items] == [("direction", "sideways")]
 
 
+def test_a_new_iteration_names_the_criteria_its_file_leaves_without_evidence(demo_engine):
+    # A weekly export without the error rate made iteration 9's "Error rate at most 1%" read
+    # "No evidence", and the overview fell from 5 of 6 met to 4 of 6, unannounced (helper-27).
+    checked = prepare(
+        demo_engine,
+        "iteration,metric,value\n9,triage_accuracy,0.91\n9,p95_latency_ms,700\n",
+        initiative="Claims triage assistant",
+        create=True,
+    )
+    assert not problems(checked)
+    said = [w for w in checked.warnings if w.startswith("Of the criteria iteration 9")]
+    assert said == [
+        "Of the criteria iteration 9 of Claims triage assistant takes over from iteration 8, 3 "
+        "have no value in this file and will read “No evidence”: Average handling time at most "
+        "35 minutes; Error rate at most 1%; At least 60% of suggestions accepted. Add their "
+        "metrics to the file to judge them."
+    ], checked.warnings
+    # A file with every criterion's metric hears nothing of it.
+    full = prepare(
+        demo_engine,
+        "iteration,metric,value\n"
+        + "".join(
+            f"9,{k},1\n"
+            for k in (
+                "triage_accuracy",
+                "handling_time_min",
+                "p95_latency_ms",
+                "error_rate",
+                "suggestion_acceptance",
+            )
+        ),
+        initiative="Claims triage assistant",
+        create=True,
+    )
+    assert not [w for w in full.warnings if w.startswith("Of the criteria")], full.warnings
+
+
 @pytest.mark.parametrize(
     ("name", "category", "direction"),
     [

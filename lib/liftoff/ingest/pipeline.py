@@ -252,6 +252,7 @@ def prepare(
             else f"Iteration 1 of {name} will be created: its first iteration."
         )
     if p.ok:
+        p.warnings.extend(_carried_without_evidence(engine, p))
         p.warnings.extend(_shadowed_by_candidate(engine, p))
         p.warnings.extend(_concerns_updated(engine, p))
         p.warnings.extend(_load_test_capacity(engine, p))
@@ -268,6 +269,47 @@ def _category_in_a_sentence(category: str) -> str:
     """A metric's category as the screens write it, inside a sentence: "business KPI"."""
     label = CATEGORY_LABELS.get(category, category.replace("_", " "))
     return label[:1].lower() + label[1:]
+
+
+def _carried_without_evidence(engine, p: Prepared) -> list[str]:
+    """The criteria a new iteration takes over from the one before that this file gives no
+    value for: named, since they will read "No evidence" there (helper-27's weekly export had
+    no error rate, and the overview fell from 5 of 6 criteria met to 4 of 6 unannounced)."""
+    parts = p.frames.get("observations", [])
+    nexts = [(name, number) for name, number in p.next_iterations if number > 1]
+    if not parts or not nexts or not p.complete:
+        return []
+    from liftoff.db.models import Criterion, Iteration, Metric
+
+    rows = pd.concat(parts)[["initiative", "iteration", "metric"]].dropna()
+    out = []
+    with connection(engine) as conn:
+        for name, number in nexts:
+            given = set(
+                rows.loc[
+                    (rows["initiative"] == name) & (rows["iteration"] == number), "metric"
+                ].astype(str)
+            )
+            carried = conn.execute(
+                select(Criterion.description, Metric.key)
+                .join(Metric, Metric.id == Criterion.metric_id)
+                .join(Iteration, Iteration.id == Criterion.iteration_id)
+                .join(Initiative, Initiative.id == Iteration.initiative_id)
+                .where(Initiative.name == name, Iteration.number == number - 1)
+                .order_by(Criterion.id)
+            ).all()
+            missing = [desc or key for desc, key in carried if key not in given]
+            if missing:
+                one = len(missing) == 1
+                out.append(
+                    f"Of the criteria iteration {number} of {name} takes over from iteration "
+                    f"{number - 1}, {len(missing)} {'has' if one else 'have'} no value in this "
+                    f"file and will read “No evidence”: "
+                    + "; ".join(missing)
+                    + f". Add {'its metric' if one else 'their metrics'} to the file to judge "
+                    f"{'it' if one else 'them'}."
+                )
+    return out
 
 
 def _load_steps_beside(engine, p: Prepared) -> list[str]:
