@@ -218,7 +218,7 @@ with st.form(f"criterion_{target_id}", clear_on_submit=target_id is None):
         format_func=comparator_words,  # "at least", not ">="
     )
     target = d.number_input(
-        "Target (a percentage as a fraction: 0.85 for 85%)",
+        "Target, in the metric's unit (a percentage as a fraction: 0.85 for 85%)",
         value=current.get("target"),
         format="%g",
     )

@@ -126,7 +126,11 @@ with st.form("add_rule", clear_on_submit=True):
         format_func=comparator_words,  # "above", not ">"
     )
     threshold = c.number_input(
-        "Threshold (a percentage as a fraction: 0.05 for 5%)", value=0.0, format="%g"
+        # In a form the label cannot follow the metric chosen: both cases said (helper-27 read
+        # "a percentage" beside a 1–5 score).
+        "Threshold, in the metric's unit (a percentage as a fraction: 0.05 for 5%)",
+        value=0.0,
+        format="%g",
     )
     d, e = st.columns(2)
     severity = d.selectbox("Severity", SEVERITIES, index=1)
@@ -150,7 +154,8 @@ if ev.rules:
         "Rule",
         [r["id"] for r in ev.rules],
         format_func=lambda i: next(
-            f"#{r['id']} {views.label(ev, r['metric'])} {r['comparator']} {r['threshold']:g}"
+            f"#{r['id']} {views.label(ev, r['metric'])} {comparator_words(r['comparator'])} "
+            f"{r['threshold']:g}"
             for r in ev.rules
             if r["id"] == i
         ),

@@ -240,7 +240,9 @@ def test_editor_adds_suggested_and_own_alert_rules_and_edits_one(
     # add an own rule through the form
     next(s for s in at.selectbox if s.label == "Metric").select("review_hours_saved")
     next(s for s in at.selectbox if s.label == "Alert when it is").select("<")
-    next(n for n in at.number_input if n.label.startswith("Threshold (a percentage")).set_value(8.0)
+    next(n for n in at.number_input if n.label.startswith("Threshold, in the metric")).set_value(
+        8.0
+    )
     button(at, "Add rule").click().run()
     with demo_engine.connect() as conn:
         rule = conn.execute(select(AlertRule).order_by(AlertRule.id.desc())).first()

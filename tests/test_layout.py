@@ -114,3 +114,20 @@ def test_screens_hold_no_sql():
             ):
                 offenders.append(f"{path.name} imports sqlalchemy")
     assert offenders == []
+
+
+def test_a_table_of_up_to_fifteen_one_line_rows_shows_every_row(monkeypatch):
+    # At its automatic height Streamlit shows ten rows: the eleventh of the headline metrics
+    # was a sliver at the bottom edge, taken for a metric not imported (helper-27).
+    import pandas as pd
+    import streamlit as st
+
+    from liftoff.ui import widgets
+
+    asked = []
+    monkeypatch.setattr(st, "dataframe", lambda data, **kw: asked.append(kw))
+    for rows in (9, 11, 15, 16):
+        widgets.table(pd.DataFrame({"Metric": [f"m{i}" for i in range(rows)]}))
+    heights = [kw.get("height") for kw in asked]
+    assert heights[0] is None and heights[3] is None  # Streamlit's own: all fit, or it scrolls
+    assert heights[1] == 35 * 12 + 3 and heights[2] == 35 * 16 + 3

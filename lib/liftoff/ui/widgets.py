@@ -255,6 +255,10 @@ def table(data: Any, **kwargs: Any) -> Any:
         # Tall rows: every row on screen up to ten (the automatic height stopped at five of
         # six criteria and hid the sixth inside the table's own scroll).
         kwargs["height"] = 38 + min(data.num_rows, 10) * kwargs["row_height"] + 3
+    elif "row_height" not in kwargs and "height" not in kwargs and 9 < data.num_rows <= 15:
+        # One-line rows: the automatic height shows ten and left the tenth a sliver at the
+        # bottom edge (helper-27 took a metric for not imported); up to fifteen all show.
+        kwargs["height"] = 35 * (data.num_rows + 1) + 3
     return st.dataframe(data, column_config=config or None, **kwargs)
 
 
