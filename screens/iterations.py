@@ -145,7 +145,7 @@ else:
         column_config={
             "Metric": st.column_config.TextColumn(width=230, pinned=True),
             "Category": st.column_config.TextColumn(width=115),
-            "Latest change": st.column_config.TextColumn(width=100),
+            "Latest change": st.column_config.TextColumn(width=130),
         },
     )
     widgets.csv_download(

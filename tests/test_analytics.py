@@ -347,3 +347,19 @@ def test_a_chart_axis_does_not_repeat_a_unit_its_metric_names():
         {"display_name": "Average queue wait (min)", "unit": "min", "direction": "lower"}
     ) == ("Average queue wait (min) · lower is better")
     assert _axis_title({"display_name": "Latency (ms)", "unit": "ms"}) == "Latency (ms)"
+
+
+def test_a_change_says_whether_it_is_good_news_and_stays_a_plain_figure():
+    """ "-1.3 min" for a handling time and "+6.6 ms" for a latency read alike; which way is
+    better was the reader's to know (helper-27)."""
+    from liftoff.export import neutralise_shown
+    from liftoff.formatting import NO_CHANGE, judged_delta
+
+    assert judged_delta(-1.3, "min", "lower") == "-1.3 min, better"
+    assert judged_delta(6.6, "ms", "lower") == "+6.6 ms, worse"
+    assert judged_delta(0.008, "ratio", "higher") == "+0.8 pts, better"
+    assert judged_delta(0.0, "ratio", "higher") == NO_CHANGE
+    assert judged_delta(None, "ms", "lower") is None
+    # On a screen it is shown as written: no quote in front, as for "+0.8 pts".
+    assert neutralise_shown("-1.3 min, better") == "-1.3 min, better"
+    assert neutralise_shown("-1+cmd, better") == "'-1+cmd, better"

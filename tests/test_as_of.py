@@ -442,7 +442,7 @@ def test_a_score_is_a_decimal_and_a_rate_a_percentage_everywhere(demo_engine):
     assert (auc["Target"], auc["Value"], auc["Change from previous iteration"]) == (
         "at least 0.800",
         "0.842",
-        "+0.013",
+        "+0.013, better",  # whether the change is good news, by the metric's direction
     )
     retention = table.loc["90-day retention at least 89%"]
     assert (retention["Target"], retention["Value"]) == ("at least 89.0%", "87.4%")

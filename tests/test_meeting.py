@@ -418,7 +418,7 @@ def test_the_normal_view_shows_every_column_and_the_ask_without_a_blank_header(
     button(at, "Next").click().run()
     grid = json.loads(at.dataframe[0].proto.columns)
     columns = list(at.dataframe[0].value.columns)
-    assert "Change" in columns and "Evidence note" in columns and "Import batch" in columns
+    assert "Change" in columns and "Evidence note" in columns and "Batch" in columns
     assert sum(grid[c]["width"] for c in columns) <= 960
 
 

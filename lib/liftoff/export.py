@@ -30,9 +30,11 @@ def neutralise(value: object) -> object:
     return value
 
 
-# A plain signed figure as Liftoff writes it ("+15.4 pts", "-3%", "+2 req/s"): no spreadsheet
-# runs it as anything, so a table shows it as it is.
-_PLAIN_FIGURE = re.compile(r"^[+\-\u2212]?\d[\d.,\u202f ]*(?:%|\s?[A-Za-z/€$£]{1,6})?$")
+# A plain signed figure as Liftoff writes it ("+15.4 pts", "-3%", "+2 req/s", and judged:
+# "-1.3 min, better"): no spreadsheet runs it as anything, so a table shows it as it is.
+_PLAIN_FIGURE = re.compile(
+    r"^[+\-\u2212]?\d[\d.,\u202f ]*(?:%|\s?[A-Za-z/€$£]{1,6})?(?:, (?:better|worse))?$"
+)
 
 
 def neutralise_shown(value: object) -> object:

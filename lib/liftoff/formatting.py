@@ -236,6 +236,17 @@ def format_delta(delta: float | None, unit: str | None) -> str | None:
     return ("+" if delta >= 0 else "-") + text
 
 
+def judged_delta(delta: float | None, unit: str | None, direction: str | None) -> str | None:
+    """A change with whether it is good news, by the metric's direction: "-1.3 min, better"
+    for a handling time, "+6.6 ms, worse" for a latency (a bare "-1.3 min" left the reader to
+    know which way is better; helper-27). "no change" and None as format_delta gives them."""
+    text = format_delta(delta, unit)
+    if delta is None or text in (None, NO_CHANGE):
+        return text
+    better = (delta > 0) == (direction != "lower")
+    return f"{text}, {'better' if better else 'worse'}"
+
+
 def format_percent(fraction: float | None) -> str:
     """A share as a whole percentage: 0.234 → "23%"."""
     return "—" if fraction is None else f"{fraction * 100:.0f}%"

@@ -27,6 +27,7 @@ from liftoff.formatting import (
     format_moment,
     format_percent,
     format_value,
+    judged_delta,
     listed,
     shared_digits,
     shown_unit,
@@ -72,8 +73,8 @@ def _criteria_table(
                 "Target": _target_text(c, unit),
                 "Value": format_value(c["value"], unit) if c["metric"] else "—",
                 "Status": STATUS_LABELS[c["status"]],
-                "Change from previous iteration": format_delta(
-                    evidence_rules.delta(c["value"], previous), unit
+                "Change from previous iteration": judged_delta(
+                    evidence_rules.delta(c["value"], previous), unit, meta.get("direction")
                 )
                 or "—",
                 "Evidence note": c["evidence_note"] or "",
@@ -175,7 +176,7 @@ def metrics_across_iterations(ev: InitiativeEvidence) -> tuple[pd.DataFrame, pd.
             )
             raw_row[f"iteration_{n}"] = v
         row["Latest change"] = (
-            format_delta(last[1] - last[0], shown_unit(meta))
+            judged_delta(last[1] - last[0], shown_unit(meta), meta.get("direction"))
             if len(last) == 2 and newest is not None
             else "—"
         )

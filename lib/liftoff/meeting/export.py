@@ -45,7 +45,7 @@ def frame_of(table: dict) -> pd.DataFrame:
 
 
 # Headers of the pack's tables shortened on the screen, as the iterations screen heads them.
-_SHORT_HEADERS = {"Change from previous iteration": "Change"}
+_SHORT_HEADERS = {"Change from previous iteration": "Change", "Import batch": "Batch"}
 
 
 def screen_table(table: dict) -> tuple[pd.DataFrame, dict[str, int]]:
