@@ -15,6 +15,7 @@ from liftoff.ui import cache, session, text, widgets
 ev = widgets.initiative_screen(
     "Stakeholders and concerns",
     "Upload a concerns file (title, category, severity) or add concerns here.",
+    whole_initiative=True,
 )
 widgets.whole_initiative_note(ev, "The concerns of the whole initiative, whatever the iteration.")
 name = ev.initiative["name"]

@@ -14,7 +14,7 @@ from liftoff.notify import writes as notify_writes
 from liftoff.ui import cache, session, text, widgets
 
 ev = widgets.initiative_screen(
-    "Monitoring and alerts", "Upload metrics for it to evaluate alert rules."
+    "Monitoring and alerts", "Upload metrics for it to evaluate alert rules.", whole_initiative=True
 )
 widgets.whole_initiative_note(
     ev, "Alert rules checked against the latest evidence, iteration {latest}."

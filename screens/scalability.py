@@ -7,7 +7,9 @@ from liftoff.evidence import portfolio, views
 from liftoff.evidence import reads as evidence_reads
 from liftoff.ui import cache, text, widgets
 
-ev = widgets.initiative_screen("Scalability", "Upload load-test results and peak traffic for it.")
+ev = widgets.initiative_screen(
+    "Scalability", "Upload load-test results and peak traffic for it.", whole_initiative=True
+)
 widgets.whole_initiative_note(
     ev, "Every iteration's load tests; headroom and runway of the latest, iteration {latest}."
 )

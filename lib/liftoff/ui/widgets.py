@@ -167,7 +167,9 @@ def pick_page(total: int) -> int:
     return st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1)
 
 
-def initiative_screen(title: str | None, upload_hint: str, caption: bool = True):
+def initiative_screen(
+    title: str | None, upload_hint: str, caption: bool = True, whole_initiative: bool = False
+):
     """Title, the initiative picker and its evidence; stops with an empty state that says what
     to upload when there is nothing to show."""
     if title:
@@ -182,8 +184,9 @@ def initiative_screen(title: str | None, upload_hint: str, caption: bool = True)
         st.stop()
     ev = cache.initiative_evidence(pick_initiative(names))
     ini = ev.initiative
-    # Under the pickers, for a note about what the screen shows (whole_initiative_note).
-    st.session_state[_NOTE_SLOT] = st.container()
+    if whole_initiative:
+        # Under the pickers, for a note about what the screen shows (whole_initiative_note).
+        st.session_state[_NOTE_SLOT] = st.container()
     if caption:
         st.caption(
             text.plain(f"{ini['name']} · {ini['business_goal'] or 'no business goal written yet'}")
