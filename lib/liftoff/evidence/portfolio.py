@@ -119,38 +119,55 @@ def _tile(ev: InitiativeEvidence, key: str | None) -> MetricTile | None:
     )
 
 
-def runway_sentence(ev: InitiativeEvidence) -> str:
-    """Plain words for the runway: when capacity runs out at the current trend."""
+# Each state of the runway in a sentence and in a table cell, side by side so the two never
+# disagree: (sentence, cell), with {when} the day capacity is reached and {left} the time to it.
+_RUNWAY_WORDS = {
+    "no load test": (
+        "No load test yet: upload load-test results to see capacity.",
+        "No load test yet",
+    ),
+    "no traffic": ("No traffic yet: upload peak traffic to see the runway.", "No traffic yet"),
+    "over": ("Peak traffic is already above capacity.", "Already over capacity"),
+    "not growing": ("Traffic is not growing toward capacity.", "Not growing toward capacity"),
+    # The trend got there on or before the day the evidence is read on.
+    "reached": (
+        "At the current trend capacity was reached around {when}.",
+        "Reached around {when}",
+    ),
+    "runs out": (
+        "At the current trend capacity runs out around {when} ({left}).",
+        "{when} ({left})",
+    ),
+}
+
+
+def _runway_words(ev: InitiativeEvidence, cell: bool) -> str:
     rw = ev.runway
     if ev.capacity_rps is None:
-        return "No load test yet: upload load-test results to see capacity."
-    if not ev.traffic:
-        return "No traffic yet: upload peak traffic to see the runway."
-    if rw.already_over:
-        return "Peak traffic is already above capacity."
-    if rw.crossing is None:
-        return "Traffic is not growing toward capacity."
-    when = format_date(rw.crossing)
-    if rw.days == 0:  # the trend got there on or before the day the evidence is read on
-        return f"At the current trend capacity was reached around {when}."
-    return f"At the current trend capacity runs out around {when} ({time_left(rw.days)})."
+        state = "no load test"
+    elif not ev.traffic:
+        state = "no traffic"
+    elif rw.already_over:
+        state = "over"
+    elif rw.crossing is None:
+        state = "not growing"
+    else:
+        state = "reached" if rw.days == 0 else "runs out"
+    return _RUNWAY_WORDS[state][cell].format(
+        when=format_date(rw.crossing) if rw.crossing else "",
+        left=time_left(rw.days) if state == "runs out" else "",
+    )
+
+
+def runway_sentence(ev: InitiativeEvidence) -> str:
+    """Plain words for the runway: when capacity runs out at the current trend."""
+    return _runway_words(ev, cell=False)
 
 
 def runway_short(ev: InitiativeEvidence) -> str:
     """The runway in a table cell: "19 Dec 2026 (16 days)" (the sentence was cut to "At the
     current trend capacity runs o…")."""
-    rw = ev.runway
-    if ev.capacity_rps is None:
-        return "No load test yet"
-    if not ev.traffic:
-        return "No traffic yet"
-    if rw.already_over:
-        return "Already over capacity"
-    if rw.crossing is None:
-        return "Not growing toward capacity"
-    if rw.days == 0:
-        return f"Reached around {format_date(rw.crossing)}"
-    return f"{format_date(rw.crossing)} ({time_left(rw.days)})"
+    return _runway_words(ev, cell=True)
 
 
 def last_decision(ev: InitiativeEvidence) -> str | None:
