@@ -438,6 +438,21 @@ def test_an_editor_sees_the_initiative_and_iteration_pickers_without_scrolling(b
         context.close()
 
 
+def _ready_to_import(page, app_url: str, path: Path, rows: int) -> None:
+    """Signed in as the editor, `path` (a metrics file of `rows` rows) checked on the Upload
+    page for Churn early-warning, its Import button ready."""
+    _sign_in_as_editor(page, app_url)
+    page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
+    wait_until_idle(page)
+    _upload(page, path)
+    page.locator('[data-testid="stSelectbox"]').filter(
+        has_text="Initiative (for files without an initiative column)"
+    ).locator("input").click()
+    page.get_by_role("option", name="Churn early-warning").click()
+    _see(page, f"Metrics: {rows:,} rows read, {rows:,} ready to import")
+    wait_until_idle(page)
+
+
 def test_a_file_chosen_while_an_import_runs_neither_stops_it_nor_is_lost(
     browser, app_url, tmp_path
 ):
@@ -453,16 +468,7 @@ def test_a_file_chosen_while_an_import_runs_neither_stops_it_nor_is_lost(
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     try:
-        _sign_in_as_editor(page, app_url)
-        page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
-        wait_until_idle(page)
-        _upload(page, big)
-        page.locator('[data-testid="stSelectbox"]').filter(
-            has_text="Initiative (for files without an initiative column)"
-        ).locator("input").click()
-        page.get_by_role("option", name="Churn early-warning").click()
-        _see(page, "Metrics: 200,000 rows read, 200,000 ready to import")
-        wait_until_idle(page)
+        _ready_to_import(page, app_url, big, 200_000)
         page.get_by_role("button", name="Import").click()
         # The progress bar itself: "Importing" alone also matched the new-metric advice's
         # "before importing", so the next file was sometimes chosen before the click had run.
@@ -491,16 +497,7 @@ def test_a_file_chosen_right_after_the_import_click_does_not_lose_the_click(
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     try:
-        _sign_in_as_editor(page, app_url)
-        page.locator('[data-testid="stSidebarNav"] a[href$="/upload"]').click()
-        wait_until_idle(page)
-        _upload(page, first)
-        page.locator('[data-testid="stSelectbox"]').filter(
-            has_text="Initiative (for files without an initiative column)"
-        ).locator("input").click()
-        page.get_by_role("option", name="Churn early-warning").click()
-        _see(page, "Metrics: 20,000 rows read, 20,000 ready to import")
-        wait_until_idle(page)
+        _ready_to_import(page, app_url, first, 20_000)
         page.get_by_role("button", name="Import").click()
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(second))
         _see(page, "Imported 20,000")
