@@ -297,10 +297,13 @@ class Context:
             self.p.asks_date_order = True
             # One of the file's own dates that reads both ways, as the example (the problem
             # named no row and no value; helper-27).
-            text = frame[col].astype(str).str.strip()
-            both = text.str.fullmatch(r"(0?[1-9]|1[0-2])[/.-](0?[1-9]|1[0-2])[/.-]\d{2,4}")
-            first = both.index[both.to_numpy()][:1]
-            row = f" (row {int(self.rows(first)[0])}: {text[first[0]]})" if len(first) else ""
+            both = parsed.both_ways
+            first = both.index[both.to_numpy()][:1] if both is not None else []
+            row = (
+                f" (row {int(self.rows(first)[0])}: {str(frame[col][first[0]]).strip()})"
+                if len(first)
+                else ""
+            )
             self.column_problem(
                 col,
                 f"The dates in {col!r} can be read day-first or month-first{row}: 03/04/2026 "

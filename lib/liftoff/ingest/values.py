@@ -80,6 +80,9 @@ class Dates:
     style: str  # "iso", "dayfirst", "monthfirst", "excel", "unix", "empty"
     ambiguous: bool = False
     mixed: bool = False
+    # With `ambiguous`: the rows whose date reads as two different days (03/12/2026), for the
+    # problem to name one.
+    both_ways: pd.Series | None = None
 
 
 _NUMERIC_DATE = re.compile(
@@ -121,12 +124,20 @@ def parse_dates(column: pd.Series, order: str | None = None) -> Dates:
         spread = np.where(codes < 0, len(distinct), codes)  # missing -> the appended empty
         values = np.append(once.values.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT"))
         bad = np.append(once.bad.to_numpy(dtype=bool), False)
+        both = (
+            None
+            if once.both_ways is None
+            else pd.Series(
+                np.append(once.both_ways.to_numpy(dtype=bool), False)[spread], index=column.index
+            )
+        )
         return Dates(
             pd.Series(values[spread], index=column.index),
             pd.Series(bad[spread], index=column.index),
             once.style,
             once.ambiguous,
             once.mixed,
+            both,
         )
     text = column.fillna("").astype(str).str.strip()
     empty = text.eq("")
@@ -169,7 +180,9 @@ def parse_dates(column: pd.Series, order: str | None = None) -> Dates:
     elif order == "monthfirst" or (order is None and ok_m.all() and not ok_d.all()):
         chosen, style = month_first, "monthfirst"
     elif ok_d.all() and ok_m.all() and not (day_first == month_first).all():
-        return Dates(nat, pd.Series(False, index=idx), "ambiguous", ambiguous=True)
+        both = pd.Series(False, index=idx)
+        both[filled.index] = (day_first != month_first).to_numpy()
+        return Dates(nat, pd.Series(False, index=idx), "ambiguous", ambiguous=True, both_ways=both)
     else:
         chosen, style = day_first.where(ok_d, month_first), "dayfirst"
     out = nat.copy()
